@@ -1,0 +1,91 @@
+# zstor: one Makefile, pkg-config for every library.
+#   make            build zstor and the test double
+#   make check      install deps, build, run every test (plain and ASan+UBSan)
+#   make demo       end-to-end demo on local directory backends
+#   make bench      throughput and memory figures against single-core ceilings
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+SAN     ?=
+
+PKGS    := libevent_core libevent_extra hiredis libsodium snappy libisal libcjson libbsd-overlay libseccomp libcrypto
+CC      ?= cc
+WARN    := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+           -Wpointer-arith -Wcast-qual -Werror
+HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+OPT     ?= -O2 -g
+ifneq ($(SAN),)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+HARDEN  := -fstack-protector-strong
+endif
+CFLAGS  += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -Ishared \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDFLAGS += $(if $(SAN),-fsanitize=address$(comma)undefined)
+comma   := ,
+
+SHARED_SRC := $(wildcard shared/*.c)
+CLIENT_SRC := $(wildcard client/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+ZDBD_SRC   := $(wildcard tests/zdbd/*.c)
+
+SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/%.o)
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+LIB        := $(BUILD)/libzstor.a
+
+all: $(BUILD)/zstor $(BUILD)/zdbd-double $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(SHARED_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/zstor: $(CLIENT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/zdbd-double: $(ZDBD_SRC:%.c=$(BUILD)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/t.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/t.o: tests/unit/t.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+
+deps:
+	@scripts/install-deps
+
+# The plain build runs unit and integration tests; the sanitizer build runs them again.
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build-san SAN=1 all
+	@scripts/run-tests build build-san
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench
+
+install: $(BUILD)/zstor
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/zstor $(DESTDIR)$(PREFIX)/bin/zstor
+
+clean:
+	rm -rf build build-san build-*
+
+.PHONY: all deps check demo bench install clean
+.SECONDARY:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

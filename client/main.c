@@ -1,0 +1,10 @@
+#include <stdio.h>
+
+int main(void);
+
+int
+main(void)
+{
+	puts("zstor");
+	return 0;
+}

@@ -1,0 +1,106 @@
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "t.h"
+
+int t_passed, t_failed;
+
+void
+t_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	t_failed++;
+	fprintf(stdout, "FAIL %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+}
+
+int
+t_finish(void)
+{
+	printf("%d passed, %d failed\n", t_passed, t_failed);
+	return t_failed ? 1 : 0;
+}
+
+char *
+t_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL) {
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(2);
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	buf[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
+cJSON *
+t_load_vectors(const char *name)
+{
+	const char *dir = getenv("T_VECTORS");
+	char path[1024];
+	char *text;
+	cJSON *json;
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/vectors", name);
+	text = t_read_file(path, NULL);
+	json = cJSON_Parse(text);
+	free(text);
+	if (json == NULL) {
+		fprintf(stderr, "%s: not valid JSON\n", path);
+		exit(2);
+	}
+	return json;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+uint8_t *
+t_unhex(const char *hex, size_t *len)
+{
+	size_t n = strlen(hex), i;
+	uint8_t *out;
+
+	if (n % 2) {
+		fprintf(stderr, "odd hex length\n");
+		exit(2);
+	}
+	out = malloc(n / 2 + 1);
+	for (i = 0; i < n / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			fprintf(stderr, "bad hex\n");
+			exit(2);
+		}
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = n / 2;
+	return out;
+}

@@ -1,0 +1,28 @@
+/* Minimal unit-test harness: each test binary prints one line per failed check and
+ * a closing "N passed, N failed" line that scripts/run-tests adds up. */
+#ifndef T_H
+#define T_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+extern int t_passed, t_failed;
+
+void t_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int t_finish(void);
+
+/* Vector files live in tests/vectors; T_VECTORS overrides the directory. */
+char *t_read_file(const char *path, size_t *len);
+struct cJSON *t_load_vectors(const char *name);
+/* Decode lowercase/uppercase hex into a fresh buffer; aborts the test on bad hex. */
+uint8_t *t_unhex(const char *hex, size_t *len);
+
+#define T_CHECK(cond, ...) do {                                     \
+	if (cond) t_passed++;                                       \
+	else t_fail(__FILE__, __LINE__, __VA_ARGS__);               \
+} while (0)
+
+#define T_EQ_MEM(a, b, n, ...) T_CHECK(memcmp((a), (b), (n)) == 0, __VA_ARGS__)
+
+#endif
