@@ -28,7 +28,8 @@ void rs_encode(struct rs *rs, size_t len, uint8_t *const *data, uint8_t *const *
 
 /* shards[0..data+parity-1] each point to len bytes; present[i] != 0 marks the valid
  * ones. Rebuilds every missing shard in place. Fails (clean error, nothing written)
- * when fewer than `data` are present. */
+ * when fewer than `data` are present. Keeps the tables of the last erasure pattern in
+ * rs, so threads must not share one struct rs for this (rs_encode may be shared). */
 int rs_reconstruct(struct rs *rs, size_t len, uint8_t *const *shards,
     const uint8_t *present, struct err *e);
 

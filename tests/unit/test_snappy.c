@@ -1,0 +1,378 @@
+/* Snappy framing: vectors, split independence, round trips and mutated frames. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snappy_frame.h"
+#include "t.h"
+
+int main(void);
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static size_t
+rng_below(size_t n)
+{
+	return n ? (size_t)(rng() % n) : 0;
+}
+
+struct buf {
+	uint8_t	*p;
+	size_t	 len, cap;
+};
+
+static int
+buf_write(void *ctx, const void *data, size_t len, struct err *e)
+{
+	struct buf *b = ctx;
+
+	(void)e;
+	if (b->len + len > b->cap) {
+		b->cap = (b->len + len) * 2;
+		b->p = realloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+static int
+fail_write(void *ctx, const void *data, size_t len, struct err *e)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	return err_set(e, "sink refuses");
+}
+
+/* memcmp that accepts empty (possibly NULL) buffers. */
+static int
+same(const void *a, size_t alen, const void *b, size_t blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+static const char *
+jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Split modes: 0 whole, 1 byte by byte, 2 random pieces. */
+static size_t
+piece(int mode, size_t left)
+{
+	size_t n = mode == 0 ? left : mode == 1 ? 1 : 1 + rng_below(3000);
+
+	return n > left ? left : n;
+}
+
+/* Decodes in pieces; returns 0 with out filled, or -1 with e set. */
+static int
+decode(const uint8_t *in, size_t len, int mode, struct buf *out, struct err *e)
+{
+	struct sink s = { buf_write, out };
+	struct sf_dec *d = sf_dec_new(&s);
+	size_t off = 0, n;
+	int rc = 0;
+
+	out->len = 0;
+	while (rc == 0 && off < len) {
+		n = piece(mode, len - off);
+		rc = sf_dec_write(d, in + off, n, e);
+		off += n;
+	}
+	if (rc == 0)
+		rc = sf_dec_finish(d, e);
+	sf_dec_free(d);
+	return rc;
+}
+
+static int
+encode(const uint8_t *in, size_t len, int mode, struct buf *out, struct err *e)
+{
+	struct sink s = { buf_write, out };
+	struct sf_enc *enc = sf_enc_new(&s);
+	size_t off = 0, n;
+	int rc = 0;
+
+	out->len = 0;
+	while (rc == 0 && off < len) {
+		n = piece(mode, len - off);
+		rc = sf_enc_write(enc, in + off, n, e);
+		off += n;
+	}
+	if (rc == 0)
+		rc = sf_enc_finish(enc, e);
+	sf_enc_free(enc);
+	return rc;
+}
+
+static void
+check_crcs(const cJSON *v)
+{
+	const cJSON *c;
+	uint8_t *in;
+	size_t len;
+	uint32_t crc, masked;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(v, "crc_checks")) {
+		in = t_unhex(jstr(c, "input"), &len);
+		crc = (uint32_t)strtoul(jstr(c, "crc32c"), NULL, 16);
+		masked = (uint32_t)strtoul(jstr(c, "masked"), NULL, 16);
+		T_CHECK(sf_crc32c(in, len) == crc, "crc32c(%s) = %08x, want %08x",
+		    jstr(c, "input"), sf_crc32c(in, len), crc);
+		T_CHECK(sf_mask_crc(crc) == masked, "mask(%08x) = %08x, want %08x",
+		    crc, sf_mask_crc(crc), masked);
+		free(in);
+	}
+}
+
+static void
+check_valid(const cJSON *v)
+{
+	const cJSON *c;
+	struct buf out = { 0 };
+	struct err e;
+	uint8_t *framed, *plain;
+	size_t flen, plen;
+	int mode, n = 0;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(v, "valid")) {
+		framed = t_unhex(jstr(c, "framed"), &flen);
+		plain = t_unhex(jstr(c, "plain"), &plen);
+		for (mode = 0; mode < 3; mode++) {
+			e.msg[0] = '\0';
+			T_CHECK(decode(framed, flen, mode, &out, &e) == 0,
+			    "valid %s (mode %d): %s", jstr(c, "name"), mode, e.msg);
+			T_CHECK(same(out.p, out.len, plain, plen),
+			    "valid %s (mode %d): wrong output", jstr(c, "name"), mode);
+		}
+		free(framed);
+		free(plain);
+		n++;
+	}
+	T_CHECK(n == 9, "expected 9 valid cases, found %d", n);
+	free(out.p);
+}
+
+static void
+check_invalid(const cJSON *v)
+{
+	const cJSON *c;
+	struct buf out = { 0 };
+	struct err e;
+	uint8_t *framed;
+	size_t flen;
+	int mode, n = 0;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(v, "invalid")) {
+		framed = t_unhex(jstr(c, "framed"), &flen);
+		for (mode = 0; mode < 3; mode++) {
+			e.msg[0] = '\0';
+			T_CHECK(decode(framed, flen, mode, &out, &e) == -1,
+			    "invalid %s (mode %d) accepted", jstr(c, "name"), mode);
+			T_CHECK(strncmp(e.msg, "snappy frame: ", 14) == 0,
+			    "invalid %s: unclear error \"%s\"", jstr(c, "name"), e.msg);
+		}
+		if (strcmp(jstr(c, "name"), "wrong_crc") == 0)
+			T_CHECK(strcmp(e.msg, "snappy frame: chunk at offset 10: CRC "
+			    "mismatch (stored 0x191c1fba, computed 0x191c1fbb)") == 0,
+			    "wrong_crc message: %s", e.msg);
+		free(framed);
+		n++;
+	}
+	T_CHECK(n == 11, "expected 11 invalid cases, found %d", n);
+	free(out.p);
+}
+
+static void
+fill(uint8_t *p, size_t len, int compressible)
+{
+	static const char words[] = "the quick brown fox jumps over a lazy dog ";
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = compressible ? (uint8_t)words[(i + i / 4096) % (sizeof(words) - 1)] :
+		    (uint8_t)rng();
+}
+
+/* Round trip through streaming encoder and decoder with random splits; the framed
+ * bytes must not depend on the split and must use the expected chunk type. */
+static void
+check_roundtrip(size_t len, int compressible)
+{
+	struct buf framed = { 0 }, framed2 = { 0 }, plain = { 0 };
+	uint8_t *in = malloc(len + 1), *oneshot;
+	size_t oneshot_len;
+	struct err e;
+
+	fill(in, len, compressible);
+	T_CHECK(encode(in, len, 2, &framed, &e) == 0, "encode %zu: %s", len, e.msg);
+	T_CHECK(encode(in, len, 2, &framed2, &e) == 0, "encode %zu: %s", len, e.msg);
+	T_CHECK(sf_compress(in, len, &oneshot, &oneshot_len, &e) == 0,
+	    "sf_compress %zu: %s", len, e.msg);
+	T_CHECK(same(framed.p, framed.len, framed2.p, framed2.len) &&
+	    same(framed.p, framed.len, oneshot, oneshot_len),
+	    "encoding of %zu bytes depends on the write split", len);
+	if (len == 0)
+		T_CHECK(framed.len == 0 && oneshot == NULL, "empty input framed to %zu bytes",
+		    framed.len);
+	else
+		T_CHECK(framed.len > 14 && memcmp(framed.p, "\xff\x06\0\0sNaPpY", 10) == 0 &&
+		    framed.p[10] == (compressible && len > 100 ? 0x00 : 0x01),
+		    "%zu bytes: bad stream start or chunk type", len);
+	T_CHECK(decode(framed.p, framed.len, 2, &plain, &e) == 0, "decode %zu: %s",
+	    len, e.msg);
+	T_CHECK(same(plain.p, plain.len, in, len),
+	    "round trip of %zu %s bytes differs", len,
+	    compressible ? "compressible" : "random");
+	free(in);
+	free(oneshot);
+	free(framed.p);
+	free(framed2.p);
+	free(plain.p);
+}
+
+static void
+mutate(uint8_t *p, size_t *len, size_t cap)
+{
+	size_t at = rng_below(*len);
+
+	switch (rng_below(5)) {
+	case 0:
+		if (*len)
+			p[at] ^= (uint8_t)(1 << rng_below(8));
+		break;
+	case 1:
+		if (*len)
+			p[at] = (uint8_t)rng();
+		break;
+	case 2:
+		*len = rng_below(*len + 1);
+		break;
+	case 3:
+		if (*len < cap) {
+			memmove(p + at + 1, p + at, *len - at);
+			p[at] = (uint8_t)rng();
+			(*len)++;
+		}
+		break;
+	default:
+		if (*len) {
+			memmove(p + at, p + at + 1, *len - at - 1);
+			(*len)--;
+		}
+		break;
+	}
+}
+
+/* Mutated frames must fail cleanly or decode; either way the outcome must not
+ * depend on how the input is split. */
+static void
+check_mutations(const uint8_t *const *seeds, const size_t *seed_len, int nseeds,
+    int rounds)
+{
+	uint8_t m[4096];
+	struct buf a = { 0 }, b = { 0 };
+	struct err e;
+	size_t len;
+	int i, k, ra, rb, bad = 0, ok = 0;
+
+	for (i = 0; i < rounds; i++) {
+		k = (int)rng_below((size_t)nseeds);
+		len = seed_len[k];
+		memcpy(m, seeds[k], len);
+		for (ra = 1 + (int)rng_below(3); ra > 0; ra--)
+			mutate(m, &len, sizeof(m));
+		ra = decode(m, len, 0, &a, &e);
+		rb = decode(m, len, 2, &b, &e);
+		if (ra != rb || (ra == 0 && !same(a.p, a.len, b.p, b.len)))
+			bad++;
+		ok += ra == 0;
+	}
+	fprintf(stderr, "mutations: %d of %d decoded\n", ok, rounds);
+	T_CHECK(bad == 0, "%d of %d mutated frames decode differently when split",
+	    bad, rounds);
+	T_CHECK(ok < rounds, "no mutated frame was rejected");
+	free(a.p);
+	free(b.p);
+}
+
+static void
+check_sink_failure(void)
+{
+	struct sink s = { fail_write, NULL };
+	struct sf_enc *enc = sf_enc_new(&s);
+	struct sf_dec *dec = sf_dec_new(&s);
+	static const uint8_t frame[] = "\xff\x06\0\0sNaPpY\x01\x09\0\0\xbb\x1f\x1c\x19hello";
+	struct err e;
+
+	T_CHECK(sf_enc_write(enc, "hello", 5, &e) == 0, "buffered write failed");
+	T_CHECK(sf_enc_finish(enc, &e) == -1 && strcmp(e.msg, "sink refuses") == 0,
+	    "encoder hides a sink failure: %s", e.msg);
+	T_CHECK(sf_dec_write(dec, frame, sizeof(frame) - 1, &e) == -1 &&
+	    strcmp(e.msg, "sink refuses") == 0, "decoder hides a sink failure");
+	T_CHECK(sf_dec_finish(dec, &e) == -1, "decoder finishes after a failure");
+	sf_enc_free(enc);
+	sf_dec_free(dec);
+}
+
+static void
+check_fuzz(const cJSON *v)
+{
+	const cJSON *c;
+	uint8_t *seeds[32], *plain = malloc(1500);
+	size_t lens[32];
+	int n = 0, i;
+	struct err e;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(v, "valid")) {
+		if (strlen(jstr(c, "framed")) > 2 * 1024 || n >= 28)
+			continue;
+		seeds[n] = t_unhex(jstr(c, "framed"), &lens[n]);
+		n++;
+	}
+	for (i = 0; i < 3; i++) {
+		fill(plain, 500 + 400 * (size_t)i, i != 1);
+		if (sf_compress(plain, 500 + 400 * (size_t)i, &seeds[n], &lens[n], &e) == 0)
+			n++;
+	}
+	check_mutations((const uint8_t *const *)seeds, lens, n, 100000);
+	for (i = 0; i < n; i++)
+		free(seeds[i]);
+	free(plain);
+}
+
+int
+main(void)
+{
+	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 3 * 65536 + 7,
+	    1 << 20 };
+	cJSON *v = t_load_vectors("snappy_frames.json");
+	size_t i;
+
+	check_crcs(v);
+	check_valid(v);
+	check_invalid(v);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		check_roundtrip(sizes[i], 0);
+		check_roundtrip(sizes[i], 1);
+	}
+	check_sink_failure();
+	check_fuzz(v);
+	cJSON_Delete(v);
+	return t_finish();
+}
