@@ -45,6 +45,8 @@ struct metadata {
 int meta_encode(const struct metadata *m, uint8_t **out, size_t *len, struct err *e);
 int meta_decode(const uint8_t *buf, size_t len, struct metadata *m, struct err *e);
 void meta_free(struct metadata *m);
+/* Strict UTF-8 as Rust's str accepts it (no overlong forms, surrogates or > U+10FFFF). */
+int meta_utf8_valid(const void *buf, size_t len);
 
 /* One stored value: [idx] || shard || BLAKE2b-128(shard). */
 int metaval_encode(unsigned idx, const uint8_t *shard, size_t len, uint8_t **out,
