@@ -1,10 +1,208 @@
+/* zstor: store, retrieve, rebuild, check, status and test, with upstream's command
+ * line. Without `socket` in the config every command runs in this process. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
-int main(void);
+#include "cli.h"
+#include "log.h"
+
+#define ZSTOR_VERSION "0.4.0"
+
+int main(int argc, char **argv);
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *, int, char **);
+	int via_daemon;		/* sent to the daemon when `socket` is set */
+	const char *usage;
+};
+
+static const struct command commands[] = {
+	{ "store", cmd_store, 1,
+	  "zstor store -f <file> [-k <key-path>] [-d] [-n] [-s] [-e]\n"
+	  "  -f, --file <file>          file, or directory of files, to store\n"
+	  "  -k, --key-path <dir>       compute the key as if the file lived in <dir>\n"
+	  "  -d, --delete               delete the file after a successful upload\n"
+	  "  -n, --notblocking          daemon only: return at once, store in background\n"
+	  "  -s, --save-failure         record a failed store for a later retry\n"
+	  "  -e, --error-on-failure     accepted for compatibility\n" },
+	{ "retrieve", cmd_retrieve, 1,
+	  "zstor retrieve -f <file>\n"
+	  "  -f, --file <file>          path the file was stored under (absolute)\n" },
+	{ "rebuild", cmd_rebuild, 1,
+	  "zstor rebuild (-f <file> | -k <key>)\n"
+	  "  -f, --file <file>          path of a stored file\n"
+	  "  -k, --key <key>            metadata key, e.g. /prefix/meta/<hex>\n" },
+	{ "check", cmd_check, 1,
+	  "zstor check -f <file>\n"
+	  "  -f, --file <file>          prints the stored BLAKE2b-128 checksum, if any\n" },
+	{ "status", cmd_status, 0, "zstor status\n  shows every metadata and data backend\n" },
+	{ "test", cmd_test, 0,
+	  "zstor test\n  connects to every data backend and checks the placement\n" },
+	{ "monitor", NULL, 0, "zstor monitor\n  runs the daemon in the foreground\n" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "zstor %s: compresses, encrypts and erasure-codes files onto 0-db "
+	    "backends\n\nusage: zstor [-c <config>] [-d] [--log_file <file>] <command> "
+	    "[options]\n\n  -c, --config <file>   config file (default zstor_config.toml)\n"
+	    "  -d, --debug           debug logging\n      --log_file <file> log file "
+	    "(default zstor.log)\n  -h, --help            this help\n  -V, --version    "
+	    "     print the version\n\ncommands:\n", ZSTOR_VERSION);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %s", commands[i].usage);
+}
+
+/* Parses global options; returns the index of the subcommand or -1 / -2 (done). */
+static int
+parse_global(struct cli *c, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "help") == 0) {
+			usage(stdout);
+			return -2;
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("zstor_v2 %s\n", ZSTOR_VERSION);
+			return -2;
+		} else if (strcmp(a, "-d") == 0 || strcmp(a, "--debug") == 0) {
+			c->debug = 1;
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			c->config_path = a + 9;
+		} else if (strncmp(a, "--log_file=", 11) == 0) {
+			c->log_file = a + 11;
+		} else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
+		    strcmp(a, "--log_file") == 0) {
+			if (i + 1 >= argc) {
+				cli_error("%s needs a value", a);
+				return -1;
+			}
+			if (strcmp(a, "--log_file") == 0)
+				c->log_file = argv[++i];
+			else
+				c->config_path = argv[++i];
+		} else if (strncmp(a, "-c", 2) == 0) {
+			c->config_path = a + 2;
+		} else if (a[0] == '-') {
+			cli_error("unknown option %s (options go before the command; see "
+			    "`zstor --help`)", a);
+			return -1;
+		} else
+			return i;
+	}
+	cli_error("no command given (one of store, retrieve, rebuild, check, status, "
+	    "test, monitor; see `zstor --help`)");
+	return -1;
+}
+
+/* ZSTOR_TIMEOUT_MS shortens the per-operation deadline (tests, impatient operators). */
+static int
+op_timeout_ms(void)
+{
+	const char *v = getenv("ZSTOR_TIMEOUT_MS");
+	long ms = v ? strtol(v, NULL, 10) : 0;
+
+	return ms > 0 && ms < 3600000 ? (int)ms : ZDB_TIMEOUT_MS;
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+/* With `socket` set, upstream sends the command to the daemon and never falls back
+ * to running it here. */
+static int
+daemon_unavailable(const struct cli *c)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, c->cfg.socket, sizeof(sun.sun_path));
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		cli_error("could not connect to the zstor daemon at %s: %s; start it with "
+		    "`zstor -c %s monitor`, or remove `socket` from the config to run "
+		    "commands without a daemon", c->cfg.socket, strerror(errno),
+		    c->config_path);
+	else
+		cli_error("the daemon at %s is up, but this zstor has no daemon client; "
+		    "remove `socket` from the config to run commands here", c->cfg.socket);
+	return 1;
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	puts("zstor");
-	return 0;
+	struct cli c = { .config_path = "zstor_config.toml", .log_file = "zstor.log" };
+	const struct command *cmd;
+	struct err e;
+	int at, rc;
+
+	if ((at = parse_global(&c, argc, argv)) < 0)
+		return at == -2 ? 0 : EXIT_USAGE;
+	if ((cmd = find_command(argv[at])) == NULL) {
+		cli_error("unknown command '%s' (see `zstor --help`)", argv[at]);
+		return EXIT_USAGE;
+	}
+	if (wants_help(argc - at - 1, argv + at + 1)) {
+		fputs(cmd->usage, stdout);
+		return 0;
+	}
+	if (log_init(c.log_file, c.debug) < 0) {
+		cli_error("cannot open log file %s: %s (choose another with --log_file)",
+		    c.log_file, strerror(errno));
+		return 1;
+	}
+	if (config_load(c.config_path, &c.cfg, &e) < 0) {
+		cli_error("%s", e.msg);
+		log_warnx("%s", e.msg);
+		return 1;
+	}
+	if (cmd->run == NULL) {
+		cli_error("monitor: the daemon is not part of this build yet");
+		rc = 1;
+	} else if (cmd->via_daemon && c.cfg.socket != NULL) {
+		rc = daemon_unavailable(&c);
+	} else {
+		pool_init(&c.pool, op_timeout_ms());
+		metastore_init(&c.ms, &c.cfg, &c.pool);
+		rc = cmd->run(&c, argc - at - 1, argv + at + 1);
+		pool_free(&c.pool);
+	}
+	config_free(&c.cfg);
+	return rc;
 }

@@ -45,12 +45,27 @@ struct backend;
 
 /* Connects, PINGs, reads NSINFO and checks the namespace mode, SELECTs the namespace
  * (with password) when one is configured. A dir: backend creates its namespace
- * directory in the wanted mode on first use. */
+ * directory in the wanted mode on first use. 0-db clients write to sockets that
+ * the server may close: the first open sets SIGPIPE to SIG_IGN if it was SIG_DFL. */
 struct backend *backend_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms,
     struct err *e);
 void backend_close(struct backend *b);
 const char *backend_name(const struct backend *b);	/* "address/namespace" */
 const struct backend_ci *backend_ci(const struct backend *b);
+
+/* One SCAN batch (see backend_scan). */
+struct scan_entry {
+	uint8_t *key;
+	size_t keylen;
+	uint64_t size;
+	uint64_t timestamp;
+};
+struct scan_batch {
+	struct scan_entry *entries;
+	size_t n;
+	uint8_t *cursor;
+	size_t cursorlen;
+};
 
 enum bop_kind {
 	BOP_SEQ_SET,	/* SET "" val -> new key in .newkey (sequential namespaces) */
@@ -59,6 +74,8 @@ enum bop_kind {
 	BOP_DEL,	/* DEL key; rc 1 when missing */
 	BOP_NSINFO,	/* -> .info */
 	BOP_PING,
+	BOP_SCAN,	/* SCAN [key] -> .scan; key/keylen is the cursor (NULL: from the
+			 * oldest); rc 1 at the end of the data */
 };
 
 struct bop {
@@ -75,6 +92,7 @@ struct bop {
 	uint8_t *out;
 	size_t outlen;
 	struct nsinfo info;
+	struct scan_batch scan;	/* BOP_SCAN; free with scan_batch_free */
 	struct err err;
 };
 
@@ -90,18 +108,6 @@ size_t shard_key_bytes(const struct shard_key *k, uint8_t out[8]);
 /* SCAN of a user-key namespace. cursor NULL starts from the oldest key. Fills
  * entries (keys malloc'd) and the next cursor; returns 1 at the end of the data
  * (0-db's "-No more data"), 0 with a batch, -1 on error. */
-struct scan_entry {
-	uint8_t *key;
-	size_t keylen;
-	uint64_t size;
-	uint64_t timestamp;
-};
-struct scan_batch {
-	struct scan_entry *entries;
-	size_t n;
-	uint8_t *cursor;
-	size_t cursorlen;
-};
 int backend_scan(struct backend *b, const uint8_t *cursor, size_t cursorlen,
     struct scan_batch *out, int timeout_ms, struct err *e);
 void scan_batch_free(struct scan_batch *sb);

@@ -1,0 +1,78 @@
+/* zstor rebuild: recreate an object's unreadable shards on healthy backends. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "obj.h"
+
+enum { O_FILE, O_KEY };
+
+static const struct opt rebuild_opts[] = { { "file", 'f', 1 }, { "key", 'k', 1 } };
+
+static void
+log_move(const struct metadata *from, const struct metadata *to)
+{
+	char a[2048] = "", b[2048] = "", name[300];
+	size_t i;
+
+	for (i = 0; i < from->nshards; i++) {
+		zaddr_format(&from->shards[i].ci.addr, name, sizeof(name));
+		strlcat(a, i ? "," : "", sizeof(a));
+		strlcat(a, name, sizeof(a));
+	}
+	for (i = 0; i < to->nshards; i++) {
+		zaddr_format(&to->shards[i].ci.addr, name, sizeof(name));
+		strlcat(b, i ? "," : "", sizeof(b));
+		strlcat(b, name, sizeof(b));
+	}
+	log_info("Rebuild file from %s to %s", a, b);
+}
+
+static int
+rebuild_key(struct cli *c, const char *key, struct err *e)
+{
+	struct metadata m, nm;
+	int changed, rc = metastore_load(&c->ms, key, &m, e);
+
+	if (rc == 1)
+		return err_set(e, "no metadata found for file (key %s)", key);
+	if (rc < 0)
+		return -1;
+	rc = obj_rebuild(&c->cfg, &c->pool, &m, &nm, &changed, e);
+	if (rc == 0 && changed) {
+		rc = metastore_save(&c->ms, key, &nm, e);
+		if (rc == 0)
+			log_move(&m, &nm);
+		meta_free(&nm);
+	} else if (rc == 0)
+		log_info("rebuild %s: every shard is readable, nothing to do", key);
+	meta_free(&m);
+	return rc;
+}
+
+int
+cmd_rebuild(struct cli *c, int argc, char **argv)
+{
+	const char *vals[2], *what;
+	char key[512];
+	struct err e;
+
+	if (cli_parse("rebuild", rebuild_opts, 2, argc, argv, vals) < 0)
+		return EXIT_USAGE;
+	if ((vals[O_FILE] == NULL) == (vals[O_KEY] == NULL)) {
+		cli_error("rebuild: %s", vals[O_FILE] ? "Only one of `file` or `key` argument "
+		    "must be set" : "Either `file` or `key` argument must be set");
+		return EXIT_USAGE;
+	}
+	what = vals[O_FILE] ? vals[O_FILE] : vals[O_KEY];
+	if (vals[O_KEY])
+		strlcpy(key, vals[O_KEY], sizeof(key));
+	if ((vals[O_FILE] && metastore_key(&c->ms, vals[O_FILE], key, sizeof(key), &e) < 0) ||
+	    metastore_writable(&c->ms, &e) < 0 || rebuild_key(c, key, &e) < 0) {
+		cli_error("rebuild %s: %s", what, e.msg);
+		log_warnx("rebuild %s: %s", what, e.msg);
+		return 1;
+	}
+	return 0;
+}

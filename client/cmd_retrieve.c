@@ -1,0 +1,154 @@
+/* zstor retrieve and zstor check. A retrieve writes to a temporary file beside the
+ * target and renames it into place only after the tag and the file checksum match:
+ * a good file is never replaced by a half-written or wrong one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "hex.h"
+#include "log.h"
+#include "obj.h"
+
+static const struct opt file_opt[] = { { "file", 'f', 1 } };
+
+/* mkdir -p */
+static int
+make_dirs(const char *dir, struct err *e)
+{
+	char buf[PATH_MAX], *p;
+
+	if (strlcpy(buf, dir, sizeof(buf)) >= sizeof(buf))
+		return err_set(e, "path too long");
+	for (p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return err_set(e, "cannot create directory %s: %s", buf, strerror(errno));
+		if ((*p = c) == '\0')
+			break;
+	}
+	return 0;
+}
+
+static int
+sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int
+write_into_place(struct cli *c, const struct metadata *m, const char *path, struct err *e)
+{
+	char dcopy[PATH_MAX], bcopy[PATH_MAX], tmp[PATH_MAX + 32], *dir;
+	struct fetched f;
+	mode_t mask;
+	int fd, rc = -1;
+
+	strlcpy(dcopy, path, sizeof(dcopy));
+	strlcpy(bcopy, path, sizeof(bcopy));
+	dir = dirname(dcopy);
+	if (make_dirs(dir, e) < 0)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s/.%s.zstor-XXXXXX", dir, basename(bcopy));
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+		return err_set(e, "cannot create a temporary file in %s: %s", dir, strerror(errno));
+	mask = umask(0);
+	umask(mask);
+	if (obj_fetch(&c->pool, m, 0, &f, e) < 0)
+		goto done;
+	rc = obj_open(&f, m->key, m->checksum, fd, e);
+	fetched_close(&f);
+	if (rc == 0 && (fchmod(fd, 0666 & ~mask) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0))
+		rc = err_set(e, "cannot move the retrieved file into place: %s", strerror(errno));
+	if (rc == 0)
+		(void)sync_dir(dir);
+done:
+	close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* Loads the metadata of --file; prints a usage error or fills key and m. */
+static int
+load_for(struct cli *c, const char *cmd, int argc, char **argv, const char **path,
+    char *key, size_t keylen, struct metadata *m, struct err *e)
+{
+	const char *vals[1];
+
+	if (cli_parse(cmd, file_opt, 1, argc, argv, vals) < 0)
+		return -2;
+	if (vals[0] == NULL) {
+		cli_error("%s: --file <file> is required (see `zstor %s --help`)", cmd, cmd);
+		return -2;
+	}
+	*path = vals[0];
+	if (metastore_key(&c->ms, *path, key, keylen, e) < 0)
+		return -1;
+	return metastore_load(&c->ms, key, m, e);
+}
+
+int
+cmd_retrieve(struct cli *c, int argc, char **argv)
+{
+	char key[512];
+	const char *path = NULL;
+	struct metadata m;
+	struct err e;
+	int rc = load_for(c, "retrieve", argc, argv, &path, key, sizeof(key), &m, &e);
+
+	if (rc == -2)
+		return EXIT_USAGE;
+	if (rc == 1)
+		err_set(&e, "no metadata found for file (key %s): it was never stored under "
+		    "this path; use the absolute path it was stored with", key);
+	if (rc == 0) {
+		rc = write_into_place(c, &m, path, &e);
+		meta_free(&m);
+	}
+	if (rc != 0) {
+		cli_error("retrieve %s: %s", path, e.msg);
+		log_warnx("retrieve %s: %s", path, e.msg);
+		return 1;
+	}
+	log_info("retrieved %s", path);
+	return 0;
+}
+
+int
+cmd_check(struct cli *c, int argc, char **argv)
+{
+	char key[512], hex[2 * B2_LEN + 1];
+	const char *path = NULL;
+	struct metadata m;
+	struct err e;
+	int rc = load_for(c, "check", argc, argv, &path, key, sizeof(key), &m, &e);
+
+	if (rc == -2)
+		return EXIT_USAGE;
+	if (rc < 0) {
+		cli_error("check %s: %s", path, e.msg);
+		return 1;
+	}
+	if (rc == 0) {
+		hex_encode(hex, m.checksum, B2_LEN);
+		printf("%s\n", hex);
+		meta_free(&m);
+	}
+	return 0;
+}

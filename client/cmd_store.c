@@ -1,0 +1,217 @@
+/* zstor store: one file, or every regular file directly inside a directory. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "hex.h"
+#include "log.h"
+#include "obj.h"
+
+enum { O_FILE, O_KEY_PATH, O_ERROR_ON_FAILURE, O_SAVE_FAILURE, O_DELETE, O_NOTBLOCKING };
+
+static const struct opt store_opts[] = {
+	{ "file", 'f', 1 }, { "key-path", 'k', 1 }, { "error-on-failure", 'e', 0 },
+	{ "save-failure", 's', 0 }, { "delete", 'd', 0 }, { "notblocking", 'n', 0 },
+};
+
+/* The path the key is computed from: realpath of the key directory (the file's own
+ * directory by default) plus the file name. No file is created to find it. */
+static int
+key_path_of(const char *file, const char *keydir, char *out, size_t outlen, struct err *e)
+{
+	char dcopy[PATH_MAX], bcopy[PATH_MAX], real[PATH_MAX];
+	const char *dir, *base;
+
+	strlcpy(dcopy, file, sizeof(dcopy));
+	strlcpy(bcopy, file, sizeof(bcopy));
+	dir = keydir ? keydir : dirname(dcopy);
+	base = basename(bcopy);
+	if (realpath(dir, real) == NULL)
+		return err_set(e, "key path directory %s: %s (it must be an existing directory)",
+		    dir, strerror(errno));
+	if ((size_t)snprintf(out, outlen, "%s/%s", strcmp(real, "/") ? real : "", base) >= outlen)
+		return err_set(e, "key path too long");
+	return 0;
+}
+
+/* Deletes path only if it is still the file that was uploaded. */
+static void
+delete_uploaded(const char *path, int fd)
+{
+	struct stat a, b;
+
+	if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		log_warnx("not deleting %s: it changed since it was uploaded", path);
+		return;
+	}
+	if (unlink(path) < 0)
+		log_warn("Failed to delete file %s", path);
+}
+
+/* Already stored with the same checksum? Then there is nothing to upload. */
+static int
+already_stored(struct cli *c, const char *key, const struct sealed *s, struct err *e)
+{
+	struct metadata old;
+	int rc = metastore_load(&c->ms, key, &old, e);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = memcmp(old.checksum, s->checksum, B2_LEN) == 0;
+	meta_free(&old);
+	return rc;
+}
+
+static int
+store_sealed(struct cli *c, const char *key, const struct sealed *s, struct err *e)
+{
+	struct metadata m;
+	int dup = already_stored(c, key, s, e);
+
+	if (dup < 0)
+		return -1;
+	if (dup) {
+		log_info("Skipping %s: already uploaded with the same checksum", key);
+		return 0;
+	}
+	if (obj_write(&c->cfg, &c->pool, s, &m, e) < 0)
+		return -1;
+	if (metastore_save(&c->ms, key, &m, e) < 0) {
+		obj_delete_shards(&c->pool, &m);
+		meta_free(&m);
+		return -1;
+	}
+	meta_free(&m);
+	return 0;
+}
+
+static int
+store_one(struct cli *c, const char *path, const char **vals, struct err *e)
+{
+	char keypath[PATH_MAX + 1], key[512];
+	struct sealed s = { .fd = -1 };
+	struct stat st;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_set(e, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, "only regular files can be stored");
+	}
+	if (key_path_of(path, vals[O_KEY_PATH], keypath, sizeof(keypath), e) < 0 ||
+	    metastore_key(&c->ms, keypath, key, sizeof(key), e) < 0 ||
+	    obj_seal(fd, c->cfg.key, &s, e) < 0)
+		goto done;
+	if (store_sealed(c, key, &s, e) < 0)
+		goto done;
+	log_info("stored %s as %s", path, key);
+	if (vals[O_DELETE])
+		delete_uploaded(path, fd);
+	rc = 0;
+done:
+	sealed_close(&s);
+	close(fd);
+	return rc;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Regular files directly inside dir (no recursion, symlinks skipped), sorted. */
+static int
+list_files(const char *dir, char ***names, size_t *n, struct err *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+
+	*names = NULL, *n = 0;
+	if (d == NULL)
+		return err_set(e, "cannot read directory %s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char **v;
+
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if ((v = reallocarray(*names, *n + 1, sizeof(*v))) == NULL)
+			break;
+		*names = v;
+		if (asprintf(&v[*n], "%s/%s", dir, de->d_name) < 0)
+			break;
+		(*n)++;
+	}
+	closedir(d);
+	qsort(*names, *n, sizeof(**names), cmp_names);
+	return 0;
+}
+
+static int
+store_dir(struct cli *c, const char *dir, const char **vals)
+{
+	char **names;
+	size_t n, i, failed = 0;
+	struct err e;
+
+	if (list_files(dir, &names, &n, &e) < 0) {
+		cli_error("store %s: %s", dir, e.msg);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (store_one(c, names[i], vals, &e) < 0) {
+			cli_error("store %s: %s", names[i], e.msg);
+			log_warnx("store %s: %s", names[i], e.msg);
+			failed++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (failed)
+		cli_error("store %s: %zu of %zu files failed (see above)", dir, failed, n);
+	return failed ? 1 : 0;
+}
+
+int
+cmd_store(struct cli *c, int argc, char **argv)
+{
+	const char *vals[sizeof(store_opts) / sizeof(store_opts[0])];
+	struct stat st;
+	struct err e;
+
+	if (cli_parse("store", store_opts, sizeof(store_opts) / sizeof(store_opts[0]), argc,
+	    argv, vals) < 0)
+		return EXIT_USAGE;
+	if (vals[O_FILE] == NULL) {
+		cli_error("store: --file <file> is required (see `zstor store --help`)");
+		return EXIT_USAGE;
+	}
+	if (stat(vals[O_FILE], &st) < 0) {
+		cli_error("store %s: %s", vals[O_FILE], strerror(errno));
+		return 1;
+	}
+	if (metastore_writable(&c->ms, &e) < 0) {
+		cli_error("store %s: %s", vals[O_FILE], e.msg);
+		return 1;
+	}
+	if (S_ISDIR(st.st_mode))
+		return store_dir(c, vals[O_FILE], vals);
+	if (store_one(c, vals[O_FILE], vals, &e) < 0) {
+		cli_error("store %s: %s", vals[O_FILE], e.msg);
+		log_warnx("store %s: %s", vals[O_FILE], e.msg);
+		return 1;
+	}
+	return 0;
+}

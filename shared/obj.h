@@ -1,0 +1,67 @@
+/* The object engine: a file becomes one sealed stream (BLAKE2b of the plain bytes,
+ * snappy framing, AES-256-GCM), which is padded, cut into M data shards, extended
+ * with P parity shards and written in pieces of at most 2 MiB to N backends; and the
+ * way back. Every pass streams in stripes through scratch files, so memory does not
+ * grow with the file. */
+#ifndef OBJ_H
+#define OBJ_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+#include "meta.h"
+#include "pool.h"
+#include "rs.h"
+
+#define OBJ_STRIPE ZDB_PIECE_MAX	/* bytes of each shard handled per round */
+
+/* A sealed stream in a scratch file: E = nonce || ciphertext || tag at offset 0. */
+struct sealed {
+	int fd;
+	uint64_t len;
+	uint8_t checksum[B2_LEN];	/* of the plain file */
+};
+
+/* Store pass 1: hashes, compresses and encrypts in_fd into a fresh scratch file. */
+int obj_seal(int in_fd, const uint8_t key[32], struct sealed *out, struct err *e);
+void sealed_close(struct sealed *s);
+
+/* Store pass 2: encodes s with the config's M+P and writes the shards to backends
+ * chosen by placement, retrying placement without backends that are unreachable or
+ * short of space. Fills m (shards, counts, checksum, key). On failure deletes what
+ * it wrote. */
+int obj_write(const struct config *cfg, struct pool *pool, const struct sealed *s,
+    struct metadata *m, struct err *e);
+
+/* Best-effort deletion of an object's shards (after a failed store). */
+void obj_delete_shards(struct pool *pool, const struct metadata *m);
+
+/* Shards of one object as fetched into scratch files. */
+struct fetched {
+	unsigned data, parity;
+	uint64_t shard_len;
+	int fd[RS_MAX_SHARDS];		/* -1 when missing */
+	uint8_t good[RS_MAX_SHARDS];
+	uint8_t rebuilt[RS_MAX_SHARDS];	/* reconstructed, not read */
+};
+
+/* Reads and verifies shards (data shards first) until `data` good ones are in
+ * hand; with all set, tries every shard. Then rebuilds missing data shards (all
+ * missing shards with all set). */
+int obj_fetch(struct pool *pool, const struct metadata *m, int all, struct fetched *f,
+    struct err *e);
+void fetched_close(struct fetched *f);
+
+/* Decrypts, decompresses and hashes the fetched object into out_fd; fails when
+ * the tag or the file checksum does not match. */
+int obj_open(const struct fetched *f, const uint8_t key[32], const uint8_t checksum[B2_LEN],
+    int out_fd, struct err *e);
+
+/* Re-creates the shards of m that are missing or bad on healthy backends of cfg;
+ * with a different M/P in cfg re-encodes the whole object. *changed tells whether
+ * anything was written (then nm is the new metadata to save). */
+int obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *m,
+    struct metadata *nm, int *changed, struct err *e);
+
+#endif

@@ -1,0 +1,273 @@
+/* Retrieve: read shards (data shards first, parity only for missing or bad ones)
+ * piece by piece into scratch files, verify each against its checksum, rebuild
+ * what is missing stripe by stripe. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blake2b.h"
+#include "hex.h"
+#include "log.h"
+#include "obj.h"
+#include "rs.h"
+#include "scratch.h"
+
+struct round {
+	const struct shard_info *si[RS_MAX_SHARDS];
+	struct backend *b[RS_MAX_SHARDS];
+	struct b2 hash[RS_MAX_SHARDS];
+	uint64_t len[RS_MAX_SHARDS];
+	size_t n;
+};
+
+void
+fetched_close(struct fetched *f)
+{
+	unsigned i;
+
+	for (i = 0; i < RS_MAX_SHARDS; i++) {
+		if (f->fd[i] >= 0)
+			close(f->fd[i]);
+		f->fd[i] = -1;
+		f->good[i] = f->rebuilt[i] = 0;
+	}
+}
+
+static void
+note_failure(char *why, size_t len, const struct shard_info *si, const char *msg)
+{
+	char line[ERR_MSG_MAX + 64];
+
+	snprintf(line, sizeof(line), "%sshard %llu: %s", why[0] ? "; " : "",
+	    (unsigned long long)si->idx, msg);
+	strlcat(why, line, len);
+	log_warnx("could not use shard %llu: %s", (unsigned long long)si->idx, msg);
+}
+
+/* Drops shard r->si[i] from the round: its data is unusable. */
+static void
+round_drop(struct round *r, size_t i, struct fetched *f, char *why, size_t whylen,
+    const char *msg)
+{
+	unsigned idx = (unsigned)r->si[i]->idx;
+
+	note_failure(why, whylen, r->si[i], msg);
+	if (f->fd[idx] >= 0)
+		close(f->fd[idx]);
+	f->fd[idx] = -1;
+	r->b[i] = NULL;
+}
+
+/* GETs piece j of every live shard of the round into its scratch file. */
+static void
+round_piece(struct round *r, size_t j, struct fetched *f, int timeout, char *why,
+    size_t whylen)
+{
+	struct bop ops[RS_MAX_SHARDS];
+	uint8_t kb[RS_MAX_SHARDS][8];
+	size_t which[RS_MAX_SHARDS], n = 0, i;
+	struct err e;
+
+	memset(ops, 0, sizeof(ops));
+	for (i = 0; i < r->n; i++) {
+		if (r->b[i] == NULL || j >= r->si[i]->nkeys)
+			continue;
+		ops[n].b = r->b[i];
+		ops[n].kind = BOP_GET;
+		ops[n].key = kb[n];
+		ops[n].keylen = shard_key_bytes(&r->si[i]->keys[j], kb[n]);
+		which[n++] = i;
+	}
+	backend_run(ops, n, timeout);
+	for (i = 0; i < n; i++) {
+		size_t s = which[i];
+		unsigned idx = (unsigned)r->si[s]->idx;
+
+		if (ops[i].rc == 1) {
+			snprintf(e.msg, sizeof(e.msg), "%s: missing key %llu",
+			    backend_name(ops[i].b), (unsigned long long)r->si[s]->keys[j].id);
+			round_drop(r, s, f, why, whylen, e.msg);
+		} else if (ops[i].rc < 0) {
+			round_drop(r, s, f, why, whylen, ops[i].err.msg);
+		} else if (pwrite_full(f->fd[idx], ops[i].out, ops[i].outlen,
+		    (off_t)r->len[s], &e) < 0) {
+			round_drop(r, s, f, why, whylen, e.msg);
+		} else {
+			b2_update(&r->hash[s], ops[i].out, ops[i].outlen);
+			r->len[s] += ops[i].outlen;
+		}
+		free(ops[i].out);
+	}
+}
+
+static void
+round_run(struct round *r, struct pool *pool, struct fetched *f, char *why, size_t whylen)
+{
+	size_t i, j, maxkeys = 0;
+	uint8_t sum[B2_LEN];
+	struct err e;
+
+	for (i = 0; i < r->n; i++) {
+		unsigned idx = (unsigned)r->si[i]->idx;
+
+		b2_init(&r->hash[i]);
+		r->len[i] = 0;
+		r->b[i] = pool_get(pool, &r->si[i]->ci, NS_SEQUENTIAL, &e);
+		if (r->b[i] == NULL || (f->fd[idx] = scratch_open(&e)) < 0) {
+			r->b[i] = NULL;
+			note_failure(why, whylen, r->si[i], e.msg);
+			continue;
+		}
+		if (r->si[i]->nkeys > maxkeys)
+			maxkeys = r->si[i]->nkeys;
+	}
+	for (j = 0; j < maxkeys; j++)
+		round_piece(r, j, f, pool->timeout_ms, why, whylen);
+	for (i = 0; i < r->n; i++) {
+		if (r->b[i] == NULL)
+			continue;
+		b2_final(&r->hash[i], sum);
+		if (memcmp(sum, r->si[i]->checksum, B2_LEN) != 0) {
+			snprintf(e.msg, sizeof(e.msg), "%s: shard checksum verification failed "
+			    "(corrupt data on the backend)", backend_name(r->b[i]));
+			round_drop(r, i, f, why, whylen, e.msg);
+			continue;
+		}
+		if (f->shard_len != 0 && r->len[i] != f->shard_len) {
+			snprintf(e.msg, sizeof(e.msg), "%s: shard is %llu bytes, others are %llu",
+			    backend_name(r->b[i]), (unsigned long long)r->len[i],
+			    (unsigned long long)f->shard_len);
+			round_drop(r, i, f, why, whylen, e.msg);
+			continue;
+		}
+		f->good[r->si[i]->idx] = 1;
+		f->shard_len = r->len[i];
+	}
+}
+
+static unsigned
+count_good(const struct fetched *f)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < f->data + f->parity; i++)
+		n += f->good[i];
+	return n;
+}
+
+/* Shards in index order (data first); duplicates of an index are ignored. */
+static void
+order_shards(const struct metadata *m, const struct shard_info **by_idx)
+{
+	size_t i;
+
+	memset(by_idx, 0, RS_MAX_SHARDS * sizeof(*by_idx));
+	for (i = 0; i < m->nshards; i++)
+		if (m->shards[i].idx < RS_MAX_SHARDS && by_idx[m->shards[i].idx] == NULL)
+			by_idx[m->shards[i].idx] = &m->shards[i];
+}
+
+static int
+fetch_rounds(struct pool *pool, const struct metadata *m, int all, struct fetched *f,
+    struct err *e)
+{
+	const struct shard_info *by_idx[RS_MAX_SHARDS];
+	unsigned n = f->data + f->parity, next = 0, good;
+	char why[4096] = "";
+	struct round r;
+
+	order_shards(m, by_idx);
+	while ((good = count_good(f)) < (all ? n : f->data) && next < n) {
+		unsigned want = all ? n : f->data - good;
+
+		r.n = 0;
+		for (; next < n && r.n < want; next++)
+			if (by_idx[next] != NULL)
+				r.si[r.n++] = by_idx[next];
+			else
+				note_failure(why, sizeof(why), &(struct shard_info){ .idx = next },
+				    "not listed in the metadata");
+		round_run(&r, pool, f, why, sizeof(why));
+	}
+	if (good < f->data)
+		return err_set(e, "only %u of the %u shards needed could be read: %s", good,
+		    f->data, why);
+	return 0;
+}
+
+/* Rebuilds the missing shards (data shards only unless all) stripe by stripe. */
+static int
+reconstruct(struct fetched *f, int all, struct err *e)
+{
+	unsigned n = f->data + f->parity, i, used = 0;
+	uint8_t present[RS_MAX_SHARDS] = { 0 }, fill[RS_MAX_SHARDS] = { 0 };
+	uint8_t *buf[RS_MAX_SHARDS] = { 0 };
+	size_t stripe = f->shard_len < OBJ_STRIPE ? (size_t)f->shard_len : OBJ_STRIPE;
+	struct rs *rs;
+	uint64_t off;
+	int rc = -1, any = 0;
+
+	for (i = 0; i < n; i++) {
+		if (f->good[i] && used < f->data)
+			present[i] = 1, used++;
+		if (!f->good[i] && (all || i < f->data))
+			fill[i] = 1, any = 1;
+	}
+	if (!any)
+		return 0;
+	if ((rs = rs_new(f->data, f->parity, e)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((buf[i] = malloc(stripe ? stripe : 1)) == NULL) {
+			err_set(e, "out of memory");
+			goto done;
+		}
+		if (fill[i] && (f->fd[i] = scratch_open(e)) < 0)
+			goto done;
+	}
+	for (off = 0; off < f->shard_len; off += stripe) {
+		size_t len = f->shard_len - off < stripe ? (size_t)(f->shard_len - off) : stripe;
+
+		for (i = 0; i < n; i++)
+			if (present[i] && pread_full(f->fd[i], buf[i], len, (off_t)off, e) < 0)
+				goto done;
+		if (rs_reconstruct(rs, len, buf, present, e) < 0)
+			goto done;
+		for (i = 0; i < n; i++)
+			if (fill[i] && pwrite_full(f->fd[i], buf[i], len, (off_t)off, e) < 0)
+				goto done;
+	}
+	for (i = 0; i < n; i++) {
+		f->good[i] |= fill[i];
+		f->rebuilt[i] = fill[i];
+	}
+	rc = 0;
+done:
+	for (i = 0; i < n; i++)
+		free(buf[i]);
+	rs_free(rs);
+	return rc;
+}
+
+int
+obj_fetch(struct pool *pool, const struct metadata *m, int all, struct fetched *f,
+    struct err *e)
+{
+	unsigned i;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < RS_MAX_SHARDS; i++)
+		f->fd[i] = -1;
+	if (m->data_shards < 1 || m->disposable_shards < 1 ||
+	    m->data_shards + m->disposable_shards > RS_MAX_SHARDS)
+		return err_set(e, "metadata has invalid shard counts %llu+%llu",
+		    (unsigned long long)m->data_shards, (unsigned long long)m->disposable_shards);
+	f->data = (unsigned)m->data_shards;
+	f->parity = (unsigned)m->disposable_shards;
+	if (fetch_rounds(pool, m, all, f, e) < 0 || reconstruct(f, all, e) < 0) {
+		fetched_close(f);
+		return -1;
+	}
+	return 0;
+}

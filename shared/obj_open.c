@@ -1,0 +1,127 @@
+/* Retrieve, last pass: the data shards, less their padding, are decrypted,
+ * unframed and hashed into the output. The output is only trusted by the caller
+ * once this returns 0 (tag and file checksum both verified). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aesgcm.h"
+#include "blake2b.h"
+#include "hex.h"
+#include "obj.h"
+#include "scratch.h"
+#include "snappy_frame.h"
+
+#define OPEN_BLOCK (1024 * 1024)
+
+struct plain_out {
+	struct b2 hash;
+	struct fd_writer w;
+};
+
+static int
+plain_write(void *ctx, const void *buf, size_t len, struct err *e)
+{
+	struct plain_out *po = ctx;
+	struct sink s = fd_writer_sink(&po->w);
+
+	b2_update(&po->hash, buf, len);
+	return sink_write(&s, buf, len, e);
+}
+
+static int
+sf_sink_write(void *ctx, const void *buf, size_t len, struct err *e)
+{
+	return sf_dec_write(ctx, buf, len, e);
+}
+
+/* Length of the sealed stream: all data shards less the padding. */
+static int
+sealed_length(const struct fetched *f, uint64_t *elen, struct err *e)
+{
+	uint64_t total = (uint64_t)f->data * f->shard_len;
+	uint8_t pad;
+
+	if (f->shard_len == 0)
+		return err_set(e, "object has empty shards");
+	if (pread_full(f->fd[f->data - 1], &pad, 1, (off_t)f->shard_len - 1, e) < 0)
+		return -1;
+	if (pad < 1 || pad > f->data || pad > total)
+		return err_set(e, "object padding is invalid (last byte %u for %u data shards)",
+		    pad, f->data);
+	*elen = total - pad;
+	return 0;
+}
+
+static int
+feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm, struct err *e)
+{
+	uint8_t *block = malloc(OPEN_BLOCK);
+	uint64_t done = 0, off;
+	unsigned i;
+	int rc = 0;
+
+	if (block == NULL)
+		return err_set(e, "out of memory");
+	for (i = 0; i < f->data && done < elen && rc == 0; i++) {
+		for (off = 0; off < f->shard_len && done < elen; ) {
+			size_t len = OPEN_BLOCK;
+
+			if (f->shard_len - off < len)
+				len = (size_t)(f->shard_len - off);
+			if (elen - done < len)
+				len = (size_t)(elen - done);
+			if (pread_full(f->fd[i], block, len, (off_t)off, e) < 0 ||
+			    gcm_dec_write(gcm, block, len, e) < 0) {
+				rc = -1;
+				break;
+			}
+			off += len, done += len;
+		}
+	}
+	free(block);
+	return rc;
+}
+
+int
+obj_open(const struct fetched *f, const uint8_t key[32], const uint8_t checksum[B2_LEN],
+    int out_fd, struct err *e)
+{
+	struct plain_out po;
+	struct sink to_plain = { plain_write, &po }, to_sf;
+	struct sf_dec *sf = NULL;
+	struct gcm_dec *gcm = NULL;
+	uint8_t sum[B2_LEN];
+	char want[2 * B2_LEN + 1], got[2 * B2_LEN + 1];
+	uint64_t elen = 0;
+	int rc = -1;
+
+	if (sealed_length(f, &elen, e) < 0)
+		return -1;
+	b2_init(&po.hash);
+	if (fd_writer_init(&po.w, out_fd, OPEN_BLOCK, e) < 0)
+		return -1;
+	if ((sf = sf_dec_new(&to_plain)) == NULL) {
+		err_set(e, "out of memory");
+		goto done;
+	}
+	to_sf.write = sf_sink_write;
+	to_sf.ctx = sf;
+	if ((gcm = gcm_dec_new(key, &to_sf, e)) == NULL)
+		goto done;
+	if (feed_shards(f, elen, gcm, e) < 0 || gcm_dec_finish(gcm, e) < 0 ||
+	    sf_dec_finish(sf, e) < 0 || fd_writer_flush(&po.w, e) < 0)
+		goto done;
+	b2_final(&po.hash, sum);
+	if (memcmp(sum, checksum, B2_LEN) != 0) {
+		hex_encode(want, checksum, B2_LEN);
+		hex_encode(got, sum, B2_LEN);
+		err_set(e, "file checksum mismatch after decoding (expected %s, got %s)", want, got);
+		goto done;
+	}
+	rc = 0;
+done:
+	gcm_dec_free(gcm);
+	sf_dec_free(sf);
+	fd_writer_free(&po.w);
+	return rc;
+}

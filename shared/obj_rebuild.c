@@ -1,0 +1,241 @@
+/* Rebuild: shards that cannot be read are recreated from the others and written to
+ * healthy backends that hold no other shard of the object; the readable shards stay
+ * where they are. When the config's M/P differ from the object's, the object is
+ * re-encoded whole with the config's, and the metadata records what was used. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blake2b.h"
+#include "log.h"
+#include "obj.h"
+#include "scratch.h"
+
+/* Deep copy through the canonical encoding: one code path, no field forgotten. */
+static int
+meta_copy(const struct metadata *m, struct metadata *out, struct err *e)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (meta_encode(m, &buf, &len, e) < 0)
+		return -1;
+	rc = meta_decode(buf, len, out, e);
+	free(buf);
+	return rc;
+}
+
+/* Whether ci already holds a readable or newly placed shard of the object. */
+static int
+holds_shard(const struct metadata *m, const struct fetched *f, const uint8_t *placed,
+    const struct backend_ci *ci)
+{
+	size_t i;
+
+	for (i = 0; i < m->nshards; i++) {
+		uint64_t idx = m->shards[i].idx;
+
+		if (((f->good[idx] && !f->rebuilt[idx]) || placed[idx]) &&
+		    ci_equal(&m->shards[i].ci, ci))
+			return 1;
+	}
+	return 0;
+}
+
+/* A healthy backend for one more shard: in the group holding the fewest shards
+ * of this object, at random within it; NULL when none is left. */
+static const struct backend_ci *
+pick_spare(const struct config *cfg, struct pool *pool, const struct metadata *nm,
+    const struct fetched *f, const uint8_t *placed)
+{
+	size_t g, j, best_g = 0, best_count = SIZE_MAX, count, i, nfree;
+
+	for (g = 0; g < cfg->ngroups; g++) {
+		const struct group *gr = &cfg->groups[g];
+
+		for (count = 0, i = 0; i < nm->nshards; i++)
+			for (j = 0; j < gr->nbackends; j++)
+				count += ci_equal(&nm->shards[i].ci, &gr->backends[j]);
+		for (nfree = 0, j = 0; j < gr->nbackends; j++)
+			nfree += !pool_is_failed(pool, &gr->backends[j], NS_SEQUENTIAL) &&
+			    !holds_shard(nm, f, placed, &gr->backends[j]);
+		if (nfree > 0 && count < best_count)
+			best_g = g, best_count = count;
+	}
+	if (best_count == SIZE_MAX)
+		return NULL;
+	for (;;) {
+		const struct group *gr = &cfg->groups[best_g];
+		const struct backend_ci *ci = &gr->backends[randombytes_uniform(
+		    (uint32_t)gr->nbackends)];
+
+		if (!pool_is_failed(pool, ci, NS_SEQUENTIAL) && !holds_shard(nm, f, placed, ci))
+			return ci;
+	}
+}
+
+/* Writes one rebuilt shard from its scratch file to a spare backend. */
+static int
+write_shard(struct pool *pool, const struct fetched *f, unsigned idx, struct backend *b,
+    struct shard_info *si, struct err *e)
+{
+	uint8_t *buf = malloc(OBJ_STRIPE);
+	struct bop op;
+	uint64_t off;
+	struct b2 h;
+	int rc = 0;
+
+	if (buf == NULL)
+		return err_set(e, "out of memory");
+	free(si->keys);
+	si->keys = NULL;
+	si->nkeys = 0;
+	b2_init(&h);
+	for (off = 0; off < f->shard_len && rc == 0; off += OBJ_STRIPE) {
+		size_t len = f->shard_len - off < OBJ_STRIPE ? (size_t)(f->shard_len - off) :
+		    OBJ_STRIPE;
+		struct shard_key *k = reallocarray(si->keys, si->nkeys + 1, sizeof(*k));
+
+		if (k == NULL || pread_full(f->fd[idx], buf, len, (off_t)off, e) < 0) {
+			si->keys = k ? k : si->keys;
+			rc = k ? -1 : err_set(e, "out of memory");
+			break;
+		}
+		si->keys = k;
+		memset(&op, 0, sizeof(op));
+		op.b = b, op.kind = BOP_SEQ_SET, op.val = buf, op.vallen = len;
+		backend_run(&op, 1, pool->timeout_ms);
+		if (op.rc < 0) {
+			*e = op.err;
+			rc = -1;
+			break;
+		}
+		b2_update(&h, buf, len);
+		si->keys[si->nkeys++] = op.newkey;
+	}
+	b2_final(&h, si->checksum);
+	free(buf);
+	return rc;
+}
+
+static int
+place_rebuilt(const struct config *cfg, struct pool *pool, const struct fetched *f,
+    struct metadata *nm, struct err *e)
+{
+	uint8_t placed[RS_MAX_SHARDS] = { 0 };
+	size_t i;
+
+	for (i = 0; i < nm->nshards; i++) {
+		struct shard_info *si = &nm->shards[i];
+		const struct backend_ci *ci;
+		struct backend *b = NULL;
+		struct bop op;
+
+		if (!f->rebuilt[si->idx])
+			continue;
+		while (b == NULL) {
+			if ((ci = pick_spare(cfg, pool, nm, f, placed)) == NULL)
+				return err_set(e, "no healthy backend is left that holds no other "
+				    "shard of this object: add backends to the config or bring "
+				    "the dead ones back");
+			memset(&op, 0, sizeof(op));
+			op.kind = BOP_NSINFO;
+			if ((op.b = b = pool_get(pool, ci, NS_SEQUENTIAL, e)) == NULL)
+				continue;
+			backend_run(&op, 1, pool->timeout_ms);
+			if (op.rc == 0 && nsinfo_free_space(&op.info) >= f->shard_len &&
+			    write_shard(pool, f, (unsigned)si->idx, b, si, &op.err) == 0)
+				break;
+			pool_fail(pool, ci, NS_SEQUENTIAL, &op.err);
+			b = NULL;
+		}
+		ci_free(&si->ci);
+		if (ci_copy(&si->ci, ci) < 0)
+			return err_set(e, "out of memory");
+		placed[si->idx] = 1;
+	}
+	return 0;
+}
+
+/* Different M/P: the data shards less padding are the sealed stream; encode it
+ * again with the config's parameters. */
+static int
+reencode(const struct config *cfg, struct pool *pool, const struct metadata *m,
+    const struct fetched *f, struct metadata *nm, struct err *e)
+{
+	struct sealed s = { .fd = -1 };
+	uint8_t *buf = malloc(OBJ_STRIPE), pad;
+	uint64_t off, total = (uint64_t)f->data * f->shard_len, elen;
+	size_t len;
+	int rc = -1;
+
+	if (buf == NULL || (s.fd = scratch_open(e)) < 0 ||
+	    pread_full(f->fd[f->data - 1], &pad, 1, (off_t)f->shard_len - 1, e) < 0)
+		goto done;
+	if (pad < 1 || pad > f->data || pad > total) {
+		err_set(e, "object padding is invalid");
+		goto done;
+	}
+	elen = total - pad;
+	for (off = 0; off < elen; off += len) {
+		uint64_t i = off / f->shard_len, o = off % f->shard_len;
+
+		len = OBJ_STRIPE;
+		if (f->shard_len - o < len)
+			len = (size_t)(f->shard_len - o);
+		if (elen - off < len)
+			len = (size_t)(elen - off);
+		if (pread_full(f->fd[i], buf, len, (off_t)o, e) < 0 ||
+		    pwrite_full(s.fd, buf, len, (off_t)off, e) < 0)
+			goto done;
+	}
+	s.len = elen;
+	memcpy(s.checksum, m->checksum, B2_LEN);
+	if (obj_write(cfg, pool, &s, nm, e) == 0) {
+		memcpy(nm->key, m->key, sizeof(nm->key));	/* sealed with the object's key */
+		rc = 0;
+	}
+done:
+	free(buf);
+	sealed_close(&s);
+	return rc;
+}
+
+int
+obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *m,
+    struct metadata *nm, int *changed, struct err *e)
+{
+	struct fetched f;
+	unsigned i;
+	int rc = -1, any = 0;
+
+	*changed = 0;
+	memset(nm, 0, sizeof(*nm));
+	if (obj_fetch(pool, m, 1, &f, e) < 0)
+		return err_prefix(e, "rebuild");
+	if (cfg->minimal_shards != m->data_shards ||
+	    cfg->expected_shards != m->data_shards + m->disposable_shards) {
+		log_info("rebuild re-encodes the object from %llu+%llu to %u+%u shards",
+		    (unsigned long long)m->data_shards, (unsigned long long)m->disposable_shards,
+		    cfg->minimal_shards, cfg->expected_shards - cfg->minimal_shards);
+		rc = reencode(cfg, pool, m, &f, nm, e);
+		*changed = rc == 0;
+		goto done;
+	}
+	for (i = 0; i < f.data + f.parity; i++)
+		any |= f.rebuilt[i];
+	if (!any) {
+		rc = 0;
+		goto done;
+	}
+	if (meta_copy(m, nm, e) < 0)
+		goto done;
+	rc = place_rebuilt(cfg, pool, &f, nm, e);
+	*changed = rc == 0;
+	if (rc < 0)
+		meta_free(nm);
+done:
+	fetched_close(&f);
+	return rc;
+}

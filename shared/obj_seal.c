@@ -1,0 +1,96 @@
+/* Store pass 1: one read of the file feeds the checksum and the compressor, whose
+ * frames are encrypted straight into the scratch file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aesgcm.h"
+#include "blake2b.h"
+#include "obj.h"
+#include "scratch.h"
+#include "snappy_frame.h"
+
+#define SEAL_READ_BLOCK (1024 * 1024)
+
+static int
+gcm_sink_write(void *ctx, const void *buf, size_t len, struct err *e)
+{
+	return gcm_enc_write(ctx, buf, len, e);
+}
+
+void
+sealed_close(struct sealed *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+/* Reads in_fd to the end through hash and compressor. */
+static int
+seal_stream(int in_fd, struct b2 *h, struct sf_enc *sf, struct err *e)
+{
+	uint8_t *block = malloc(SEAL_READ_BLOCK);
+	ssize_t n;
+	int rc = 0;
+
+	if (block == NULL)
+		return err_set(e, "out of memory");
+	(void)posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	while ((n = read_full(in_fd, block, SEAL_READ_BLOCK)) > 0) {
+		b2_update(h, block, (size_t)n);
+		if (sf_enc_write(sf, block, (size_t)n, e) < 0) {
+			rc = -1;
+			break;
+		}
+		if ((size_t)n < SEAL_READ_BLOCK)
+			break;
+	}
+	if (n < 0)
+		rc = err_set(e, "read failed: %s", strerror(errno));
+	free(block);
+	return rc;
+}
+
+int
+obj_seal(int in_fd, const uint8_t key[32], struct sealed *out, struct err *e)
+{
+	struct fd_writer w;
+	struct sink to_file, to_gcm;
+	struct gcm_enc *gcm = NULL;
+	struct sf_enc *sf = NULL;
+	struct b2 h;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((out->fd = scratch_open(e)) < 0)
+		return -1;
+	if (fd_writer_init(&w, out->fd, SEAL_READ_BLOCK, e) < 0)
+		goto fail;
+	to_file = fd_writer_sink(&w);
+	if ((gcm = gcm_enc_new(key, NULL, &to_file, e)) == NULL)
+		goto done;
+	to_gcm.write = gcm_sink_write;
+	to_gcm.ctx = gcm;
+	if ((sf = sf_enc_new(&to_gcm)) == NULL) {
+		err_set(e, "out of memory");
+		goto done;
+	}
+	b2_init(&h);
+	if (seal_stream(in_fd, &h, sf, e) < 0 || sf_enc_finish(sf, e) < 0 ||
+	    gcm_enc_finish(gcm, e) < 0 || fd_writer_flush(&w, e) < 0)
+		goto done;
+	b2_final(&h, out->checksum);
+	out->len = w.total;
+	rc = 0;
+done:
+	sf_enc_free(sf);
+	gcm_enc_free(gcm);
+	fd_writer_free(&w);
+fail:
+	if (rc < 0)
+		sealed_close(out);
+	return rc;
+}

@@ -1,0 +1,303 @@
+/* Store pass 2: choose backends, then cut the sealed stream into stripes, add parity
+ * and write one piece per shard per stripe, all backends in parallel. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "blake2b.h"
+#include "log.h"
+#include "obj.h"
+#include "placement.h"
+#include "rs.h"
+#include "scratch.h"
+
+/* Checks the free space of the chosen backends; marks the failing ones. */
+static int
+check_space(const struct config *cfg, struct pool *pool, const struct bref *refs,
+    struct backend **chosen, unsigned char *excluded, uint64_t need)
+{
+	unsigned n = cfg->expected_shards, i, nops = 0, failures = 0;
+	struct bop *ops = calloc(n, sizeof(*ops));
+	unsigned *which = calloc(n, sizeof(*which));
+	struct err e;
+
+	if (ops == NULL || which == NULL) {
+		free(ops), free(which);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		const struct backend_ci *ci = &cfg->groups[refs[i].group].backends[refs[i].backend];
+
+		chosen[i] = pool_get(pool, ci, NS_SEQUENTIAL, &e);
+		if (chosen[i] == NULL) {
+			excluded[placement_flat_index(cfg, refs[i])] = 1;
+			failures++;
+			continue;
+		}
+		ops[nops].b = chosen[i];
+		ops[nops].kind = BOP_NSINFO;
+		which[nops++] = i;
+	}
+	backend_run(ops, nops, pool->timeout_ms);
+	for (i = 0; i < nops; i++) {
+		struct bref r = refs[which[i]];
+		const struct backend_ci *ci = &cfg->groups[r.group].backends[r.backend];
+
+		if (ops[i].rc == 0 && nsinfo_free_space(&ops[i].info) >= need)
+			continue;
+		if (ops[i].rc == 0)
+			err_set(&ops[i].err, "%s: namespace only has %llu bytes of space left, "
+			    "but %llu bytes are needed", backend_name(ops[i].b),
+			    (unsigned long long)nsinfo_free_space(&ops[i].info),
+			    (unsigned long long)need);
+		log_warnx("%s; choosing other backends", ops[i].err.msg);
+		pool_fail(pool, ci, NS_SEQUENTIAL, &ops[i].err);
+		excluded[placement_flat_index(cfg, r)] = 1;
+		failures++;
+	}
+	free(ops);
+	free(which);
+	return (int)failures;
+}
+
+/* Upstream's find_valid_backends: pick, check, drop the failures, pick again. */
+static int
+choose_backends(const struct config *cfg, struct pool *pool, uint64_t shard_len,
+    struct backend **chosen, struct bref *refs, struct err *e)
+{
+	size_t nb = config_nbackends(cfg), g, j, flat = 0;
+	unsigned char *excluded = calloc(nb ? nb : 1, 1);
+	int failures;
+
+	if (excluded == NULL)
+		return err_set(e, "out of memory");
+	for (g = 0; g < cfg->ngroups; g++)
+		for (j = 0; j < cfg->groups[g].nbackends; j++, flat++)
+			excluded[flat] = (unsigned char)pool_is_failed(pool,
+			    &cfg->groups[g].backends[j], NS_SEQUENTIAL);
+	do {
+		if (placement_pick(cfg, excluded, refs, e) < 0) {
+			free(excluded);
+			return err_prefix(e, "no set of healthy backends with enough space "
+			    "satisfies the redundancy settings");
+		}
+		failures = check_space(cfg, pool, refs, chosen, excluded, shard_len);
+	} while (failures > 0);
+	free(excluded);
+	return failures < 0 ? err_set(e, "out of memory") : 0;
+}
+
+/* Data shard i of the padded stream, bytes [off, off+len). */
+static int
+fill_data_stripe(const struct sealed *s, uint64_t shard_len, unsigned i, uint64_t off,
+    size_t len, uint8_t pad, uint8_t *buf, struct err *e)
+{
+	uint64_t g = (uint64_t)i * shard_len + off;
+	size_t have = 0;
+
+	if (g < s->len) {
+		have = s->len - g < len ? (size_t)(s->len - g) : len;
+		if (pread_full(s->fd, buf, have, (off_t)g, e) < 0)
+			return -1;
+	}
+	memset(buf + have, pad, len - have);
+	return 0;
+}
+
+static int
+add_key(struct shard_info *si, const struct shard_key *k)
+{
+	struct shard_key *v = reallocarray(si->keys, si->nkeys + 1, sizeof(*v));
+
+	if (v == NULL)
+		return -1;
+	si->keys = v;
+	si->keys[si->nkeys++] = *k;
+	return 0;
+}
+
+struct stripes {
+	unsigned m, n;
+	uint8_t **buf;
+	struct bop *ops;
+	struct b2 *hash;
+};
+
+static void
+stripes_free(struct stripes *st)
+{
+	unsigned i;
+
+	if (st->buf)
+		for (i = 0; i < st->n; i++)
+			free(st->buf[i]);
+	free(st->buf);
+	free(st->ops);
+	free(st->hash);
+}
+
+static int
+stripes_init(struct stripes *st, unsigned m, unsigned n, size_t len)
+{
+	unsigned i;
+
+	memset(st, 0, sizeof(*st));
+	st->m = m, st->n = n;
+	st->buf = calloc(n, sizeof(*st->buf));
+	st->ops = calloc(n, sizeof(*st->ops));
+	st->hash = calloc(n, sizeof(*st->hash));
+	if (st->buf == NULL || st->ops == NULL || st->hash == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((st->buf[i] = malloc(len)) == NULL)
+			return -1;
+		b2_init(&st->hash[i]);
+	}
+	return 0;
+}
+
+/* One round: the stripe at off of every shard, encoded and written. */
+static int
+write_stripe(struct stripes *st, struct rs *rs, const struct sealed *s, uint64_t shard_len,
+    uint64_t off, size_t len, struct backend **chosen, struct metadata *m, int timeout,
+    struct err *e)
+{
+	uint8_t pad = (uint8_t)rs_pad_len(s->len, st->m);
+	unsigned i;
+
+	for (i = 0; i < st->m; i++)
+		if (fill_data_stripe(s, shard_len, i, off, len, pad, st->buf[i], e) < 0)
+			return -1;
+	rs_encode(rs, len, st->buf, st->buf + st->m);
+	memset(st->ops, 0, st->n * sizeof(*st->ops));
+	for (i = 0; i < st->n; i++) {
+		b2_update(&st->hash[i], st->buf[i], len);
+		st->ops[i].b = chosen[i];
+		st->ops[i].kind = BOP_SEQ_SET;
+		st->ops[i].val = st->buf[i];
+		st->ops[i].vallen = len;
+	}
+	backend_run(st->ops, st->n, timeout);
+	for (i = 0; i < st->n; i++) {
+		if (st->ops[i].rc == 0 && add_key(&m->shards[i], &st->ops[i].newkey) < 0)
+			return err_set(e, "out of memory");
+		if (st->ops[i].rc != 0 && e->msg[0] == '\0')
+			*e = st->ops[i].err;
+	}
+	return e->msg[0] ? err_prefix(e, "writing shard") : 0;
+}
+
+static int
+meta_init_shards(struct metadata *m, const struct config *cfg, const struct bref *refs)
+{
+	unsigned i;
+
+	m->nshards = cfg->expected_shards;
+	m->shards = calloc(m->nshards, sizeof(*m->shards));
+	if (m->shards == NULL)
+		return -1;
+	for (i = 0; i < m->nshards; i++) {
+		m->shards[i].idx = i;
+		if (ci_copy(&m->shards[i].ci,
+		    &cfg->groups[refs[i].group].backends[refs[i].backend]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+write_all_stripes(const struct config *cfg, struct pool *pool, const struct sealed *s,
+    struct backend **chosen, struct metadata *m, struct err *e)
+{
+	unsigned mm = cfg->minimal_shards, n = cfg->expected_shards, i;
+	uint64_t shard_len = rs_shard_len(s->len, mm), off;
+	size_t stripe = shard_len < OBJ_STRIPE ? (size_t)shard_len : OBJ_STRIPE;
+	struct rs *rs = rs_new(mm, n - mm, e);
+	struct stripes st;
+	int rc = -1;
+
+	if (rs == NULL)
+		return -1;
+	if (stripes_init(&st, mm, n, stripe) < 0) {
+		err_set(e, "out of memory for %u stripes of %zu bytes", n, stripe);
+		goto done;
+	}
+	e->msg[0] = '\0';
+	for (off = 0; off < shard_len; off += stripe) {
+		size_t len = shard_len - off < stripe ? (size_t)(shard_len - off) : stripe;
+
+		if (write_stripe(&st, rs, s, shard_len, off, len, chosen, m, pool->timeout_ms,
+		    e) < 0)
+			goto done;
+	}
+	for (i = 0; i < n; i++)
+		b2_final(&st.hash[i], m->shards[i].checksum);
+	rc = 0;
+done:
+	stripes_free(&st);
+	rs_free(rs);
+	return rc;
+}
+
+int
+obj_write(const struct config *cfg, struct pool *pool, const struct sealed *s,
+    struct metadata *m, struct err *e)
+{
+	unsigned n = cfg->expected_shards;
+	uint64_t shard_len = rs_shard_len(s->len, cfg->minimal_shards);
+	struct backend **chosen = calloc(n, sizeof(*chosen));
+	struct bref *refs = calloc(n, sizeof(*refs));
+	int rc = -1;
+
+	memset(m, 0, sizeof(*m));
+	m->data_shards = cfg->minimal_shards;
+	m->disposable_shards = n - cfg->minimal_shards;
+	memcpy(m->checksum, s->checksum, B2_LEN);
+	memcpy(m->key, cfg->key, sizeof(m->key));
+	if (chosen == NULL || refs == NULL) {
+		err_set(e, "out of memory");
+		goto done;
+	}
+	if (choose_backends(cfg, pool, shard_len, chosen, refs, e) < 0)
+		goto done;
+	if (meta_init_shards(m, cfg, refs) < 0) {
+		err_set(e, "out of memory");
+		goto done;
+	}
+	rc = write_all_stripes(cfg, pool, s, chosen, m, e);
+	if (rc < 0) {
+		obj_delete_shards(pool, m);
+		meta_free(m);
+	}
+done:
+	free(chosen);
+	free(refs);
+	return rc;
+}
+
+void
+obj_delete_shards(struct pool *pool, const struct metadata *m)
+{
+	size_t i, k;
+	struct err e;
+
+	for (i = 0; i < m->nshards; i++) {
+		const struct shard_info *si = &m->shards[i];
+		struct backend *b = pool_get(pool, &si->ci, NS_SEQUENTIAL, &e);
+
+		for (k = 0; b != NULL && k < si->nkeys; k++) {
+			struct bop op;
+			uint8_t kb[8];
+
+			memset(&op, 0, sizeof(op));
+			op.b = b;
+			op.kind = BOP_DEL;
+			op.key = kb;
+			op.keylen = shard_key_bytes(&si->keys[k], kb);
+			backend_run(&op, 1, pool->timeout_ms);
+			if (op.rc < 0) {
+				log_warnx("cleaning up shard %zu: %s", i, op.err.msg);
+				break;
+			}
+		}
+	}
+}

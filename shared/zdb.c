@@ -1,0 +1,809 @@
+/* The 0-db client. One non-blocking hiredis connection per backend; commands are
+ * queued with redisAppendCommandArgv (binary-safe) and one poll() loop drives every
+ * connection of a backend_run, so backends work in parallel and the ops of one
+ * backend are pipelined, their replies matched in FIFO order. hiredis 0.14 has no
+ * timeouts for non-blocking contexts: the deadline is ours, and a connection that
+ * misses it is dropped, to be reopened (and re-SELECTed) on its next use. */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
+
+#include "backend_impl.h"
+#include "log.h"
+
+#define ZDB_KEY_MAX 255		/* 0-db's MAX_KEY_LENGTH */
+#define ZDB_READ_CHUNK (256 * 1024)	/* hiredis' own reads are 16 KiB */
+#define ZDB_READ_ROUNDS 8		/* chunks per wakeup before serving others */
+
+enum zconn_state {
+	ZC_DOWN,	/* no connection: the next use connects */
+	ZC_CONNECTING,	/* non-blocking connect under way */
+	ZC_CONNECTED,	/* connected, namespace not selected yet */
+	ZC_SELECTING,	/* SELECT sent alone; ops wait for its answer */
+	ZC_READY,	/* ops are pipelined */
+};
+
+struct zdb {
+	struct backend base;
+	char addr[ADDR_PATH_MAX + 16];	/* for "is 0-db running at ...?" */
+	redisContext *ctx;
+	enum zconn_state state;
+	int skip_select;	/* backend_open reads NSINFO before SELECT, as upstream */
+
+	/* The ops of the running backend_run, in order: [0, done) answered,
+	 * [done, sent) in flight, [sent, n) not sent yet. */
+	struct bop **q;
+	size_t n, done, sent, cap;
+	int listed;
+	uint8_t *rbuf;		/* ZDB_READ_CHUNK bytes, shared by the run */
+};
+
+/* 0-db's error replies, exactly as it sends them, and what the operator can do. */
+static const struct zdb_advice {
+	const char *error;
+	const char *advice;
+} zdb_advices[] = {
+	{ "No space left on this namespace",
+	    "the namespace is full: raise its maxsize or remove this backend" },
+	{ "Namespace is in read-only mode",
+	    "the namespace was selected without its password, or the 0-db runs with "
+	    "--protect: set the namespace password in the config" },
+	{ "Namespace is temporarily locked (read-only)",
+	    "an operator locked the namespace: unlock it (NSSET <ns> lock 0) or "
+	    "remove this backend" },
+	{ "Namespace is temporarily frozen (read-write disabled)",
+	    "an operator froze the namespace: unfreeze it (NSSET <ns> freeze 0) or "
+	    "remove this backend" },
+	{ "Namespace is protected by worm mode",
+	    "the namespace is write-once (worm): stored values cannot change" },
+	{ "Cannot delete a key when namespace is in worm mode",
+	    "the namespace is write-once (worm): values cannot be deleted" },
+	{ "Access denied", "wrong namespace password: fix the password in the config" },
+	{ "Namespace protected and private",
+	    "the namespace needs a password: add it to the config" },
+	{ "Namespace not found",
+	    "the namespace does not exist on this 0-db: create it (NSNEW) or fix the "
+	    "namespace name in the config" },
+	{ "Payload too big",
+	    "0-db takes values of at most 8 MiB and dropped the connection" },
+	{ "Password too long",
+	    "0-db takes passwords of at most 255 bytes: fix the password in the config" },
+	{ "Invalid key, only update authorized",
+	    "the namespace is in sequential mode: it only takes new values with an "
+	    "empty key" },
+	{ "Invalid argument, key needed",
+	    "the namespace is in user-key mode, but a sequential one was expected" },
+	{ "Key too large", "0-db keys are at most 255 bytes" },
+	{ "Cannot write data right now",
+	    "the 0-db cannot write to its data disk: check that server's disk and log" },
+	{ "Cannot write index right now",
+	    "the 0-db cannot write to its index disk: check that server's disk and log" },
+	{ "Your active namespace is not available anymore (probably removed).",
+	    "the namespace was deleted on the server: recreate it or remove this backend" },
+	{ "Permission denied", "the command needs 0-db admin rights" },
+	{ "Command not supported",
+	    "the server does not speak the 0-db v2 protocol: check the address" },
+};
+
+static const char *
+zdb_advice(const char *error, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(zdb_advices) / sizeof(zdb_advices[0]); i++)
+		if (strlen(zdb_advices[i].error) == len &&
+		    memcmp(zdb_advices[i].error, error, len) == 0)
+			return zdb_advices[i].advice;
+	return "unexpected 0-db error: check that server's log";
+}
+
+static const char *
+zdb_ns(const struct zdb *z)
+{
+	return z->base.ci.ns != NULL ? z->base.ci.ns : "default";
+}
+
+static void
+zdb_drop(struct zdb *z)
+{
+	if (z->ctx != NULL)
+		redisFree(z->ctx);
+	z->ctx = NULL;
+	z->state = ZC_DOWN;
+}
+
+/* Fails every unanswered op of this run with the same cause and drops the
+ * connection: whatever it still carries can no longer be matched to an op. */
+static void __attribute__((format(printf, 2, 3)))
+zdb_fail_conn(struct zdb *z, const char *fmt, ...)
+{
+	char cause[ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cause, sizeof(cause), fmt, ap);
+	va_end(ap);
+	for (; z->done < z->n; z->done++)
+		bop_fail(z->q[z->done], "%s", cause);
+	z->sent = z->n;
+	if (z->ctx != NULL)
+		log_debug("%s: dropping the connection: %s", z->base.name, cause);
+	zdb_drop(z);
+}
+
+static int
+zdb_connect(struct zdb *z)
+{
+	const struct zaddr *a = &z->base.ci.addr;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (a->kind == ADDR_UNIX)
+		z->ctx = redisConnectUnixNonBlock(a->path);
+	else {
+		if (inet_ntop(a->kind == ADDR_IP4 ? AF_INET : AF_INET6, a->ip, ip,
+		    sizeof(ip)) == NULL) {
+			zdb_fail_conn(z, "cannot connect: bad address %s", z->addr);
+			return -1;
+		}
+		z->ctx = redisConnectNonBlock(ip, a->port);
+	}
+	if (z->ctx == NULL) {
+		zdb_fail_conn(z, "cannot connect: out of memory");
+		return -1;
+	}
+	if (z->ctx->err) {
+		zdb_fail_conn(z, "cannot connect: %s (is 0-db running and reachable at %s?)",
+		    z->ctx->errstr, z->addr);
+		return -1;
+	}
+	z->state = ZC_CONNECTING;
+	return 0;
+}
+
+static void
+zdb_connect_done(struct zdb *z)
+{
+	socklen_t len = sizeof(int);
+	int soerr = 0;
+
+	if (getsockopt(z->ctx->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		soerr = errno;
+	if (soerr != 0) {
+		zdb_fail_conn(z, "cannot connect: %s (is 0-db running and reachable at %s?)",
+		    strerror(soerr), z->addr);
+		return;
+	}
+	z->state = ZC_CONNECTED;
+}
+
+static int
+zdb_append_op(struct zdb *z, const struct bop *op)
+{
+	const char *argv[3];
+	size_t lens[3];
+	int argc = 0;
+
+#define ARG(p, l) do { argv[argc] = (p); lens[argc] = (l); argc++; } while (0)
+	switch (op->kind) {
+	case BOP_SEQ_SET:
+		ARG("SET", 3);
+		ARG("", 0);
+		ARG(op->vallen ? op->val : "", op->vallen);
+		break;
+	case BOP_KEY_SET:
+		ARG("SET", 3);
+		ARG(op->key, op->keylen);
+		ARG(op->vallen ? op->val : "", op->vallen);
+		break;
+	case BOP_GET:
+	case BOP_DEL:
+		ARG(op->kind == BOP_GET ? "GET" : "DEL", 3);
+		ARG(op->key, op->keylen);
+		break;
+	case BOP_NSINFO:
+		ARG("NSINFO", 6);
+		ARG(zdb_ns(z), strlen(zdb_ns(z)));
+		break;
+	case BOP_PING:
+		ARG("PING", 4);
+		break;
+	case BOP_SCAN:
+		ARG("SCAN", 4);
+		if (op->key != NULL)
+			ARG(op->key, op->keylen);
+		break;
+	}
+#undef ARG
+	return redisAppendCommandArgv(z->ctx, argc, argv, lens) == REDIS_OK ? 0 : -1;
+}
+
+static int
+zdb_append_select(struct zdb *z)
+{
+	const char *argv[3] = { "SELECT", z->base.ci.ns, z->base.ci.password };
+	size_t lens[3] = { 6, strlen(z->base.ci.ns), 0 };
+
+	if (argv[2] != NULL)
+		lens[2] = strlen(argv[2]);
+	if (redisAppendCommandArgv(z->ctx, argv[2] != NULL ? 3 : 2, argv, lens) != REDIS_OK) {
+		zdb_fail_conn(z, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Drains the replies already received, then fails the rest: a server closing the
+ * connection may have said why first. */
+static int zdb_drain(struct zdb *);
+
+static int
+zdb_conn_lost(struct zdb *z, const char *why)
+{
+	char cause[256];
+
+	strlcpy(cause, why, sizeof(cause));
+	if (zdb_drain(z) < 0)
+		return -1;
+	if (z->done < z->n)
+		zdb_fail_conn(z, "connection lost: %s (the server closed or reset the "
+		    "connection; it is reopened on the next use)", cause);
+	else
+		zdb_drop(z);
+	return -1;
+}
+
+/* Keeps about one piece queued in hiredis' output buffer: hiredis shifts that
+ * buffer after every partial write, and the socket buffers keep the pipeline
+ * full anyway. */
+static int
+zdb_fill(struct zdb *z)
+{
+	while (z->sent < z->n && sdslen(z->ctx->obuf) < ZDB_PIECE_MAX) {
+		if (zdb_append_op(z, z->q[z->sent]) < 0) {
+			zdb_fail_conn(z, "out of memory");
+			return -1;
+		}
+		z->sent++;
+	}
+	return 0;
+}
+
+static int
+zdb_flush(struct zdb *z)
+{
+	int done = 0;
+
+	if (sdslen(z->ctx->obuf) == 0)
+		return 0;
+	if (redisBufferWrite(z->ctx, &done) != REDIS_OK)
+		return zdb_conn_lost(z, z->ctx->errstr);
+	return 0;
+}
+
+/* Moves a connected backend on: SELECT first when a namespace is configured,
+ * then ops, writing until the socket is full or nothing is left. */
+static void
+zdb_advance(struct zdb *z)
+{
+	if (z->state == ZC_CONNECTED) {
+		if (z->base.ci.ns != NULL && !z->skip_select) {
+			if (zdb_append_select(z) < 0)
+				return;
+			z->state = ZC_SELECTING;
+		} else
+			z->state = ZC_READY;
+	}
+	for (;;) {
+		if (z->state == ZC_READY && zdb_fill(z) < 0)
+			return;
+		if (zdb_flush(z) < 0)
+			return;
+		if (sdslen(z->ctx->obuf) > 0 || z->state != ZC_READY || z->sent == z->n)
+			return;
+	}
+}
+
+static const char *
+zdb_reply_type(const redisReply *r)
+{
+	switch (r->type) {
+	case REDIS_REPLY_STRING:
+		return "bulk string";
+	case REDIS_REPLY_ARRAY:
+		return "array";
+	case REDIS_REPLY_INTEGER:
+		return "integer";
+	case REDIS_REPLY_NIL:
+		return "nil";
+	case REDIS_REPLY_STATUS:
+		return "status";
+	default:
+		return "error";
+	}
+}
+
+static int
+zdb_unexpected(struct bop *op, const redisReply *r)
+{
+	return bop_fail(op, "unexpected %s reply (is this address really a 0-db v2?)",
+	    zdb_reply_type(r));
+}
+
+static void
+zdb_seq_set_reply(struct bop *op, const redisReply *r)
+{
+	const uint8_t *p = (const uint8_t *)r->str;
+	size_t i;
+
+	if (r->type != REDIS_REPLY_STRING) {
+		zdb_unexpected(op, r);
+		return;
+	}
+	if (r->len != 4 && r->len != 8) {
+		bop_fail(op, "the server answered a key of %zu bytes; 0-db keys are 4 "
+		    "(v1) or 8 (v2) bytes", r->len);
+		return;
+	}
+	op->newkey.kind = r->len == 4 ? KEY_V1 : KEY_V2;
+	op->newkey.id = 0;
+	for (i = 0; i < r->len; i++)
+		op->newkey.id |= (uint64_t)p[i] << (8 * i);
+}
+
+static uint8_t *
+zdb_memdup(const void *p, size_t len)
+{
+	uint8_t *d = malloc(len + 1);
+
+	if (d != NULL)
+		memcpy(d, p, len);
+	return d;
+}
+
+/* SCAN: [cursor, [[key, size, timestamp], ...]]. */
+static void
+zdb_scan_reply(struct bop *op, const redisReply *r)
+{
+	const redisReply *list, *e;
+	struct scan_batch *sb = &op->scan;
+	size_t i;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_ARRAY)
+		goto bad;
+	list = r->element[1];
+	sb->cursor = zdb_memdup(r->element[0]->str, r->element[0]->len);
+	sb->cursorlen = r->element[0]->len;
+	sb->entries = calloc(list->elements + 1, sizeof(*sb->entries));
+	if (sb->cursor == NULL || sb->entries == NULL)
+		goto nomem;
+	for (i = 0; i < list->elements; i++) {
+		e = list->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 3 ||
+		    e->element[0]->type != REDIS_REPLY_STRING ||
+		    e->element[1]->type != REDIS_REPLY_INTEGER ||
+		    e->element[2]->type != REDIS_REPLY_INTEGER ||
+		    e->element[1]->integer < 0 || e->element[2]->integer < 0)
+			goto bad;
+		sb->entries[i].key = zdb_memdup(e->element[0]->str, e->element[0]->len);
+		if (sb->entries[i].key == NULL)
+			goto nomem;
+		sb->entries[i].keylen = e->element[0]->len;
+		sb->entries[i].size = (uint64_t)e->element[1]->integer;
+		sb->entries[i].timestamp = (uint64_t)e->element[2]->integer;
+		sb->n++;
+	}
+	return;
+bad:
+	scan_batch_free(sb);
+	bop_fail(op, "malformed SCAN reply (is this address really a 0-db v2?)");
+	return;
+nomem:
+	scan_batch_free(sb);
+	bop_fail(op, "out of memory reading the SCAN reply");
+}
+
+static void
+zdb_error_reply(struct bop *op, const redisReply *r)
+{
+	if (op->kind == BOP_DEL && r->len == 13 && memcmp(r->str, "Key not found", 13) == 0)
+		op->rc = 1;
+	else if (op->kind == BOP_SCAN && r->len == 12 &&
+	    memcmp(r->str, "No more data", 12) == 0)
+		op->rc = 1;
+	else
+		bop_fail(op, "%.*s (%s)", (int)r->len, r->str, zdb_advice(r->str, r->len));
+}
+
+static void
+zdb_reply_to_op(struct bop *op, redisReply *r)
+{
+	struct err e;
+
+	if (r->type == REDIS_REPLY_ERROR) {
+		zdb_error_reply(op, r);
+		return;
+	}
+	switch (op->kind) {
+	case BOP_SEQ_SET:
+		zdb_seq_set_reply(op, r);
+		break;
+	case BOP_GET:
+		if (r->type == REDIS_REPLY_NIL)
+			op->rc = 1;
+		else if (r->type != REDIS_REPLY_STRING)
+			zdb_unexpected(op, r);
+		else {
+			/* hiredis 0.14 allocates reply strings with malloc and
+			 * frees them with free: take the value, do not copy it. */
+			op->out = (uint8_t *)r->str;
+			op->outlen = r->len;
+			r->str = NULL;
+		}
+		break;
+	case BOP_KEY_SET:
+		/* nil: the value was already stored, byte for byte */
+		if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)
+			zdb_unexpected(op, r);
+		break;
+	case BOP_DEL:
+	case BOP_PING:
+		if (r->type != REDIS_REPLY_STATUS)
+			zdb_unexpected(op, r);
+		break;
+	case BOP_NSINFO:
+		if (r->type != REDIS_REPLY_STRING)
+			zdb_unexpected(op, r);
+		else if (nsinfo_parse(r->str, r->len, &op->info, &e) < 0)
+			bop_fail(op, "%s", e.msg);
+		break;
+	case BOP_SCAN:
+		zdb_scan_reply(op, r);
+		break;
+	}
+}
+
+static int
+zdb_on_reply(struct zdb *z, redisReply *r)
+{
+	if (z->state == ZC_SELECTING) {
+		if (r->type == REDIS_REPLY_ERROR) {
+			zdb_fail_conn(z, "cannot SELECT namespace %s: %.*s (%s)", zdb_ns(z),
+			    (int)r->len, r->str, zdb_advice(r->str, r->len));
+			return -1;
+		}
+		z->state = ZC_READY;
+		return 0;
+	}
+	if (z->done >= z->sent) {
+		zdb_fail_conn(z, "unexpected %s reply without a request (is this "
+		    "address really a 0-db?)", zdb_reply_type(r));
+		return -1;
+	}
+	zdb_reply_to_op(z->q[z->done++], r);
+	return 0;
+}
+
+static int
+zdb_drain(struct zdb *z)
+{
+	void *reply;
+	int rc;
+
+	for (;;) {
+		if (redisGetReplyFromReader(z->ctx, &reply) != REDIS_OK) {
+			zdb_fail_conn(z, "protocol error: %s (is this address really a 0-db?)",
+			    z->ctx->errstr);
+			return -1;
+		}
+		if (reply == NULL)
+			return 0;
+		rc = zdb_on_reply(z, reply);
+		freeReplyObject(reply);
+		if (rc < 0)
+			return -1;
+	}
+}
+
+/* Reads in large chunks straight into hiredis' reader (redisBufferRead reads
+ * 16 KiB at a time: 128 system calls per 2 MiB piece). */
+static int
+zdb_read(struct zdb *z)
+{
+	ssize_t r;
+	int i;
+
+	for (i = 0; i < ZDB_READ_ROUNDS; i++) {
+		r = read(z->ctx->fd, z->rbuf, ZDB_READ_CHUNK);
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			break;
+		if (r <= 0)
+			return zdb_conn_lost(z, r == 0 ? "the server closed the connection" :
+			    strerror(errno));
+		if (redisReaderFeed(z->ctx->reader, (const char *)z->rbuf, (size_t)r) !=
+		    REDIS_OK) {
+			zdb_fail_conn(z, "out of memory");
+			return -1;
+		}
+		if ((size_t)r < ZDB_READ_CHUNK)
+			break;
+	}
+	return zdb_drain(z);
+}
+
+/* Rejects client-side what 0-db would refuse, above all values over 8 MiB: 0-db
+ * answers those by dropping the connection, which would fail every op behind. */
+static int
+zdb_check_op(struct bop *op)
+{
+	if ((unsigned)op->kind > BOP_SCAN)
+		return bop_fail(op, "unknown operation");
+	if ((op->kind == BOP_SEQ_SET || op->kind == BOP_KEY_SET) &&
+	    op->vallen > ZDB_VALUE_MAX)
+		return bop_fail(op, "a value of %zu bytes is over 0-db's limit of %u bytes "
+		    "(8 MiB); it was not sent", op->vallen, ZDB_VALUE_MAX);
+	if (op->kind == BOP_GET || op->kind == BOP_DEL || op->kind == BOP_KEY_SET ||
+	    (op->kind == BOP_SCAN && op->key != NULL)) {
+		if (op->key == NULL || op->keylen == 0)
+			return bop_fail(op, "empty key");
+		if (op->kind != BOP_SCAN && op->keylen > ZDB_KEY_MAX)
+			return bop_fail(op, "a key of %zu bytes is over 0-db's limit of "
+			    "%d bytes", op->keylen, ZDB_KEY_MAX);
+	}
+	return 0;
+}
+
+static int
+zdb_queue(struct zdb *z, struct bop *op)
+{
+	struct bop **q;
+	size_t cap;
+
+	if (z->n == z->cap) {
+		cap = z->cap ? 2 * z->cap : 16;
+		if ((q = reallocarray(z->q, cap, sizeof(*q))) == NULL)
+			return bop_fail(op, "out of memory");
+		z->q = q;
+		z->cap = cap;
+	}
+	z->q[z->n++] = op;
+	return 0;
+}
+
+/* An idle connection that is readable was closed by the server (restart, idle
+ * timeout) or carries a stray message: either way it cannot serve ops. */
+static int
+zdb_is_stale(const struct zdb *z)
+{
+	struct pollfd p = { .fd = z->ctx->fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+static void
+zdb_start(struct zdb *z)
+{
+	if (z->n == 0)
+		return;
+	if (z->state != ZC_DOWN && zdb_is_stale(z)) {
+		log_debug("%s: the idle connection was closed, reconnecting", z->base.name);
+		zdb_drop(z);
+	}
+	if (z->state == ZC_DOWN && zdb_connect(z) < 0)
+		return;
+	if (z->state != ZC_CONNECTING)
+		zdb_advance(z);
+}
+
+static void
+zdb_on_events(struct zdb *z, short revents)
+{
+	if (z->state == ZC_CONNECTING) {
+		zdb_connect_done(z);
+		if (z->state == ZC_CONNECTED)
+			zdb_advance(z);
+		return;
+	}
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) && zdb_read(z) < 0)
+		return;
+	if (z->ctx != NULL && z->done < z->n)
+		zdb_advance(z);
+}
+
+/* Polls every connection with unanswered ops until all are answered or the
+ * deadline passes; returns 0, or -1 at the deadline. */
+static int
+zdb_poll(struct zdb **zs, size_t nz, struct pollfd *pfd, struct zdb **pz,
+    int64_t deadline)
+{
+	size_t i, np;
+	int64_t now;
+
+	for (;;) {
+		for (i = 0, np = 0; i < nz; i++) {
+			if (zs[i]->done == zs[i]->n || zs[i]->ctx == NULL)
+				continue;
+			pfd[np].fd = zs[i]->ctx->fd;
+			pfd[np].events = POLLIN;
+			if (zs[i]->state == ZC_CONNECTING)
+				pfd[np].events = POLLOUT;
+			else if (sdslen(zs[i]->ctx->obuf) > 0)
+				pfd[np].events |= POLLOUT;
+			pfd[np].revents = 0;
+			pz[np++] = zs[i];
+		}
+		if (np == 0)
+			return 0;
+		if ((now = backend_now_ms()) >= deadline)
+			return -1;
+		if (poll(pfd, np, (int)(deadline - now)) < 0 && errno != EINTR) {
+			for (i = 0; i < np; i++)
+				zdb_fail_conn(pz[i], "poll: %s", strerror(errno));
+			return 0;
+		}
+		for (i = 0; i < np; i++)
+			if (pfd[i].revents != 0)
+				zdb_on_events(pz[i], pfd[i].revents);
+	}
+}
+
+static void
+zdb_run(struct bop **ops, size_t n, int64_t deadline, int timeout_ms)
+{
+	struct zdb **zs, **pz, *z;
+	struct pollfd *pfd;
+	uint8_t *rbuf;
+	size_t i, nz = 0;
+
+	zs = calloc(n, sizeof(*zs));
+	pz = calloc(n, sizeof(*pz));
+	pfd = calloc(n, sizeof(*pfd));
+	rbuf = malloc(ZDB_READ_CHUNK);
+	if (zs == NULL || pz == NULL || pfd == NULL || rbuf == NULL) {
+		for (i = 0; i < n; i++)
+			bop_fail(ops[i], "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		z = (struct zdb *)ops[i]->b;
+		if (!z->listed) {
+			z->listed = 1;
+			z->rbuf = rbuf;
+			z->n = z->done = z->sent = 0;
+			zs[nz++] = z;
+		}
+		if (zdb_check_op(ops[i]) == 0)
+			zdb_queue(z, ops[i]);
+	}
+	for (i = 0; i < nz; i++)
+		zdb_start(zs[i]);
+	if (zdb_poll(zs, nz, pfd, pz, deadline) < 0)
+		for (i = 0; i < nz; i++)
+			if (zs[i]->done < zs[i]->n)
+				zdb_fail_conn(zs[i], "timeout after %d ms (the server did "
+				    "not answer in time; the connection was dropped and is "
+				    "reopened on the next use)", timeout_ms);
+	for (i = 0; i < nz; i++) {
+		zs[i]->listed = 0;
+		zs[i]->rbuf = NULL;
+		zs[i]->n = zs[i]->done = zs[i]->sent = 0;
+	}
+out:
+	free(rbuf);
+	free(zs);
+	free(pz);
+	free(pfd);
+}
+
+static void
+zdb_close(struct backend *b)
+{
+	struct zdb *z = (struct zdb *)b;
+
+	zdb_drop(z);
+	free(z->q);
+	backend_fini(&z->base);
+	free(z);
+}
+
+/* Runs ops on this one backend, sharing backend_open's deadline; 0 when all
+ * succeeded, else the first failure is copied to e. */
+static int
+zdb_open_run(struct zdb *z, struct bop *ops, size_t n, int64_t deadline,
+    int timeout_ms, struct err *e)
+{
+	struct bop *p[2];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ops[i].b = &z->base;
+		p[i] = &ops[i];
+	}
+	zdb_run(p, n, deadline, timeout_ms);
+	for (i = 0; i < n; i++) {
+		if (ops[i].rc != 0) {
+			if (ops[i].rc > 0)
+				bop_fail(&ops[i], "unexpected answer");
+			*e = ops[i].err;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+zdb_check_mode(struct zdb *z, const struct nsinfo *ni, enum ns_mode want,
+    struct err *e)
+{
+	if (ni->mode == want)
+		return 0;
+	return err_set(e, "%s: expected 0-db namespace to be in %s mode, but it is in %s "
+	    "mode (%s)", z->base.name, ns_mode_text(want), ns_mode_text(ni->mode),
+	    want == NS_SEQUENTIAL ? "data shards need a sequential namespace: run 0-db "
+	    "with --mode seq, or NSSET <ns> mode seq on a fresh namespace" :
+	    "metadata needs a user-key namespace: run 0-db with --mode user or in "
+	    "mixed mode");
+}
+
+/* Upstream's order: PING, NSINFO (before SELECT), the mode check, then SELECT. */
+static struct backend *
+zdb_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms, struct err *e)
+{
+	int64_t deadline = backend_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	struct bop ops[2];
+	struct zdb *z;
+
+	if (ci->addr.kind != ADDR_IP4 && ci->addr.kind != ADDR_IP6 &&
+	    ci->addr.kind != ADDR_UNIX) {
+		err_set(e, "not a 0-db address");
+		return NULL;
+	}
+	if ((z = calloc(1, sizeof(*z))) == NULL) {
+		err_set(e, "out of memory");
+		return NULL;
+	}
+	if (backend_init(&z->base, &zdb_impl, ci, want, e) < 0) {
+		free(z);
+		return NULL;
+	}
+	zaddr_format(&ci->addr, z->addr, sizeof(z->addr));
+	z->skip_select = 1;
+	memset(ops, 0, sizeof(ops));
+	ops[0].kind = BOP_PING;
+	ops[1].kind = BOP_NSINFO;
+	if (zdb_open_run(z, ops, 2, deadline, timeout_ms, e) < 0 ||
+	    zdb_check_mode(z, &ops[1].info, want, e) < 0)
+		goto fail;
+	z->skip_select = 0;
+	if (ci->ns != NULL) {
+		if (z->state == ZC_READY)
+			z->state = ZC_CONNECTED;
+		memset(ops, 0, sizeof(ops));
+		ops[0].kind = BOP_PING;
+		if (zdb_open_run(z, ops, 1, deadline, timeout_ms, e) < 0)
+			goto fail;
+	}
+	return &z->base;
+fail:
+	zdb_close(&z->base);
+	return NULL;
+}
+
+const struct backend_impl zdb_impl = {
+	.open = zdb_open,
+	.close = zdb_close,
+	.run = zdb_run,
+};
