@@ -1,0 +1,848 @@
+/* Frames over socketpairs and the strict message table. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "msg.h"
+#include "t.h"
+
+int main(void);
+
+static void
+pair(int sv[2], int nonblock)
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0) |
+	    SOCK_CLOEXEC, 0, sv) == -1) {
+		perror("socketpair");
+		exit(2);
+	}
+}
+
+static int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own descriptor */
+}
+
+static int
+temp_file(void)
+{
+	char path[] = "/tmp/zstor-test-ipc.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd == -1) {
+		perror("mkstemp");
+		exit(2);
+	}
+	unlink(path);
+	return fd;
+}
+
+static int
+same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	if (fstat(a, &sa) == -1 || fstat(b, &sb) == -1)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Writes raw bytes with nfds copies of fd attached (0: none). */
+static void
+send_raw(int sock, const void *buf, size_t len, int fd, int nfds)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	int fds[4] = { fd, fd, fd, fd };
+
+	memset(&mh, 0, sizeof(mh));
+	memset(&cm, 0, sizeof(cm));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfds > 0) {
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	if (sendmsg(sock, &mh, 0) != (ssize_t)len) {
+		perror("sendmsg");
+		exit(2);
+	}
+}
+
+static size_t
+make_frame(uint8_t *out, const char *json)
+{
+	size_t n = strlen(json);
+
+	out[0] = (uint8_t)(n >> 24);
+	out[1] = (uint8_t)(n >> 16);
+	out[2] = (uint8_t)(n >> 8);
+	out[3] = (uint8_t)n;
+	memcpy(out + 4, json, n);
+	return n + 4;
+}
+
+/* Feeds and then takes one frame; the first -1 wins. */
+static int
+feed_next(struct frame_reader *r, int sock, char **json, size_t *len, int *fd,
+    struct err *e)
+{
+	int rc = frame_reader_feed(r, sock, e);
+
+	if (rc == -1)
+		return -1;
+	return frame_next(r, json, len, fd, e);
+}
+
+static void
+test_round_trip(void)
+{
+	struct frame_reader r;
+	struct err e = { "" };
+	char *json;
+	size_t len;
+	int sv[2], fd, file = temp_file();
+
+	pair(sv, 0);
+	T_CHECK(frame_send(sv[0], "{\"a\":1}", 7, -1, &e) == 0, "send: %s", e.msg);
+	T_CHECK(frame_recv(sv[1], &json, &len, &fd, 1000, &e) == 1, "recv: %s", e.msg);
+	T_CHECK(json && len == 7 && strcmp(json, "{\"a\":1}") == 0 && fd == -1,
+	    "round trip without fd");
+	free(json);
+
+	T_CHECK(frame_send(sv[0], "{\"b\":2}", 7, file, &e) == 0, "send fd: %s", e.msg);
+	T_CHECK(frame_recv(sv[1], &json, &len, &fd, 1000, &e) == 1, "recv fd: %s", e.msg);
+	T_CHECK(fd >= 0 && same_file(fd, file), "received fd is not the same file");
+	T_CHECK(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC), "received fd not cloexec");
+	T_CHECK(json && strcmp(json, "{\"b\":2}") == 0, "round trip with fd: body");
+	free(json);
+	close(fd);
+
+	/* The same through the incremental reader. */
+	frame_reader_init(&r);
+	T_CHECK(frame_send(sv[0], "{\"c\":3}", 7, file, &e) == 0, "send: %s", e.msg);
+	T_CHECK(feed_next(&r, sv[1], &json, &len, &fd, &e) == 1, "reader: %s", e.msg);
+	T_CHECK(fd >= 0 && same_file(fd, file) && json && strcmp(json, "{\"c\":3}") == 0,
+	    "reader round trip with fd");
+	free(json);
+	if (fd >= 0)
+		close(fd);
+	close(sv[0]);
+	T_CHECK(frame_reader_feed(&r, sv[1], &e) == 0, "reader sees EOF");
+	T_CHECK(frame_next(&r, &json, &len, &fd, &e) == 0, "clean EOF between frames");
+	T_CHECK(frame_recv(sv[1], &json, &len, &fd, 100, &e) == 0, "frame_recv clean EOF");
+	frame_reader_free(&r);
+	close(sv[1]);
+	close(file);
+}
+
+static void
+test_byte_by_byte(void)
+{
+	struct frame_reader r;
+	struct err e = { "" };
+	uint8_t buf[64];
+	size_t n = make_frame(buf, "{\"split\":true}"), i, len;
+	char *json = NULL;
+	int sv[2], fd = -1, file = temp_file(), rc = 0, early = 0;
+
+	pair(sv, 1);
+	frame_reader_init(&r);
+	for (i = 0; i < n; i++) {
+		send_raw(sv[0], buf + i, 1, file, i == 0);
+		rc = feed_next(&r, sv[1], &json, &len, &fd, &e);
+		if (i + 1 < n && rc != 0)
+			early = 1;
+	}
+	T_CHECK(!early, "frame_next returned a frame early or failed: %s", e.msg);
+	T_CHECK(rc == 1 && json && strcmp(json, "{\"split\":true}") == 0,
+	    "byte-by-byte frame: rc %d %s", rc, e.msg);
+	T_CHECK(fd >= 0 && same_file(fd, file), "byte-by-byte fd");
+	free(json);
+	if (fd >= 0)
+		close(fd);
+	frame_reader_free(&r);
+
+	/* The blocking receiver gets the same bytes split the same way. */
+	for (i = 0; i < n; i++)
+		send_raw(sv[0], buf + i, 1, file, i == 0);
+	rc = frame_recv(sv[1], &json, &len, &fd, 1000, &e);
+	T_CHECK(rc == 1 && fd >= 0 && same_file(fd, file), "frame_recv split: %s", e.msg);
+	free(json);
+	if (fd >= 0)
+		close(fd);
+	close(sv[0]);
+	close(sv[1]);
+	close(file);
+}
+
+static void
+test_two_in_one_write(void)
+{
+	struct frame_reader r;
+	struct err e = { "" };
+	uint8_t buf[128];
+	size_t n = make_frame(buf, "{\"one\":1}"), len;
+	char *a = NULL, *b = NULL, *c = NULL;
+	int sv[2], fd1, fd2, fd3, file = temp_file();
+
+	n += make_frame(buf + n, "{\"two\":2}");
+	pair(sv, 1);
+	frame_reader_init(&r);
+	send_raw(sv[0], buf, n, -1, 0);
+	T_CHECK(frame_reader_feed(&r, sv[1], &e) == 1, "feed: %s", e.msg);
+	T_CHECK(frame_next(&r, &a, &len, &fd1, &e) == 1 && strcmp(a, "{\"one\":1}") == 0,
+	    "first of two frames");
+	T_CHECK(frame_next(&r, &b, &len, &fd2, &e) == 1 && strcmp(b, "{\"two\":2}") == 0,
+	    "second of two frames");
+	T_CHECK(frame_next(&r, &c, &len, &fd3, &e) == 0, "no third frame");
+	free(a);
+	free(b);
+
+	/* A frame, then one with an fd, in one read: the fd is the second's. */
+	send_raw(sv[0], buf, 13, -1, 0);
+	send_raw(sv[0], buf + 13, n - 13, file, 1);
+	T_CHECK(frame_reader_feed(&r, sv[1], &e) == 1, "feed: %s", e.msg);
+	T_CHECK(frame_reader_feed(&r, sv[1], &e) == 1, "feed: %s", e.msg);
+	a = b = NULL;
+	T_CHECK(frame_next(&r, &a, &len, &fd1, &e) == 1 && fd1 == -1,
+	    "fd went to the wrong frame");
+	T_CHECK(frame_next(&r, &b, &len, &fd2, &e) == 1 && same_file(fd2, file),
+	    "fd lost: %s", e.msg);
+	free(a);
+	free(b);
+	if (fd2 >= 0)
+		close(fd2);
+	frame_reader_free(&r);
+	close(sv[0]);
+	close(sv[1]);
+	close(file);
+}
+
+/* Bytes that must make both readers fail with an error containing want. */
+static void
+expect_bad_stream(const char *what, const uint8_t *bytes, size_t n, int close_after,
+    const char *want)
+{
+	struct frame_reader r;
+	struct err e = { "" };
+	char *json = NULL;
+	size_t len;
+	int sv[2], fd, rc, i;
+
+	for (i = 0; i < 2; i++) {
+		pair(sv, 0);
+		send_raw(sv[0], bytes, n, -1, 0);
+		if (close_after)
+			close(sv[0]);
+		e.msg[0] = '\0';
+		if (i == 0) {
+			frame_reader_init(&r);
+			do {
+				rc = feed_next(&r, sv[1], &json, &len, &fd, &e);
+			} while (rc == 0 && !r.eof);
+			frame_reader_free(&r);
+		} else
+			rc = frame_recv(sv[1], &json, &len, &fd, 1000, &e);
+		T_CHECK(rc == -1 && strstr(e.msg, want) != NULL,
+		    "%s (%s): rc %d, error \"%s\"", what, i ? "frame_recv" : "reader",
+		    rc, e.msg);
+		if (!close_after)
+			close(sv[0]);
+		close(sv[1]);
+	}
+}
+
+static void
+test_bad_lengths(void)
+{
+	static const uint8_t zero[] = { 0, 0, 0, 0, '{', '}' };
+	static const uint8_t huge[] = { 0, 0x10, 0, 1, '{', '}' };
+	static const uint8_t cut[] = { 0, 0, 0, 10, '{', '"', 'a' };
+	static const uint8_t hdr_cut[] = { 0, 0 };
+	struct err e = { "" };
+
+	expect_bad_stream("length 0", zero, sizeof(zero), 0, "length 0");
+	expect_bad_stream("length > 1 MiB", huge, sizeof(huge), 0, "larger than");
+	expect_bad_stream("EOF mid-frame", cut, sizeof(cut), 1,
+	    "peer closed the connection in the middle of a frame");
+	expect_bad_stream("EOF mid-header", hdr_cut, sizeof(hdr_cut), 1,
+	    "peer closed the connection in the middle of a frame");
+	T_CHECK(frame_send(0, "x", 0, -1, &e) == -1, "frame_send accepts length 0");
+	T_CHECK(frame_send(0, "x", IPC_FRAME_MAX + 1, -1, &e) == -1,
+	    "frame_send accepts more than 1 MiB");
+}
+
+static void
+test_fd_errors(void)
+{
+	struct frame_reader r;
+	struct err e = { "" };
+	uint8_t buf[64];
+	size_t n = make_frame(buf, "{\"x\":1}"), len;
+	char *json = NULL;
+	int sv[2], fd, rc, file = temp_file(), before;
+
+	before = count_fds();
+	pair(sv, 1);
+	frame_reader_init(&r);
+	send_raw(sv[0], buf, n, file, 2);
+	rc = feed_next(&r, sv[1], &json, &len, &fd, &e);
+	T_CHECK(rc == -1 && strstr(e.msg, "at most one"), "two fds: %d %s", rc, e.msg);
+	frame_reader_free(&r);
+	close(sv[0]);
+	close(sv[1]);
+	T_CHECK(count_fds() == before, "two fds in a frame leaked a descriptor");
+
+	pair(sv, 1);
+	frame_reader_init(&r);
+	send_raw(sv[0], buf, 2, -1, 0);
+	send_raw(sv[0], buf + 2, n - 2, file, 1);
+	rc = feed_next(&r, sv[1], &json, &len, &fd, &e);
+	if (rc == 0)
+		rc = feed_next(&r, sv[1], &json, &len, &fd, &e);
+	T_CHECK(rc == -1 && strstr(e.msg, "middle of a frame"), "fd on byte 2: %s", e.msg);
+	frame_reader_free(&r);
+	close(sv[0]);
+	close(sv[1]);
+	T_CHECK(count_fds() == before, "fd mid-frame leaked a descriptor");
+
+	pair(sv, 0);
+	send_raw(sv[0], buf, n, file, 3);
+	rc = frame_recv(sv[1], &json, &len, &fd, 1000, &e);
+	T_CHECK(rc == -1 && strstr(e.msg, "at most one"), "frame_recv three fds: %s", e.msg);
+	close(sv[0]);
+	close(sv[1]);
+	T_CHECK(count_fds() == before, "frame_recv leaked a descriptor");
+	close(file);
+}
+
+static void
+test_timeout(void)
+{
+	struct timespec t0, t1;
+	struct err e = { "" };
+	char *json;
+	size_t len;
+	int sv[2], fd, rc;
+	long ms;
+
+	pair(sv, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = frame_recv(sv[1], &json, &len, &fd, 150, &e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	T_CHECK(rc == -1 && strstr(e.msg, "timed out"), "timeout: %d %s", rc, e.msg);
+	T_CHECK(ms >= 140 && ms < 2000, "timeout took %ld ms", ms);
+	/* A frame that stops halfway times out too. */
+	send_raw(sv[0], "\0\0\0\x05{", 5, -1, 0);
+	rc = frame_recv(sv[1], &json, &len, &fd, 100, &e);
+	T_CHECK(rc == -1 && strstr(e.msg, "timed out"), "partial frame timeout: %s", e.msg);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A 1 MiB frame through a full socket: the writer queues, the reader drains. */
+static void
+test_writer_big(void)
+{
+	struct frame_writer w;
+	struct frame_reader r;
+	struct err e = { "" };
+	char *big = malloc(IPC_FRAME_MAX), *json = NULL;
+	size_t len = 0;
+	int sv[2], fd = -1, got = 0, flushed = 0, rounds = 0, file = temp_file();
+
+	memset(big, ' ', IPC_FRAME_MAX);
+	big[0] = '{';
+	big[IPC_FRAME_MAX - 1] = '}';
+	pair(sv, 1);
+	frame_writer_init(&w);
+	frame_reader_init(&r);
+	T_CHECK(frame_writer_push(&w, big, IPC_FRAME_MAX, file, &e) == 0, "push: %s", e.msg);
+	T_CHECK(frame_writer_push(&w, "{}", 2, -1, &e) == 0, "push: %s", e.msg);
+	T_CHECK(frame_writer_flush(&w, sv[0], &e) == 0, "1 MiB fit in a socket buffer?");
+	while (got < 2 && rounds++ < 100000) {
+		flushed = frame_writer_flush(&w, sv[0], &e);
+		if (frame_reader_feed(&r, sv[1], &e) == -1)
+			break;
+		while (frame_next(&r, &json, &len, &fd, &e) == 1) {
+			if (got++ == 0)
+				T_CHECK(len == IPC_FRAME_MAX && same_file(fd, file) &&
+				    memcmp(json, big, len) == 0, "1 MiB frame content");
+			else
+				T_CHECK(len == 2 && fd == -1, "small frame after the big one");
+			if (fd >= 0)
+				close(fd);
+			free(json);
+		}
+	}
+	T_CHECK(got == 2 && flushed == 1 && !frame_writer_pending(&w),
+	    "writer/reader: got %d flushed %d: %s", got, flushed, e.msg);
+	frame_writer_free(&w);
+	frame_reader_free(&r);
+	close(sv[0]);
+	close(sv[1]);
+	close(file);
+	free(big);
+}
+
+/* The blocking sender with a frame bigger than the socket buffer. */
+static void
+test_send_big(void)
+{
+	struct err e = { "" };
+	char *big = malloc(IPC_FRAME_MAX), *json = NULL;
+	size_t len = 0;
+	int sv[2], fd, rc, status;
+	pid_t pid;
+
+	memset(big, 'x', IPC_FRAME_MAX);
+	pair(sv, 0);
+	if ((pid = fork()) == 0) {
+		close(sv[1]);
+		_exit(frame_send(sv[0], big, IPC_FRAME_MAX, -1, &e) == 0 ? 0 : 1);
+	}
+	close(sv[0]);
+	rc = frame_recv(sv[1], &json, &len, &fd, 5000, &e);
+	T_CHECK(rc == 1 && len == IPC_FRAME_MAX && memcmp(json, big, len) == 0,
+	    "1 MiB blocking frame: %s", e.msg);
+	waitpid(pid, &status, 0);
+	T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "big sender failed");
+	free(json);
+	free(big);
+	close(sv[1]);
+}
+
+static cJSON *
+sample_json(enum msg_kind kind)
+{
+	cJSON *j;
+
+	if (kind == MSG_ARRAY) {
+		j = cJSON_CreateArray();
+		cJSON_AddItemToArray(j, cJSON_CreateString("10.0.0.1:9900"));
+		cJSON_AddItemToArray(j, cJSON_CreateNumber(7));
+	} else {
+		j = cJSON_CreateObject();
+		cJSON_AddNumberToObject(j, "entries", 12);
+	}
+	return j;
+}
+
+static const uint8_t sample_hex[] = { 0x00, 0xab, 0xff, 0x10 };
+
+static void
+set_sample(struct msg *m, const struct msg_field *f)
+{
+	switch (f->kind) {
+	case MSG_STR:
+		msg_set_str(m, f->name, "/data/caf\xc3\xa9 \"quoted\"\n");
+		break;
+	case MSG_BOOL:
+		msg_set_bool(m, f->name, 1);
+		break;
+	case MSG_INT:
+		msg_set_int(m, f->name, -((1LL << 53) - 1));
+		break;
+	case MSG_U64:
+		msg_set_u64(m, f->name, UINT64_MAX);
+		break;
+	case MSG_HEX:
+		msg_set_hex(m, f->name, sample_hex, sizeof(sample_hex));
+		break;
+	default:
+		msg_set_json(m, f->name, sample_json(f->kind));
+	}
+}
+
+static int
+check_sample(const struct msg *m, const struct msg_field *f)
+{
+	const cJSON *j;
+	uint8_t *hex;
+	uint64_t u;
+	size_t n;
+	int ok;
+
+	switch (f->kind) {
+	case MSG_STR:
+		return strcmp(msg_get_str(m, f->name), "/data/caf\xc3\xa9 \"quoted\"\n") == 0;
+	case MSG_BOOL:
+		return msg_get_bool(m, f->name) == 1;
+	case MSG_INT:
+		return msg_get_int(m, f->name) == -((1LL << 53) - 1);
+	case MSG_U64:
+		return msg_get_u64(m, f->name, &u) == 0 && u == UINT64_MAX;
+	case MSG_HEX:
+		ok = msg_get_hex(m, f->name, &hex, &n) == 0 && n == sizeof(sample_hex) &&
+		    memcmp(hex, sample_hex, n) == 0;
+		free(hex);
+		return ok;
+	default:
+		j = msg_get_json(m, f->name);
+		return j != NULL && (f->kind == MSG_ARRAY ? cJSON_GetArraySize(j) == 2 :
+		    cJSON_GetObjectItem(j, "entries") != NULL);
+	}
+}
+
+/* Builds the message with all fields (all = 1) or the required ones only. */
+static void
+round_trip_def(const struct msg_def *d, int all)
+{
+	struct err e = { "" };
+	struct msg *m, *back;
+	char *json;
+	size_t len, i;
+	int ok = 1;
+
+	m = msg_new(d->type, 12345, &e);
+	T_CHECK(m != NULL, "msg_new %s: %s", d->type, e.msg);
+	if (m == NULL)
+		return;
+	for (i = 0; i < MSG_FIELDS_MAX && d->fields[i].name; i++)
+		if (all || d->fields[i].required)
+			set_sample(m, &d->fields[i]);
+	json = msg_encode(m, &len, &e);
+	T_CHECK(json != NULL, "encode %s: %s", d->type, e.msg);
+	back = json ? msg_parse(json, len, d->dir, &e) : NULL;
+	T_CHECK(back != NULL, "parse %s: %s (%s)", d->type, e.msg, json ? json : "");
+	if (back != NULL) {
+		T_CHECK(strcmp(msg_type(back), d->type) == 0 && msg_id(back) == 12345,
+		    "%s: type or id changed", d->type);
+		for (i = 0; i < MSG_FIELDS_MAX && d->fields[i].name; i++) {
+			if (!all && !d->fields[i].required)
+				T_CHECK(!msg_has(back, d->fields[i].name), "%s.%s present",
+				    d->type, d->fields[i].name);
+			else if (!check_sample(back, &d->fields[i]))
+				ok = 0;
+		}
+		T_CHECK(ok, "%s: a field did not round-trip", d->type);
+	}
+	msg_free(back);
+	free(json);
+	msg_free(m);
+}
+
+static void
+test_table_round_trip(void)
+{
+	const struct msg_def *d, *d2;
+	struct err e = { "" };
+	struct msg *m;
+	size_t i, j, n = 0, len;
+	char *json;
+
+	for (i = 0; (d = msg_table_entry(i)) != NULL; i++, n++) {
+		for (j = 0; (d2 = msg_table_entry(j)) != NULL; j++)
+			T_CHECK(i == j || strcmp(d->type, d2->type) != 0,
+			    "type %s twice in the table", d->type);
+		for (j = 0; j < MSG_FIELDS_MAX && d->fields[j].name; j++)
+			T_CHECK(strcmp(d->fields[j].name, "type") &&
+			    strcmp(d->fields[j].name, "id") && strcmp(d->fields[j].name, "v"),
+			    "%s uses a header name as a field", d->type);
+		round_trip_def(d, 1);
+		round_trip_def(d, 0);
+		m = msg_new(d->type, 1, &e);
+		for (j = 0; j < MSG_FIELDS_MAX && d->fields[j].name; j++)
+			if (d->fields[j].required)
+				break;
+		if (j < MSG_FIELDS_MAX && d->fields[j].name) {
+			json = msg_encode(m, &len, &e);
+			T_CHECK(json == NULL && strstr(e.msg, "missing required field"),
+			    "%s built without %s", d->type, d->fields[j].name);
+			free(json);
+		}
+		msg_free(m);
+	}
+	T_CHECK(n >= 20, "table has only %zu messages", n);
+}
+
+static void
+test_builder_misuse(void)
+{
+	struct err e = { "" };
+	struct msg *m;
+	size_t len;
+	char *json;
+
+	T_CHECK(msg_new("fly", 1, &e) == NULL && strstr(e.msg, "unknown type"),
+	    "built an unknown type");
+	T_CHECK(msg_new("status", -1, &e) == NULL, "built a negative id");
+	T_CHECK(msg_new("status", (1LL << 53) + 1, &e) == NULL, "built an id > 2^53");
+
+	m = msg_new("check", 1, &e);
+	T_CHECK(msg_set_bool(m, "path", 1) == -1, "set bool on a string field");
+	msg_set_str(m, "path", "/a");	/* too late: the first error sticks */
+	json = msg_encode(m, &len, &e);
+	T_CHECK(json == NULL && strstr(e.msg, "must be a string"), "sticky error: %s", e.msg);
+	msg_free(m);
+
+	m = msg_new("check", 1, &e);
+	msg_set_str(m, "path", "/a");
+	T_CHECK(msg_set_str(m, "colour", "red") == -1, "set an unknown field");
+	T_CHECK(msg_encode(m, &len, &e) == NULL && strstr(e.msg, "no field \"colour\""),
+	    "unknown field built: %s", e.msg);
+	msg_free(m);
+
+	m = msg_new("check", 1, &e);
+	T_CHECK(msg_set_str(m, "path", "\xff") == -1, "set invalid UTF-8");
+	msg_free(m);
+
+	m = msg_new("hello", 1, &e);
+	T_CHECK(msg_set_int(m, "pid", (1LL << 53) + 1) == -1, "int beyond 2^53");
+	msg_free(m);
+
+	m = msg_new("health", 1, &e);
+	T_CHECK(msg_set_json(m, "backends", cJSON_CreateObject()) == -1,
+	    "object given for an array field");
+	msg_free(m);
+
+	m = msg_new("status", 7, &e);
+	json = msg_encode(m, &len, &e);
+	T_CHECK(json && strcmp(json, "{\"v\":1,\"type\":\"status\",\"id\":7}") == 0,
+	    "status encodes as %s", json ? json : e.msg);
+	T_CHECK(msg_check_fd(m, -1, &e) == 0 && msg_check_fd(m, 3, &e) == -1,
+	    "status with an fd");
+	free(json);
+	msg_free(m);
+
+	m = msg_new("ping", 8, &e);
+	json = msg_encode(m, &len, &e);
+	T_CHECK(json && strcmp(json, "{\"type\":\"ping\",\"id\":8}") == 0,
+	    "worker messages carry no version: %s", json ? json : e.msg);
+	free(json);
+	msg_free(m);
+}
+
+struct bad {
+	enum msg_dir	 dir;
+	const char	*json;
+	size_t		 len;	/* 0: strlen */
+	const char	*want;
+};
+
+#define C	MSG_CLIENT_TO_MASTER
+#define H	"\"v\":1,\"id\":1,"
+#define NUL_FRAME "{" H "\"type\":\"check\",\"path\":\"a\0b\"}"
+
+static const struct bad bad_frames[] = {
+	{ C, "{\"v\":1,\"type\":\"status\",\"id\":1", 0, "not valid JSON" },
+	{ C, "\"status\"", 0, "a string, not a JSON object" },
+	{ C, "[{\"v\":1,\"type\":\"status\",\"id\":1}]", 0, "an array, not a JSON object" },
+	{ C, "42", 0, "a number, not a JSON object" },
+	{ C, "{}", 0, "has no \"type\"" },
+	{ C, "{\"v\":1,\"id\":1}", 0, "has no \"type\"" },
+	{ C, "{" H "\"type\":7}", 0, "\"type\" must be a string" },
+	{ C, "{" H "\"type\":\"fly\"}", 0, "unknown message type \"fly\"" },
+	{ C, "{\"v\":1,\"type\":\"status\"}", 0, "has no \"id\"" },
+	{ C, "{\"v\":1,\"type\":\"status\",\"id\":\"1\"}", 0, "\"id\" must be an integer, not a string" },
+	{ C, "{\"v\":1,\"type\":\"status\",\"id\":1.5}", 0, "\"id\" must be an integer 0..2^53" },
+	{ C, "{\"v\":1,\"type\":\"status\",\"id\":-3}", 0, "\"id\" must be an integer 0..2^53" },
+	{ C, "{\"v\":1,\"type\":\"status\",\"id\":1e300}", 0, "\"id\" must be an integer 0..2^53" },
+	{ C, "{\"v\":2,\"type\":\"status\",\"id\":1}", 0, "unsupported protocol version 2" },
+	{ C, "{\"type\":\"status\",\"id\":1}", 0, "no protocol version" },
+	{ C, "{\"v\":\"1\",\"type\":\"status\",\"id\":1}", 0, "\"v\" must be an integer, not a string" },
+	{ C, "{" H "\"type\":\"check\"}", 0, "missing required field \"path\"" },
+	{ C, "{" H "\"type\":\"store\",\"path\":\"/a\",\"delete\":false,\"blocking\":true}", 0,
+	    "missing required field \"save_failure\"" },
+	{ C, "{" H "\"type\":\"store\",\"path\":\"/a\",\"delete\":\"yes\",\"blocking\":true,"
+	    "\"save_failure\":false}", 0, "field \"delete\" must be a boolean, not a string" },
+	{ C, "{" H "\"type\":\"check\",\"path\":true}", 0, "\"path\" must be a string, not a boolean" },
+	{ C, "{" H "\"type\":\"check\",\"path\":5}", 0, "\"path\" must be a string, not a number" },
+	{ C, "{" H "\"type\":\"check\",\"path\":null}", 0, "\"path\" must be a string, not null" },
+	{ C, "{" H "\"type\":\"check\",\"path\":{\"a\":[]}}", 0, "must be a string, not an object" },
+	{ MSG_MASTER_TO_CLIENT, "{" H "\"type\":\"reply\",\"ok\":true,\"checksum\":\"zz\"}", 0,
+	    "\"checksum\" is not lowercase hex" },
+	{ MSG_MASTER_TO_CLIENT, "{" H "\"type\":\"reply\",\"ok\":true,\"checksum\":\"AB\"}", 0,
+	    "is not lowercase hex" },
+	{ MSG_MASTER_TO_CLIENT, "{" H "\"type\":\"reply\",\"ok\":true,\"checksum\":\"abc\"}", 0,
+	    "odd number" },
+	{ MSG_MASTER_TO_CLIENT, "{" H "\"type\":\"reply\",\"ok\":1}", 0,
+	    "\"ok\" must be a boolean, not a number" },
+	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"evicted\",\"path\":\"a\",\"bytes\":12}", 0,
+	    "must be a decimal string (u64), not a number" },
+	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"evicted\",\"path\":\"a\",\"bytes\":\"12a\"}", 0,
+	    "not a decimal string" },
+	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"evicted\",\"path\":\"a\",\"bytes\":"
+	    "\"18446744073709551616\"}", 0, "larger than 18446744073709551615" },
+	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"evicted\",\"path\":\"a\",\"bytes\":\"-1\"}", 0,
+	    "not a decimal string" },
+	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"evicted\",\"path\":\"a\",\"bytes\":-1}", 0,
+	    "not a number" },
+	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"evicted\",\"path\":\"a\",\"bytes\":\"007\"}", 0,
+	    "leading zero" },
+	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"evicted\",\"path\":\"a\",\"bytes\":\"\"}", 0,
+	    "is empty" },
+	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"hello\",\"role\":\"x\",\"pid\":9007199254740994}",
+	    0, "not an integer within" },
+	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"hello\",\"role\":\"x\",\"pid\":2.5}", 0,
+	    "not an integer within" },
+	{ C, "{" H "\"type\":\"status\",\"x\":1}", 0, "unknown field \"x\"" },
+	{ MSG_WORKER_TO_MASTER, "{\"v\":1,\"id\":1,\"type\":\"ready\"}", 0, "unknown field \"v\"" },
+	{ C, "{" H "\"type\":\"status\"}x", 0, "trailing bytes" },
+	{ C, "{" H "\"type\":\"status\"}{}", 0, "trailing bytes" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"/a\",\"path\":\"/b\"}", 0, "duplicate key \"path\"" },
+	{ C, "{" H "\"type\":\"status\",\"type\":\"status\"}", 0, "duplicate key \"type\"" },
+	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"result\",\"job\":1,\"ok\":true,"
+	    "\"stats\":{\"a\":1,\"b\":{\"c\":1,\"c\":2}}}", 0, "duplicate key \"c\"" },
+	{ C, "{" H "\"type\":\"status\",\"x\":{\"a\":[1,2,{]}}", 0, "not valid JSON" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"a\\u0000b\"}", 0, "NUL character" },
+	{ C, NUL_FRAME, sizeof(NUL_FRAME) - 1, "NUL byte" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"\xff\"}", 0, "invalid UTF-8" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"\xc0\xaf\"}", 0, "invalid UTF-8" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"\xed\xa0\x80\"}", 0, "invalid UTF-8" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"\xe2\x82\"}", 0, "invalid UTF-8" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"a\x01\"}", 0, "control character" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"\\q\"}", 0, "bad escape" },
+	{ C, "{\"v\":1,\"id\":01,\"type\":\"status\"}", 0, "malformed number" },
+	{ C, "{\"v\":1,\"id\":1.,\"type\":\"status\"}", 0, "malformed number" },
+	{ C, "\xef\xbb\xbf{" H "\"type\":\"status\"}", 0, "outside a string" },
+	{ C, "{" H "\"type\":\"hello\",\"role\":\"encoder\",\"pid\":1}", 0,
+	    "goes worker->master, it is not accepted client->master" },
+	{ C, "{" H "\"type\":\"reply\",\"ok\":true}", 0, "goes master->client" },
+	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"encode\",\"job\":1,\"key\":\"k\","
+	    "\"path\":\"p\"}", 0, "goes master->worker" },
+	{ C, "", 0, "message of 0 bytes" },
+};
+
+static void
+test_bad_frames(void)
+{
+	const struct bad *b;
+	struct err e;
+	struct msg *m;
+	size_t i, n = sizeof(bad_frames) / sizeof(bad_frames[0]);
+
+	for (i = 0; i < n; i++) {
+		b = &bad_frames[i];
+		strcpy(e.msg, "(no error)");
+		m = msg_parse(b->json, b->len ? b->len : strlen(b->json), b->dir, &e);
+		T_CHECK(m == NULL && strstr(e.msg, b->want) != NULL,
+		    "bad frame %zu %s: wanted \"%s\", got \"%s\"", i, b->json, b->want,
+		    m ? "accepted" : e.msg);
+		msg_free(m);
+	}
+	T_CHECK(n >= 25, "only %zu malformed frames", n);
+}
+
+static void
+test_good_frames(void)
+{
+	struct err e = { "" };
+	struct msg *m;
+	const char *ok = "{\"v\":1,\"type\":\"store\",\"id\":9,\"path\":\"/a\",\"delete\":false,"
+	    "\"blocking\":true,\"save_failure\":false,\"key_path\":\"/k\"} \n";
+	size_t n = IPC_FRAME_MAX - 100, hdr;
+	char *big = malloc(IPC_FRAME_MAX + 2);
+
+	m = msg_parse(ok, strlen(ok), MSG_CLIENT_TO_MASTER, &e);
+	T_CHECK(m != NULL, "good store with trailing whitespace: %s", e.msg);
+	if (m != NULL) {
+		T_CHECK(msg_id(m) == 9 && msg_get_bool(m, "blocking") == 1 &&
+		    msg_get_bool(m, "delete") == 0 && strcmp(msg_get_str(m, "key_path"), "/k") == 0,
+		    "store getters");
+		T_CHECK(msg_check_fd(m, -1, &e) == -1 && strstr(e.msg, "needs a file descriptor"),
+		    "store without fd accepted");
+		T_CHECK(msg_get_bool(m, "path") == -1 && msg_get_str(m, "nope") == NULL &&
+		    msg_get_int(m, "delete") == INT64_MIN, "getter of the wrong kind answered");
+	}
+	msg_free(m);
+
+	hdr = (size_t)sprintf(big, "{\"v\":1,\"type\":\"check\",\"id\":1,\"path\":\"");
+	memset(big + hdr, 'a', n - hdr - 2);
+	memcpy(big + n - 2, "\"}", 2);
+	m = msg_parse(big, n, MSG_CLIENT_TO_MASTER, &e);
+	T_CHECK(m != NULL && strlen(msg_get_str(m, "path")) == n - hdr - 2,
+	    "huge string within limits: %s", e.msg);
+	msg_free(m);
+	memset(big + hdr, 'a', IPC_FRAME_MAX + 1 - hdr - 2);
+	memcpy(big + IPC_FRAME_MAX + 1 - 2, "\"}", 2);
+	T_CHECK(msg_parse(big, IPC_FRAME_MAX + 1, MSG_CLIENT_TO_MASTER, &e) == NULL,
+	    "a message above 1 MiB was parsed");
+	free(big);
+}
+
+/* msg_send with an fd, frame_recv, msg_parse, msg_check_fd. */
+static void
+test_send_store(void)
+{
+	struct err e = { "" };
+	struct msg *m, *back = NULL;
+	char *json = NULL;
+	size_t len;
+	int sv[2], fd = -1, file = temp_file();
+
+	pair(sv, 0);
+	m = msg_new("store", 3, &e);
+	msg_set_str(m, "path", "/srv/a");
+	msg_set_bool(m, "delete", 0);
+	msg_set_bool(m, "blocking", 1);
+	msg_set_bool(m, "save_failure", 0);
+	T_CHECK(msg_send(sv[0], m, -1, &e) == -1, "store sent without its fd");
+	T_CHECK(msg_send(sv[0], m, file, &e) == 0, "msg_send: %s", e.msg);
+	T_CHECK(frame_recv(sv[1], &json, &len, &fd, 1000, &e) == 1, "recv: %s", e.msg);
+	if (json)
+		back = msg_parse(json, len, MSG_CLIENT_TO_MASTER, &e);
+	T_CHECK(back != NULL && msg_check_fd(back, fd, &e) == 0 && same_file(fd, file) &&
+	    strcmp(msg_get_str(back, "path"), "/srv/a") == 0, "store over a socket: %s", e.msg);
+	msg_free(back);
+	msg_free(m);
+	free(json);
+	if (fd >= 0)
+		close(fd);
+	close(file);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+int
+main(void)
+{
+	test_round_trip();
+	test_byte_by_byte();
+	test_two_in_one_write();
+	test_bad_lengths();
+	test_fd_errors();
+	test_timeout();
+	test_writer_big();
+	test_send_big();
+	test_table_round_trip();
+	test_builder_misuse();
+	test_bad_frames();
+	test_good_frames();
+	test_send_store();
+	return t_finish();
+}

@@ -1,0 +1,454 @@
+/* Each role enters the sandbox in a child process, which then reports over a
+ * socketpair what it could and could not do, and finally tries to exec or fork,
+ * which must kill it with SIGSYS. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+#include "t.h"
+
+int main(void);
+
+enum last_act { LAST_EXECVE, LAST_FORK };
+
+struct run {
+	enum sandbox_role	 role;
+	int			 debug;
+	enum last_act		 last;
+	const char		*cache;
+	int			 file;	/* a regular file opened before the sandbox */
+};
+
+static int landlock_abi;
+
+static void __attribute__((format(printf, 2, 3)))
+report(int sock, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	(void)!write(sock, line, (size_t)n);
+}
+
+/* "ok NAME" when cond holds, else "fail NAME: detail". */
+static void
+expect(int sock, int cond, const char *name, int err)
+{
+	if (cond)
+		report(sock, "ok %s", name);
+	else
+		report(sock, "fail %s: errno %d (%s)", name, err, strerror(err));
+}
+
+static void
+check_paths(int sock, const struct run *r)
+{
+	struct stat st;
+	int fd, rc;
+
+	errno = 0;
+	fd = open("/etc/passwd", O_RDONLY);
+	if (r->role == SANDBOX_EVICTOR && landlock_abi == 0)
+		report(sock, "skip open /etc/passwd: no Landlock, seccomp lets the "
+		    "evictor open read-only");
+	else
+		expect(sock, fd == -1 && errno == EACCES, "open /etc/passwd is EACCES",
+		    errno);
+	if (fd >= 0)
+		close(fd);
+	if (r->role != SANDBOX_EVICTOR) {
+		errno = 0;
+		rc = stat("/etc/passwd", &st);
+		expect(sock, rc == -1 && errno == EACCES, "stat is EACCES", errno);
+	}
+	errno = 0;
+	expect(sock, fstat(sock, &st) == 0, "fstat works", errno);
+}
+
+static void
+check_io(int sock, const struct run *r)
+{
+	char *big;
+	ssize_t n;
+	int s;
+
+	errno = 0;
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	if (r->role == SANDBOX_EVICTOR)
+		expect(sock, s == -1 && errno == EACCES, "evictor socket is EACCES",
+		    errno);
+	else
+		expect(sock, s >= 0, "TCP socket for backends", errno);
+	if (s >= 0)
+		close(s);
+	errno = 0;
+	n = write(r->file, "x", 1);
+	if (r->role == SANDBOX_ENCODER)
+		expect(sock, n == 1, "encoder writes a given file", errno);
+	else
+		expect(sock, n == -1 && errno == EFBIG, "RLIMIT_FSIZE 0 gives EFBIG",
+		    errno);
+	errno = 0;
+	big = malloc(8 << 20);
+	if (big != NULL)
+		memset(big, 1, 8 << 20);
+	expect(sock, big != NULL, "malloc 8 MiB", errno);
+	free(big);
+}
+
+static int
+dir_has(const char *name)
+{
+	struct dirent *de;
+	DIR *d = opendir(".");
+	int found = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, name) == 0)
+			found = 1;
+	closedir(d);
+	return found;
+}
+
+static void
+check_evictor(int sock, const struct run *r)
+{
+	char path[512], buf[16];
+	ssize_t n;
+	int fd;
+
+	errno = 0;
+	expect(sock, dir_has("victim") == 1 && dir_has("keep") == 1,
+	    "evictor lists its cache", errno);
+	errno = 0;
+	expect(sock, unlink("victim") == 0 && dir_has("victim") == 0,
+	    "evictor unlinks in its cache", errno);
+	snprintf(path, sizeof(path), "%s/keep", r->cache);
+	errno = 0;
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	expect(sock, n == 4 && memcmp(buf, "kept", 4) == 0, "evictor reads its cache",
+	    errno);
+	if (fd >= 0)
+		close(fd);
+	errno = 0;
+	fd = open("new", O_WRONLY | O_CREAT, 0600);
+	expect(sock, fd == -1 && errno == EACCES, "evictor cannot create", errno);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void __attribute__((noreturn))
+child_main(const struct run *r, int sock)
+{
+	struct sandbox_opts o = { NULL, r->cache, r->debug };
+	char *const argv[] = { "/bin/true", NULL };
+	struct err e;
+	char go;
+	long rc;
+
+	if (sandbox_enter(r->role, &o, &e) == -1) {
+		report(sock, "error %s", e.msg);
+		_exit(3);
+	}
+	report(sock, "ready");
+	if (read(sock, &go, 1) != 1)
+		_exit(4);
+	check_paths(sock, r);
+	check_io(sock, r);
+	if (r->role == SANDBOX_EVICTOR)
+		check_evictor(sock, r);
+	if (r->debug) {
+		errno = 0;
+		rc = syscall(SYS_getppid);
+		expect(sock, rc == -1 && errno == ENOSYS,
+		    "trapped getppid fails with ENOSYS", errno);
+	}
+	report(sock, "done");
+	if (r->last == LAST_FORK)
+		(void)fork();
+	else
+		execve(argv[0], argv, environ);
+	_exit(r->debug ? 0 : 5);
+}
+
+/* One line from the child, waiting at most 10 s. */
+static int
+read_line(int sock, char *line, size_t size)
+{
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	size_t n = 0;
+	char c;
+
+	while (n + 1 < size) {
+		if (poll(&pfd, 1, 10000) != 1 || read(sock, &c, 1) != 1)
+			return -1;
+		if (c == '\n')
+			break;
+		line[n++] = c;
+	}
+	line[n] = '\0';
+	return 0;
+}
+
+/* /proc/PID/status has the line want. */
+static int
+status_has(pid_t pid, const char *want)
+{
+	char path[64], line[256];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, want, strlen(want)) == 0)
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+static void
+check_proc(pid_t pid, const struct run *r)
+{
+	char want[64], path[64], cwd[512];
+	const char *name = sandbox_role_name(r->role);
+	struct passwd *pw;
+	ssize_t n;
+
+	T_CHECK(status_has(pid, "Seccomp:\t2"), "%s: Seccomp is not 2", name);
+	T_CHECK(status_has(pid, "NoNewPrivs:\t1"), "%s: NoNewPrivs is not 1", name);
+	if (getuid() == 0 && (pw = getpwnam("nobody")) != NULL) {
+		snprintf(want, sizeof(want), "Uid:\t%u\t%u\t%u", pw->pw_uid, pw->pw_uid,
+		    pw->pw_uid);
+		T_CHECK(status_has(pid, want), "%s: not running as nobody", name);
+		snprintf(want, sizeof(want), "Groups:\t%u", pw->pw_gid);
+		T_CHECK(status_has(pid, want), "%s: supplementary groups kept", name);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)pid);
+	n = readlink(path, cwd, sizeof(cwd) - 1);
+	cwd[n > 0 ? n : 0] = '\0';
+	T_CHECK(strcmp(cwd, r->role == SANDBOX_EVICTOR ? r->cache : "/") == 0,
+	    "%s: cwd is %s", name, cwd);
+}
+
+/* Reads the child's reports until "done"; returns 0 if it got there. */
+static int
+collect_reports(int sock, const char *name)
+{
+	char line[512];
+
+	while (read_line(sock, line, sizeof(line)) == 0) {
+		if (strcmp(line, "done") == 0)
+			return 0;
+		if (strncmp(line, "skip ", 5) == 0)
+			printf("skip %s: %s\n", name, line + 5);
+		else
+			T_CHECK(strncmp(line, "ok ", 3) == 0, "%s: %s", name, line);
+	}
+	T_CHECK(0, "%s: child stopped reporting before \"done\"", name);
+	return -1;
+}
+
+static void
+check_exit(pid_t pid, const struct run *r, int errfd)
+{
+	const char *name = sandbox_role_name(r->role);
+	char out[4096];
+	ssize_t n;
+	size_t len = 0;
+	int status;
+
+	waitpid(pid, &status, 0);
+	if (!r->debug) {
+		T_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+		    "%s: %s did not die of SIGSYS (status 0x%x)", name,
+		    r->last == LAST_FORK ? "fork" : "execve", status);
+		return;
+	}
+	while (len < sizeof(out) - 1 &&
+	    (n = read(errfd, out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "%s debug: exit status 0x%x", name, status);
+	T_CHECK(strstr(out, "trapped syscall") && strstr(out, "(getppid)"),
+	    "%s debug: getppid not logged: %s", name, out);
+	T_CHECK(strstr(out, "(execve)") != NULL, "%s debug: execve not logged: %s",
+	    name, out);
+}
+
+static void
+run_child(const struct run *r)
+{
+	const char *name = sandbox_role_name(r->role);
+	int sv[2], errpipe[2] = { -1, -1 };
+	char line[512];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    (r->debug && pipe(errpipe) == -1)) {
+		perror("socketpair");
+		exit(2);
+	}
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		close(sv[0]);
+		if (r->debug) {
+			dup2(errpipe[1], STDERR_FILENO);
+			close(errpipe[0]);
+		}
+		child_main(r, sv[1]);
+	}
+	close(sv[1]);
+	if (r->debug)
+		close(errpipe[1]);
+	if (read_line(sv[0], line, sizeof(line)) == -1 || strcmp(line, "ready") != 0) {
+		T_CHECK(0, "%s: sandbox_enter: %s", name, line);
+		kill(pid, SIGKILL);
+	} else {
+		check_proc(pid, r);
+		(void)!write(sv[0], "g", 1);
+		collect_reports(sv[0], name);
+	}
+	check_exit(pid, r, errpipe[0]);
+	close(sv[0]);
+	if (r->debug)
+		close(errpipe[0]);
+}
+
+static void
+make_file(const char *dir, const char *name, const char *text, struct passwd *pw)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL || fputs(text, f) == EOF || fclose(f)) {
+		perror(path);
+		exit(2);
+	}
+	if (pw != NULL && chown(path, pw->pw_uid, pw->pw_gid) == -1)
+		perror(path);
+}
+
+/* The evictor's cache; owned by nobody when the test runs as root. */
+static void
+make_cache(char *dir)
+{
+	struct passwd *pw = getuid() == 0 ? getpwnam("nobody") : NULL;
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	if (pw != NULL && chown(dir, pw->pw_uid, pw->pw_gid) == -1)
+		perror(dir);
+	make_file(dir, "victim", "delete me", pw);
+	make_file(dir, "keep", "kept", pw);
+}
+
+static void
+remove_cache(const char *dir)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/victim", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/keep", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Errors that must come back before anything about the process changes. */
+static void
+test_bad_options(void)
+{
+	struct sandbox_opts o = { NULL, NULL, 0 };
+	enum sandbox_role role;
+	struct err e = { "" };
+	int status;
+	pid_t pid;
+
+	T_CHECK(sandbox_enter(SANDBOX_EVICTOR, &o, &e) == -1 &&
+	    strstr(e.msg, "cache directory"), "evictor without a cache: %s", e.msg);
+	T_CHECK(sandbox_enter((enum sandbox_role)9, &o, &e) == -1, "unknown role");
+	T_CHECK(sandbox_role_parse("evictor", &role) == 0 && role == SANDBOX_EVICTOR &&
+	    sandbox_role_parse("master", &role) == -1, "role names");
+	T_CHECK(strcmp(sandbox_role_name(SANDBOX_METAWRITER), "metawriter") == 0,
+	    "role name");
+	if (getuid() != 0) {
+		printf("skip unknown user: not root, no user switch\n");
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		o.user = "zstor-no-such-user";
+		_exit(sandbox_enter(SANDBOX_ENCODER, &o, &e) == -1 &&
+		    strstr(e.msg, "does not exist") ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unknown user accepted");
+}
+
+int
+main(void)
+{
+	char cache[] = "/tmp/zstor-test-sandbox.XXXXXX", tmp[] = "/tmp/zstor-sbx-file.XXXXXX";
+	struct run r;
+	int role;
+
+	unsetenv(SANDBOX_DEBUG_ENV);	/* this test chooses the mode per child */
+	landlock_abi = sandbox_landlock_abi();
+	if (landlock_abi == 0)
+		printf("skip Landlock checks: the kernel has no Landlock\n");
+	if (getuid() != 0)
+		printf("skip user switch: not running as root\n");
+	test_bad_options();
+	make_cache(cache);
+	memset(&r, 0, sizeof(r));
+	r.cache = cache;
+	if ((r.file = mkstemp(tmp)) == -1) {
+		perror("mkstemp");
+		return 2;
+	}
+	unlink(tmp);
+	for (role = 0; role < SANDBOX_ROLES; role++) {
+		r.role = (enum sandbox_role)role;
+		run_child(&r);
+	}
+	r.role = SANDBOX_METAWRITER;
+	r.last = LAST_FORK;
+	run_child(&r);
+	make_file(cache, "victim", "delete me", getuid() == 0 ? getpwnam("nobody") : NULL);
+	r.role = SANDBOX_REPAIRER;
+	r.last = LAST_EXECVE;
+	r.debug = 1;
+	run_child(&r);
+	close(r.file);
+	remove_cache(cache);
+	return t_finish();
+}
