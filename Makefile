@@ -29,6 +29,10 @@ CLIENT_SRC := $(wildcard client/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 ZDBD_SRC   := $(wildcard tests/zdbd/*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
+# The daemon: supervisor and worker roles in one program (workers are exec'd as
+# "zstor-master --worker ROLE"); the sandbox lives in the library for its tests.
+MASTER_SRC := $(strip $(wildcard supervisor/*.c) $(filter-out workers/sandbox.c,$(wildcard workers/*.c)))
+MASTER_OBJ := $(MASTER_SRC:%.c=$(BUILD)/%.o)
 
 SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
@@ -36,7 +40,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 LIB        := $(BUILD)/libzstor.a
 
-all: $(BUILD)/zstor $(BUILD)/zdbd-double $(UNIT_BIN) $(TOOL_BIN)
+all: $(BUILD)/zstor $(if $(MASTER_SRC),$(BUILD)/zstor-master) $(BUILD)/zdbd-double $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -48,6 +52,9 @@ $(LIB): $(SHARED_OBJ)
 
 $(BUILD)/zstor: $(CLIENT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/zstor-master: $(MASTER_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(MASTER_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/zdbd-double: $(ZDBD_SRC:%.c=$(BUILD)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -86,9 +93,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench
 
-install: $(BUILD)/zstor
+install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/zstor $(DESTDIR)$(PREFIX)/bin/zstor
+	if [ -x $(BUILD)/zstor-master ]; then \
+		install -m 755 $(BUILD)/zstor-master $(DESTDIR)$(PREFIX)/bin/zstor-master; fi
 
 clean:
 	rm -rf build build-san build-*
