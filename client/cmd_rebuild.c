@@ -39,7 +39,7 @@ rebuild_key(struct cli *c, const char *key, struct err *e)
 		return err_set(e, "no metadata found for file (key %s)", key);
 	if (rc < 0)
 		return -1;
-	rc = obj_rebuild(&c->cfg, &c->pool, &m, &nm, &changed, e);
+	rc = obj_rebuild(&c->cfg, &c->pool, &m, -1, &nm, &changed, e);
 	if (rc == 0 && changed) {
 		rc = metastore_save(&c->ms, key, &nm, e);
 		if (rc == 0)

@@ -69,7 +69,7 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 		return err_set(e, "cannot create a temporary file in %s: %s", dir, strerror(errno));
 	mask = umask(0);
 	umask(mask);
-	if (obj_fetch(&c->pool, m, 0, &f, e) < 0)
+	if (obj_fetch(&c->pool, m, 0, -1, &f, e) < 0)
 		goto done;
 	rc = obj_open(&f, m->key, m->checksum, fd, e);
 	fetched_close(&f);

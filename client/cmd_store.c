@@ -110,7 +110,7 @@ store_one(struct cli *c, const char *path, const char **vals, struct err *e)
 	}
 	if (key_path_of(path, vals[O_KEY_PATH], keypath, sizeof(keypath), e) < 0 ||
 	    metastore_key(&c->ms, keypath, key, sizeof(key), e) < 0 ||
-	    obj_seal(fd, c->cfg.key, &s, e) < 0)
+	    obj_seal(fd, -1, c->cfg.key, &s, e) < 0)
 		goto done;
 	if (store_sealed(c, key, &s, e) < 0)
 		goto done;

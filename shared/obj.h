@@ -16,15 +16,23 @@
 
 #define OBJ_STRIPE ZDB_PIECE_MAX	/* bytes of each shard handled per round */
 
-/* A sealed stream in a scratch file: E = nonce || ciphertext || tag at offset 0. */
+/* Every pass works in one scratch file per job. The caller may pass it (a sandboxed
+ * worker cannot open files; its master opens an O_TMPFILE for it) or pass -1 to
+ * have one opened in $TMPDIR. */
+
+/* A sealed stream in a scratch file: E = nonce || ciphertext || tag at base. */
 struct sealed {
 	int fd;
+	int owned;		/* fd was opened here and is closed by sealed_close */
+	uint64_t base;
 	uint64_t len;
 	uint8_t checksum[B2_LEN];	/* of the plain file */
 };
 
-/* Store pass 1: hashes, compresses and encrypts in_fd into a fresh scratch file. */
-int obj_seal(int in_fd, const uint8_t key[32], struct sealed *out, struct err *e);
+/* Store pass 1: hashes, compresses and encrypts in_fd into the scratch file
+ * (truncated first). */
+int obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out,
+    struct err *e);
 void sealed_close(struct sealed *s);
 
 /* Store pass 2: encodes s with the config's M+P and writes the shards to backends
@@ -37,11 +45,15 @@ int obj_write(const struct config *cfg, struct pool *pool, const struct sealed *
 /* Best-effort deletion of an object's shards (after a failed store). */
 void obj_delete_shards(struct pool *pool, const struct metadata *m);
 
-/* Shards of one object as fetched into scratch files. */
+/* Shards of one object as fetched into a scratch file: shard i at i * slot, where
+ * slot bounds any shard of the object (the file is sparse, so the room costs
+ * nothing). */
 struct fetched {
 	unsigned data, parity;
 	uint64_t shard_len;
-	int fd[RS_MAX_SHARDS];		/* -1 when missing */
+	int fd;
+	int owned;
+	uint64_t slot;
 	uint8_t good[RS_MAX_SHARDS];
 	uint8_t rebuilt[RS_MAX_SHARDS];	/* reconstructed, not read */
 };
@@ -49,9 +61,11 @@ struct fetched {
 /* Reads and verifies shards (data shards first) until `data` good ones are in
  * hand; with all set, tries every shard. Then rebuilds missing data shards (all
  * missing shards with all set). */
-int obj_fetch(struct pool *pool, const struct metadata *m, int all, struct fetched *f,
-    struct err *e);
+int obj_fetch(struct pool *pool, const struct metadata *m, int all, int scratch_fd,
+    struct fetched *f, struct err *e);
 void fetched_close(struct fetched *f);
+/* Offset of shard i in the scratch file. */
+uint64_t fetched_at(const struct fetched *f, unsigned i);
 
 /* Decrypts, decompresses and hashes the fetched object into out_fd; fails when
  * the tag or the file checksum does not match. */
@@ -62,6 +76,6 @@ int obj_open(const struct fetched *f, const uint8_t key[32], const uint8_t check
  * with a different M/P in cfg re-encodes the whole object. *changed tells whether
  * anything was written (then nm is the new metadata to save). */
 int obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *m,
-    struct metadata *nm, int *changed, struct err *e);
+    int scratch_fd, struct metadata *nm, int *changed, struct err *e);
 
 #endif

@@ -1,6 +1,7 @@
 /* Retrieve: read shards (data shards first, parity only for missing or bad ones)
  * piece by piece into scratch files, verify each against its checksum, rebuild
  * what is missing stripe by stripe. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,17 @@ struct round {
 void
 fetched_close(struct fetched *f)
 {
-	unsigned i;
+	if (f->fd >= 0 && f->owned)
+		close(f->fd);
+	f->fd = -1;
+	memset(f->good, 0, sizeof(f->good));
+	memset(f->rebuilt, 0, sizeof(f->rebuilt));
+}
 
-	for (i = 0; i < RS_MAX_SHARDS; i++) {
-		if (f->fd[i] >= 0)
-			close(f->fd[i]);
-		f->fd[i] = -1;
-		f->good[i] = f->rebuilt[i] = 0;
-	}
+uint64_t
+fetched_at(const struct fetched *f, unsigned i)
+{
+	return (uint64_t)i * f->slot;
 }
 
 static void
@@ -47,15 +51,9 @@ note_failure(char *why, size_t len, const struct shard_info *si, const char *msg
 
 /* Drops shard r->si[i] from the round: its data is unusable. */
 static void
-round_drop(struct round *r, size_t i, struct fetched *f, char *why, size_t whylen,
-    const char *msg)
+round_drop(struct round *r, size_t i, char *why, size_t whylen, const char *msg)
 {
-	unsigned idx = (unsigned)r->si[i]->idx;
-
 	note_failure(why, whylen, r->si[i], msg);
-	if (f->fd[idx] >= 0)
-		close(f->fd[idx]);
-	f->fd[idx] = -1;
 	r->b[i] = NULL;
 }
 
@@ -87,12 +85,17 @@ round_piece(struct round *r, size_t j, struct fetched *f, int timeout, char *why
 		if (ops[i].rc == 1) {
 			snprintf(e.msg, sizeof(e.msg), "%s: missing key %llu",
 			    backend_name(ops[i].b), (unsigned long long)r->si[s]->keys[j].id);
-			round_drop(r, s, f, why, whylen, e.msg);
+			round_drop(r, s, why, whylen, e.msg);
 		} else if (ops[i].rc < 0) {
-			round_drop(r, s, f, why, whylen, ops[i].err.msg);
-		} else if (pwrite_full(f->fd[idx], ops[i].out, ops[i].outlen,
-		    (off_t)r->len[s], &e) < 0) {
-			round_drop(r, s, f, why, whylen, e.msg);
+			round_drop(r, s, why, whylen, ops[i].err.msg);
+		} else if (r->len[s] + ops[i].outlen > f->slot) {
+			snprintf(e.msg, sizeof(e.msg), "%s: shard is longer than its %llu keys "
+			    "can hold", backend_name(ops[i].b),
+			    (unsigned long long)r->si[s]->nkeys);
+			round_drop(r, s, why, whylen, e.msg);
+		} else if (pwrite_full(f->fd, ops[i].out, ops[i].outlen,
+		    (off_t)(fetched_at(f, idx) + r->len[s]), &e) < 0) {
+			round_drop(r, s, why, whylen, e.msg);
 		} else {
 			b2_update(&r->hash[s], ops[i].out, ops[i].outlen);
 			r->len[s] += ops[i].outlen;
@@ -109,13 +112,10 @@ round_run(struct round *r, struct pool *pool, struct fetched *f, char *why, size
 	struct err e;
 
 	for (i = 0; i < r->n; i++) {
-		unsigned idx = (unsigned)r->si[i]->idx;
-
 		b2_init(&r->hash[i]);
 		r->len[i] = 0;
 		r->b[i] = pool_get(pool, &r->si[i]->ci, NS_SEQUENTIAL, &e);
-		if (r->b[i] == NULL || (f->fd[idx] = scratch_open(&e)) < 0) {
-			r->b[i] = NULL;
+		if (r->b[i] == NULL) {
 			note_failure(why, whylen, r->si[i], e.msg);
 			continue;
 		}
@@ -131,14 +131,14 @@ round_run(struct round *r, struct pool *pool, struct fetched *f, char *why, size
 		if (memcmp(sum, r->si[i]->checksum, B2_LEN) != 0) {
 			snprintf(e.msg, sizeof(e.msg), "%s: shard checksum verification failed "
 			    "(corrupt data on the backend)", backend_name(r->b[i]));
-			round_drop(r, i, f, why, whylen, e.msg);
+			round_drop(r, i, why, whylen, e.msg);
 			continue;
 		}
 		if (f->shard_len != 0 && r->len[i] != f->shard_len) {
 			snprintf(e.msg, sizeof(e.msg), "%s: shard is %llu bytes, others are %llu",
 			    backend_name(r->b[i]), (unsigned long long)r->len[i],
 			    (unsigned long long)f->shard_len);
-			round_drop(r, i, f, why, whylen, e.msg);
+			round_drop(r, i, why, whylen, e.msg);
 			continue;
 		}
 		f->good[r->si[i]->idx] = 1;
@@ -223,19 +223,19 @@ reconstruct(struct fetched *f, int all, struct err *e)
 			err_set(e, "out of memory");
 			goto done;
 		}
-		if (fill[i] && (f->fd[i] = scratch_open(e)) < 0)
-			goto done;
 	}
 	for (off = 0; off < f->shard_len; off += stripe) {
 		size_t len = f->shard_len - off < stripe ? (size_t)(f->shard_len - off) : stripe;
 
 		for (i = 0; i < n; i++)
-			if (present[i] && pread_full(f->fd[i], buf[i], len, (off_t)off, e) < 0)
+			if (present[i] && pread_full(f->fd, buf[i], len,
+			    (off_t)(fetched_at(f, i) + off), e) < 0)
 				goto done;
 		if (rs_reconstruct(rs, len, buf, present, e) < 0)
 			goto done;
 		for (i = 0; i < n; i++)
-			if (fill[i] && pwrite_full(f->fd[i], buf[i], len, (off_t)off, e) < 0)
+			if (fill[i] && pwrite_full(f->fd, buf[i], len,
+			    (off_t)(fetched_at(f, i) + off), e) < 0)
 				goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -250,19 +250,39 @@ done:
 	return rc;
 }
 
-int
-obj_fetch(struct pool *pool, const struct metadata *m, int all, struct fetched *f,
-    struct err *e)
+/* Room for the largest shard of m: 0-db values are at most ZDB_VALUE_MAX. */
+static uint64_t
+slot_size(const struct metadata *m)
 {
-	unsigned i;
+	size_t i, most = 1;
 
+	for (i = 0; i < m->nshards; i++)
+		if (m->shards[i].nkeys > most)
+			most = m->shards[i].nkeys;
+	return (uint64_t)most * ZDB_VALUE_MAX;
+}
+
+int
+obj_fetch(struct pool *pool, const struct metadata *m, int all, int scratch_fd,
+    struct fetched *f, struct err *e)
+{
 	memset(f, 0, sizeof(*f));
-	for (i = 0; i < RS_MAX_SHARDS; i++)
-		f->fd[i] = -1;
+	f->fd = scratch_fd;
+	if (scratch_fd < 0 && (f->fd = scratch_open(e)) < 0)
+		return -1;
+	f->owned = scratch_fd < 0;
+	f->slot = slot_size(m);
+	if (ftruncate(f->fd, 0) < 0) {
+		err_set(e, "cannot reset the scratch file: %s", strerror(errno));
+		fetched_close(f);
+		return -1;
+	}
 	if (m->data_shards < 1 || m->disposable_shards < 1 ||
-	    m->data_shards + m->disposable_shards > RS_MAX_SHARDS)
+	    m->data_shards + m->disposable_shards > RS_MAX_SHARDS) {
+		fetched_close(f);
 		return err_set(e, "metadata has invalid shard counts %llu+%llu",
 		    (unsigned long long)m->data_shards, (unsigned long long)m->disposable_shards);
+	}
 	f->data = (unsigned)m->data_shards;
 	f->parity = (unsigned)m->disposable_shards;
 	if (fetch_rounds(pool, m, all, f, e) < 0 || reconstruct(f, all, e) < 0) {

@@ -43,7 +43,8 @@ sealed_length(const struct fetched *f, uint64_t *elen, struct err *e)
 
 	if (f->shard_len == 0)
 		return err_set(e, "object has empty shards");
-	if (pread_full(f->fd[f->data - 1], &pad, 1, (off_t)f->shard_len - 1, e) < 0)
+	if (pread_full(f->fd, &pad, 1, (off_t)(fetched_at(f, f->data - 1) + f->shard_len - 1),
+	    e) < 0)
 		return -1;
 	if (pad < 1 || pad > f->data || pad > total)
 		return err_set(e, "object padding is invalid (last byte %u for %u data shards)",
@@ -70,7 +71,7 @@ feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm, struct 
 				len = (size_t)(f->shard_len - off);
 			if (elen - done < len)
 				len = (size_t)(elen - done);
-			if (pread_full(f->fd[i], block, len, (off_t)off, e) < 0 ||
+			if (pread_full(f->fd, block, len, (off_t)(fetched_at(f, i) + off), e) < 0 ||
 			    gcm_dec_write(gcm, block, len, e) < 0) {
 				rc = -1;
 				break;

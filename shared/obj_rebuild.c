@@ -97,7 +97,8 @@ write_shard(struct pool *pool, const struct fetched *f, unsigned idx, struct bac
 		    OBJ_STRIPE;
 		struct shard_key *k = reallocarray(si->keys, si->nkeys + 1, sizeof(*k));
 
-		if (k == NULL || pread_full(f->fd[idx], buf, len, (off_t)off, e) < 0) {
+		if (k == NULL || pread_full(f->fd, buf, len, (off_t)(fetched_at(f, idx) + off),
+		    e) < 0) {
 			si->keys = k ? k : si->keys;
 			rc = k ? -1 : err_set(e, "out of memory");
 			break;
@@ -164,14 +165,15 @@ static int
 reencode(const struct config *cfg, struct pool *pool, const struct metadata *m,
     const struct fetched *f, struct metadata *nm, struct err *e)
 {
-	struct sealed s = { .fd = -1 };
+	/* The sealed stream goes after the shard slots, in the same scratch file. */
+	struct sealed s = { .fd = f->fd, .base = fetched_at(f, f->data + f->parity) };
 	uint8_t *buf = malloc(OBJ_STRIPE), pad;
 	uint64_t off, total = (uint64_t)f->data * f->shard_len, elen;
 	size_t len;
 	int rc = -1;
 
-	if (buf == NULL || (s.fd = scratch_open(e)) < 0 ||
-	    pread_full(f->fd[f->data - 1], &pad, 1, (off_t)f->shard_len - 1, e) < 0)
+	if (buf == NULL || pread_full(f->fd, &pad, 1,
+	    (off_t)(fetched_at(f, f->data - 1) + f->shard_len - 1), e) < 0)
 		goto done;
 	if (pad < 1 || pad > f->data || pad > total) {
 		err_set(e, "object padding is invalid");
@@ -186,8 +188,8 @@ reencode(const struct config *cfg, struct pool *pool, const struct metadata *m,
 			len = (size_t)(f->shard_len - o);
 		if (elen - off < len)
 			len = (size_t)(elen - off);
-		if (pread_full(f->fd[i], buf, len, (off_t)o, e) < 0 ||
-		    pwrite_full(s.fd, buf, len, (off_t)off, e) < 0)
+		if (pread_full(f->fd, buf, len, (off_t)(fetched_at(f, (unsigned)i) + o), e) < 0 ||
+		    pwrite_full(s.fd, buf, len, (off_t)(s.base + off), e) < 0)
 			goto done;
 	}
 	s.len = elen;
@@ -198,13 +200,12 @@ reencode(const struct config *cfg, struct pool *pool, const struct metadata *m,
 	}
 done:
 	free(buf);
-	sealed_close(&s);
 	return rc;
 }
 
 int
 obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *m,
-    struct metadata *nm, int *changed, struct err *e)
+    int scratch_fd, struct metadata *nm, int *changed, struct err *e)
 {
 	struct fetched f;
 	unsigned i;
@@ -212,7 +213,7 @@ obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *
 
 	*changed = 0;
 	memset(nm, 0, sizeof(*nm));
-	if (obj_fetch(pool, m, 1, &f, e) < 0)
+	if (obj_fetch(pool, m, 1, scratch_fd, &f, e) < 0)
 		return err_prefix(e, "rebuild");
 	if (cfg->minimal_shards != m->data_shards ||
 	    cfg->expected_shards != m->data_shards + m->disposable_shards) {

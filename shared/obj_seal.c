@@ -23,7 +23,7 @@ gcm_sink_write(void *ctx, const void *buf, size_t len, struct err *e)
 void
 sealed_close(struct sealed *s)
 {
-	if (s->fd >= 0)
+	if (s->fd >= 0 && s->owned)
 		close(s->fd);
 	s->fd = -1;
 }
@@ -55,7 +55,7 @@ seal_stream(int in_fd, struct b2 *h, struct sf_enc *sf, struct err *e)
 }
 
 int
-obj_seal(int in_fd, const uint8_t key[32], struct sealed *out, struct err *e)
+obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out, struct err *e)
 {
 	struct fd_writer w;
 	struct sink to_file, to_gcm;
@@ -65,8 +65,14 @@ obj_seal(int in_fd, const uint8_t key[32], struct sealed *out, struct err *e)
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if ((out->fd = scratch_open(e)) < 0)
+	out->fd = scratch_fd;
+	if (scratch_fd < 0 && (out->fd = scratch_open(e)) < 0)
 		return -1;
+	out->owned = scratch_fd < 0;
+	if (ftruncate(out->fd, 0) < 0 || lseek(out->fd, 0, SEEK_SET) < 0) {
+		err_set(e, "cannot reset the scratch file: %s", strerror(errno));
+		goto fail;
+	}
 	if (fd_writer_init(&w, out->fd, SEAL_READ_BLOCK, e) < 0)
 		goto fail;
 	to_file = fd_writer_sink(&w);
