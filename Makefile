@@ -18,10 +18,10 @@ ifneq ($(SAN),)
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 HARDEN  := -fstack-protector-strong
 endif
-CFLAGS  += -std=gnu11 $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -Ishared -Iipc -Iworkers \
+CFLAGS  += -std=gnu11 -pthread $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -Ishared -Iipc -Iworkers \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-LDFLAGS += $(if $(SAN),-fsanitize=address$(comma)undefined)
+LDFLAGS += -pthread $(if $(SAN),-fsanitize=address$(comma)undefined)
 comma   := ,
 
 SHARED_SRC := $(wildcard shared/*.c ipc/*.c workers/sandbox.c)

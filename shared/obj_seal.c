@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "aesgcm.h"
+#include "bg.h"
 #include "blake2b.h"
 #include "obj.h"
 #include "scratch.h"
@@ -28,29 +29,55 @@ sealed_close(struct sealed *s)
 	s->fd = -1;
 }
 
-/* Reads in_fd to the end through hash and compressor. */
+struct hash_task {
+	struct b2 *h;
+	const uint8_t *buf;
+	size_t len;
+};
+
+static void
+hash_run(void *arg)
+{
+	struct hash_task *t = arg;
+
+	b2_update(t->h, t->buf, t->len);
+}
+
+/* Reads in_fd to the end through hash and compressor. The hash of a block runs
+ * on the background thread while the block is compressed and encrypted here;
+ * blocks alternate between two buffers so the next read never overwrites a
+ * block still being hashed. */
 static int
 seal_stream(int in_fd, struct b2 *h, struct sf_enc *sf, struct err *e)
 {
-	uint8_t *block = malloc(SEAL_READ_BLOCK);
+	uint8_t *block[2] = { malloc(SEAL_READ_BLOCK), malloc(SEAL_READ_BLOCK) };
+	struct hash_task task[2];
+	struct bg hasher;
 	ssize_t n;
-	int rc = 0;
+	int rc = 0, cur = 0;
 
-	if (block == NULL)
+	if (block[0] == NULL || block[1] == NULL) {
+		free(block[0]), free(block[1]);
 		return err_set(e, "out of memory");
+	}
+	bg_start(&hasher);
 	(void)posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	while ((n = read_full(in_fd, block, SEAL_READ_BLOCK)) > 0) {
-		b2_update(h, block, (size_t)n);
-		if (sf_enc_write(sf, block, (size_t)n, e) < 0) {
+	while ((n = read_full(in_fd, block[cur], SEAL_READ_BLOCK)) > 0) {
+		task[cur] = (struct hash_task){ h, block[cur], (size_t)n };
+		bg_post(&hasher, hash_run, &task[cur]);
+		if (sf_enc_write(sf, block[cur], (size_t)n, e) < 0) {
 			rc = -1;
 			break;
 		}
 		if ((size_t)n < SEAL_READ_BLOCK)
 			break;
+		cur ^= 1;
 	}
 	if (n < 0)
 		rc = err_set(e, "read failed: %s", strerror(errno));
-	free(block);
+	bg_stop(&hasher);
+	free(block[0]);
+	free(block[1]);
 	return rc;
 }
 

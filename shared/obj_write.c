@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bg.h"
 #include "blake2b.h"
 #include "log.h"
 #include "obj.h"
@@ -115,75 +116,93 @@ add_key(struct shard_info *si, const struct shard_key *k)
 	return 0;
 }
 
-struct stripes {
-	unsigned m, n;
+/* One stripe: a buffer and a write per shard. Two of them alternate so the next
+ * stripe is read, encoded and hashed here while the background thread writes the
+ * previous one. */
+struct stripe {
 	uint8_t **buf;
 	struct bop *ops;
-	struct b2 *hash;
+	size_t len;
+	struct metadata *m;
+	int timeout;
+	unsigned n;
+	int failed;
+	struct err err;
 };
 
 static void
-stripes_free(struct stripes *st)
+stripe_free(struct stripe *st, unsigned n)
 {
 	unsigned i;
 
 	if (st->buf)
-		for (i = 0; i < st->n; i++)
+		for (i = 0; i < n; i++)
 			free(st->buf[i]);
 	free(st->buf);
 	free(st->ops);
-	free(st->hash);
 }
 
 static int
-stripes_init(struct stripes *st, unsigned m, unsigned n, size_t len)
+stripe_init(struct stripe *st, unsigned n, size_t len)
 {
 	unsigned i;
 
 	memset(st, 0, sizeof(*st));
-	st->m = m, st->n = n;
+	st->n = n;
 	st->buf = calloc(n, sizeof(*st->buf));
 	st->ops = calloc(n, sizeof(*st->ops));
-	st->hash = calloc(n, sizeof(*st->hash));
-	if (st->buf == NULL || st->ops == NULL || st->hash == NULL)
+	if (st->buf == NULL || st->ops == NULL)
 		return -1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if ((st->buf[i] = malloc(len)) == NULL)
 			return -1;
-		b2_init(&st->hash[i]);
-	}
 	return 0;
 }
 
-/* One round: the stripe at off of every shard, encoded and written. */
-static int
-write_stripe(struct stripes *st, struct rs *rs, const struct sealed *s, uint64_t shard_len,
-    uint64_t off, size_t len, struct backend **chosen, struct metadata *m, int timeout,
-    struct err *e)
+/* Background task: write every shard's piece of the stripe, record the keys. */
+static void
+stripe_write(void *arg)
 {
-	uint8_t pad = (uint8_t)rs_pad_len(s->len, st->m);
+	struct stripe *st = arg;
 	unsigned i;
 
-	for (i = 0; i < st->m; i++)
-		if (fill_data_stripe(s, shard_len, i, off, len, pad, st->buf[i], e) < 0)
+	backend_run(st->ops, st->n, st->timeout);
+	for (i = 0; i < st->n; i++) {
+		if (st->ops[i].rc == 0 && !st->failed &&
+		    add_key(&st->m->shards[i], &st->ops[i].newkey) < 0) {
+			err_set(&st->err, "out of memory");
+			st->failed = 1;
+		}
+		if (st->ops[i].rc != 0 && !st->failed) {
+			st->err = st->ops[i].err;
+			st->failed = 1;
+		}
+	}
+}
+
+/* The stripe at off of every shard: data read from the sealed stream (padding
+ * past its end), parity computed, every piece hashed into its shard's checksum. */
+static int
+stripe_fill(struct stripe *st, struct rs *rs, unsigned m, const struct sealed *s,
+    uint64_t shard_len, uint64_t off, struct b2 *hash, struct backend **chosen,
+    struct err *e)
+{
+	uint8_t pad = (uint8_t)rs_pad_len(s->len, m);
+	unsigned i;
+
+	for (i = 0; i < m; i++)
+		if (fill_data_stripe(s, shard_len, i, off, st->len, pad, st->buf[i], e) < 0)
 			return -1;
-	rs_encode(rs, len, st->buf, st->buf + st->m);
+	rs_encode(rs, st->len, st->buf, st->buf + m);
 	memset(st->ops, 0, st->n * sizeof(*st->ops));
 	for (i = 0; i < st->n; i++) {
-		b2_update(&st->hash[i], st->buf[i], len);
+		b2_update(&hash[i], st->buf[i], st->len);
 		st->ops[i].b = chosen[i];
 		st->ops[i].kind = BOP_SEQ_SET;
 		st->ops[i].val = st->buf[i];
-		st->ops[i].vallen = len;
+		st->ops[i].vallen = st->len;
 	}
-	backend_run(st->ops, st->n, timeout);
-	for (i = 0; i < st->n; i++) {
-		if (st->ops[i].rc == 0 && add_key(&m->shards[i], &st->ops[i].newkey) < 0)
-			return err_set(e, "out of memory");
-		if (st->ops[i].rc != 0 && e->msg[0] == '\0')
-			*e = st->ops[i].err;
-	}
-	return e->msg[0] ? err_prefix(e, "writing shard") : 0;
+	return 0;
 }
 
 static int
@@ -208,32 +227,51 @@ static int
 write_all_stripes(const struct config *cfg, struct pool *pool, const struct sealed *s,
     struct backend **chosen, struct metadata *m, struct err *e)
 {
-	unsigned mm = cfg->minimal_shards, n = cfg->expected_shards, i;
+	unsigned mm = cfg->minimal_shards, n = cfg->expected_shards, i, k = 0;
 	uint64_t shard_len = rs_shard_len(s->len, mm), off;
 	size_t stripe = shard_len < OBJ_STRIPE ? (size_t)shard_len : OBJ_STRIPE;
+	struct b2 *hash = calloc(n, sizeof(*hash));
 	struct rs *rs = rs_new(mm, n - mm, e);
-	struct stripes st;
+	struct stripe st[2];
+	struct bg writer;
 	int rc = -1;
 
-	if (rs == NULL)
-		return -1;
-	if (stripes_init(&st, mm, n, stripe) < 0) {
-		err_set(e, "out of memory for %u stripes of %zu bytes", n, stripe);
+	memset(st, 0, sizeof(st));
+	e->msg[0] = '\0';
+	if (rs == NULL || hash == NULL || stripe_init(&st[0], n, stripe) < 0 ||
+	    stripe_init(&st[1], n, stripe) < 0) {
+		if (rs != NULL)
+			err_set(e, "out of memory for 2 x %u stripes of %zu bytes", n, stripe);
 		goto done;
 	}
-	e->msg[0] = '\0';
-	for (off = 0; off < shard_len; off += stripe) {
-		size_t len = shard_len - off < stripe ? (size_t)(shard_len - off) : stripe;
-
-		if (write_stripe(&st, rs, s, shard_len, off, len, chosen, m, pool->timeout_ms,
-		    e) < 0)
-			goto done;
+	for (i = 0; i < n; i++)
+		b2_init(&hash[i]);
+	bg_start(&writer);
+	for (off = 0; off < shard_len; off += stripe, k ^= 1) {
+		st[k].len = shard_len - off < stripe ? (size_t)(shard_len - off) : stripe;
+		st[k].m = m;
+		st[k].timeout = pool->timeout_ms;
+		if (stripe_fill(&st[k], rs, mm, s, shard_len, off, hash, chosen, e) < 0)
+			break;
+		bg_post(&writer, stripe_write, &st[k]);	/* after the previous write */
+		if (st[k ^ 1].failed)
+			break;
+	}
+	bg_stop(&writer);
+	for (i = 0; i < 2 && e->msg[0] == '\0'; i++)
+		if (st[i].failed)
+			*e = st[i].err;
+	if (off < shard_len || st[0].failed || st[1].failed) {
+		err_prefix(e, "writing shards");
+		goto done;
 	}
 	for (i = 0; i < n; i++)
-		b2_final(&st.hash[i], m->shards[i].checksum);
+		b2_final(&hash[i], m->shards[i].checksum);
 	rc = 0;
 done:
-	stripes_free(&st);
+	stripe_free(&st[0], n);
+	stripe_free(&st[1], n);
+	free(hash);
 	rs_free(rs);
 	return rc;
 }

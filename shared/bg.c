@@ -1,0 +1,80 @@
+#include "bg.h"
+
+static int threads_allowed = 1;
+
+void
+bg_threads_allowed(int on)
+{
+	threads_allowed = on;
+}
+
+static void *
+bg_loop(void *arg)
+{
+	struct bg *b = arg;
+
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		while (!b->busy && !b->quit)
+			pthread_cond_wait(&b->cv, &b->mu);
+		if (b->quit && !b->busy)
+			break;
+		pthread_mutex_unlock(&b->mu);
+		b->fn(b->arg);
+		pthread_mutex_lock(&b->mu);
+		b->busy = 0;
+		pthread_cond_broadcast(&b->cv);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+void
+bg_start(struct bg *b)
+{
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	b->busy = b->quit = 0;
+	b->threaded = threads_allowed && pthread_create(&b->thread, NULL, bg_loop, b) == 0;
+}
+
+void
+bg_wait(struct bg *b)
+{
+	if (!b->threaded)
+		return;
+	pthread_mutex_lock(&b->mu);
+	while (b->busy)
+		pthread_cond_wait(&b->cv, &b->mu);
+	pthread_mutex_unlock(&b->mu);
+}
+
+void
+bg_post(struct bg *b, void (*fn)(void *), void *arg)
+{
+	if (!b->threaded) {
+		fn(arg);
+		return;
+	}
+	bg_wait(b);
+	pthread_mutex_lock(&b->mu);
+	b->fn = fn;
+	b->arg = arg;
+	b->busy = 1;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+void
+bg_stop(struct bg *b)
+{
+	if (b->threaded) {
+		pthread_mutex_lock(&b->mu);
+		b->quit = 1;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		pthread_join(b->thread, NULL);
+	}
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+}
