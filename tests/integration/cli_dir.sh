@@ -1,0 +1,99 @@
+# zstor without a daemon on local directory backends: every command end to end,
+# erasures up to the parity count, rebuild, and the error paths.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-config.sh"
+zt_init
+
+D=$ZT_DIR
+mkdir -p "$D/files" "$D/out"
+# A directory backend's base directory must exist; removing it kills the backend.
+for i in $(seq 0 19); do mkdir -p "$D/b$i"; done
+for i in 0 1 2 3; do mkdir -p "$D/m$i"; done
+meta="dir:$D/m0#meta dir:$D/m1#meta dir:$D/m2#meta dir:$D/m3#meta"
+g() { local i s=""; for i in "$@"; do s="$s dir:$D/b$i#data"; done; echo "$s"; }
+zt_write_config "$D/cfg.toml" 10 15 1 0 "$meta" "$(g 0 1 2 3 4)" "$(g 5 6 7 8 9)" "$(g 10 11 12 13 14)"
+# The same backends plus a group of spares, for rebuild.
+zt_write_config "$D/cfg-spare.toml" 10 15 1 0 "$meta" "$(g 0 1 2 3 4)" "$(g 5 6 7 8 9)" \
+	"$(g 10 11 12 13 14)" "$(g 15 16 17 18 19)"
+Z() { "$ZT_ZSTOR" -c "$D/cfg.toml" --log_file "$D/zstor.log" "$@"; }
+
+# Files at the edges of the format: empty, one byte, around the 64 KiB snappy
+# chunk, multi-stripe random, compressible.
+: >"$D/files/empty"
+printf x >"$D/files/one"
+head -c 65535 /dev/urandom >"$D/files/k64m1"
+head -c 65536 /dev/urandom >"$D/files/k64"
+head -c 65537 /dev/urandom >"$D/files/k64p1"
+head -c $((10 * 1024 * 1024 + 3)) /dev/urandom >"$D/files/random10m"
+yes "zstor stores files as erasure-coded shards" | head -c $((10 * 1024 * 1024)) >"$D/files/text10m"
+cp -a "$D/files" "$D/orig"
+
+for f in empty one k64m1 k64 k64p1 random10m text10m; do
+	zt_check "store $f" Z store --file "$D/files/$f"
+	zt_check_eq "check $f prints the BLAKE2b-128" \
+		"$(b2sum -l 128 "$D/orig/$f" | cut -d' ' -f1)" "$(Z check --file "$D/files/$f")"
+done
+zt_check "store again (unchanged, skipped)" Z store --file "$D/files/one"
+grep -q "Skipping" "$D/zstor.log"; zt_check "a duplicate store is skipped" test $? -eq 0
+
+rm -f "$D/files/"*
+for f in empty one k64m1 k64 k64p1 random10m text10m; do
+	zt_check "retrieve $f" Z retrieve --file "$D/files/$f"
+	zt_check "retrieved $f is bit-exact" cmp -s "$D/orig/$f" "$D/files/$f"
+done
+
+# A directory store goes on past a file it cannot store (a name that is not UTF-8
+# has no metadata key), reports it, stores the rest and exits 1.
+mkdir -p "$D/batch"
+echo a >"$D/batch/a"; echo c >"$D/batch/c"; echo bad >"$D/batch/$(printf 'b\xff')"
+Z store --file "$D/batch" 2>"$D/err"; rc=$?
+zt_check_eq "directory store with one bad file exits 1" 1 "$rc"
+grep -q "utf-8" "$D/err"; zt_check "... and names the problem" test $? -eq 0
+grep -q "1 of 3 files failed" "$D/err"; zt_check "... and counts the failures" test $? -eq 0
+zt_check_eq "... the good files were stored" "$(b2sum -l 128 "$D/batch/c" | cut -d' ' -f1)" \
+	"$(Z check --file "$D/batch/c")"
+
+# Lose P = 5 backends (a whole group): everything still comes back.
+rm -rf "$D/b5" "$D/b6" "$D/b7" "$D/b8" "$D/b9"
+rm -f "$D/files/random10m"
+zt_check "retrieve with 5 of 15 backends gone" Z retrieve --file "$D/files/random10m"
+zt_check "... bit-exact" cmp -s "$D/orig/random10m" "$D/files/random10m"
+
+# Rebuild onto the spares: the object survives losing more backends afterwards.
+zt_check "rebuild onto healthy backends" "$ZT_ZSTOR" -c "$D/cfg-spare.toml" \
+	--log_file "$D/zstor.log" rebuild --file "$D/files/random10m"
+rm -rf "$D/b0" "$D/b1" "$D/b2" "$D/b3"
+rm -f "$D/files/random10m"
+zt_check "retrieve after rebuild and 4 more backends gone" \
+	Z retrieve --file "$D/files/random10m"
+zt_check "... bit-exact" cmp -s "$D/orig/random10m" "$D/files/random10m"
+
+# Six of fifteen gone for an object that was not rebuilt: a clean error, and the
+# file already in place is left alone, with no temporary file beside it.
+echo "keep me" >"$D/files/text10m"
+Z retrieve --file "$D/files/text10m" 2>"$D/err"; rc=$?
+zt_check_eq "retrieve with too few shards exits 1" 1 "$rc"
+grep -q "shards needed could be read" "$D/err"; zt_check "... and says why" test $? -eq 0
+zt_check_eq "... the existing file is untouched" "keep me" "$(cat "$D/files/text10m")"
+zt_check_eq "... no temporary file is left" "" "$(ls -A "$D/files" | grep zstor- || true)"
+
+# Metadata: 2 of 4 down. Reads work, stores are refused naming the dead ones.
+mv "$D/m0" "$D/m0.off"; mv "$D/m1" "$D/m1.off"
+zt_check "check with 2 of 4 metadata backends" Z check --file "$D/files/one"
+Z store --file "$D/orig/one" 2>"$D/err"; rc=$?
+zt_check_eq "store with 2 metadata backends down exits 1" 1 "$rc"
+grep -q "m0/meta" "$D/err" && grep -q "m1/meta" "$D/err"
+zt_check "... naming both dead metadata backends" test $? -eq 0
+mv "$D/m0.off" "$D/m0"; mv "$D/m1.off" "$D/m1"
+
+# Command-line errors: exit 2 with a message; bad config: exit 1.
+Z store 2>"$D/err"; zt_check_eq "store without --file exits 2" 2 $?
+Z rebuild --file /a --key /b 2>"$D/err"; zt_check_eq "rebuild with both --file and --key exits 2" 2 $?
+Z frobnicate 2>"$D/err"; zt_check_eq "unknown command exits 2" 2 $?
+"$ZT_ZSTOR" -c "$D/missing.toml" --log_file "$D/zstor.log" status 2>"$D/err"
+zt_check_eq "missing config exits 1" 1 $?
+grep -q "missing.toml" "$D/err"; zt_check "... naming the file" test $? -eq 0
+zt_check_eq "check of a file never stored prints nothing" "" "$(Z check --file /never/stored)"
+
+zt_done
