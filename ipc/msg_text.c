@@ -5,24 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "msg_impl.h"
 
 static int
 is_digit(unsigned char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int
-hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Length of the valid UTF-8 sequence at s (lead byte >= 0x80), 0 if invalid.

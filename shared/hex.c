@@ -13,8 +13,8 @@ hex_encode(char *out, const uint8_t *in, size_t n)
 	out[2 * n] = '\0';
 }
 
-static int
-digit(char c)
+int
+hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -31,11 +31,11 @@ hex_decode(uint8_t *out, const char *in, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		int hi = digit(in[2 * i]), lo;
+		int hi = hex_digit((unsigned char)in[2 * i]), lo;
 
 		if (hi < 0)
 			return -1;
-		lo = digit(in[2 * i + 1]);
+		lo = hex_digit((unsigned char)in[2 * i + 1]);
 		if (lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Value of one hex digit (either case), or -1. */
+int hex_digit(int c);
 /* Writes 2*n hex digits and a NUL into out (which holds 2*n+1 bytes). */
 void hex_encode(char *out, const uint8_t *in, size_t n);
 /* Decodes exactly 2*n digits (either case) from in; -1 on a bad digit. */

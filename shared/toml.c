@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "toml.h"
 
 #define F_DEFINED	0x1	/* table already received its keys from somewhere */
@@ -278,18 +279,6 @@ skip_blank(struct parser *ps)
 		if (!eat_newline(ps))
 			return 0;
 	}
-}
-
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* \uXXXX or \UXXXXXXXX (cursor after the letter), appended as UTF-8. */
