@@ -24,6 +24,9 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LDFLAGS += -pthread $(if $(SAN),-fsanitize=address$(comma)undefined)
 comma   := ,
 
+# Short build lines; V=1 shows the full commands.
+say      = $(if $(V),,@printf '  %-3s %s\n' $(1) $(2);)
+
 SHARED_SRC := $(wildcard shared/*.c ipc/*.c workers/sandbox.c)
 CLIENT_SRC := $(wildcard client/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -44,37 +47,37 @@ all: $(BUILD)/zstor $(if $(MASTER_SRC),$(BUILD)/zstor-master) $(BUILD)/zdbd-doub
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(SHARED_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)ar rcs $@ $^
 
 $(BUILD)/zstor: $(CLIENT_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIB) $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/zstor-master: $(MASTER_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(MASTER_OBJ) $(LIB) $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $(MASTER_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/zdbd-double: $(ZDBD_SRC:%.c=$(BUILD)/%.o) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/t.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Test and benchmark helpers: one program per file, linked with the engine.
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/t.o: tests/unit/t.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
 
 deps:
 	@scripts/install-deps
