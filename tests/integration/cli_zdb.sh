@@ -66,6 +66,21 @@ else
 	zt_skip "corrupt values need the test double"
 fi
 
+# Five backends unreachable (stopped, so they keep their data for later): every
+# object still comes back bit-exact; a sixth makes it fail cleanly.
+for n in d10 d11 d12 d13 d14; do zt_zdb_hang "$n"; done
+rm -f "$D/files/text5m"
+zt_check "retrieve with 5 of 15 backends unreachable" Z retrieve --file "$D/files/text5m"
+zt_check "... bit-exact" cmp -s "$D/orig/text5m" "$D/files/text5m"
+zt_zdb_hang d9
+echo "keep me" >"$D/files/k64"
+Z retrieve --file "$D/files/k64" 2>"$D/err"
+zt_check_eq "retrieve with 6 of 15 backends unreachable exits 1" 1 $?
+zt_check_eq "... the file in place is untouched" "keep me" "$(cat "$D/files/k64")"
+for n in d9 d10 d11 d12 d13 d14; do zt_zdb_unhang "$n"; done
+zt_check "retrieve once they are back" Z retrieve --file "$D/files/k64"
+zt_check "... bit-exact" cmp -s "$D/orig/k64" "$D/files/k64"
+
 # Full backends are left out of placement; too many of them fail the store cleanly.
 head -c 100000 /dev/urandom >"$D/fresh1"
 for n in d14 d15 d16 d17; do zt_zdb_full "$n"; done
