@@ -43,7 +43,9 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 LIB        := $(BUILD)/libzstor.a
 
-all: $(BUILD)/zstor $(if $(MASTER_SRC),$(BUILD)/zstor-master) $(BUILD)/zdbd-double $(UNIT_BIN) $(TOOL_BIN)
+PROGS := $(BUILD)/zstor $(if $(MASTER_SRC),$(BUILD)/zstor-master)
+
+all: $(PROGS) $(BUILD)/zdbd-double $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -96,11 +98,21 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= /lib/systemd/system
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(BUILD)/zstor $(DESTDIR)$(PREFIX)/bin/zstor
+	install -m 644 man/zstor.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	if [ -x $(BUILD)/zstor-master ]; then \
 		install -m 755 $(BUILD)/zstor-master $(DESTDIR)$(PREFIX)/bin/zstor-master; fi
+	for m in man/zstor.1 man/zstor-master.8; do \
+		[ -f $$m ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || true; done
+	if [ -f contrib/zstor-master.service ]; then install -d $(DESTDIR)$(UNITDIR) && \
+		sed 's|/usr/local/bin|$(PREFIX)/bin|g' contrib/zstor-master.service \
+		>$(DESTDIR)$(UNITDIR)/zstor-master.service; fi
 
 clean:
 	rm -rf build build-san build-*
