@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "log.h"
 #include "obj.h"
 
@@ -57,6 +58,7 @@ cmd_rebuild(struct cli *c, int argc, char **argv)
 	const char *vals[2], *what;
 	char key[512];
 	struct err e;
+	int rc;
 
 	if (cli_parse("rebuild", rebuild_opts, 2, argc, argv, vals) < 0)
 		return EXIT_USAGE;
@@ -66,6 +68,11 @@ cmd_rebuild(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	what = vals[O_FILE] ? vals[O_FILE] : vals[O_KEY];
+	if (c->cfg.socket != NULL) {
+		if ((rc = daemon_rebuild(c, vals[O_FILE], vals[O_KEY], &e)) < 0)
+			report_failure("rebuild", what, rc, &e);
+		return rc < 0 ? 1 : 0;
+	}
 	if (vals[O_KEY])
 		strlcpy(key, vals[O_KEY], sizeof(key));
 	if ((vals[O_FILE] && metastore_key(&c->ms, vals[O_FILE], key, sizeof(key), &e) < 0) ||

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "hex.h"
 #include "log.h"
 #include "obj.h"
@@ -69,36 +70,41 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 		return err_set(e, "cannot create a temporary file in %s: %s", dir, strerror(errno));
 	mask = umask(0);
 	umask(mask);
-	if (obj_fetch(&c->pool, m, 0, -1, &f, e) < 0)
-		goto done;
-	rc = obj_open(&f, m->key, m->checksum, fd, e);
-	fetched_close(&f);
+	if (m == NULL)		/* daemon mode: the daemon fills fd */
+		rc = daemon_retrieve(c, path, fd, e);
+	else if (obj_fetch(&c->pool, m, 0, -1, &f, e) == 0) {
+		rc = obj_open(&f, m->key, m->checksum, fd, e);
+		fetched_close(&f);
+	}
 	if (rc == 0 && (fchmod(fd, 0666 & ~mask) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0))
 		rc = err_set(e, "cannot move the retrieved file into place: %s", strerror(errno));
 	if (rc == 0)
 		(void)sync_dir(dir);
-done:
 	close(fd);
 	if (rc < 0)
 		unlink(tmp);
 	return rc;
 }
 
-/* Loads the metadata of --file; prints a usage error or fills key and m. */
-static int
-load_for(struct cli *c, const char *cmd, int argc, char **argv, const char **path,
-    char *key, size_t keylen, struct metadata *m, struct err *e)
+/* The --file of retrieve and check; NULL after printing a usage error. */
+static const char *
+file_arg(const char *cmd, int argc, char **argv)
 {
 	const char *vals[1];
 
 	if (cli_parse(cmd, file_opt, 1, argc, argv, vals) < 0)
-		return -2;
-	if (vals[0] == NULL) {
+		return NULL;
+	if (vals[0] == NULL)
 		cli_error("%s: --file <file> is required (see `zstor %s --help`)", cmd, cmd);
-		return -2;
-	}
-	*path = vals[0];
-	if (metastore_key(&c->ms, *path, key, keylen, e) < 0)
+	return vals[0];
+}
+
+/* Loads the metadata of path into key and m: 0, 1 when there is none, or -1. */
+static int
+load_meta(struct cli *c, const char *path, char *key, size_t keylen, struct metadata *m,
+    struct err *e)
+{
+	if (metastore_key(&c->ms, path, key, keylen, e) < 0)
 		return -1;
 	return metastore_load(&c->ms, key, m, e);
 }
@@ -107,23 +113,24 @@ int
 cmd_retrieve(struct cli *c, int argc, char **argv)
 {
 	char key[512];
-	const char *path = NULL;
+	const char *path;
 	struct metadata m;
 	struct err e;
-	int rc = load_for(c, "retrieve", argc, argv, &path, key, sizeof(key), &m, &e);
+	int rc;
 
-	if (rc == -2)
+	if ((path = file_arg("retrieve", argc, argv)) == NULL)
 		return EXIT_USAGE;
-	if (rc == 1)
-		err_set(&e, "no metadata found for file (key %s): it was never stored under "
-		    "this path; use the absolute path it was stored with", key);
-	if (rc == 0) {
+	if (c->cfg.socket != NULL)
+		rc = write_into_place(c, NULL, path, &e);
+	else if ((rc = load_meta(c, path, key, sizeof(key), &m, &e)) == 1)
+		rc = err_set(&e, "no metadata found for file (key %s): it was never stored "
+		    "under this path; use the absolute path it was stored with", key);
+	else if (rc == 0) {
 		rc = write_into_place(c, &m, path, &e);
 		meta_free(&m);
 	}
 	if (rc != 0) {
-		cli_error("retrieve %s: %s", path, e.msg);
-		log_warnx("retrieve %s: %s", path, e.msg);
+		report_failure("retrieve", path, rc, &e);
 		return 1;
 	}
 	log_info("retrieved %s", path);
@@ -133,22 +140,25 @@ cmd_retrieve(struct cli *c, int argc, char **argv)
 int
 cmd_check(struct cli *c, int argc, char **argv)
 {
-	char key[512], hex[2 * B2_LEN + 1];
-	const char *path = NULL;
+	char key[512], hex[2 * B2_LEN + 1] = "";
+	const char *path;
 	struct metadata m;
 	struct err e;
-	int rc = load_for(c, "check", argc, argv, &path, key, sizeof(key), &m, &e);
+	int rc;
 
-	if (rc == -2)
+	if ((path = file_arg("check", argc, argv)) == NULL)
 		return EXIT_USAGE;
-	if (rc < 0) {
-		cli_error("check %s: %s", path, e.msg);
-		return 1;
-	}
-	if (rc == 0) {
+	if (c->cfg.socket != NULL)
+		rc = daemon_check(c, path, hex, sizeof(hex), &e);
+	else if ((rc = load_meta(c, path, key, sizeof(key), &m, &e)) == 0) {
 		hex_encode(hex, m.checksum, B2_LEN);
-		printf("%s\n", hex);
 		meta_free(&m);
 	}
+	if (rc < 0) {
+		report_failure("check", path, rc, &e);
+		return 1;
+	}
+	if (hex[0] != '\0')
+		printf("%s\n", hex);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "hex.h"
 #include "log.h"
 #include "obj.h"
@@ -94,6 +95,22 @@ store_sealed(struct cli *c, const char *key, const struct sealed *s, struct err 
 	return 0;
 }
 
+/* The daemon reads the file through the descriptor opened here, with the
+ * caller's permissions, never by path. */
+static int
+store_via_daemon(struct cli *c, const char *path, const char *keypath,
+    const char **vals, int fd, struct err *e)
+{
+	char abspath[PATH_MAX + 1];
+	struct store_req r = { .path = abspath, .key_path = keypath,
+	    .del = vals[O_DELETE] != NULL, .blocking = vals[O_NOTBLOCKING] == NULL,
+	    .save_failure = vals[O_SAVE_FAILURE] != NULL };
+
+	if (key_path_of(path, NULL, abspath, sizeof(abspath), e) < 0)
+		return -1;
+	return daemon_store(c, &r, fd, e);
+}
+
 static int
 store_one(struct cli *c, const char *path, const char **vals, struct err *e)
 {
@@ -108,8 +125,13 @@ store_one(struct cli *c, const char *path, const char **vals, struct err *e)
 		close(fd);
 		return err_set(e, "only regular files can be stored");
 	}
-	if (key_path_of(path, vals[O_KEY_PATH], keypath, sizeof(keypath), e) < 0 ||
-	    metastore_key(&c->ms, keypath, key, sizeof(key), e) < 0 ||
+	if (key_path_of(path, vals[O_KEY_PATH], keypath, sizeof(keypath), e) < 0)
+		goto done;
+	if (c->cfg.socket != NULL) {
+		rc = store_via_daemon(c, path, keypath, vals, fd, e);
+		goto done;
+	}
+	if (metastore_key(&c->ms, keypath, key, sizeof(key), e) < 0 ||
 	    obj_seal(fd, -1, c->cfg.key, &s, e) < 0)
 		goto done;
 	if (store_sealed(c, key, &s, e) < 0)
@@ -165,17 +187,18 @@ store_dir(struct cli *c, const char *dir, const char **vals)
 	char **names;
 	size_t n, i, failed = 0;
 	struct err e;
+	int rc = 0;
 
 	if (list_files(dir, &names, &n, &e) < 0) {
 		cli_error("store %s: %s", dir, e.msg);
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
-		if (store_one(c, names[i], vals, &e) < 0) {
-			cli_error("store %s: %s", names[i], e.msg);
-			log_warnx("store %s: %s", names[i], e.msg);
+		/* Without a daemon the rest fail too: say so once. */
+		if (rc != DAEMON_DOWN && (rc = store_one(c, names[i], vals, &e)) < 0)
+			report_failure("store", names[i], rc, &e);
+		if (rc < 0)
 			failed++;
-		}
 		free(names[i]);
 	}
 	free(names);
@@ -190,6 +213,7 @@ cmd_store(struct cli *c, int argc, char **argv)
 	const char *vals[sizeof(store_opts) / sizeof(store_opts[0])];
 	struct stat st;
 	struct err e;
+	int rc;
 
 	if (cli_parse("store", store_opts, sizeof(store_opts) / sizeof(store_opts[0]), argc,
 	    argv, vals) < 0)
@@ -202,15 +226,14 @@ cmd_store(struct cli *c, int argc, char **argv)
 		cli_error("store %s: %s", vals[O_FILE], strerror(errno));
 		return 1;
 	}
-	if (metastore_writable(&c->ms, &e) < 0) {
+	if (c->cfg.socket == NULL && metastore_writable(&c->ms, &e) < 0) {
 		cli_error("store %s: %s", vals[O_FILE], e.msg);
 		return 1;
 	}
 	if (S_ISDIR(st.st_mode))
 		return store_dir(c, vals[O_FILE], vals);
-	if (store_one(c, vals[O_FILE], vals, &e) < 0) {
-		cli_error("store %s: %s", vals[O_FILE], e.msg);
-		log_warnx("store %s: %s", vals[O_FILE], e.msg);
+	if ((rc = store_one(c, vals[O_FILE], vals, &e)) < 0) {
+		report_failure("store", vals[O_FILE], rc, &e);
 		return 1;
 	}
 	return 0;

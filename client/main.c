@@ -4,11 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "log.h"
 
 #define ZSTOR_VERSION "0.4.0"
@@ -18,12 +17,11 @@ int main(int argc, char **argv);
 struct command {
 	const char *name;
 	int (*run)(struct cli *, int, char **);
-	int via_daemon;		/* sent to the daemon when `socket` is set */
 	const char *usage;
 };
 
 static const struct command commands[] = {
-	{ "store", cmd_store, 1,
+	{ "store", cmd_store,
 	  "zstor store -f <file> [-k <key-path>] [-d] [-n] [-s] [-e]\n"
 	  "  -f, --file <file>          file, or directory of files, to store\n"
 	  "  -k, --key-path <dir>       compute the key as if the file lived in <dir>\n"
@@ -31,20 +29,21 @@ static const struct command commands[] = {
 	  "  -n, --notblocking          daemon only: return at once, store in background\n"
 	  "  -s, --save-failure         record a failed store for a later retry\n"
 	  "  -e, --error-on-failure     accepted for compatibility\n" },
-	{ "retrieve", cmd_retrieve, 1,
+	{ "retrieve", cmd_retrieve,
 	  "zstor retrieve -f <file>\n"
 	  "  -f, --file <file>          path the file was stored under (absolute)\n" },
-	{ "rebuild", cmd_rebuild, 1,
+	{ "rebuild", cmd_rebuild,
 	  "zstor rebuild (-f <file> | -k <key>)\n"
 	  "  -f, --file <file>          path of a stored file\n"
 	  "  -k, --key <key>            metadata key, e.g. /prefix/meta/<hex>\n" },
-	{ "check", cmd_check, 1,
+	{ "check", cmd_check,
 	  "zstor check -f <file>\n"
 	  "  -f, --file <file>          prints the stored BLAKE2b-128 checksum, if any\n" },
-	{ "status", cmd_status, 0, "zstor status\n  shows every metadata and data backend\n" },
-	{ "test", cmd_test, 0,
+	{ "status", cmd_status, "zstor status\n  shows every metadata and data backend\n" },
+	{ "test", cmd_test,
 	  "zstor test\n  connects to every data backend and checks the placement\n" },
-	{ "monitor", NULL, 0, "zstor monitor\n  runs the daemon in the foreground\n" },
+	{ "monitor", cmd_monitor,
+	  "zstor monitor\n  runs the daemon (zstor-master) in the foreground\n" },
 };
 
 static void
@@ -139,31 +138,6 @@ wants_help(int argc, char **argv)
 	return 0;
 }
 
-/* With `socket` set, upstream sends the command to the daemon and never falls back
- * to running it here. */
-static int
-daemon_unavailable(const struct cli *c)
-{
-	struct sockaddr_un sun;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strlcpy(sun.sun_path, c->cfg.socket, sizeof(sun.sun_path));
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
-	if (fd >= 0)
-		close(fd);
-	if (!ok)
-		cli_error("could not connect to the zstor daemon at %s: %s; start it with "
-		    "`zstor -c %s monitor`, or remove `socket` from the config to run "
-		    "commands without a daemon", c->cfg.socket, strerror(errno),
-		    c->config_path);
-	else
-		cli_error("the daemon at %s is up, but this zstor has no daemon client; "
-		    "remove `socket` from the config to run commands here", c->cfg.socket);
-	return 1;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -192,17 +166,16 @@ main(int argc, char **argv)
 		log_warnx("%s", e.msg);
 		return 1;
 	}
-	if (cmd->run == NULL) {
-		cli_error("monitor: the daemon is not part of this build yet");
-		rc = 1;
-	} else if (cmd->via_daemon && c.cfg.socket != NULL) {
-		rc = daemon_unavailable(&c);
-	} else {
-		pool_init(&c.pool, op_timeout_ms());
-		metastore_init(&c.ms, &c.cfg, &c.pool);
-		rc = cmd->run(&c, argc - at - 1, argv + at + 1);
-		pool_free(&c.pool);
+	pool_init(&c.pool, op_timeout_ms());
+	metastore_init(&c.ms, &c.cfg, &c.pool);
+	/* Loadable but unplaceable: say so before a store fails for it. */
+	if (config_check_writable(&c.cfg, &e) < 0) {
+		log_warnx("%s", e.msg);
+		if (strcmp(cmd->name, "store") == 0 || strcmp(cmd->name, "test") == 0)
+			cli_error("warning: every store will fail with this config: %s", e.msg);
 	}
+	rc = cmd->run(&c, argc - at - 1, argv + at + 1);
+	pool_free(&c.pool);
 	config_free(&c.cfg);
 	return rc;
 }

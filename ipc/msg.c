@@ -51,7 +51,9 @@ static const struct msg_def msg_table[] = {
 	/* encoder jobs; each ends with a "result" for the same job */
 	{ "encode", M2W, MSG_FD_REQUIRED, {	/* fd: the input file */
 		{ "job", MSG_INT, REQ }, { "key", MSG_STR, REQ },
-		{ "path", MSG_STR, REQ }, { "backends", MSG_ARRAY, OPT } } },
+		{ "path", MSG_STR, REQ }, { "backends", MSG_ARRAY, OPT },
+		/* the checksum stored under key: a file with it is not uploaded */
+		{ "checksum", MSG_HEX, OPT } } },
 	{ "scratch", M2W, MSG_FD_REQUIRED, {	/* fd: scratch file for a big job */
 		{ "job", MSG_INT, REQ } } },
 	{ "decode", M2W, MSG_FD_REQUIRED, {	/* fd: the output file */
@@ -60,10 +62,13 @@ static const struct msg_def msg_table[] = {
 	{ "reencode", M2W, MSG_FD_NONE, {	/* rebuild: shards onto healthy backends */
 		{ "job", MSG_INT, REQ }, { "key", MSG_STR, REQ },
 		{ "meta", MSG_HEX, REQ }, { "backends", MSG_ARRAY, OPT } } },
+	{ "drop_shards", M2W, MSG_FD_NONE, {	/* after a failed metadata save */
+		{ "job", MSG_INT, REQ }, { "meta", MSG_HEX, REQ } } },
 
 	/* metawriter jobs; meta is the bincode metadata as hex */
-	{ "meta_get", M2W, MSG_FD_NONE, {
-		{ "job", MSG_INT, REQ }, { "key", MSG_STR, REQ } } },
+	{ "meta_get", M2W, MSG_FD_NONE, {	/* writable: fail unless all 4 are up */
+		{ "job", MSG_INT, REQ }, { "key", MSG_STR, REQ },
+		{ "writable", MSG_BOOL, OPT } } },
 	{ "meta_put", M2W, MSG_FD_NONE, {
 		{ "job", MSG_INT, REQ }, { "key", MSG_STR, REQ },
 		{ "meta", MSG_HEX, REQ } } },
@@ -235,7 +240,7 @@ check_value(const struct msg_field *f, const cJSON *v, struct err *e)
 		break;
 	case MSG_INT:
 		if (cJSON_IsNumber(v) && json_integer(v, &i) == -1)
-			return err_set(e, "is not an integer within +-2^53");
+			return err_set(e, "is not an integer within +-(2^53-1)");
 		ok = cJSON_IsNumber(v);
 		break;
 	case MSG_U64:
@@ -343,7 +348,7 @@ check_id_version(const struct msg_def *def, const cJSON *root, int64_t *id,
 		return err_set(e, "%s: \"id\" must be an integer, not %s",
 		    def->type, json_kind_name(c));
 	if (json_integer(c, id) == -1 || *id < 0)
-		return err_set(e, "%s: \"id\" must be an integer 0..2^53",
+		return err_set(e, "%s: \"id\" must be an integer 0..2^53-1",
 		    def->type);
 	if (!msg_dir_is_client(def->dir))
 		return 0;

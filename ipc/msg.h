@@ -1,6 +1,6 @@
 /* The messages of the client protocol and of the worker IPC, in one table.
  *
- * Each message is one JSON object with "type" and "id" (an integer, 0 .. 2^53);
+ * Each message is one JSON object with "type" and "id" (an integer, 0 .. 2^53-1);
  * client protocol messages (both directions) also carry "v": MSG_PROTO_VERSION.
  * The table says, per type, its direction, its fields (name, kind, required or
  * optional) and whether the frame carries a file descriptor.
@@ -19,7 +19,7 @@
 
 #define MSG_PROTO_VERSION	1
 #define MSG_FIELDS_MAX		8
-#define MSG_INT_MAX		(1LL << 53)	/* larger integers travel as u64 strings */
+#define MSG_INT_MAX		((1LL << 53) - 1)	/* JSON-safe; larger travel as u64 strings */
 
 enum msg_dir {
 	MSG_CLIENT_TO_MASTER,

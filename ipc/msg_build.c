@@ -21,7 +21,7 @@ msg_new(const char *type, int64_t id, struct err *e)
 		return NULL;
 	}
 	if (id < 0 || id > MSG_INT_MAX) {
-		err_set(e, "%s: id %lld is outside 0..2^53", type, (long long)id);
+		err_set(e, "%s: id %lld is outside 0..2^53-1", type, (long long)id);
 		return NULL;
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
@@ -112,7 +112,7 @@ msg_set_int(struct msg *m, const char *field, int64_t v)
 	char num[24];
 
 	if (!m->failed && (v < -MSG_INT_MAX || v > MSG_INT_MAX)) {
-		err_set(&m->berr, "%s: field \"%s\": %lld is outside +-2^53 (use "
+		err_set(&m->berr, "%s: field \"%s\": %lld is outside +-(2^53-1) (use "
 		    "a u64 field)", m->def->type, field, (long long)v);
 		return build_fail(m, NULL);
 	}

@@ -41,9 +41,13 @@
 
 #define LL_CREATE_RULESET_VERSION	(1U << 0)
 #define LL_RULE_PATH_BENEATH		1
+#define LL_FS_WRITE_FILE		(1ULL << 1)
 #define LL_FS_READ_FILE			(1ULL << 2)
 #define LL_FS_READ_DIR			(1ULL << 3)
+#define LL_FS_REMOVE_DIR		(1ULL << 4)
 #define LL_FS_REMOVE_FILE		(1ULL << 5)
+#define LL_FS_MAKE_DIR			(1ULL << 7)
+#define LL_FS_MAKE_REG			(1ULL << 8)
 #define LL_FS_ABI1			((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
 #define LL_FS_REFER			(1ULL << 13)		/* ABI 2 */
 #define LL_FS_TRUNCATE			(1ULL << 14)		/* ABI 3 */
@@ -67,11 +71,19 @@ struct ll_path_beneath_attr {
 /* The 0-db-fs statistics ioctl the evictor polls on the mountpoint it opened. */
 #define ZDBFS_IOC_STATS		_IOR('E', 1, uint8_t[240])
 
-#define R_ENC	(1U << SANDBOX_ENCODER)
-#define R_META	(1U << SANDBOX_METAWRITER)
+/* An encoder or metawriter with dir: backends is a role of its own here: it
+ * may open paths (Landlock says which), the one without may not. */
+#define R_ENC0	(1U << SANDBOX_ENCODER)
+#define R_META0	(1U << SANDBOX_METAWRITER)
+#define R_ENCD	(1U << (SANDBOX_ROLES + SANDBOX_ENCODER))
+#define R_METAD	(1U << (SANDBOX_ROLES + SANDBOX_METAWRITER))
+#define R_ENC	(R_ENC0 | R_ENCD)
+#define R_META	(R_META0 | R_METAD)
+#define R_DIRS	(R_ENCD | R_METAD)		/* use dir: backends */
 #define R_REP	(1U << SANDBOX_REPAIRER)
 #define R_EVI	(1U << SANDBOX_EVICTOR)
 #define R_NET	(R_ENC | R_META | R_REP)	/* talk to 0-db backends */
+#define R_NOPATH (R_NET & ~R_DIRS)		/* backend roles opening no path */
 #define R_ALL	(R_NET | R_EVI)
 
 /* What a role may do, as a table (the way OpenSSH's sandbox-seccomp-filter.c
@@ -112,6 +124,7 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW(close, R_ALL), ALLOW(dup, R_ALL), ALLOW(fcntl, R_ALL),
 	ALLOW(lseek, R_ALL), ALLOW(fstat, R_ALL),
 	ALLOW(ftruncate, R_ENC), ALLOW(fsync, R_ENC), ALLOW(fdatasync, R_ENC),
+	ALLOW(fadvise64, R_ENC),	/* read-ahead hints on the input file */
 	ALLOW_EQ(ioctl, R_ALL, 1, FIONREAD),	/* libevent sizes its reads */
 	EACCES_EQ(ioctl, R_ALL, 1, TCGETS),	/* isatty() from stdio */
 	ALLOW_EQ(ioctl, R_EVI, 1, ZDBFS_IOC_STATS),
@@ -149,11 +162,19 @@ static const struct sc_rule sc_rules[] = {
 	EACCES_(access, R_ALL), EACCES_(faccessat, R_ALL),
 	EACCES_(faccessat2, R_ALL), EACCES_(readlink, R_ALL),
 	EACCES_(readlinkat, R_ALL),
-	EACCES_(openat, R_NET),
-	ALLOW_BITS(newfstatat, R_NET, 3, AT_EMPTY_PATH, AT_EMPTY_PATH),
-	EACCES_BITS(newfstatat, R_NET, 3, AT_EMPTY_PATH, 0),
-	ALLOW_BITS(statx, R_NET, 2, AT_EMPTY_PATH, AT_EMPTY_PATH),
-	EACCES_BITS(statx, R_NET, 2, AT_EMPTY_PATH, 0),
+	EACCES_(openat, R_NOPATH),
+	ALLOW_BITS(newfstatat, R_NOPATH, 3, AT_EMPTY_PATH, AT_EMPTY_PATH),
+	EACCES_BITS(newfstatat, R_NOPATH, 3, AT_EMPTY_PATH, 0),
+	ALLOW_BITS(statx, R_NOPATH, 2, AT_EMPTY_PATH, AT_EMPTY_PATH),
+	EACCES_BITS(statx, R_NOPATH, 2, AT_EMPTY_PATH, 0),
+	/* dir: backends, beneath their bases only (Landlock): a namespace is a
+	 * directory of value files written in tmp/, fsynced, renamed into place,
+	 * counted with readdir and fstatat, locked with flock */
+	ALLOW(openat, R_DIRS), ALLOW(newfstatat, R_DIRS), ALLOW(statx, R_DIRS),
+	ALLOW(mkdirat, R_DIRS), ALLOW(unlinkat, R_DIRS),
+	ALLOW(renameat, R_DIRS), ALLOW(renameat2, R_DIRS),
+	ALLOW(getdents64, R_DIRS), ALLOW(flock, R_DIRS), ALLOW(fstatfs, R_DIRS),
+	ALLOW(fsync, R_METAD), ALLOW(fdatasync, R_METAD),
 	/* evictor: read and unlink in its cache directory (Landlock says where) */
 	ALLOW_BITS(openat, R_EVI, 2, OPEN_WRITES, 0),
 	EACCES_BITS(openat, R_EVI, 2, O_WRONLY, O_WRONLY),
@@ -183,6 +204,9 @@ static const char *const role_names[SANDBOX_ROLES] = {
  * in: resolving allocates, which a signal handler must not do. */
 static char *sc_names[SC_NAMES_MAX];
 static int ll_abi = -1;
+/* dir: backend bases, set once by sandbox_enter_dirs */
+static const char *const *sb_dirs;
+static size_t sb_ndirs;
 
 const char *
 sandbox_role_name(enum sandbox_role role)
@@ -247,7 +271,7 @@ set_rlimits(enum sandbox_role role, struct err *e)
 		return err_set(e, "sandbox: RLIMIT_NPROC: %s", strerror(errno));
 	if (setrlimit(RLIMIT_CORE, &zero) == -1)
 		return err_set(e, "sandbox: RLIMIT_CORE: %s", strerror(errno));
-	if (role == SANDBOX_ENCODER)
+	if (role == SANDBOX_ENCODER || sb_ndirs > 0)	/* dir: backends write */
 		return 0;
 	if (fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode))
 		log_warnx("sandbox: stderr is a regular file; with RLIMIT_FSIZE 0 "
@@ -298,16 +322,16 @@ landlock_attr(enum sandbox_role role, int abi, struct ll_ruleset_attr *attr)
 }
 
 static int
-landlock_allow_cache(int ruleset, const char *dir, struct err *e)
+landlock_allow(int ruleset, const char *dir, uint64_t access, struct err *e)
 {
 	struct ll_path_beneath_attr pb;
 	int fd, rc;
 
 	if ((fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return err_set(e, "sandbox: cache directory %s: %s", dir,
+		return err_set(e, "sandbox: directory %s: %s", dir,
 		    strerror(errno));
 	memset(&pb, 0, sizeof(pb));
-	pb.allowed_access = LL_FS_READ_DIR | LL_FS_READ_FILE | LL_FS_REMOVE_FILE;
+	pb.allowed_access = access;
 	pb.parent_fd = fd;
 	rc = (int)syscall(__NR_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH,
 	    &pb, 0);
@@ -318,7 +342,41 @@ landlock_allow_cache(int ruleset, const char *dir, struct err *e)
 	return 0;
 }
 
-/* Step 4: no filesystem access at all, but the evictor's cache directory. */
+/* A dir: backend's base: its namespaces are directories of value files that
+ * are created, renamed from tmp/ into place, truncated and removed. A base that
+ * does not exist yet is left out (its backend then fails with EACCES, and the
+ * worker started after it exists gets it). */
+static int
+landlock_allow_dirs(int ruleset, int abi, struct err *e)
+{
+	uint64_t access = LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_READ_DIR |
+	    LL_FS_REMOVE_FILE | LL_FS_REMOVE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_DIR;
+	struct stat st;
+	size_t i;
+
+	if (abi >= 2)
+		access |= LL_FS_REFER;
+	if (abi >= 3)
+		access |= LL_FS_TRUNCATE;
+	for (i = 0; i < sb_ndirs; i++) {
+		if (stat(sb_dirs[i], &st) == -1 && errno == ENOENT) {
+			log_warnx("sandbox: dir: backend %s does not exist; it stays "
+			    "out of reach until the worker restarts", sb_dirs[i]);
+			continue;
+		}
+		if (landlock_allow(ruleset, sb_dirs[i], access, e) == -1) {
+			if (geteuid() != 0 && errno == EACCES)
+				err_prefix(e, "the worker's user (uid %d) cannot "
+				    "reach a dir: backend",
+				    (int)geteuid());
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Step 4: no filesystem access at all, but the evictor's cache directory and
+ * the dir: backends of an encoder or metawriter. */
 static int
 apply_landlock(enum sandbox_role role, const struct sandbox_opts *o,
     struct err *e)
@@ -328,8 +386,14 @@ apply_landlock(enum sandbox_role role, const struct sandbox_opts *o,
 	size_t size;
 
 	if (abi == 0) {
-		log_info("sandbox: Landlock is not available in this kernel; "
-		    "%s relies on seccomp alone", sandbox_role_name(role));
+		if (sb_ndirs > 0)
+			log_warnx("sandbox: Landlock is not available in this "
+			    "kernel: the %s may open any path its user can, not "
+			    "only its dir: backends", sandbox_role_name(role));
+		else
+			log_info("sandbox: Landlock is not available in this "
+			    "kernel; %s relies on seccomp alone",
+			    sandbox_role_name(role));
 		return 0;
 	}
 	size = landlock_attr(role, abi, &attr);
@@ -338,7 +402,10 @@ apply_landlock(enum sandbox_role role, const struct sandbox_opts *o,
 		return err_set(e, "sandbox: landlock ruleset (ABI %d): %s", abi,
 		    strerror(errno));
 	if (role == SANDBOX_EVICTOR)
-		rc = landlock_allow_cache(ruleset, o->cache_dir, e);
+		rc = landlock_allow(ruleset, o->cache_dir, LL_FS_READ_DIR |
+		    LL_FS_READ_FILE | LL_FS_REMOVE_FILE, e);
+	if (rc == 0 && sb_ndirs > 0)
+		rc = landlock_allow_dirs(ruleset, abi, e);
 	if (rc == 0 && syscall(__NR_landlock_restrict_self, ruleset, 0) == -1)
 		rc = err_set(e, "sandbox: landlock restrict: %s", strerror(errno));
 	close(ruleset);
@@ -430,10 +497,11 @@ sc_add_rule(scmp_filter_ctx ctx, const struct sc_rule *r, struct err *e)
 
 /* Step 5. libseccomp checks the architecture first; another one kills. */
 static int
-apply_seccomp(enum sandbox_role role, int debug, struct err *e)
+apply_seccomp(enum sandbox_role role, int dirs, int debug, struct err *e)
 {
 	uint32_t kill = seccomp_api_get() >= 3 ? SCMP_ACT_KILL_PROCESS :
 	    SCMP_ACT_KILL;
+	unsigned bit = 1U << (dirs ? SANDBOX_ROLES + role : role);
 	scmp_filter_ctx ctx;
 	size_t i;
 	int rc;
@@ -447,7 +515,7 @@ apply_seccomp(enum sandbox_role role, int debug, struct err *e)
 		goto fail;
 	}
 	for (i = 0; i < SC_RULES; i++)
-		if ((sc_rules[i].roles & (1U << role)) &&
+		if ((sc_rules[i].roles & bit) &&
 		    sc_add_rule(ctx, &sc_rules[i], e) == -1)
 			goto fail;
 	if ((rc = seccomp_load(ctx)) != 0) {
@@ -497,5 +565,17 @@ sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 	if (debug)
 		log_warnx("sandbox: %s traps denied syscalls (debug mode, not for "
 		    "production)", sandbox_role_name(role));
-	return apply_seccomp(role, debug, e);
+	return apply_seccomp(role, sb_ndirs > 0, debug, e);
+}
+
+int
+sandbox_enter_dirs(enum sandbox_role role, const struct sandbox_opts *o,
+    const char *const *dirs, size_t ndirs, struct err *e)
+{
+	if (ndirs > 0 && role != SANDBOX_ENCODER && role != SANDBOX_METAWRITER)
+		return err_set(e, "sandbox: the %s uses no dir: backends",
+		    sandbox_role_name(role));
+	sb_dirs = dirs;
+	sb_ndirs = ndirs;
+	return sandbox_enter(role, o, e);
 }

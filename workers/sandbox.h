@@ -6,13 +6,17 @@
  * filesystem is open (its socketpair, the event base, libsodium, the evictor's
  * zdbfs mountpoint) and before it reads its first job. From then on it can use
  * only descriptors it holds or is given; it cannot open paths (EACCES), fork or
- * exec (killed). The evictor alone may read and unlink under its cache directory.
+ * exec (killed). The evictor alone may read and unlink under its cache directory,
+ * and an encoder or metawriter whose backends include local directories (dir:)
+ * may read and write beneath those.
  *
  * Roles that write no file (metawriter, repairer, evictor) get RLIMIT_FSIZE 0 and
  * SIGXFSZ ignored: a write to a regular file fails with EFBIG. Their log output
  * must therefore go to a pipe, a terminal or a socket, not straight to a file. */
 #ifndef SANDBOX_H
 #define SANDBOX_H
+
+#include <stddef.h>
 
 #include "err.h"
 
@@ -39,6 +43,13 @@ struct sandbox_opts {
  * fails with ENOSYS; never use it in production. */
 int		 sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 		    struct err *e);
+/* The same for an encoder or metawriter whose backends include local
+ * directories (dir:): it may read and write beneath dirs[0 .. ndirs-1], and
+ * its seccomp list has the calls the directory backend makes. With ndirs 0
+ * it is sandbox_enter. */
+int		 sandbox_enter_dirs(enum sandbox_role role,
+		    const struct sandbox_opts *o, const char *const *dirs,
+		    size_t ndirs, struct err *e);
 
 const char	*sandbox_role_name(enum sandbox_role role);
 int		 sandbox_role_parse(const char *name, enum sandbox_role *role);

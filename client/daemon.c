@@ -1,0 +1,293 @@
+/* Daemon mode, client side: requests to zstor-master over the config's unix
+ * socket, and `zstor monitor`, which becomes the daemon.
+ *
+ * A request is one connection: connect, send one frame (with the file's
+ * descriptor for store and retrieve), wait for one reply frame. There is no
+ * deadline on the reply: a store or retrieve of a large file may take long,
+ * and a daemon that dies closes the socket, which ends the wait. */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "frame.h"
+#include "hex.h"
+#include "log.h"
+#include "msg.h"
+
+#define MASTER_PROGRAM		"zstor-master"
+/* After a failed send, how long to look for the reply the daemon may have
+ * sent before it closed (it answers a bad request, then hangs up). */
+#define LATE_REPLY_MS		1000
+
+static int64_t request_id;
+
+static int
+daemon_connect(const struct cli *c, struct err *e)
+{
+	struct sockaddr_un sun;
+	int s;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, c->cfg.socket, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		err_set(e, "socket path %s is longer than %zu bytes; choose a "
+		    "shorter `socket` in %s", c->cfg.socket,
+		    sizeof(sun.sun_path) - 1, c->config_path);
+		return DAEMON_FAILED;
+	}
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		err_set(e, "socket: %s", strerror(errno));
+		return DAEMON_FAILED;
+	}
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return s;
+	err_set(e, "could not connect to the zstor daemon at %s: %s; start it "
+	    "with `zstor -c %s monitor` (or systemctl start zstor-master), or "
+	    "remove `socket` from the config to run commands without a daemon",
+	    c->cfg.socket, strerror(errno), c->config_path);
+	close(s);
+	return DAEMON_DOWN;
+}
+
+/* Reads the one reply frame and checks it answers request id. */
+static int
+read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
+    struct msg **reply, struct err *e)
+{
+	char *json;
+	size_t len;
+	int fd, rc;
+
+	*reply = NULL;
+	rc = frame_recv(s, &json, &len, &fd, timeout_ms, e);
+	if (rc == 0)
+		return err_set(e, "the zstor daemon at %s closed the connection "
+		    "without an answer (did it stop or crash? see its log)",
+		    c->cfg.socket);
+	if (rc < 0)
+		return err_prefix(e, "no answer from the zstor daemon at %s",
+		    c->cfg.socket);
+	if (fd >= 0)
+		close(fd);	/* a reply carries none; msg_check_fd says so */
+	*reply = msg_parse(json, len, MSG_MASTER_TO_CLIENT, e);
+	free(json);
+	if (*reply != NULL && msg_id(*reply) != id)
+		err_set(e, "it answers request %lld, not %lld",
+		    (long long)msg_id(*reply), (long long)id);
+	else if (*reply != NULL && msg_check_fd(*reply, fd, e) == 0)
+		return 0;
+	msg_free(*reply);
+	*reply = NULL;
+	return err_prefix(e, "bad answer from the zstor daemon at %s (is it "
+	    "from another zstor release?)", c->cfg.socket);
+}
+
+/* Sends req (with fd, or -1) on a connection of its own and reads the reply.
+ * Takes req. On ok:false returns DAEMON_REFUSED with the daemon's error in e. */
+static int
+daemon_call(const struct cli *c, struct msg *req, int fd, struct msg **reply,
+    struct err *e)
+{
+	int64_t id = msg_id(req);
+	const char *why;
+	char *json;
+	size_t len;
+	int s, rc;
+
+	*reply = NULL;
+	json = msg_encode(req, &len, e);
+	msg_free(req);
+	if (json == NULL)
+		return DAEMON_FAILED;
+	if ((s = daemon_connect(c, e)) < 0) {
+		free(json);
+		return s;
+	}
+	if (frame_send(s, json, len, fd, e) == 0)
+		rc = read_reply(c, s, id, -1, reply, e);
+	else {
+		struct err send_err = *e;
+
+		if ((rc = read_reply(c, s, id, LATE_REPLY_MS, reply, e)) < 0)
+			err_set(e, "could not send the request to the zstor "
+			    "daemon at %s: %s", c->cfg.socket, send_err.msg);
+	}
+	close(s);
+	free(json);
+	if (rc < 0)
+		return DAEMON_FAILED;
+	if (msg_get_bool(*reply, "ok") == 1)
+		return 0;
+	why = msg_get_str(*reply, "error");
+	err_set(e, "%s", why != NULL ? why : "the daemon failed without saying "
+	    "why (see its log)");
+	msg_free(*reply);
+	*reply = NULL;
+	return DAEMON_REFUSED;
+}
+
+/* Sends a request whose reply carries nothing but ok. */
+static int
+daemon_call_ok(const struct cli *c, struct msg *req, int fd, struct err *e)
+{
+	struct msg *reply;
+	int rc = daemon_call(c, req, fd, &reply, e);
+
+	msg_free(reply);
+	return rc;
+}
+
+static struct msg *
+request_new(const char *type, struct err *e)
+{
+	return msg_new(type, ++request_id, e);
+}
+
+int
+daemon_store(const struct cli *c, const struct store_req *r, int fd,
+    struct err *e)
+{
+	struct msg *m = request_new("store", e);
+
+	if (m == NULL)
+		return DAEMON_FAILED;
+	msg_set_str(m, "path", r->path);
+	msg_set_str(m, "key_path", r->key_path);
+	msg_set_bool(m, "delete", r->del);
+	msg_set_bool(m, "blocking", r->blocking);
+	msg_set_bool(m, "save_failure", r->save_failure);
+	return daemon_call_ok(c, m, fd, e);
+}
+
+int
+daemon_retrieve(const struct cli *c, const char *path, int fd, struct err *e)
+{
+	struct msg *m = request_new("retrieve", e);
+
+	if (m == NULL)
+		return DAEMON_FAILED;
+	msg_set_str(m, "path", path);
+	return daemon_call_ok(c, m, fd, e);
+}
+
+int
+daemon_rebuild(const struct cli *c, const char *path, const char *key,
+    struct err *e)
+{
+	struct msg *m = request_new("rebuild", e);
+
+	if (m == NULL)
+		return DAEMON_FAILED;
+	if (path != NULL)
+		msg_set_str(m, "path", path);
+	if (key != NULL)
+		msg_set_str(m, "key", key);
+	return daemon_call_ok(c, m, -1, e);
+}
+
+int
+daemon_check(const struct cli *c, const char *path, char *hex, size_t hexlen,
+    struct err *e)
+{
+	struct msg *m = request_new("check", e), *reply;
+	uint8_t *sum;
+	size_t len;
+	int rc;
+
+	hex[0] = '\0';
+	if (m == NULL)
+		return DAEMON_FAILED;
+	msg_set_str(m, "path", path);
+	if ((rc = daemon_call(c, m, -1, &reply, e)) < 0)
+		return rc;
+	if (msg_has(reply, "checksum") &&
+	    msg_get_hex(reply, "checksum", &sum, &len) == 0) {
+		if (len * 2 < hexlen)
+			hex_encode(hex, sum, len);
+		else
+			rc = err_set(e, "the daemon answered a checksum of %zu "
+			    "bytes", len);
+		free(sum);
+	}
+	msg_free(reply);
+	return rc;
+}
+
+void
+report_failure(const char *cmd, const char *subject, int rc,
+    const struct err *e)
+{
+	/* Some of the daemon's answers name the file, some do not; a
+	 * directory store needs to know which file failed. */
+	if (rc == DAEMON_REFUSED && strstr(e->msg, subject) != NULL)
+		fprintf(stderr, "Zstor error: %s\n", e->msg);
+	else if (rc == DAEMON_REFUSED)
+		fprintf(stderr, "Zstor error: %s %s: %s\n", cmd, subject, e->msg);
+	else if (rc == DAEMON_DOWN)
+		cli_error("%s", e->msg);
+	else
+		cli_error("%s %s: %s", cmd, subject, e->msg);
+	log_warnx("%s %s: %s", cmd, subject, e->msg);
+}
+
+/* zstor-master beside this zstor (an unpacked build or an install prefix),
+ * else the name alone for a PATH search. */
+static void
+master_program(char *out, size_t outlen)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(out, outlen, "%s/%s", dirname(self), MASTER_PROGRAM);
+		if (access(out, X_OK) == 0)
+			return;
+	}
+	strlcpy(out, MASTER_PROGRAM, outlen);
+}
+
+/* Upstream's `zstor monitor` was the daemon; here the daemon is its own program
+ * and monitor runs it in the foreground with the same global options. */
+int
+cmd_monitor(struct cli *c, int argc, char **argv)
+{
+	char prog[PATH_MAX];
+	const char *args[9], *none[1];
+	int n = 0;
+
+	if (cli_parse("monitor", NULL, 0, argc, argv, none) < 0)
+		return EXIT_USAGE;
+	if (c->cfg.socket == NULL) {
+		cli_error("monitor: Missing \"socket\" argument in config %s (the "
+		    "daemon listens there)", c->config_path);
+		return 1;
+	}
+	master_program(prog, sizeof(prog));
+	args[n++] = prog;
+	args[n++] = "--foreground";
+	args[n++] = "-c";
+	args[n++] = c->config_path;
+	if (c->debug)
+		args[n++] = "-d";
+	args[n++] = "--log_file";
+	args[n++] = c->log_file;
+	args[n] = NULL;
+	fflush(NULL);
+	execvp(prog, (char *const *)(uintptr_t)args);
+	cli_error("monitor: cannot run %s: %s (zstor-master is looked for next "
+	    "to zstor, then in PATH; install it with `make install`)", prog,
+	    strerror(errno));
+	log_warnx("monitor: cannot run %s", prog);
+	return 1;
+}

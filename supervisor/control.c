@@ -1,0 +1,484 @@
+/* The control socket: clients (zstor with `socket` in its config) send one
+ * request frame per connection and get one reply frame; see the README's
+ * client protocol. Each request is checked against the message table, logged
+ * with the peer's SO_PEERCRED identity, and becomes a job.
+ *
+ *   store     path: absolute path of the file the descriptor is (for --delete
+ *             and logs); key_path: the absolute canonical path the key is
+ *             computed from (path when absent); fd: the file, read-only
+ *   retrieve  path: as stored (the key is computed from it as given); fd: a
+ *             temporary file beside the target, which the client renames
+ *   check     path, as for retrieve
+ *   rebuild   exactly one of path (as for retrieve) or key (a metadata key)
+ *
+ * A bad request gets {ok: false, error} and the connection closes; the daemon
+ * serves on. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+#include "master.h"
+#include "metastore.h"
+
+struct conn {
+	LIST_ENTRY(conn)	 entry;
+	int			 fd;
+	struct ucred		 peer;
+	struct event		*rd_ev, *wr_ev, *timer_ev;
+	struct frame_reader	 rd;
+	struct frame_writer	 wr;
+	int64_t			 req_id;
+	struct job		*job;
+};
+
+static int		 listen_fd = -1;
+static struct event	*listen_ev;
+static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->job != NULL)
+		c->job->conn = NULL;	/* the job goes on, unanswered */
+	LIST_REMOVE(c, entry);
+	event_free(c->rd_ev);
+	event_free(c->wr_ev);
+	event_free(c->timer_ev);
+	frame_reader_free(&c->rd);
+	frame_writer_free(&c->wr);
+	close(c->fd);
+	free(c);
+}
+
+static void
+conn_on_write(int fd, short ev, void *arg)
+{
+	struct timeval tv = { REQUEST_SECS, 0 };
+	struct conn *c = arg;
+	struct err e;
+	int rc;
+
+	(void)fd;
+	if (ev & EV_TIMEOUT) {
+		log_warnx("uid %d pid %d: the client did not read its reply in "
+		    "time", (int)c->peer.uid, (int)c->peer.pid);
+		conn_close(c);
+		return;
+	}
+	if ((rc = frame_writer_flush(&c->wr, c->fd, &e)) == 0) {
+		event_add(c->wr_ev, &tv);	/* the client reads slowly */
+		return;
+	}
+	if (rc == -1)
+		log_debug("uid %d pid %d: reply not delivered: %s",
+		    (int)c->peer.uid, (int)c->peer.pid, e.msg);
+	conn_close(c);
+}
+
+void
+control_reply(struct conn *c, int ok, const char *error,
+    const uint8_t *checksum)
+{
+	struct timeval tv = { REQUEST_SECS, 0 };
+	struct msg *m;
+	struct err e;
+	char *json;
+	size_t len;
+	int rc;
+
+	c->job = NULL;
+	if ((m = msg_new("reply", c->req_id, &e)) == NULL) {
+		log_warnx("reply: %s", e.msg);
+		conn_close(c);
+		return;
+	}
+	msg_set_bool(m, "ok", ok);
+	if (error != NULL)
+		msg_set_str(m, "error", error);
+	if (checksum != NULL)
+		msg_set_hex(m, "checksum", checksum, B2_LEN);
+	json = msg_encode(m, &len, &e);
+	msg_free(m);
+	if (json == NULL || frame_writer_push(&c->wr, json, len, -1, &e) == -1) {
+		log_warnx("reply: %s", e.msg);
+		cJSON_free(json);
+		conn_close(c);
+		return;
+	}
+	cJSON_free(json);
+	event_del(c->rd_ev);
+	event_del(c->timer_ev);
+	/* at once: the loop may end before a write event (shutdown) */
+	if ((rc = frame_writer_flush(&c->wr, c->fd, &e)) != 0) {
+		if (rc == -1)
+			log_debug("uid %d pid %d: reply not delivered: %s",
+			    (int)c->peer.uid, (int)c->peer.pid, e.msg);
+		conn_close(c);
+		return;
+	}
+	event_add(c->wr_ev, &tv);
+}
+
+static int
+conn_refuse(struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Answers the request with an error; returns -1 for the caller's return. */
+static int
+conn_refuse(struct conn *c, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("uid %d pid %d: refused: %s", (int)c->peer.uid,
+	    (int)c->peer.pid, msg);
+	control_reply(c, 0, msg, NULL);
+	return -1;
+}
+
+/* The metadata key of path, as the standalone commands compute it. */
+static int
+key_of(const char *path, char *key, size_t len, struct err *e)
+{
+	struct metastore ms;
+
+	metastore_init(&ms, &master->cfg, NULL);	/* no I/O: no pool */
+	return metastore_key(&ms, path, key, len, e);
+}
+
+static struct job *
+conn_job(struct conn *c, enum job_kind kind, const char *what,
+    const char *path, const char *key)
+{
+	struct job *j;
+
+	if ((j = job_new(kind, what)) == NULL)
+		return NULL;
+	j->uid = c->peer.uid;
+	j->gid = c->peer.gid;
+	j->prio = PRIO_INTERACTIVE;
+	if ((path != NULL && (j->path = strdup(path)) == NULL) ||
+	    (j->key = strdup(key)) == NULL) {
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+static int
+conn_store(struct conn *c, struct msg *m, int *fd)
+{
+	const char *path = msg_get_str(m, "path");
+	const char *kp = msg_has(m, "key_path") ? msg_get_str(m, "key_path") : path;
+	int blocking = msg_get_bool(m, "blocking");
+	char key[512], what[160];
+	struct stat st;
+	struct job *j;
+	struct err e;
+
+	if (path[0] != '/' || kp[0] != '/')
+		return conn_refuse(c, "store: path and key_path must be absolute "
+		    "(the client resolves them)");
+	if (fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode))
+		return conn_refuse(c, "store %s: only regular files can be stored",
+		    path);
+	if (key_of(kp, key, sizeof(key), &e) == -1)
+		return conn_refuse(c, "store %s: %s", path, e.msg);
+	snprintf(what, sizeof(what), "store %s", path);
+	if ((j = conn_job(c, JOB_STORE, what, path, key)) == NULL ||
+	    (j->key_path = strdup(kp)) == NULL) {
+		if (j != NULL)
+			job_free(j);
+		return conn_refuse(c, "store %s: out of memory", path);
+	}
+	j->fd = *fd;
+	*fd = -1;
+	j->del = msg_get_bool(m, "delete") == 1;
+	j->save_failure = msg_get_bool(m, "save_failure") == 1;
+	j->background = !blocking;
+	if (j->background) {
+		j->prio = PRIO_BACKGROUND;
+		control_reply(c, 1, NULL, NULL);	/* queued is enough */
+	} else {
+		j->conn = c;
+		c->job = j;
+	}
+	sched_submit(j);
+	return 0;
+}
+
+/* retrieve and check: the key of path as given, like the standalone ones. */
+static int
+conn_lookup(struct conn *c, struct msg *m, int *fd)
+{
+	const char *path = msg_get_str(m, "path"), *type = msg_type(m);
+	int retrieve = strcmp(type, "retrieve") == 0;
+	char key[512], what[160];
+	struct stat st;
+	struct job *j;
+	struct err e;
+
+	if (retrieve && (fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode)))
+		return conn_refuse(c, "retrieve %s: the descriptor must be a "
+		    "regular file to write to", path);
+	if (key_of(path, key, sizeof(key), &e) == -1)
+		return conn_refuse(c, "%s %s: %s", type, path, e.msg);
+	snprintf(what, sizeof(what), "%s %s", type, path);
+	if ((j = conn_job(c, retrieve ? JOB_RETRIEVE : JOB_CHECK, what, path,
+	    key)) == NULL)
+		return conn_refuse(c, "%s %s: out of memory", type, path);
+	if (retrieve) {
+		j->fd = *fd;
+		*fd = -1;
+	}
+	j->conn = c;
+	c->job = j;
+	sched_submit(j);
+	return 0;
+}
+
+static int
+conn_rebuild(struct conn *c, struct msg *m)
+{
+	const char *path = msg_has(m, "path") ? msg_get_str(m, "path") : NULL;
+	const char *key = msg_has(m, "key") ? msg_get_str(m, "key") : NULL;
+	char buf[512], what[160];
+	struct job *j;
+	struct err e;
+
+	if (path == NULL && key == NULL)
+		return conn_refuse(c, "Either `file` or `key` argument must be "
+		    "set");
+	if (path != NULL && key != NULL)
+		return conn_refuse(c, "Only one of `file` or `key` argument must "
+		    "be set");
+	if (path != NULL && key_of(path, buf, sizeof(buf), &e) == -1)
+		return conn_refuse(c, "rebuild %s: %s", path, e.msg);
+	snprintf(what, sizeof(what), "rebuild %s", path != NULL ? path : key);
+	if ((j = conn_job(c, JOB_REBUILD, what, path, path != NULL ? buf :
+	    key)) == NULL)
+		return conn_refuse(c, "%s: out of memory", what);
+	j->conn = c;
+	c->job = j;
+	sched_submit(j);
+	return 0;
+}
+
+static void
+conn_log(const struct conn *c, const struct msg *m)
+{
+	const char *type = msg_type(m), *arg = NULL;
+
+	if (strcmp(type, "status") != 0)
+		arg = msg_has(m, "path") ? msg_get_str(m, "path") :
+		    msg_get_str(m, "key");
+	log_info("uid %d pid %d: %s%s%s%s%s", (int)c->peer.uid,
+	    (int)c->peer.pid, type, arg != NULL ? " " : "", arg != NULL ?
+	    arg : "", strcmp(type, "store") == 0 && msg_get_bool(m,
+	    "blocking") == 0 ? " (background)" : "", strcmp(type, "store") ==
+	    0 && msg_get_bool(m, "delete") == 1 ? " (delete)" : "");
+}
+
+/* The id of a request that failed the strict checks, so that the error
+ * reply still carries it when it can be read at all. */
+static int64_t
+conn_guess_id(const char *json, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+	int64_t v = 0;
+
+	if (cJSON_IsNumber(id) && id->valuedouble >= 0 &&
+	    id->valuedouble <= (double)MSG_INT_MAX &&
+	    id->valuedouble == (double)(int64_t)id->valuedouble)
+		v = (int64_t)id->valuedouble;
+	cJSON_Delete(root);
+	return v;
+}
+
+static void
+conn_request(struct conn *c, const char *json, size_t len, int fd)
+{
+	struct msg *m;
+	struct err e;
+	const char *type;
+
+	if ((m = msg_parse(json, len, MSG_CLIENT_TO_MASTER, &e)) == NULL) {
+		c->req_id = conn_guess_id(json, len);
+		conn_refuse(c, "%s", e.msg);
+		goto done;
+	}
+	c->req_id = msg_id(m);
+	if (msg_check_fd(m, fd, &e) == -1)
+		conn_refuse(c, "%s", e.msg);
+	else if (master->stopping)
+		conn_refuse(c, "zstor-master is shutting down");
+	else {
+		conn_log(c, m);
+		type = msg_type(m);
+		if (strcmp(type, "store") == 0)
+			conn_store(c, m, &fd);
+		else if (strcmp(type, "retrieve") == 0 ||
+		    strcmp(type, "check") == 0)
+			conn_lookup(c, m, &fd);
+		else if (strcmp(type, "rebuild") == 0)
+			conn_rebuild(c, m);
+		else
+			conn_refuse(c, "%s: zstor-master does not answer this "
+			    "request in this version", type);
+	}
+done:
+	msg_free(m);
+	if (fd != -1)
+		close(fd);
+}
+
+static void
+conn_on_timeout(int sock, short ev, void *arg)
+{
+	(void)sock;
+	(void)ev;
+	conn_refuse(arg, "no complete request within %d s", REQUEST_SECS);
+}
+
+static void
+conn_on_read(int sock, short ev, void *arg)
+{
+	struct conn *c = arg;
+	struct err e;
+	char *json;
+	size_t len;
+	int fed, rc, fd;
+
+	(void)sock;
+	(void)ev;
+	if ((fed = frame_reader_feed(&c->rd, c->fd, &e)) == -1) {
+		conn_refuse(c, "%s", e.msg);
+		return;
+	}
+	if ((rc = frame_next(&c->rd, &json, &len, &fd, &e)) == -1) {
+		conn_refuse(c, "%s", e.msg);
+		return;
+	}
+	if (rc == 0) {
+		if (fed == 0) {
+			log_debug("uid %d pid %d: closed without a request",
+			    (int)c->peer.uid, (int)c->peer.pid);
+			conn_close(c);
+		}
+		return;
+	}
+	event_del(c->rd_ev);
+	event_del(c->timer_ev);
+	conn_request(c, json, len, fd);
+	free(json);
+}
+
+static void
+conn_new(int fd)
+{
+	struct timeval tv = { REQUEST_SECS, 0 };
+	socklen_t len = sizeof(struct ucred);
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("out of memory for a connection");
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	LIST_INSERT_HEAD(&conns, c, entry);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) == -1) {
+		log_warn("SO_PEERCRED");
+		c->peer.uid = (uid_t)-1;
+		c->peer.gid = (gid_t)-1;
+	}
+	frame_reader_init(&c->rd);
+	frame_writer_init(&c->wr);
+	c->rd_ev = event_new(master->base, fd, EV_READ | EV_PERSIST,
+	    conn_on_read, c);
+	c->wr_ev = event_new(master->base, fd, EV_WRITE, conn_on_write, c);
+	c->timer_ev = evtimer_new(master->base, conn_on_timeout, c);
+	if (c->rd_ev == NULL || c->wr_ev == NULL || c->timer_ev == NULL)
+		fatalx("out of memory for the events of a connection");
+	event_add(c->rd_ev, NULL);
+	evtimer_add(c->timer_ev, &tv);
+}
+
+static void
+control_on_accept(int sock, short ev, void *arg)
+{
+	int fd;
+
+	(void)ev;
+	(void)arg;
+	while ((fd = accept4(sock, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) != -1)
+		conn_new(fd);
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+	    errno != ECONNABORTED)
+		log_warn("accept on the control socket");
+}
+
+/* Binds the socket in place of a stale one (a daemon killed with SIGKILL
+ * leaves it behind); mode 0660: the socket's group may use the daemon. */
+int
+control_listen(const char *path, struct err *e)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		return err_set(e, "socket path %s is too long (at most %zu "
+		    "bytes)", path, sizeof(sun.sun_path) - 1);
+	if ((listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return err_set(e, "socket: %s", strerror(errno));
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("cannot remove the old socket %s", path);
+	if (bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		return err_set(e, "Failed to bind unix socket %s: %s", path,
+		    strerror(errno));
+	if (chmod(path, 0660) == -1)
+		return err_set(e, "chmod %s: %s", path, strerror(errno));
+	if (listen(listen_fd, 128) == -1)
+		return err_set(e, "listen on %s: %s", path, strerror(errno));
+	listen_ev = event_new(master->base, listen_fd, EV_READ | EV_PERSIST,
+	    control_on_accept, NULL);
+	if (listen_ev == NULL || event_add(listen_ev, NULL) == -1)
+		return err_set(e, "cannot watch the control socket");
+	return 0;
+}
+
+/* No new connections; the socket file goes. Connections already accepted
+ * are answered; with exiting, what is left of them is closed. */
+void
+control_close(int exiting)
+{
+	while (exiting && !LIST_EMPTY(&conns))
+		conn_close(LIST_FIRST(&conns));
+	if (listen_fd == -1)
+		return;
+	event_free(listen_ev);
+	listen_ev = NULL;
+	close(listen_fd);
+	listen_fd = -1;
+	if (unlink(master->sock_path) == -1 && errno != ENOENT)
+		log_warn("cannot remove the socket %s", master->sock_path);
+}

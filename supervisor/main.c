@@ -1,0 +1,416 @@
+/* zstor-master: the daemon. Start-up (config, pid file, control socket,
+ * workers), the signals (SIGUSR1/SIGHUP reload, SIGTERM/SIGINT drain and
+ * stop, SIGCHLD respawn) and the event loop. The same program runs the
+ * workers: "zstor-master --worker ROLE" (workers/worker.c). */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "scratch.h"
+#include "worker.h"
+
+#define ZSTOR_VERSION		"0.4.0"
+#define CONFIG_TEXT_MAX		(256 * 1024)	/* must fit a frame to workers */
+#define DEFAULT_CONFIG		"zstor_config.toml"
+#define DEFAULT_LOG		"zstor.log"
+
+int main(int, char **);
+
+extern char **environ;
+
+struct master	*master;
+
+static struct master	 the_master;
+static struct event	*drain_ev, *reload_ev;
+
+struct args {
+	char		*config;
+	char		*log_file;
+	char		*worker;
+	int		 debug;
+	int		 foreground;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout, "usage: zstor-master [-c <config>] [-d] "
+	    "[--log_file <file>] [--foreground]\n"
+	    "  -c, --config <file>   config file (default " DEFAULT_CONFIG ")\n"
+	    "  -d, --debug           debug logging\n"
+	    "      --log_file <file> log file, rotated at 10 MiB (default "
+	    DEFAULT_LOG ";\n"
+	    "                        with --foreground and no --log_file: "
+	    "stderr)\n"
+	    "      --foreground      log to stderr unless --log_file is given\n"
+	    "  -V, --version         print the version\n");
+	exit(status);
+}
+
+static char *
+arg_value(int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "zstor-master: %s needs a value\n", argv[*i]);
+		usage(1);
+	}
+	return argv[++*i];
+}
+
+/* Copies: setproctitle() reuses the memory of argv. */
+static void
+parse_args(int argc, char **argv, struct args *a)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		char *s = argv[i];
+
+		if (strcmp(s, "-c") == 0 || strcmp(s, "--config") == 0)
+			a->config = arg_value(argc, argv, &i);
+		else if (strncmp(s, "--config=", 9) == 0)
+			a->config = s + 9;
+		else if (strcmp(s, "--log_file") == 0)
+			a->log_file = arg_value(argc, argv, &i);
+		else if (strncmp(s, "--log_file=", 11) == 0)
+			a->log_file = s + 11;
+		else if (strcmp(s, "--worker") == 0)
+			a->worker = arg_value(argc, argv, &i);
+		else if (strcmp(s, "-d") == 0 || strcmp(s, "--debug") == 0)
+			a->debug = 1;
+		else if (strcmp(s, "--foreground") == 0)
+			a->foreground = 1;
+		else if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)
+			usage(0);
+		else if (strcmp(s, "-V") == 0 || strcmp(s, "--version") == 0) {
+			printf("zstor-master %s\n", ZSTOR_VERSION);
+			exit(0);
+		} else {
+			fprintf(stderr, "zstor-master: unknown argument %s\n", s);
+			usage(1);
+		}
+	}
+	if ((a->config = strdup(a->config)) == NULL ||
+	    (a->log_file && (a->log_file = strdup(a->log_file)) == NULL) ||
+	    (a->worker && (a->worker = strdup(a->worker)) == NULL))
+		exit(1);
+}
+
+/* Start-up failures go to stderr as well as to the log, which may be a file. */
+static void __attribute__((noreturn))
+startup_fail(const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX + 128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", msg);
+	if (master->log_file != NULL)
+		fprintf(stderr, "zstor-master: %s\n", msg);
+	exit(1);
+}
+
+/* Reads and validates the config; the text is what workers get. */
+static int
+config_read(const char *path, struct config *cfg, char **text, size_t *len,
+    struct err *e)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return err_set(e, "cannot read the config %s: %s", path,
+		    strerror(errno));
+	if ((*text = malloc(CONFIG_TEXT_MAX + 1)) == NULL) {
+		close(fd);
+		return err_set(e, "out of memory");
+	}
+	n = read_full(fd, *text, CONFIG_TEXT_MAX + 1);
+	close(fd);
+	if (n < 0 || n > CONFIG_TEXT_MAX) {
+		free(*text);
+		return err_set(e, "cannot read the config %s: %s", path, n < 0 ?
+		    strerror(errno) : "larger than 256 KiB");
+	}
+	(*text)[n] = '\0';
+	*len = (size_t)n;
+	if (config_parse(*text, *len, path, cfg, e) == -1) {
+		free(*text);
+		return -1;
+	}
+	if (config_check_writable(cfg, e) == -1)
+		log_warnx("%s: every store will fail with this config: %s", path,
+		    e->msg);
+	return 0;
+}
+
+static void
+reload_on_timeout(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (!master->reloading)
+		return;
+	/* A worker deep in a long job reads the config before its next one. */
+	log_info("reload: some workers are busy; they take the new config "
+	    "after their current job");
+	master->reloading = 0;
+	if (master->started)
+		notify_systemd("READY=1");
+}
+
+static void
+notify_reloading(void)
+{
+	struct timespec now;
+	char state[80];
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)now.tv_sec * 1000000ULL +
+	    (unsigned long long)now.tv_nsec / 1000);
+	notify_systemd(state);
+}
+
+static int
+str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+/* SIGUSR1: a valid config replaces the old one for new jobs and goes to every
+ * worker; an invalid one is refused and the old one stays. */
+void
+master_reload(void)
+{
+	struct timeval tv = { HANDSHAKE_SECS, 0 };
+	struct config cfg;
+	struct err e;
+	size_t len;
+	char *text;
+
+	if (master->stopping)
+		return;
+	if (master->reloading) {
+		log_warnx("reload refused: the previous reload is still in "
+		    "flight");
+		return;
+	}
+	if (config_read(master->config_path, &cfg, &text, &len, &e) == -1) {
+		log_warnx("reload refused, the old config stays in use: %s",
+		    e.msg);
+		return;
+	}
+	if (str_differs(cfg.socket, master->cfg.socket) ||
+	    str_differs(cfg.pid_file, master->cfg.pid_file))
+		log_warnx("reload: socket and pid_file keep their old values "
+		    "until the daemon restarts");
+	notify_reloading();
+	config_free(&master->cfg);
+	free(master->cfg_text);
+	master->cfg = cfg;
+	master->cfg_text = text;
+	master->cfg_len = len;
+	master->cfg_gen++;
+	master->reloading = 1;
+	log_info("reloaded the config %s", master->config_path);
+	evtimer_add(reload_ev, &tv);
+	proc_push_config();
+}
+
+void
+master_drained(void)
+{
+	event_base_loopbreak(master->base);
+}
+
+static void
+drain_abort(void)
+{
+	sched_abort_all("zstor-master is shutting down; the request was not "
+	    "completed");
+	master_drained();
+}
+
+static void
+drain_on_timeout(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	log_warnx("shutdown: jobs still running after %d s are abandoned",
+	    DRAIN_SECS);
+	drain_abort();
+}
+
+/* SIGTERM/SIGINT: no new requests; queued jobs finish in priority order,
+ * for DRAIN_SECS at most. A second signal stops at once. */
+static void
+master_stop(int sig)
+{
+	struct timeval tv = { DRAIN_SECS, 0 };
+
+	if (master->stopping) {
+		log_warnx("signal %d again: stopping now", sig);
+		drain_abort();
+		return;
+	}
+	log_info("signal %d: stopping; finishing queued jobs first", sig);
+	master->stopping = 1;
+	notify_systemd("STOPPING=1");
+	control_close(0);
+	evtimer_add(drain_ev, &tv);
+	sched_run();
+}
+
+static void
+master_on_signal(int sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	switch (sig) {
+	case SIGCHLD:
+		proc_reap();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		master_stop(sig);
+		break;
+	case SIGUSR1:
+	case SIGHUP:
+		master_reload();
+		break;
+	}
+}
+
+static void
+master_events(void)
+{
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGHUP };
+	struct event *ev;
+	size_t i;
+
+	if ((master->base = event_base_new()) == NULL)
+		startup_fail("cannot start the event loop");
+	signal(SIGPIPE, SIG_IGN);	/* a client that went away is an error */
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if ((ev = evsignal_new(master->base, sigs[i], master_on_signal,
+		    NULL)) == NULL || evsignal_add(ev, NULL) == -1)
+			startup_fail("cannot watch signal %d", sigs[i]);
+	drain_ev = evtimer_new(master->base, drain_on_timeout, NULL);
+	reload_ev = evtimer_new(master->base, reload_on_timeout, NULL);
+	if (drain_ev == NULL || reload_ev == NULL)
+		startup_fail("out of memory for timers");
+}
+
+static void
+master_log_init(const struct args *a)
+{
+	const char *file = a->log_file;
+
+	if (file == NULL && !a->foreground)
+		file = DEFAULT_LOG;
+	if (log_init(file, a->debug) == -1) {
+		fprintf(stderr, "zstor-master: cannot open the log file %s: %s\n",
+		    file, strerror(errno));
+		exit(1);
+	}
+	log_set_prefix("master");
+	master->log_file = file != NULL ? strdup(file) : NULL;
+}
+
+/* Config, socket setting, pid file, failure records, control socket. */
+static void
+master_setup(const struct args *a)
+{
+	struct err e;
+
+	master->config_path = a->config;
+	master->debug = a->debug;
+	if (config_read(a->config, &master->cfg, &master->cfg_text,
+	    &master->cfg_len, &e) == -1)
+		startup_fail("%s", e.msg);
+	master->cfg_gen = 1;
+	if (master->cfg.socket == NULL)
+		startup_fail("Missing \"socket\" argument in config");
+	master->sock_path = master->cfg.socket;
+	master->pid_path = master->cfg.pid_file != NULL ?
+	    master->cfg.pid_file : DEFAULT_PID_FILE;
+	/* our own copies: a reload frees the config they point into */
+	if ((master->sock_path = strdup(master->sock_path)) == NULL ||
+	    (master->pid_path = strdup(master->pid_path)) == NULL)
+		startup_fail("out of memory");
+	if (pid_file_claim(master->pid_path, &e) == -1)
+		startup_fail("%s", e.msg);
+	if (failures_init(master->pid_path, &e) == -1 ||
+	    control_listen(master->sock_path, &e) == -1) {
+		pid_file_remove(master->pid_path);
+		startup_fail("%s", e.msg);
+	}
+}
+
+static void __attribute__((noreturn))
+master_main(const struct args *a)
+{
+	struct err e;
+
+	master_log_init(a);
+	master_events();
+	master_setup(a);
+	if (proc_init(&e) == -1) {
+		pid_file_remove(master->pid_path);
+		startup_fail("%s", e.msg);
+	}
+	log_info("zstor-master %s started (pid %d), listening on %s",
+	    ZSTOR_VERSION, (int)getpid(), master->sock_path);
+	proc_start_all();
+	failures_resume();
+	event_base_dispatch(master->base);
+	master->exiting = 1;
+	proc_stop_all();
+	sched_shutdown();
+	control_close(1);
+	pid_file_remove(master->pid_path);
+	log_info("stopped");
+	exit(0);
+}
+
+/* fds 0-2 open, so that no socket or pipe of ours lands on one of them and
+ * is then overwritten in a worker's set-up. */
+static void
+std_fds_open(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1 && fd <= 2)
+		fcntl(fd, F_SETFD, 0);
+	if (fd > 2)
+		close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct args a = { .config = DEFAULT_CONFIG };
+
+	std_fds_open();
+	master = &the_master;
+	parse_args(argc, argv, &a);
+	setproctitle_init(argc, argv, environ);
+	if (a.worker != NULL)
+		worker_main(a.worker, a.debug);
+	master_main(&a);
+}

@@ -1,0 +1,148 @@
+/* zstor-master: the privileged parent of the sandboxed workers.
+ *
+ *   main.c      arguments, start-up, signals, reload, shutdown
+ *   proc.c      the process table: spawn, handshake, respawn, worker frames
+ *   control.c   the control socket: one request and one reply per connection
+ *   sched.c     jobs, their priority queues and their steps across workers
+ *   failures.c  --save-failure records that survive a restart
+ *   asuser.c    acting on paths with the rights of the client who named them
+ *   notify.c    the pid file and sd_notify
+ *
+ * One thread, one libevent loop; nothing here blocks on a backend: the master
+ * never talks to one. */
+#ifndef MASTER_H
+#define MASTER_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "asuser.h"
+#include "blake2b.h"
+#include "config.h"
+#include "err.h"
+#include "frame.h"
+#include "msg.h"
+#include "sandbox.h"
+
+#define MASTER_NAME		"zstor-master"
+#define HANDSHAKE_SECS		10	/* hello -> config -> ready */
+#define REQUEST_SECS		30	/* a client's request frame, and our reply */
+#define DRAIN_SECS		30	/* shutdown: finish queued jobs by then */
+#define RESPAWN_MIN_SECS	1
+#define RESPAWN_MAX_SECS	30
+#define RETRY_MIN_SECS		1	/* background stores */
+#define RETRY_MAX_SECS		600
+#define DEFAULT_PID_FILE	"/var/run/zstor.pid"
+
+struct master {
+	struct event_base	*base;
+	char			*config_path;
+	char			*log_file;	/* NULL: stderr */
+	int			 debug;
+	struct config		 cfg;
+	char			*cfg_text;	/* what the workers get */
+	size_t			 cfg_len;
+	uint64_t		 cfg_gen;	/* bumped by each reload */
+	char			*pid_path;
+	char			*sock_path;
+	char			*failures_dir;
+	int			 started;	/* every worker was ready: READY=1 sent */
+	int			 reloading;	/* workers still to confirm a reload */
+	int			 stopping;	/* draining the queues */
+	int			 exiting;	/* drained: workers are let go */
+};
+
+extern struct master	*master;
+
+/* Jobs. A job runs as steps, each on one worker; between steps it waits in
+ * the queue of the role its next step needs. */
+enum job_kind	{ JOB_STORE, JOB_RETRIEVE, JOB_CHECK, JOB_REBUILD, JOB_DROP };
+enum job_prio	{ PRIO_INTERACTIVE, PRIO_BACKGROUND, PRIO_REPAIR, PRIO_LEVELS };
+enum job_step	{ STEP_META_GET, STEP_ENCODE, STEP_DECODE, STEP_REENCODE,
+		  STEP_META_PUT, STEP_DROP };
+
+struct conn;
+struct proc;
+
+struct job {
+	TAILQ_ENTRY(job)	 queue;		/* while waiting for a worker */
+	TAILQ_ENTRY(job)	 all;
+	int64_t			 id;
+	enum job_kind		 kind;
+	enum job_prio		 prio;
+	enum job_step		 step;
+	int			 waiting;
+	struct proc		*worker;	/* runs the current step */
+	struct conn		*conn;		/* to answer; NULL once answered */
+	uid_t			 uid;		/* who asked */
+	gid_t			 gid;
+	char			 what[160];	/* "store /a/b", for logs */
+	char			*path;		/* the file (store, retrieve) */
+	char			*key_path;	/* store: the key derives from it */
+	char			*key;		/* metadata key */
+	int			 fd;		/* the client's file */
+	int			 del;
+	int			 save_failure;
+	int			 background;
+	int			 recorded;	/* has a failure record */
+	int			 has_old;	/* a checksum is stored under key */
+	uint8_t			 old_sum[B2_LEN];
+	uint8_t			*meta;		/* bincode metadata */
+	size_t			 metalen;
+	unsigned		 attempts;
+	struct event		*retry_ev;
+};
+
+/* main.c */
+void		 master_reload(void);
+void		 master_drained(void);
+
+/* proc.c */
+int		 proc_init(struct err *e);
+void		 proc_start_all(void);
+void		 proc_reap(void);
+void		 proc_push_config(void);
+void		 proc_stop_all(void);
+/* Sends m (and fd, or -1) to p; a failure kills and respawns p. */
+int		 proc_send(struct proc *p, struct msg *m, int fd);
+struct proc	*proc_idle(enum sandbox_role role);
+const char	*proc_name(const struct proc *p);
+void		 proc_set_job(struct proc *p, struct job *j);
+
+/* sched.c */
+struct job	*job_new(enum job_kind kind, const char *what);
+void		 job_free(struct job *j);
+void		 sched_submit(struct job *j);
+void		 sched_run(void);
+/* A worker's answer to the step it holds; -1: not a valid answer (a bug in
+ * the worker: the caller kills it). */
+int		 sched_answer(struct proc *p, struct job *j, struct msg *m);
+/* The worker holding j died or was killed. */
+void		 sched_lost(struct job *j, const char *why);
+void		 sched_repair(const char *key);
+void		 sched_abort_all(const char *why);
+void		 sched_fail_waiting(enum sandbox_role role, const char *why);
+void		 sched_shutdown(void);
+
+/* control.c */
+int		 control_listen(const char *path, struct err *e);
+void		 control_close(int exiting);
+void		 control_reply(struct conn *c, int ok, const char *error,
+		    const uint8_t *checksum);
+
+/* failures.c */
+int		 failures_init(const char *pid_path, struct err *e);
+void		 failures_record(struct job *j);
+void		 failures_forget(struct job *j);
+void		 failures_resume(void);
+
+/* notify.c */
+int		 pid_file_claim(const char *path, struct err *e);
+void		 pid_file_remove(const char *path);
+void		 notify_systemd(const char *state);
+
+#endif

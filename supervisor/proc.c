@@ -1,0 +1,817 @@
+/* The process table: which workers run, how they start (fork and exec of this
+ * program with --worker ROLE, the socketpair on fd 3), the hello -> config ->
+ * ready handshake, respawn with backoff, and the frames from each worker.
+ *
+ * A worker's stderr is a pipe to us: sandboxed workers may not write files
+ * (some may not even grow one), so their log lines come here and go to our log.
+ * A worker that sends a frame it should not is buggy or compromised: it is
+ * killed and started again, and the job it held fails; the master carries on. */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+#include "master.h"
+#include "worker.h"
+
+enum proc_state {
+	PROC_DOWN,	/* not running, or exited and not reaped yet */
+	PROC_HELLO,	/* started, waiting for hello */
+	PROC_CONFIG,	/* config sent, waiting for ready */
+	PROC_READY,
+};
+
+struct proc;
+
+struct proc_role {
+	const char		*name;
+	enum sandbox_role	 sandbox;
+	size_t			(*count)(const struct config *);
+	/* a frame of this role's own (not hello/ready/pong); -1: bad frame */
+	int			(*dispatch)(struct proc *, struct msg *);
+};
+
+struct proc {
+	const struct proc_role	*role;
+	unsigned		 slot;
+	char			 name[32];	/* "encoder 2" */
+	int			 wanted;
+	enum proc_state		 state;
+	pid_t			 pid;
+	int			 sock;
+	int			 errfd;
+	struct event		*rd_ev, *wr_ev, *err_ev, *timer_ev;
+	struct frame_reader	 rd;
+	struct frame_writer	 wr;
+	struct job		*job;
+	uint64_t		 gen_sent;	/* config generation sent ... */
+	uint64_t		 gen_acked;	/* ... and confirmed by ready */
+	int			 exited;	/* reaped: pid must not be signalled */
+	int			 backoff;	/* seconds before the next start */
+	time_t			 ready_at;
+	char			 errbuf[2048];	/* a partial stderr line */
+	size_t			 errlen;
+};
+
+static size_t	count_encoders(const struct config *);
+static size_t	count_one(const struct config *);
+static size_t	count_evictor(const struct config *);
+static int	job_dispatch(struct proc *, struct msg *);
+static int	repairer_frame(struct proc *, struct msg *);
+static int	evictor_frame(struct proc *, struct msg *);
+
+/* The roles, in start order. Counts are fixed at start-up but for the evictor,
+ * which runs only while the config names its cache directory. */
+static const struct proc_role proc_roles[] = {
+	{ "metawriter",	SANDBOX_METAWRITER,	count_one,	job_dispatch },
+	{ "encoder",	SANDBOX_ENCODER,	count_encoders,	job_dispatch },
+	{ "repairer",	SANDBOX_REPAIRER,	count_one,	repairer_frame },
+	{ "evictor",	SANDBOX_EVICTOR,	count_evictor,	evictor_frame },
+};
+#define PROC_ROLES	(sizeof(proc_roles) / sizeof(proc_roles[0]))
+
+static struct proc	*procs;
+static size_t		 nprocs;
+
+static void	proc_spawn(struct proc *);
+static void	proc_lost(struct proc *, const char *);
+static void	proc_close(struct proc *);
+static void	proc_check_ready(void);
+
+/* One encoder per core, and at least two, so that one long store does not
+ * hold up every retrieve. */
+static size_t
+count_encoders(const struct config *cfg)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	(void)cfg;
+	return n < 2 ? 2 : (size_t)n;
+}
+
+static size_t
+count_one(const struct config *cfg)
+{
+	(void)cfg;
+	return 1;
+}
+
+static size_t
+count_evictor(const struct config *cfg)
+{
+	return cfg->zdb_data_dir_path != NULL;
+}
+
+const char *
+proc_name(const struct proc *p)
+{
+	return p->name;
+}
+
+void
+proc_set_job(struct proc *p, struct job *j)
+{
+	p->job = j;
+}
+
+struct proc *
+proc_idle(enum sandbox_role role)
+{
+	size_t i;
+
+	for (i = 0; i < nprocs; i++)
+		if (procs[i].role->sandbox == role &&
+		    procs[i].state == PROC_READY && procs[i].job == NULL)
+			return &procs[i];
+	return NULL;
+}
+
+/* Start-up is over when every worker that should run is ready; a reload
+ * when every running worker confirmed it (one that is starting or down gets
+ * the new config in its handshake). Both end with READY=1 for systemd. */
+static void
+proc_check_ready(void)
+{
+	size_t i;
+	int all = 1, acked = 1;
+
+	for (i = 0; i < nprocs; i++) {
+		if (procs[i].wanted && procs[i].state != PROC_READY)
+			all = 0;
+		if (procs[i].state == PROC_READY &&
+		    procs[i].gen_acked != master->cfg_gen)
+			acked = 0;
+	}
+	if (master->reloading && acked) {
+		master->reloading = 0;
+		log_info("every running worker took the new config");
+		if (master->started)
+			notify_systemd("READY=1");
+	}
+	if (!master->started && all && acked) {
+		master->started = 1;
+		log_info("every worker is ready");
+		notify_systemd("READY=1");
+	}
+}
+
+static int
+proc_send_config(struct proc *p)
+{
+	struct msg *m;
+	struct err e;
+
+	if ((m = msg_new("config", 0, &e)) == NULL) {
+		log_warnx("%s: %s", p->name, e.msg);
+		return -1;
+	}
+	msg_set_str(m, "text", master->cfg_text);
+	p->gen_sent = master->cfg_gen;
+	return proc_send(p, m, -1);
+}
+
+static int
+proc_on_hello(struct proc *p, struct msg *m)
+{
+	const char *role = msg_get_str(m, "role");
+	int64_t pid = msg_get_int(m, "pid");
+
+	if (p->state != PROC_HELLO || strcmp(role, p->role->name) != 0 ||
+	    pid != (int64_t)p->pid) {
+		log_warnx("%s (pid %d): unexpected hello from role %s pid %lld",
+		    p->name, (int)p->pid, role, (long long)pid);
+		return -1;
+	}
+	p->state = PROC_CONFIG;
+	(void)proc_send_config(p);	/* a failure already killed p */
+	return 0;
+}
+
+static int
+proc_on_ready(struct proc *p)
+{
+	if (p->state == PROC_CONFIG) {
+		p->state = PROC_READY;
+		p->ready_at = time(NULL);
+		evtimer_del(p->timer_ev);
+		log_debug("%s (pid %d) is ready", p->name, (int)p->pid);
+	} else if (p->state != PROC_READY) {
+		log_warnx("%s: ready before hello", p->name);
+		return -1;
+	}
+	p->gen_acked = p->gen_sent;
+	if (p->gen_acked != master->cfg_gen) {	/* a reload came meanwhile */
+		(void)proc_send_config(p);
+		return 0;
+	}
+	proc_check_ready();
+	sched_run();
+	return 0;
+}
+
+/* One frame from p; -1 when it is not one p may send now. */
+static int
+proc_on_frame(struct proc *p, const char *json, size_t len, int fd)
+{
+	struct msg *m;
+	struct err e;
+	const char *type;
+	int rc = -1;
+
+	if ((m = msg_parse(json, len, MSG_WORKER_TO_MASTER, &e)) == NULL ||
+	    msg_check_fd(m, fd, &e) == -1) {
+		log_warnx("%s (pid %d) sent a bad frame: %s", p->name, (int)p->pid,
+		    e.msg);
+		msg_free(m);
+		return -1;
+	}
+	type = msg_type(m);
+	if (strcmp(type, "hello") == 0)
+		rc = proc_on_hello(p, m);
+	else if (strcmp(type, "ready") == 0)
+		rc = proc_on_ready(p);
+	else if (strcmp(type, "pong") == 0)
+		rc = 0;
+	else if (p->state == PROC_READY)
+		rc = p->role->dispatch(p, m);
+	else
+		log_warnx("%s: %s before the handshake ended", p->name, type);
+	msg_free(m);
+	return rc;
+}
+
+static void
+proc_on_read(int sock, short ev, void *arg)
+{
+	struct proc *p = arg;
+	char *json, why[ERR_MSG_MAX + 64];
+	struct err e;
+	size_t len;
+	int rc, fd;
+
+	(void)sock;
+	(void)ev;
+	rc = frame_reader_feed(&p->rd, p->sock, &e);
+	while (rc != -1 && p->sock != -1) {
+		int got = frame_next(&p->rd, &json, &len, &fd, &e);
+
+		if (got == 0)
+			break;
+		if (got == -1) {
+			rc = -1;
+			break;
+		}
+		if (fd != -1)
+			close(fd);	/* workers send no descriptors */
+		got = proc_on_frame(p, json, len, fd);
+		free(json);
+		if (got == -1) {
+			proc_lost(p, "sent a frame it should not (a bug in the "
+			    "worker); it was killed and is started again");
+			return;
+		}
+	}
+	if (p->sock == -1)
+		return;
+	if (rc == -1) {
+		snprintf(why, sizeof(why), "broke its connection: %s", e.msg);
+		proc_lost(p, why);
+	} else if (rc == 0) {
+		/* it exited: its job fails when we learn how (proc_reap) */
+		log_debug("%s (pid %d) closed its socket", p->name, (int)p->pid);
+		proc_close(p);
+	}
+}
+
+static void
+proc_on_write(int sock, short ev, void *arg)
+{
+	struct proc *p = arg;
+	struct err e;
+	char why[ERR_MSG_MAX + 32];
+	int rc;
+
+	(void)sock;
+	(void)ev;
+	if ((rc = frame_writer_flush(&p->wr, p->sock, &e)) == -1) {
+		snprintf(why, sizeof(why), "cannot be written to: %s", e.msg);
+		proc_lost(p, why);
+	} else if (rc == 0)
+		event_add(p->wr_ev, NULL);
+}
+
+int
+proc_send(struct proc *p, struct msg *m, int fd)
+{
+	char *json, why[ERR_MSG_MAX + 32];
+	struct err e;
+	size_t len;
+	int rc = -1;
+
+	if (p->sock == -1) {
+		msg_free(m);
+		return -1;
+	}
+	if ((json = msg_encode(m, &len, &e)) != NULL) {
+		rc = frame_writer_push(&p->wr, json, len, fd, &e);
+		cJSON_free(json);
+	}
+	msg_free(m);
+	if (rc == 0 && (rc = frame_writer_flush(&p->wr, p->sock, &e)) == 0)
+		event_add(p->wr_ev, NULL);
+	if (rc == -1) {
+		snprintf(why, sizeof(why), "cannot be sent a message: %s", e.msg);
+		proc_lost(p, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A worker log line "DATE TIME ZONE: LEVEL role: text" goes to our log at
+ * its level; anything else (a sanitizer, a seccomp trap) as a warning. */
+static void
+proc_log_line(struct proc *p, char *line)
+{
+	char *rest = strstr(line, ": "), *level;
+
+	if (line[0] < '0' || line[0] > '9' || rest == NULL) {
+		log_warnx("%s (pid %d): %s", p->name, (int)p->pid, line);
+		return;
+	}
+	level = rest + 2;
+	if ((rest = strchr(level, ' ')) == NULL)
+		rest = level + strlen(level);
+	else
+		*rest++ = '\0';
+	log_set_prefix(NULL);
+	if (strcmp(level, "INFO") == 0)
+		log_info("%s", rest);
+	else if (strcmp(level, "DEBUG") == 0)
+		log_debug("%s", rest);
+	else
+		log_warnx("%s%s%s", strcmp(level, "WARN") ? level : "",
+		    strcmp(level, "WARN") ? " " : "", rest);
+	log_set_prefix("master");
+}
+
+/* Whole lines go to the log; with all, the rest too (the pipe ended). */
+static void
+proc_err_flush(struct proc *p, int all)
+{
+	char *nl;
+	size_t n;
+
+	while ((nl = memchr(p->errbuf, '\n', p->errlen)) != NULL) {
+		*nl = '\0';
+		proc_log_line(p, p->errbuf);
+		n = (size_t)(nl + 1 - p->errbuf);
+		memmove(p->errbuf, nl + 1, p->errlen - n);
+		p->errlen -= n;
+	}
+	if (p->errlen > 0 && (all || p->errlen == sizeof(p->errbuf) - 1)) {
+		p->errbuf[p->errlen] = '\0';
+		proc_log_line(p, p->errbuf);
+		p->errlen = 0;
+	}
+}
+
+static void
+proc_on_stderr(int fd, short ev, void *arg)
+{
+	struct proc *p = arg;
+	ssize_t n;
+
+	(void)ev;
+	n = read(fd, p->errbuf + p->errlen, sizeof(p->errbuf) - 1 - p->errlen);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		p->errlen += (size_t)n;
+		proc_err_flush(p, 0);
+		return;
+	}
+	proc_err_flush(p, 1);	/* the worker is gone */
+	event_free(p->err_ev);
+	p->err_ev = NULL;
+	close(p->errfd);
+	p->errfd = -1;
+}
+
+/* The child between fork and exec: only async-signal-safe calls. Its socket
+ * goes to fd 3 and its stderr to the log pipe; nothing else stays open. */
+static void __attribute__((noreturn))
+proc_exec(char *const argv[], int sock, int errw)
+{
+	sigset_t none;
+	int devnull;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if ((devnull = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(devnull, STDIN_FILENO) == -1 ||
+	    dup2(devnull, STDOUT_FILENO) == -1 ||
+	    dup2(errw, STDERR_FILENO) == -1)
+		_exit(126);
+	/* dup2 onto itself would keep close-on-exec */
+	if (sock == WORKER_FD)
+		fcntl(sock, F_SETFD, 0);
+	else if (dup2(sock, WORKER_FD) == -1)
+		_exit(126);
+	closefrom(WORKER_FD + 1);
+	/* the same binary as ours, even if the file was replaced since */
+	execv("/proc/self/exe", argv);
+	_exit(127);
+}
+
+static void
+proc_on_timer(int fd, short ev, void *arg)
+{
+	struct proc *p = arg;
+
+	(void)fd;
+	(void)ev;
+	if (p->state == PROC_HELLO || p->state == PROC_CONFIG)
+		proc_lost(p, "did not finish its start-up (hello, config, ready) "
+		    "in time");
+	else if (p->state == PROC_DOWN && p->pid == 0 && p->wanted &&
+	    !master->exiting)
+		proc_spawn(p);
+}
+
+static int
+proc_fds(int sv[2], int errp[2])
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	if (pipe2(errp, O_CLOEXEC) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(errp[0], F_SETFL, O_NONBLOCK) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		close(errp[0]);
+		close(errp[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+proc_spawn(struct proc *p)
+{
+	struct timeval hs = { HANDSHAKE_SECS, 0 }, retry = { RESPAWN_MAX_SECS, 0 };
+	char name[] = MASTER_NAME, wflag[] = "--worker", cflag[] = "-c";
+	char dflag[] = "-d", role[32], *argv[8];
+	int sv[2], errp[2], n = 0;
+	pid_t pid;
+
+	strlcpy(role, p->role->name, sizeof(role));
+	argv[n++] = name;
+	argv[n++] = wflag;
+	argv[n++] = role;
+	argv[n++] = cflag;
+	argv[n++] = master->config_path;
+	if (master->debug)
+		argv[n++] = dflag;
+	argv[n] = NULL;
+	if (proc_fds(sv, errp) == -1 || (pid = fork()) == -1) {
+		log_warn("cannot start the %s; trying again in %d s", p->name,
+		    RESPAWN_MAX_SECS);
+		evtimer_add(p->timer_ev, &retry);
+		return;
+	}
+	if (pid == 0)
+		proc_exec(argv, sv[1], errp[1]);
+	close(sv[1]);
+	close(errp[1]);
+	if (p->err_ev != NULL) {	/* the last worker's pipe, still open */
+		proc_err_flush(p, 1);
+		event_free(p->err_ev);
+		close(p->errfd);
+	}
+	p->pid = pid;
+	p->exited = 0;
+	p->sock = sv[0];
+	p->errfd = errp[0];
+	p->state = PROC_HELLO;
+	p->gen_sent = p->gen_acked = 0;
+	frame_reader_init(&p->rd);
+	frame_writer_init(&p->wr);
+	p->rd_ev = event_new(master->base, p->sock, EV_READ | EV_PERSIST,
+	    proc_on_read, p);
+	p->wr_ev = event_new(master->base, p->sock, EV_WRITE, proc_on_write, p);
+	p->err_ev = event_new(master->base, p->errfd, EV_READ | EV_PERSIST,
+	    proc_on_stderr, p);
+	if (p->rd_ev == NULL || p->wr_ev == NULL || p->err_ev == NULL)
+		fatalx("out of memory for the events of a worker");
+	event_add(p->rd_ev, NULL);
+	event_add(p->err_ev, NULL);
+	evtimer_add(p->timer_ev, &hs);
+	log_debug("started %s, pid %d", p->name, (int)pid);
+}
+
+/* Closes p's socket and kills it; proc_reap() starts it again once it is
+ * gone. Its job, if any, stays with it until then or until proc_lost(). */
+static void
+proc_close(struct proc *p)
+{
+	if (p->sock == -1)
+		return;
+	event_free(p->rd_ev);
+	event_free(p->wr_ev);
+	p->rd_ev = p->wr_ev = NULL;
+	frame_reader_free(&p->rd);
+	frame_writer_free(&p->wr);
+	close(p->sock);
+	p->sock = -1;
+	p->state = PROC_DOWN;
+	evtimer_del(p->timer_ev);
+	if (p->pid > 0 && !p->exited)
+		kill(p->pid, SIGKILL);
+}
+
+/* The job p held fails, saying why. */
+static void
+proc_fail_job(struct proc *p, const char *why)
+{
+	struct job *j = p->job;
+	char msg[ERR_MSG_MAX];
+
+	if (j == NULL)
+		return;
+	p->job = NULL;
+	snprintf(msg, sizeof(msg), "the zstor-master %s working on this request "
+	    "(pid %d) %.500s; the request was not completed, try again",
+	    p->role->name, (int)p->pid, why);
+	sched_lost(j, msg);
+}
+
+/* p cannot be used any more, for a reason of ours (a bad frame, a deadline). */
+static void
+proc_lost(struct proc *p, const char *why)
+{
+	if (p->sock == -1)
+		return;
+	log_warnx("%s (pid %d) %s", p->name, (int)p->pid, why);
+	proc_close(p);
+	proc_fail_job(p, why);
+}
+
+static void
+proc_describe_exit(int status, char *out, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(out, len, "was killed by signal %d (%s)%s",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WTERMSIG(status) == SIGSYS ? ": its sandbox refused a "
+		    "system call" : "");
+	else
+		snprintf(out, len, "stopped (status %#x)", status);
+}
+
+/* Backoff doubles from 1 s to 30 s while a worker keeps dying, and starts
+ * over once one ran for 30 s. A worker that asked to be restarted for a new
+ * sandbox comes back at once. */
+static void
+proc_schedule_respawn(struct proc *p, int status)
+{
+	struct timeval tv = { 0, 0 };
+
+	if (master->exiting || !p->wanted)
+		return;
+	if (p->ready_at != 0 && time(NULL) - p->ready_at >= RESPAWN_MAX_SECS)
+		p->backoff = RESPAWN_MIN_SECS;
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_RESPAWN)) {
+		tv.tv_sec = p->backoff;
+		p->backoff = p->backoff * 2 > RESPAWN_MAX_SECS ?
+		    RESPAWN_MAX_SECS : p->backoff * 2;
+		log_info("starting the %s again in %lld s", p->name,
+		    (long long)tv.tv_sec);
+	}
+	p->ready_at = 0;
+	evtimer_add(p->timer_ev, &tv);
+}
+
+/* Workers of role that are up (idle or busy). */
+static size_t
+proc_idle_or_busy(enum sandbox_role role)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < nprocs; i++)
+		n += procs[i].role->sandbox == role && procs[i].state == PROC_READY;
+	return n;
+}
+
+/* A worker died before it was ready and no other of its role is up: the
+ * requests waiting for that role would wait for ever; they fail now. */
+static void
+proc_cannot_start(struct proc *p, const char *how)
+{
+	char why[ERR_MSG_MAX];
+
+	snprintf(why, sizeof(why), "the zstor-master %s cannot start (it %s); "
+	    "see the daemon's log", p->role->name, how);
+	sched_fail_waiting(p->role->sandbox, why);
+}
+
+static struct proc *
+proc_by_pid(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < nprocs; i++)
+		if (procs[i].pid == pid)
+			return &procs[i];
+	return NULL;
+}
+
+/* SIGCHLD: collect every exited worker. */
+void
+proc_reap(void)
+{
+	struct proc *p;
+	char how[160];
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((p = proc_by_pid(pid)) == NULL)
+			continue;
+		proc_describe_exit(status, how, sizeof(how));
+		p->exited = 1;
+		proc_close(p);
+		if (p->job != NULL || (p->wanted && !master->exiting &&
+		    !(WIFEXITED(status) &&
+		    WEXITSTATUS(status) == WORKER_EXIT_RESPAWN)))
+			log_warnx("%s (pid %d) %s", p->name, (int)pid, how);
+		else
+			log_debug("%s (pid %d) %s", p->name, (int)pid, how);
+		proc_fail_job(p, how);
+		p->pid = 0;
+		if (p->ready_at == 0 && proc_idle_or_busy(p->role->sandbox) == 0)
+			proc_cannot_start(p, how);
+		proc_schedule_respawn(p, status);
+	}
+}
+
+int
+proc_init(struct err *e)
+{
+	size_t r, i, n, want;
+	struct proc *p;
+
+	for (r = 0, n = 0; r < PROC_ROLES; r++)
+		n += proc_roles[r].count == count_evictor ? 1 :
+		    proc_roles[r].count(&master->cfg);
+	if ((procs = calloc(n, sizeof(*procs))) == NULL)
+		return err_set(e, "out of memory for the process table");
+	for (r = 0, p = procs; r < PROC_ROLES; r++) {
+		want = proc_roles[r].count(&master->cfg);
+		n = proc_roles[r].count == count_evictor ? 1 : want;
+		for (i = 0; i < n; i++, p++) {
+			p->role = &proc_roles[r];
+			p->slot = (unsigned)i + 1;
+			snprintf(p->name, sizeof(p->name), n > 1 ? "%s %u" : "%s",
+			    p->role->name, p->slot);
+			p->wanted = i < want;
+			p->sock = p->errfd = -1;
+			p->backoff = RESPAWN_MIN_SECS;
+			if ((p->timer_ev = evtimer_new(master->base, proc_on_timer,
+			    p)) == NULL)
+				return err_set(e, "out of memory for a timer");
+		}
+	}
+	nprocs = (size_t)(p - procs);
+	return 0;
+}
+
+void
+proc_start_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < nprocs; i++)
+		if (procs[i].wanted)
+			proc_spawn(&procs[i]);
+}
+
+/* After a reload: the config goes to every running worker (one starting up
+ * gets it in its handshake); the evictor starts or stops with its cache
+ * directory. */
+void
+proc_push_config(void)
+{
+	struct proc *p;
+	size_t i;
+
+	for (i = 0; i < nprocs; i++) {
+		p = &procs[i];
+		p->wanted = p->role->count(&master->cfg) >= p->slot;
+		if (p->state == PROC_READY && p->wanted)
+			(void)proc_send_config(p);
+		else if (p->state != PROC_DOWN && !p->wanted) {
+			log_info("stopping the %s: the config no longer needs it",
+			    p->name);
+			kill(p->pid, SIGTERM);
+		} else if (p->state == PROC_DOWN && p->pid == 0 && p->wanted &&
+		    !evtimer_pending(p->timer_ev, NULL))
+			proc_spawn(p);
+	}
+	proc_check_ready();
+}
+
+/* Shutdown: SIGTERM to all, a moment to exit, then SIGKILL. */
+void
+proc_stop_all(void)
+{
+	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	size_t i, left;
+	int tries, status;
+
+	for (i = 0; i < nprocs; i++)
+		if (procs[i].pid > 0)
+			kill(procs[i].pid, SIGTERM);
+	for (tries = 0; tries < 60; tries++) {
+		for (i = 0, left = 0; i < nprocs; i++) {
+			if (procs[i].pid > 0 &&
+			    waitpid(procs[i].pid, &status, WNOHANG) != 0)
+				procs[i].pid = 0;
+			left += procs[i].pid > 0;
+		}
+		if (left == 0)
+			return;
+		nanosleep(&tick, NULL);
+	}
+	for (i = 0; i < nprocs; i++)
+		if (procs[i].pid > 0) {
+			log_warnx("%s (pid %d) did not stop; killing it",
+			    procs[i].name, (int)procs[i].pid);
+			kill(procs[i].pid, SIGKILL);
+			waitpid(procs[i].pid, &status, 0);
+		}
+}
+
+/* result / meta_saved from an encoder or the metawriter. */
+static int
+job_dispatch(struct proc *p, struct msg *m)
+{
+	const char *type = msg_type(m);
+
+	if (strcmp(type, "result") != 0 && strcmp(type, "meta_saved") != 0) {
+		log_warnx("%s: unexpected %s message", p->name, type);
+		return -1;
+	}
+	if (p->job == NULL) {
+		log_warnx("%s: %s for job %lld, but it holds no job", p->name,
+		    type, (long long)msg_get_int(m, "job"));
+		return -1;
+	}
+	return sched_answer(p, p->job, m);
+}
+
+static int
+repairer_frame(struct proc *p, struct msg *m)
+{
+	const char *type = msg_type(m);
+
+	if (strcmp(type, "repair") == 0) {
+		sched_repair(msg_get_str(m, "key"));
+		return 0;
+	}
+	if (strcmp(type, "health") == 0)
+		return 0;	/* the health table is used by a later step */
+	log_warnx("%s: unexpected %s message", p->name, type);
+	return -1;
+}
+
+static int
+evictor_frame(struct proc *p, struct msg *m)
+{
+	const char *type = msg_type(m);
+	uint64_t bytes = 0;
+
+	if (strcmp(type, "evicted") == 0) {
+		msg_get_u64(m, "bytes", &bytes);
+		log_info("evicted %s (%llu bytes) from the cache directory",
+		    msg_get_str(m, "path"), (unsigned long long)bytes);
+		return 0;
+	}
+	log_warnx("%s: unexpected %s message", p->name, type);
+	return -1;
+}

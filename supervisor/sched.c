@@ -1,0 +1,535 @@
+/* The scheduler: jobs, their queues, and their steps across workers.
+ *
+ * A job is a short chain of steps; each step runs on one worker and the job
+ * waits between steps in the queue of the role its next step needs:
+ *
+ *   store     meta_get (writable)  encode [+ scratch]  meta_put   [drop_shards]
+ *   retrieve  meta_get             decode [+ scratch]
+ *   check     meta_get
+ *   rebuild   meta_get (writable)  reencode [+ scratch]  meta_put if changed
+ *
+ * The store asks for the stored checksum first and hands it to the encoder, which
+ * skips the upload of a file that already is stored with it (after the one read
+ * pass that computes the checksum), as the standalone store does.
+ *
+ * Queues are FIFO per priority: interactive requests (retrieve, check, blocking
+ * store, rebuild from the CLI) before background stores before repairs. Each
+ * worker holds one step at a time; an idle worker takes the first job of the
+ * highest priority waiting for its role. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hex.h"
+#include "log.h"
+#include "master.h"
+#include "scratch.h"
+
+TAILQ_HEAD(jobq, job);
+
+enum { Q_META, Q_ENCODER, Q_ROLES };
+
+static struct jobq	queues[Q_ROLES][PRIO_LEVELS];
+static struct jobq	jobs = TAILQ_HEAD_INITIALIZER(jobs);
+static int64_t		last_job_id;
+static int		queues_ready;
+
+static void	job_fail(struct job *, const char *);
+
+static void
+queues_init(void)
+{
+	int r, p;
+
+	for (r = 0; r < Q_ROLES; r++)
+		for (p = 0; p < PRIO_LEVELS; p++)
+			TAILQ_INIT(&queues[r][p]);
+	queues_ready = 1;
+}
+
+static int
+step_queue(enum job_step step)
+{
+	return step == STEP_META_GET || step == STEP_META_PUT ? Q_META :
+	    Q_ENCODER;
+}
+
+static void
+job_on_retry(int fd, short ev, void *arg)
+{
+	struct job *j = arg;
+
+	(void)fd;
+	(void)ev;
+	j->step = STEP_META_GET;
+	sched_submit(j);
+}
+
+struct job *
+job_new(enum job_kind kind, const char *what)
+{
+	struct job *j;
+
+	if (!queues_ready)
+		queues_init();
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return NULL;
+	if ((j->retry_ev = evtimer_new(master->base, job_on_retry, j)) == NULL) {
+		free(j);
+		return NULL;
+	}
+	j->id = ++last_job_id;
+	j->kind = kind;
+	j->fd = -1;
+	strlcpy(j->what, what, sizeof(j->what));
+	TAILQ_INSERT_TAIL(&jobs, j, all);
+	return j;
+}
+
+void
+job_free(struct job *j)
+{
+	if (j->waiting)
+		TAILQ_REMOVE(&queues[step_queue(j->step)][j->prio], j, queue);
+	if (j->worker != NULL)
+		proc_set_job(j->worker, NULL);
+	if (j->conn != NULL)
+		control_reply(j->conn, 0, "internal error: the request was "
+		    "dropped", NULL);
+	TAILQ_REMOVE(&jobs, j, all);
+	event_free(j->retry_ev);
+	if (j->fd != -1)
+		close(j->fd);
+	free(j->path);
+	free(j->key_path);
+	free(j->key);
+	free(j->meta);
+	free(j);
+}
+
+void
+sched_submit(struct job *j)
+{
+	TAILQ_INSERT_TAIL(&queues[step_queue(j->step)][j->prio], j, queue);
+	j->waiting = 1;
+	sched_run();
+}
+
+/* Jobs in a queue or on a worker; background stores waiting to retry do not
+ * count: shutdown does not wait for them. */
+static int
+sched_busy(void)
+{
+	struct job *j;
+
+	TAILQ_FOREACH(j, &jobs, all)
+		if (j->waiting || j->worker != NULL)
+			return 1;
+	return 0;
+}
+
+static void
+job_reply(struct job *j, int ok, const char *error, const uint8_t *sum)
+{
+	struct conn *c = j->conn;
+
+	if (c == NULL)
+		return;
+	j->conn = NULL;
+	control_reply(c, ok, error, sum);
+}
+
+static struct msg *
+step_msg(struct job *j, const char *type, struct err *e)
+{
+	struct msg *m = msg_new(type, j->id, e);
+
+	if (m != NULL)
+		msg_set_int(m, "job", j->id);
+	return m;
+}
+
+/* The encoder's steps take a scratch file first: it may open none itself. */
+static int
+step_send_scratch(struct proc *p, struct job *j, struct err *e)
+{
+	struct msg *m;
+	int fd, rc;
+
+	if ((fd = scratch_open(e)) == -1)
+		return -1;
+	if ((m = step_msg(j, "scratch", e)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	rc = proc_send(p, m, fd);
+	close(fd);
+	return rc == -1 ? 1 : 0;
+}
+
+/* The message for j's current step; *fd the descriptor it carries. */
+static struct msg *
+step_build(struct job *j, int *fd, struct err *e)
+{
+	static const char *types[] = { "meta_get", "encode", "decode",
+	    "reencode", "meta_put", "drop_shards" };
+	struct msg *m = step_msg(j, types[j->step], e);
+
+	*fd = -1;
+	if (m == NULL)
+		return NULL;
+	if (j->step != STEP_DROP)
+		msg_set_str(m, "key", j->key);
+	if (j->step == STEP_META_GET && j->kind != JOB_RETRIEVE &&
+	    j->kind != JOB_CHECK)
+		msg_set_bool(m, "writable", 1);
+	if (j->step == STEP_ENCODE) {
+		msg_set_str(m, "path", j->path);
+		if (j->has_old)
+			msg_set_hex(m, "checksum", j->old_sum, B2_LEN);
+	}
+	if (j->step == STEP_DECODE || j->step == STEP_REENCODE ||
+	    j->step == STEP_META_PUT || j->step == STEP_DROP)
+		msg_set_hex(m, "meta", j->meta, j->metalen);
+	if (j->step == STEP_ENCODE || j->step == STEP_DECODE)
+		*fd = j->fd;
+	return m;
+}
+
+static void
+step_start(struct proc *p, struct job *j)
+{
+	struct msg *m;
+	struct err e;
+	int fd, rc = 0;
+
+	proc_set_job(p, j);
+	j->worker = p;
+	if (j->step == STEP_ENCODE || j->step == STEP_DECODE ||
+	    j->step == STEP_REENCODE)
+		rc = step_send_scratch(p, j, &e);
+	if (rc == 1)
+		return;		/* p was lost, and j failed with it */
+	if (rc == 0 && (m = step_build(j, &fd, &e)) != NULL) {
+		log_debug("%s: %s on %s", j->what, msg_type(m), proc_name(p));
+		(void)proc_send(p, m, fd);	/* a failure fails j */
+		return;
+	}
+	proc_set_job(p, NULL);
+	j->worker = NULL;
+	job_fail(j, e.msg);
+}
+
+static struct job *
+queue_pop(int q)
+{
+	struct job *j;
+	int prio;
+
+	for (prio = 0; prio < PRIO_LEVELS; prio++)
+		if ((j = TAILQ_FIRST(&queues[q][prio])) != NULL) {
+			TAILQ_REMOVE(&queues[q][prio], j, queue);
+			j->waiting = 0;
+			return j;
+		}
+	return NULL;
+}
+
+void
+sched_run(void)
+{
+	static const enum sandbox_role roles[Q_ROLES] = {
+		[Q_META] = SANDBOX_METAWRITER, [Q_ENCODER] = SANDBOX_ENCODER };
+	struct proc *p;
+	struct job *j;
+	int q;
+
+	if (!queues_ready)
+		queues_init();
+	for (q = 0; q < Q_ROLES; q++)
+		while ((p = proc_idle(roles[q])) != NULL &&
+		    (j = queue_pop(q)) != NULL)
+			step_start(p, j);
+	if (master->stopping && !sched_busy())
+		master_drained();
+}
+
+static void
+job_next(struct job *j, enum job_step step)
+{
+	j->step = step;
+	sched_submit(j);
+}
+
+/* Deletes the file of a stored job if asked (it must still be the same file)
+ * and answers ok. */
+static void
+job_succeed(struct job *j, const uint8_t *sum)
+{
+	struct err e;
+
+	if (j->kind == JOB_STORE) {
+		log_info("stored %s as %s", j->path, j->key);
+		if (j->del && asuser_unlink_same(j->uid, j->gid, j->path, j->fd,
+		    &e) == -1)
+			log_warnx("%s", e.msg);
+		if (j->recorded)
+			failures_forget(j);
+	} else if (j->kind != JOB_DROP)
+		log_info("%s: done", j->what);
+	job_reply(j, 1, NULL, sum);
+	job_free(j);
+}
+
+/* A failed store that should not be lost (a background store, or one with
+ * --save-failure) is tried again later: 1 s, 2 s, 4 s ... 10 min. */
+static int
+job_retry(struct job *j, const char *why)
+{
+	struct timeval tv = { RETRY_MIN_SECS, 0 };
+	char msg[ERR_MSG_MAX + 80];
+	unsigned i;
+
+	if (j->kind != JOB_STORE || !(j->background || j->save_failure))
+		return 0;
+	if (j->save_failure && !j->recorded)
+		failures_record(j);
+	if (master->stopping)
+		return 0;	/* a recorded store comes back at the next start */
+	if (j->conn != NULL) {
+		snprintf(msg, sizeof(msg), "%s (recorded with --save-failure: "
+		    "zstor-master retries the store)", why);
+		job_reply(j, 0, msg, NULL);
+	}
+	for (i = 0; i < j->attempts && tv.tv_sec < RETRY_MAX_SECS; i++)
+		tv.tv_sec *= 2;
+	if (tv.tv_sec > RETRY_MAX_SECS)
+		tv.tv_sec = RETRY_MAX_SECS;
+	j->attempts++;
+	j->background = 1;
+	j->prio = PRIO_BACKGROUND;
+	j->has_old = 0;
+	free(j->meta);
+	j->meta = NULL;
+	log_info("%s: failed, queueing a retry in %lld s", j->what,
+	    (long long)tv.tv_sec);
+	evtimer_add(j->retry_ev, &tv);
+	return 1;
+}
+
+static void
+job_fail(struct job *j, const char *why)
+{
+	log_warnx("%s: %s", j->what, why);
+	if (job_retry(j, why))
+		return;
+	job_reply(j, 0, why, NULL);
+	job_free(j);
+}
+
+void
+sched_lost(struct job *j, const char *why)
+{
+	j->worker = NULL;
+	job_fail(j, why);
+}
+
+/* Keeps a result's metadata for the next step. */
+static int
+job_take_meta(struct job *j, struct msg *m)
+{
+	free(j->meta);
+	j->meta = NULL;
+	return msg_get_hex(m, "meta", &j->meta, &j->metalen);
+}
+
+static int
+answer_meta_get(struct job *j, struct msg *m)
+{
+	uint8_t *sum = NULL;
+	size_t len = 0;
+	char why[ERR_MSG_MAX];
+	int found = msg_has(m, "meta");
+
+	if (found && (msg_get_hex(m, "checksum", &sum, &len) == -1 ||
+	    len != B2_LEN || job_take_meta(j, m) == -1)) {
+		free(sum);
+		return -1;
+	}
+	if (j->kind == JOB_CHECK)
+		job_succeed(j, sum);
+	else if (j->kind == JOB_STORE) {
+		if ((j->has_old = found))
+			memcpy(j->old_sum, sum, B2_LEN);
+		job_next(j, STEP_ENCODE);
+	} else if (found)
+		job_next(j, j->kind == JOB_RETRIEVE ? STEP_DECODE : STEP_REENCODE);
+	else {
+		snprintf(why, sizeof(why), "no metadata found for file (key %s)%s",
+		    j->key, j->kind == JOB_RETRIEVE ? ": it was never stored "
+		    "under this path; use the absolute path it was stored with" :
+		    "");
+		job_fail(j, why);
+	}
+	free(sum);
+	return 0;
+}
+
+/* The metadata could not be saved: the shards just written are orphans. */
+static void
+job_drop_shards(struct job *j)
+{
+	struct job *d;
+	char what[200];
+
+	snprintf(what, sizeof(what), "cleanup after %s", j->what);
+	if ((d = job_new(JOB_DROP, what)) == NULL || (d->meta = malloc(
+	    j->metalen ? j->metalen : 1)) == NULL) {
+		log_warnx("%s: out of memory; its shards stay on the backends",
+		    j->what);
+		if (d != NULL)
+			job_free(d);
+		return;
+	}
+	memcpy(d->meta, j->meta, j->metalen);
+	d->metalen = j->metalen;
+	d->prio = j->prio;
+	job_next(d, STEP_DROP);
+}
+
+/* A result for the step j holds. */
+static int
+answer_result(struct job *j, struct msg *m)
+{
+	const char *error = msg_get_str(m, "error");
+
+	if (msg_get_bool(m, "ok") != 1) {
+		if (j->step == STEP_META_PUT && j->kind == JOB_STORE)
+			job_drop_shards(j);
+		job_fail(j, error != NULL ? error : "failed (no reason given)");
+		return 0;
+	}
+	switch (j->step) {
+	case STEP_META_GET:
+		return answer_meta_get(j, m);
+	case STEP_ENCODE:
+	case STEP_REENCODE:
+		if (!msg_has(m, "meta"))	/* already stored; nothing to do */
+			job_succeed(j, NULL);
+		else if (job_take_meta(j, m) == -1)
+			return -1;
+		else
+			job_next(j, STEP_META_PUT);
+		return 0;
+	case STEP_META_PUT:
+		return -1;	/* answered with meta_saved */
+	default:
+		job_succeed(j, NULL);
+		return 0;
+	}
+}
+
+int
+sched_answer(struct proc *p, struct job *j, struct msg *m)
+{
+	const char *type = msg_type(m);
+	int rc;
+
+	if (msg_get_int(m, "job") != j->id) {
+		log_warnx("%s: answer for job %lld, but it holds job %lld",
+		    proc_name(p), (long long)msg_get_int(m, "job"),
+		    (long long)j->id);
+		return -1;
+	}
+	proc_set_job(p, NULL);
+	j->worker = NULL;
+	if (strcmp(type, "meta_saved") == 0) {
+		if (j->step != STEP_META_PUT)
+			return -1;
+		job_succeed(j, NULL);
+		rc = 0;
+	} else
+		rc = answer_result(j, m);
+	if (rc == -1)
+		job_fail(j, "internal error: a worker gave a malformed answer");
+	sched_run();
+	return rc;
+}
+
+void
+sched_repair(const char *key)
+{
+	struct job *j;
+	char what[200];
+
+	TAILQ_FOREACH(j, &jobs, all)
+		if (j->kind == JOB_REBUILD && j->prio == PRIO_REPAIR &&
+		    strcmp(j->key, key) == 0)
+			return;		/* already queued */
+	snprintf(what, sizeof(what), "repair %s", key);
+	if ((j = job_new(JOB_REBUILD, what)) == NULL ||
+	    (j->key = strdup(key)) == NULL) {
+		log_warnx("%s: out of memory", what);
+		if (j != NULL)
+			job_free(j);
+		return;
+	}
+	j->prio = PRIO_REPAIR;
+	job_next(j, STEP_META_GET);
+}
+
+/* Every job waiting for a worker of role fails with why. */
+void
+sched_fail_waiting(enum sandbox_role role, const char *why)
+{
+	int q = role == SANDBOX_METAWRITER ? Q_META : Q_ENCODER, prio;
+	struct job *j;
+
+	if (role != SANDBOX_METAWRITER && role != SANDBOX_ENCODER)
+		return;
+	for (prio = 0; prio < PRIO_LEVELS; prio++)
+		while ((j = TAILQ_FIRST(&queues[q][prio])) != NULL) {
+			TAILQ_REMOVE(&queues[q][prio], j, queue);
+			j->waiting = 0;
+			job_fail(j, why);
+		}
+}
+
+/* The shutdown deadline passed: every job still queued or running fails; a
+ * background store with --save-failure stays recorded for the next start. */
+void
+sched_abort_all(const char *why)
+{
+	struct job *j, *next;
+
+	TAILQ_FOREACH_SAFE(j, &jobs, all, next) {
+		if (!j->waiting && j->worker == NULL)
+			continue;
+		if (j->save_failure && !j->recorded)
+			failures_record(j);
+		log_warnx("%s: %s", j->what, why);
+		job_reply(j, 0, why, NULL);
+		job_free(j);
+	}
+}
+
+/* Exit: what is left are background stores waiting for a retry. */
+void
+sched_shutdown(void)
+{
+	struct job *j;
+
+	while ((j = TAILQ_FIRST(&jobs)) != NULL) {
+		if (j->kind == JOB_STORE && j->save_failure && !j->recorded)
+			failures_record(j);
+		if (j->kind == JOB_STORE && !j->recorded)
+			log_warnx("%s: not stored and not recorded (no "
+			    "--save-failure): it is lost", j->what);
+		else if (j->recorded)
+			log_info("%s: recorded; retried at the next start",
+			    j->what);
+		job_free(j);
+	}
+}

@@ -1,0 +1,122 @@
+# The daemon's control socket against malformed client frames: bad lengths,
+# frames cut short, bad JSON, wrong types and fields, missing, extra and
+# misplaced descriptors, another protocol version. Each gets an error reply or a
+# closed connection; afterwards the daemon is alive, has leaked no descriptor
+# and serves. A client that stalls mid-frame does not block the others.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-config.sh"
+. "$(dirname "$0")/lib-daemon.sh"
+zt_init
+zd_init
+D=$ZT_DIR
+mkdir -p "$D/files"
+
+for i in 0 1 2 3 4 5; do zt_zdb_start "d$i" seq; done
+for i in 0 1 2 3; do zt_zdb_start "m$i" user; done
+zd_config "$D/cfg.toml" 4 6 "$(zd_be m0 m1 m2 m3)" "$(zd_be d0 d1 d2 d3 d4 d5)"
+Z() { zd_client "$D/cfg.toml" "$D/client.log" "$@"; }
+zd_start "$D/cfg.toml" "$D/daemon.log"
+zt_check "the daemon serves" kill -0 "$ZD_PID"
+
+head -c 100000 /dev/urandom >"$D/files/a"
+zt_check "store before the bad frames" Z store -f "$D/files/a"
+fds_before=$(ls "/proc/$ZD_PID/fd" | wc -l)
+
+# bad DESCRIPTION BODY [send-frame options]: the daemon answers ok:false and
+# hangs up, or just hangs up, within the timeout, and stays alive.
+bad() {
+	local desc=$1 body=$2 out rc
+	shift 2
+	out=$(timeout 30 "$ZT_SEND" --timeout 10000 "$@" "$ZD_SOCK" "$body" 2>&1)
+	rc=$?
+	LAST_REPLY=$out
+	if ((rc == 0)) && [[ $out == closed* ||
+	    ($out == *'"ok":false'* && $out == *'"error":'* && $out == *'then closed') ]] &&
+	    kill -0 "$ZD_PID" 2>/dev/null; then
+		zt__pass "$desc"
+		return 0
+	fi
+	zt__fail "$desc" "send-frame $* '$body'" "exit status: $rc" "$out" \
+	    "daemon alive: $(kill -0 "$ZD_PID" 2>/dev/null && echo yes || echo no)"
+	return 1
+}
+
+CHECK='{"v":1,"type":"check","id":1,"path":"/x"}'
+STORE='{"v":1,"type":"store","id":1,"path":"/x","delete":false,"blocking":true,"save_failure":false}'
+F=$D/files/a
+
+# lengths and frames cut short
+bad "length 0" '{}' --len 0
+bad "length 2^32-1" "$CHECK" --len 0xffffffff
+bad "length 1 MiB + 1" "$CHECK" --len 1048577
+bad "not a frame at all (an HTTP request)" $'GET / HTTP/1.0\r\n\r\n' --raw
+bad "connection closed inside the header" "$CHECK" --cut 2 --eof
+bad "connection closed after the header" "$CHECK" --cut 4 --eof
+bad "connection closed inside the body" "$CHECK" --len 200 --eof
+# JSON
+bad "invalid JSON" '{"v":1,"type":"check",'
+bad "an array, not an object" '[1,2,3]'
+bad "a string, not an object" '"check"'
+bad "trailing bytes after the object" "$CHECK x"
+bad "a key named twice" '{"v":1,"type":"check","id":1,"path":"/x","path":"/y"}'
+hexof() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
+bad "invalid UTF-8" "$(hexof '{"v":1,"type":"check","id":1,"path":"/')ff$(hexof '"}')" --hex
+bad "a raw control character in a string" \
+	"$(hexof '{"v":1,"type":"check","id":1,"path":"/')01$(hexof '"}')" --hex
+bad "\\u0000 in a string" '{"v":1,"type":"check","id":1,"path":"/a\u0000b"}'
+bad "a malformed number (01)" '{"v":1,"type":"check","id":01,"path":"/x"}'
+# header fields
+bad "type missing" '{"v":1,"id":1,"path":"/x"}'
+bad "type not a string" '{"v":1,"type":7,"id":1,"path":"/x"}'
+bad "unknown type" '{"v":1,"type":"format_disk","id":1}'
+bad "a daemon-to-client type (reply)" '{"v":1,"type":"reply","id":1,"ok":true}'
+bad "a worker message (hello)" '{"type":"hello","id":1,"role":"encoder","pid":1}'
+bad "id missing" '{"v":1,"type":"check","path":"/x"}'
+bad "id negative" '{"v":1,"type":"check","id":-1,"path":"/x"}'
+bad "id not an integer" '{"v":1,"type":"check","id":1.5,"path":"/x"}'
+bad "id above 2^53" '{"v":1,"type":"check","id":9007199254740993,"path":"/x"}'
+bad "v missing" '{"type":"check","id":1,"path":"/x"}'
+bad "another protocol version (v 2)" '{"v":2,"type":"check","id":1,"path":"/x"}'
+[[ $LAST_REPLY == *"unsupported protocol version"* ]]
+zt_check "... answered \"unsupported protocol version\"" test $? -eq 0
+# fields
+bad "a required field missing (check without path)" '{"v":1,"type":"check","id":1}'
+bad "a field of the wrong kind (path 5)" '{"v":1,"type":"check","id":1,"path":5}'
+bad "a boolean given as a string" "${STORE/\"delete\":false/\"delete\":\"yes\"}" --fd "$F"
+[[ $LAST_REPLY == *delete* ]]
+zt_check "... the error names the field" test $? -eq 0
+bad "an unknown field" '{"v":1,"type":"check","id":1,"path":"/x","force":true}'
+bad "rebuild with both path and key" '{"v":1,"type":"rebuild","id":1,"path":"/x","key":"/zt/meta/00"}'
+bad "rebuild with neither path nor key" '{"v":1,"type":"rebuild","id":1}'
+# descriptors
+bad "store without its descriptor" "$STORE"
+bad "retrieve without its descriptor" '{"v":1,"type":"retrieve","id":1,"path":"/x"}'
+bad "check with a descriptor" "$CHECK" --fd "$F"
+bad "store with two descriptors" "$STORE" --fd "$F" --fd "$F"
+bad "store with the descriptor on the second byte" "$STORE" --fd-late "$F"
+bad "store of a directory's descriptor" "$STORE" --fd "$D/files"
+
+zt_check "the daemon is alive after the bad frames" kill -0 "$ZD_PID"
+sleep 0.5
+zt_check_eq "... and holds no descriptor more than before" "$fds_before" \
+	"$(ls "/proc/$ZD_PID/fd" | wc -l)"
+
+# A client stalled in the middle of a frame does not block the others.
+"$ZT_SEND" --timeout 60000 --cut 10 "$ZD_SOCK" "$CHECK" >"$D/stalled.out" 2>&1 &
+stalled=$!
+sleep 0.3
+head -c 200000 /dev/urandom >"$D/files/b"
+zt_check "store while another client stalls mid-frame" Z store -f "$D/files/b"
+cp "$D/files/b" "$D/b.orig"; rm -f "$D/files/b"
+zt_check "retrieve while another client stalls mid-frame" Z retrieve -f "$D/files/b"
+zt_check "... bit-exact" cmp -s "$D/b.orig" "$D/files/b"
+kill "$stalled" 2>/dev/null; wait "$stalled" 2>/dev/null
+
+rm -f "$D/files/a"
+zt_check "retrieve after the bad frames" Z retrieve -f "$D/files/a"
+zt_check_eq "... and check" "$(zd_b2 "$D/files/a")" "$(Z check -f "$D/files/a")"
+zd_stop TERM
+zt_check_eq "SIGTERM: the daemon exits 0" 0 $?
+
+zt_done

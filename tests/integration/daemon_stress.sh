@@ -1,0 +1,128 @@
+# The daemon under load and faults: an encoder killed in the middle of a large
+# store (the client gets an error, the worker comes back, the next store
+# works), a client that vanishes in the middle of a retrieve, the master killed
+# while a client waits for it, and three clients sending 100 mixed commands
+# each at once (all succeed, nothing is lost, nobody waits forever).
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-config.sh"
+. "$(dirname "$0")/lib-daemon.sh"
+zt_init
+zd_init
+D=$ZT_DIR
+mkdir -p "$D/files"
+
+for i in 0 1 2 3 4 5; do zt_zdb_start "d$i" seq; done
+for i in 0 1 2 3; do zt_zdb_start "m$i" user; done
+zd_config "$D/cfg.toml" 4 6 "$(zd_be m0 m1 m2 m3)" "$(zd_be d0 d1 d2 d3 d4 d5)"
+Z() { zd_client "$D/cfg.toml" "$D/client.log" "$@"; }
+zd_start "$D/cfg.toml" "$D/daemon.log"
+zt_check "the daemon serves" kill -0 "$ZD_PID"
+
+# ---- (c) kill -9 of the encoder running a store ----
+BIG=$D/files/big
+head -c $((200 * 1024 * 1024)) /dev/urandom >"$BIG"
+encoders_before=$(zd_workers encoder | sort)
+Z store -f "$BIG" >"$D/big.out" 2>&1 &
+client=$!
+# The encoder that holds the client's file is the one doing the store.
+victim=
+holds_big() {
+	local p fd
+
+	for p in $(zd_workers encoder); do
+		for fd in /proc/"$p"/fd/*; do
+			if [[ $(readlink "$fd" 2>/dev/null) == "$BIG" ]]; then
+				victim=$p
+				return 0
+			fi
+		done
+	done
+	return 1
+}
+zt_check "an encoder takes the 200 MiB store" zd_wait_for 30 holds_big
+[[ -n $victim ]] && kill -KILL "$victim"
+wait "$client"
+zt_check_eq "the storing client fails" 1 $?
+grep -q "^Zstor error: ." "$D/big.out"
+zt_check "... with an error message" test $? -eq 0
+respawned() {
+	local now
+
+	now=$(zd_workers encoder | sort)
+	[[ $(wc -w <<<"$now") == $(wc -w <<<"$encoders_before") ]] &&
+	    ! grep -qx "$victim" <<<"$now"
+}
+zt_check "the killed encoder is replaced by a new process" zd_wait_for 20 respawned
+zt_check "the daemon logged the worker's death" grep -qi "encoder.*\(died\|killed\|signal\|exited\)" "$D/daemon.log"
+zt_check "the next store works (the same 200 MiB)" Z store -f "$BIG"
+zt_check_eq "... and check agrees" "$(zd_b2 "$BIG")" "$(Z check -f "$BIG")"
+mv "$BIG" "$D/big.orig"
+
+# A client that disappears in the middle of a retrieve.
+"$ZT_ZSTOR" -c "$D/cfg.toml" --log_file "$D/client.log" retrieve -f "$BIG" >/dev/null 2>&1 &
+client=$!
+sleep 0.3
+kill -KILL "$client"; wait "$client" 2>/dev/null
+zt_check "the daemon survives a client killed mid-retrieve" kill -0 "$ZD_PID"
+rm -f "$D/files/".big.zstor-*
+zt_check "retrieve of the 200 MiB file" Z retrieve -f "$BIG"
+zt_check "... bit-exact" cmp -s "$D/big.orig" "$BIG"
+
+# The master killed while a client waits: the client is told, not left hanging.
+mkdir -p "$D/other"
+Z store -f "$BIG" -k "$D/other" >"$D/big.out" 2>&1 &
+client=$!
+zt_check "an encoder takes another 200 MiB store" zd_wait_for 30 holds_big
+kill -KILL "$ZD_PID"; wait "$ZD_PID" 2>/dev/null
+wait "$client"
+zt_check_eq "after SIGKILL of the master the waiting client exits 1" 1 $?
+grep -q "closed the connection without an answer" "$D/big.out"
+zt_check "... saying the daemon went away" test $? -eq 0
+zt_check "the daemon starts again" zd_start "$D/cfg.toml" "$D/daemon.log"
+rm -f "$BIG" "$D/big.orig"
+
+# ---- (g) 3 clients x 100 mixed commands at once ----
+# Each client stores, checks and retrieves its own small files; every failure
+# or timeout (exit 124 from zd_client's timeout) is written down.
+run_client() {
+	local c=$1 j f sum dir=$D/c$1
+
+	for ((j = 1; j <= 34; j++)); do
+		f=$dir/f$j
+		sum=$(zd_b2 "$dir.orig/f$j")
+		Z store -f "$f" || echo "store $f: $?" >>"$dir.fail"
+		[[ $(Z check -f "$f") == "$sum" ]] || echo "check $f" >>"$dir.fail"
+		rm -f "$f"
+		Z retrieve -f "$f" || echo "retrieve $f: $?" >>"$dir.fail"
+	done 2>>"$dir.err"
+}
+for c in 1 2 3; do
+	mkdir -p "$D/c$c" "$D/c$c.orig"
+	for ((j = 1; j <= 34; j++)); do
+		head -c $((RANDOM * 3 + j)) /dev/urandom >"$D/c$c.orig/f$j"
+	done
+	cp "$D/c$c.orig/"* "$D/c$c/"
+done
+start=$SECONDS
+clients=()
+for c in 1 2 3; do
+	run_client "$c" &
+	clients+=($!)
+done
+wait "${clients[@]}"	# not a bare wait: the daemon and the backends run too
+echo "# 3 clients x 102 commands took $((SECONDS - start)) s"
+zt_check_eq "every concurrent command succeeded" "" "$(cat "$D"/c?.fail 2>/dev/null | head -n 5)"
+lost=0
+for c in 1 2 3; do
+	for ((j = 1; j <= 34; j++)); do
+		cmp -s "$D/c$c.orig/f$j" "$D/c$c/f$j" || lost=$((lost + 1))
+	done
+done
+zt_check_eq "no file lost or changed (102 files bit-exact)" 0 "$lost"
+zt_check "the daemon still runs" kill -0 "$ZD_PID"
+
+zd_stop TERM
+zt_check_eq "SIGTERM: the daemon exits 0" 0 $?
+
+zt_done

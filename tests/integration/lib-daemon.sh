@@ -1,0 +1,147 @@
+# Helpers for the daemon suites (daemon.sh, daemon_protocol.sh,
+# daemon_stress.sh), on top of lib.sh and lib-config.sh. A suite calls zt_init,
+# then zd_init, starts backends, writes a config with zd_config and starts the
+# daemon with zd_start. The exit trap kills every daemon started here.
+
+# scripts/run-tests skips lib*.sh: helpers, not suites.
+
+ZD_PID=			# the running master, started by zd_start
+ZD_SOCK=		# its control socket and pid file, set by zd_init
+ZD_PIDFILE=
+
+# The work directory is short-lived and its path short: a unix socket path
+# holds at most 107 bytes.
+zd_init() {
+	ZT_MASTER=$ZT_BUILD/zstor-master
+	ZT_SEND=$ZT_BUILD/tools/send-frame
+	ZD_SOCK=$ZT_DIR/zstor.sock
+	ZD_PIDFILE=$ZT_DIR/zstor.pid
+	trap 'zd__cleanup; zt__cleanup' EXIT
+	if [[ ! -x $ZT_MASTER || ! -x $ZT_SEND ]]; then
+		zt__fail "zstor-master and tools/send-frame are built" \
+		    "not found: $ZT_MASTER or $ZT_SEND (run make first)"
+		zt_done
+	fi
+}
+
+# Every process whose parent is PID (the master's workers).
+zd_children() {
+	pgrep -P "$1" 2>/dev/null
+}
+
+# Worker pids whose command line names ROLE (setproctitle, or --worker ROLE).
+zd_workers() {
+	local role=$1 pid
+
+	for pid in $(zd_children "$ZD_PID"); do
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qw "$role" &&
+		    echo "$pid"
+	done
+}
+
+zd__cleanup() {
+	local pid
+
+	[[ -n $ZD_PID ]] || return 0
+	for pid in $(zd_children "$ZD_PID"); do kill -KILL "$pid" 2>/dev/null; done
+	kill -KILL "$ZD_PID" 2>/dev/null
+	wait "$ZD_PID" 2>/dev/null
+}
+
+# zd_config FILE M N META GROUP...: a config with the daemon's socket and pid
+# file, and the top-level lines in $ZD_EXTRA (lib-config.sh's zt_write_config
+# with ZT_CONFIG_EXTRA).
+zd_config() {
+	local file=$1
+	shift
+	ZT_CONFIG_EXTRA="socket = \"$ZD_SOCK\"
+pid_file = \"$ZD_PIDFILE\"${ZD_EXTRA:+
+$ZD_EXTRA}" zt_write_config "$file" "$1" "$2" 0 0 "${@:3}"
+}
+
+# " ADDR#NS ..." for the named backends.
+zd_be() {
+	local n s=""
+
+	for n in "$@"; do s="$s $(zt_zdb_addr "$n")#$n"; done
+	echo "$s"
+}
+
+# zd_client CFG LOG ARGS...: zstor with that config, never hanging a suite.
+zd_client() {
+	local cfg=$1 log=$2
+	shift 2
+	timeout 120 "$ZT_ZSTOR" -c "$cfg" --log_file "$log" "$@"
+}
+
+# Up to 20 s for the socket to answer a request (a check of a path never stored
+# prints nothing and exits 0 once the daemon serves).
+zd_wait_ready() {
+	local cfg=$1 i
+
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$ZD_PID" 2>/dev/null || return 1
+		if [[ -S $ZD_SOCK ]] && timeout 10 "$ZT_ZSTOR" -c "$cfg" \
+		    --log_file "$ZT_DIR/probe.log" check -f /zd-ready-probe \
+		    >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# zd_start CFG LOG: `zstor monitor` in the background (it execs zstor-master,
+# so $! is the master), then waits until it serves.
+zd_start() {
+	local cfg=$1 log=$2
+
+	"$ZT_ZSTOR" -c "$cfg" --log_file "$log" monitor >>"$log.out" 2>&1 &
+	ZD_PID=$!
+	if ! zd_wait_ready "$cfg"; then
+		echo "zd: the daemon did not come up; its log:" >&2
+		tail -n 20 "$log" "$log.out" >&2
+		return 1
+	fi
+}
+
+# zd_stop SIGNAL: signals the master, waits (at most 30 s) and returns its exit
+# status (124 when it did not exit, after a SIGKILL).
+zd_stop() {
+	local sig=$1 pid=$ZD_PID i rc
+
+	[[ -n $pid ]] || return 0
+	kill -"$sig" "$pid" 2>/dev/null
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		# A zombie has exited: wait collects its status below.
+		[[ $(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) == Z ]] && break
+		sleep 0.1
+	done
+	if ((i == 300)); then
+		zd__cleanup
+		ZD_PID=
+		return 124
+	fi
+	wait "$pid"
+	rc=$?
+	ZD_PID=
+	return "$rc"
+}
+
+# zd_wait_for SECS CMD...: polls CMD every 0.1 s until it succeeds.
+zd_wait_for() {
+	local secs=$1 i
+	shift
+
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The BLAKE2b-128 of a file, as `zstor check` prints it.
+zd_b2() {
+	b2sum -l 128 "$1" | cut -d' ' -f1
+}

@@ -1,0 +1,269 @@
+/* The encoder: one job at a time from the master, each one pass of the object
+ * engine over descriptors the master handed over (the client's file, a scratch
+ * file) and connections to the data backends.
+ *
+ *   encode       seal the input file; skip the upload when the master says the
+ *                stored checksum is the file's; else write the shards and return
+ *                the metadata (the master saves it through the metawriter)
+ *   decode       fetch, verify, decrypt and decompress into the client's file
+ *   reencode     rebuild an object's unreadable shards; metadata back if changed
+ *   drop_shards  delete an object's shards after its metadata could not be saved
+ *
+ * A fresh connection pool per job: a backend that failed is marked failed for
+ * the rest of the job only, as in the standalone commands. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "log.h"
+#include "obj.h"
+#include "worker.h"
+
+/* The "meta" field as decoded metadata. */
+static int
+enc_meta_arg(struct msg *m, struct metadata *meta, struct err *e)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (msg_get_hex(m, "meta", &buf, &len) == -1)
+		return err_set(e, "internal error: job without metadata");
+	rc = meta_decode(buf, len, meta, e);
+	free(buf);
+	if (rc == -1)
+		err_prefix(e, "metadata");
+	return rc;
+}
+
+/* Metadata travels as hex in one frame, with room for the rest of the reply:
+ * about 40 000 shard pieces of 2 MiB, some 80 GB of shards per object. */
+#define ENC_META_MAX	((IPC_FRAME_MAX - 4096) / 2)
+
+/* Sends the metadata of a job back; -2 (nothing sent) when it is too large
+ * for a frame, so that the caller can undo the job. */
+static int
+enc_reply_meta(struct worker *w, int64_t job, const struct metadata *meta,
+    struct err *e)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (meta_encode(meta, &buf, &len, e) == -1)
+		return worker_result_fail(w, job, e);
+	if (len > ENC_META_MAX) {
+		free(buf);
+		err_set(e, "the metadata of this object (%zu bytes) is too large "
+		    "to pass between zstor-master's processes (at most %d); store "
+		    "it with zstor without a daemon", len, ENC_META_MAX);
+		return -2;
+	}
+	rc = worker_result_ok(w, job, buf, len, meta->checksum);
+	free(buf);
+	return rc;
+}
+
+/* Seals in_fd (read from its start: a retried store reuses the descriptor);
+ * 1 when the file already is stored with this checksum. */
+static int
+enc_seal(struct worker *w, struct msg *m, int in_fd, int scratch,
+    struct sealed *s, struct err *e)
+{
+	uint8_t *old = NULL;
+	size_t oldlen = 0;
+	int same;
+
+	if (lseek(in_fd, 0, SEEK_SET) == -1)
+		return err_set(e, "cannot read the file from its start: %s",
+		    strerror(errno));
+	if (obj_seal(in_fd, scratch, w->cfg.key, s, e) == -1)
+		return -1;
+	if (!msg_has(m, "checksum"))
+		return 0;
+	if (msg_get_hex(m, "checksum", &old, &oldlen) == -1)
+		return err_set(e, "internal error: bad checksum in the job");
+	same = oldlen == B2_LEN && memcmp(old, s->checksum, B2_LEN) == 0;
+	free(old);
+	return same;
+}
+
+static int
+enc_store(struct worker *w, struct msg *m, int in_fd)
+{
+	int64_t job = msg_get_int(m, "job");
+	const char *path = msg_get_str(m, "path");
+	struct sealed s = { .fd = -1 };
+	struct metadata meta;
+	struct pool pool;
+	struct err e;
+	int scratch, rc;
+
+	if ((scratch = worker_take_scratch(w, job, &e)) == -1)
+		return worker_result_fail(w, job, &e);
+	rc = enc_seal(w, m, in_fd, scratch, &s, &e);
+	if (rc == 1) {
+		log_info("Skipping %s: already uploaded with the same checksum",
+		    path);
+		rc = worker_result_ok(w, job, NULL, 0, s.checksum);
+		goto done;
+	}
+	if (rc == 0) {
+		pool_init(&pool, w->timeout_ms);
+		rc = obj_write(&w->cfg, &pool, &s, &meta, &e);
+		pool_free(&pool);
+	}
+	if (rc == -1) {
+		log_warnx("store %s: %s", path, e.msg);
+		rc = worker_result_fail(w, job, &e);
+		goto done;
+	}
+	log_debug("store %s: %zu shards written", path, meta.nshards);
+	if ((rc = enc_reply_meta(w, job, &meta, &e)) == -2) {
+		pool_init(&pool, w->timeout_ms);
+		obj_delete_shards(&pool, &meta);
+		pool_free(&pool);
+		rc = worker_result_fail(w, job, &e);
+	}
+	meta_free(&meta);
+done:
+	sealed_close(&s);
+	close(scratch);
+	return rc;
+}
+
+/* The client's temporary file gets the whole object or an error; it renames
+ * the file into place only after an ok. */
+static int
+enc_retrieve(struct worker *w, struct msg *m, int out_fd)
+{
+	int64_t job = msg_get_int(m, "job");
+	struct metadata meta;
+	struct fetched f;
+	struct pool pool;
+	struct err e;
+	int scratch, rc;
+
+	if ((scratch = worker_take_scratch(w, job, &e)) == -1)
+		return worker_result_fail(w, job, &e);
+	if (enc_meta_arg(m, &meta, &e) == -1) {
+		close(scratch);
+		return worker_result_fail(w, job, &e);
+	}
+	rc = 0;
+	if (ftruncate(out_fd, 0) == -1 || lseek(out_fd, 0, SEEK_SET) == -1)
+		rc = err_set(&e, "cannot reset the output file: %s",
+		    strerror(errno));
+	pool_init(&pool, w->timeout_ms);
+	if (rc == 0 && (rc = obj_fetch(&pool, &meta, 0, scratch, &f, &e)) == 0) {
+		rc = obj_open(&f, meta.key, meta.checksum, out_fd, &e);
+		fetched_close(&f);
+	}
+	pool_free(&pool);
+	if (rc == 0 && fsync(out_fd) == -1)
+		rc = err_set(&e, "cannot flush the retrieved file: %s",
+		    strerror(errno));
+	meta_free(&meta);
+	close(scratch);
+	if (rc == -1) {
+		log_warnx("retrieve %s: %s", msg_get_str(m, "key"), e.msg);
+		return worker_result_fail(w, job, &e);
+	}
+	return worker_result_ok(w, job, NULL, 0, NULL);
+}
+
+static void
+enc_log_move(const struct metadata *from, const struct metadata *to)
+{
+	char a[2048] = "", b[2048] = "", name[300];
+	size_t i;
+
+	for (i = 0; i < from->nshards; i++) {
+		zaddr_format(&from->shards[i].ci.addr, name, sizeof(name));
+		strlcat(a, i ? "," : "", sizeof(a));
+		strlcat(a, name, sizeof(a));
+	}
+	for (i = 0; i < to->nshards; i++) {
+		zaddr_format(&to->shards[i].ci.addr, name, sizeof(name));
+		strlcat(b, i ? "," : "", sizeof(b));
+		strlcat(b, name, sizeof(b));
+	}
+	log_info("Rebuild file from %s to %s", a, b);
+}
+
+/* Answers ok with the new metadata when something was rewritten, ok without
+ * metadata when every shard was fine. */
+static int
+enc_rebuild(struct worker *w, struct msg *m)
+{
+	int64_t job = msg_get_int(m, "job");
+	const char *key = msg_get_str(m, "key");
+	struct metadata meta, nm;
+	struct pool pool;
+	struct err e;
+	int scratch, changed = 0, rc;
+
+	if ((scratch = worker_take_scratch(w, job, &e)) == -1)
+		return worker_result_fail(w, job, &e);
+	if (enc_meta_arg(m, &meta, &e) == -1) {
+		close(scratch);
+		return worker_result_fail(w, job, &e);
+	}
+	pool_init(&pool, w->timeout_ms);
+	rc = obj_rebuild(&w->cfg, &pool, &meta, scratch, &nm, &changed, &e);
+	pool_free(&pool);
+	close(scratch);
+	if (rc == -1) {
+		log_warnx("rebuild %s: %s", key, e.msg);
+		rc = worker_result_fail(w, job, &e);
+	} else if (changed) {
+		enc_log_move(&meta, &nm);
+		if ((rc = enc_reply_meta(w, job, &nm, &e)) == -2)
+			rc = worker_result_fail(w, job, &e);
+		meta_free(&nm);
+	} else {
+		log_info("rebuild %s: every shard is readable, nothing to do", key);
+		rc = worker_result_ok(w, job, NULL, 0, NULL);
+	}
+	meta_free(&meta);
+	return rc;
+}
+
+static int
+enc_drop(struct worker *w, struct msg *m)
+{
+	int64_t job = msg_get_int(m, "job");
+	struct metadata meta;
+	struct pool pool;
+	struct err e;
+
+	if (enc_meta_arg(m, &meta, &e) == -1)
+		return worker_result_fail(w, job, &e);
+	pool_init(&pool, w->timeout_ms);
+	obj_delete_shards(&pool, &meta);
+	pool_free(&pool);
+	meta_free(&meta);
+	return worker_result_ok(w, job, NULL, 0, NULL);
+}
+
+int
+encoder_dispatch(struct worker *w, struct msg *m, int fd)
+{
+	const char *type = msg_type(m);
+	struct err e;
+
+	if (strcmp(type, "encode") == 0)
+		return enc_store(w, m, fd);
+	if (strcmp(type, "decode") == 0)
+		return enc_retrieve(w, m, fd);
+	if (strcmp(type, "reencode") == 0)
+		return enc_rebuild(w, m);
+	if (strcmp(type, "drop_shards") == 0)
+		return enc_drop(w, m);
+	err_set(&e, "the encoder does not take %s messages", type);
+	log_warnx("%s", e.msg);
+	return worker_result_fail(w, msg_has(m, "job") ? msg_get_int(m, "job") : 0,
+	    &e);
+}

@@ -1,0 +1,120 @@
+/* The metawriter: the only process that talks to the four metadata backends.
+ *
+ *   meta_get {key, writable?}  result: ok with meta and checksum when found, ok
+ *                              without them when nothing is stored; with
+ *                              writable, fails first unless all 4 are up (a
+ *                              store or a rebuild will follow)
+ *   meta_put {key, meta}       meta_saved, or a failed result
+ *
+ * A fresh pool per request, so a metadata backend that comes back is used at
+ * once; the cost is one connect per backend per request, small beside a store.
+ * Scanning and deleting metadata (meta_scan, meta_delete) belong to the repair
+ * sweep, a later step: they are refused with an error for now. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+#include "log.h"
+#include "metastore.h"
+#include "worker.h"
+
+/* Metadata goes to the master as hex in one frame. */
+#define MW_META_MAX	((IPC_FRAME_MAX - 4096) / 2)
+
+static int
+mw_get(struct worker *w, struct msg *m)
+{
+	int64_t job = msg_get_int(m, "job");
+	const char *key = msg_get_str(m, "key");
+	struct metastore ms;
+	struct metadata meta;
+	struct pool pool;
+	struct err e;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	pool_init(&pool, w->timeout_ms);
+	metastore_init(&ms, &w->cfg, &pool);
+	rc = 0;
+	if (msg_get_bool(m, "writable") == 1)
+		rc = metastore_writable(&ms, &e);
+	if (rc == 0)
+		rc = metastore_load(&ms, key, &meta, &e);
+	pool_free(&pool);
+	if (rc == -1) {
+		log_warnx("load %s: %s", key, e.msg);
+		return worker_result_fail(w, job, &e);
+	}
+	if (rc == 1)
+		return worker_result_ok(w, job, NULL, 0, NULL);
+	rc = meta_encode(&meta, &buf, &len, &e);
+	if (rc == 0 && len > MW_META_MAX) {
+		free(buf);
+		rc = err_set(&e, "the metadata of %s (%zu bytes) is too large to "
+		    "pass between zstor-master's processes (at most %d); use zstor "
+		    "without a daemon for this object", key, len, MW_META_MAX);
+	}
+	if (rc == 0) {
+		rc = worker_result_ok(w, job, buf, len, meta.checksum);
+		free(buf);
+	} else
+		rc = worker_result_fail(w, job, &e);
+	meta_free(&meta);
+	return rc;
+}
+
+static int
+mw_put(struct worker *w, struct msg *m)
+{
+	int64_t job = msg_get_int(m, "job");
+	const char *key = msg_get_str(m, "key");
+	struct metastore ms;
+	struct metadata meta;
+	struct pool pool;
+	struct msg *r;
+	struct err e;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (msg_get_hex(m, "meta", &buf, &len) == -1) {
+		err_set(&e, "internal error: meta_put without metadata");
+		return worker_result_fail(w, job, &e);
+	}
+	rc = meta_decode(buf, len, &meta, &e);
+	free(buf);
+	if (rc == -1)
+		return worker_result_fail(w, job, &e);
+	pool_init(&pool, w->timeout_ms);
+	metastore_init(&ms, &w->cfg, &pool);
+	rc = metastore_save(&ms, key, &meta, &e);
+	pool_free(&pool);
+	meta_free(&meta);
+	if (rc == -1) {
+		log_warnx("save %s: %s", key, e.msg);
+		return worker_result_fail(w, job, &e);
+	}
+	log_debug("saved %s", key);
+	if ((r = msg_new("meta_saved", job, &e)) == NULL)
+		return worker_result_fail(w, job, &e);
+	msg_set_int(r, "job", job);
+	return worker_send(w, r);
+}
+
+int
+metawriter_dispatch(struct worker *w, struct msg *m, int fd)
+{
+	const char *type = msg_type(m);
+	struct err e;
+
+	(void)fd;
+	if (strcmp(type, "meta_get") == 0)
+		return mw_get(w, m);
+	if (strcmp(type, "meta_put") == 0)
+		return mw_put(w, m);
+	err_set(&e, "the metawriter does not take %s messages in this version",
+	    type);
+	log_warnx("%s", e.msg);
+	return worker_result_fail(w, msg_get_int(m, "job"), &e);
+}

@@ -1,0 +1,361 @@
+/* zstor-master --worker ROLE: the start-up handshake, the sandbox, and the loop
+ * that hands each message from the master to the role's dispatcher. */
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "backend.h"
+#include "bg.h"
+#include "blake2b.h"
+#include "frame.h"
+#include "log.h"
+#include "msg.h"
+#include "worker.h"
+
+#define WORKER_DIRS_MAX	64	/* dir: backends one role may use */
+
+/* What each role does with a job; the master's half of this table is in
+ * supervisor/proc.c. */
+static int (*const role_dispatch[SANDBOX_ROLES])(struct worker *, struct msg *,
+    int) = {
+	[SANDBOX_ENCODER] = encoder_dispatch,
+	[SANDBOX_METAWRITER] = metawriter_dispatch,
+	[SANDBOX_REPAIRER] = repairer_dispatch,
+	[SANDBOX_EVICTOR] = evictor_dispatch,
+};
+
+/* The per-operation deadline; ZSTOR_TIMEOUT_MS shortens it as for zstor. */
+static int
+worker_timeout_ms(void)
+{
+	const char *v = getenv("ZSTOR_TIMEOUT_MS");
+	long ms = v ? strtol(v, NULL, 10) : 0;
+
+	return ms > 0 && ms < 3600000 ? (int)ms : ZDB_TIMEOUT_MS;
+}
+
+int
+worker_send(struct worker *w, struct msg *m)
+{
+	struct err e;
+	int rc;
+
+	rc = msg_send(w->sock, m, -1, &e);
+	if (rc == -1)
+		log_warnx("cannot answer the master: %s", e.msg);
+	msg_free(m);
+	return rc;
+}
+
+int
+worker_result_fail(struct worker *w, int64_t job, const struct err *why)
+{
+	struct msg *m;
+	struct err e;
+
+	if ((m = msg_new("result", job, &e)) == NULL) {
+		log_warnx("%s", e.msg);
+		return -1;
+	}
+	msg_set_int(m, "job", job);
+	msg_set_bool(m, "ok", 0);
+	msg_set_str(m, "error", why->msg);
+	return worker_send(w, m);
+}
+
+int
+worker_result_ok(struct worker *w, int64_t job, const uint8_t *meta,
+    size_t metalen, const uint8_t *checksum)
+{
+	struct msg *m;
+	struct err e;
+
+	if ((m = msg_new("result", job, &e)) == NULL) {
+		log_warnx("%s", e.msg);
+		return -1;
+	}
+	msg_set_int(m, "job", job);
+	msg_set_bool(m, "ok", 1);
+	if (meta != NULL)
+		msg_set_hex(m, "meta", meta, metalen);
+	if (checksum != NULL)
+		msg_set_hex(m, "checksum", checksum, B2_LEN);
+	return worker_send(w, m);
+}
+
+int
+worker_take_scratch(struct worker *w, int64_t job, struct err *e)
+{
+	int fd = w->scratch;
+
+	if (fd == -1 || w->scratch_job != job)
+		return err_set(e, "internal error: job %lld came without its scratch "
+		    "file", (long long)job);
+	w->scratch = -1;
+	return fd;
+}
+
+static int
+dir_listed(const char **dirs, size_t n, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(dirs[i], path) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+dir_add(const char **dirs, size_t *n, const struct backend_ci *ci)
+{
+	if (ci->addr.kind != ADDR_DIR || *n >= WORKER_DIRS_MAX ||
+	    dir_listed(dirs, *n, ci->addr.path))
+		return;
+	dirs[(*n)++] = ci->addr.path;
+}
+
+/* The dir: backends the role reads and writes: data backends for the encoder,
+ * metadata backends for the metawriter. Pointers into cfg. */
+static size_t
+role_dirs(enum sandbox_role role, const struct config *cfg, const char **dirs)
+{
+	size_t i, j, n = 0;
+
+	if (role == SANDBOX_ENCODER)
+		for (i = 0; i < cfg->ngroups; i++)
+			for (j = 0; j < cfg->groups[i].nbackends; j++)
+				dir_add(dirs, &n, &cfg->groups[i].backends[j]);
+	if (role == SANDBOX_METAWRITER)
+		for (i = 0; i < META_BACKENDS; i++)
+			dir_add(dirs, &n, &cfg->meta_backends[i]);
+	return n;
+}
+
+/* Whether the sandbox entered for old also covers what new needs. */
+static int
+sandbox_covers(enum sandbox_role role, const struct config *old,
+    const struct config *new)
+{
+	const char *od[WORKER_DIRS_MAX], *nd[WORKER_DIRS_MAX];
+	size_t on = role_dirs(role, old, od), nn = role_dirs(role, new, nd), i;
+
+	if ((on == 0) != (nn == 0))
+		return 0;	/* the seccomp list differs with and without dirs */
+	for (i = 0; i < nn; i++)
+		if (!dir_listed(od, on, nd[i]))
+			return 0;
+	if (role == SANDBOX_EVICTOR)
+		return old->zdb_data_dir_path != NULL && new->zdb_data_dir_path != NULL &&
+		    strcmp(old->zdb_data_dir_path, new->zdb_data_dir_path) == 0;
+	return 1;
+}
+
+/* 1 with *m (and *fd, or -1), 0 when the master closed the connection, -1
+ * on a bad frame or message (a bug in the master) or the deadline. */
+static int
+worker_recv(struct worker *w, struct msg **m, int *fd, int timeout_ms,
+    struct err *e)
+{
+	char *json;
+	size_t len;
+	int rc;
+
+	*m = NULL;
+	*fd = -1;
+	if ((rc = frame_recv(w->sock, &json, &len, fd, timeout_ms, e)) != 1)
+		return rc;
+	*m = msg_parse(json, len, MSG_MASTER_TO_WORKER, e);
+	free(json);
+	if (*m != NULL && msg_check_fd(*m, *fd, e) == -1) {
+		msg_free(*m);
+		*m = NULL;
+	}
+	if (*m == NULL) {
+		if (*fd != -1)
+			close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	return 1;
+}
+
+static void
+worker_say(struct worker *w, const char *type)
+{
+	struct msg *m;
+	struct err e;
+
+	if ((m = msg_new(type, 0, &e)) == NULL)
+		fatalx("%s", e.msg);
+	if (strcmp(type, "hello") == 0) {
+		msg_set_str(m, "role", sandbox_role_name(w->role));
+		msg_set_int(m, "pid", getpid());
+	}
+	if (worker_send(w, m) == -1)
+		exit(1);
+}
+
+/* A "config" message: the text of the config file the master validated. */
+static int
+worker_config(struct worker *w, struct msg *m, struct err *e)
+{
+	const char *text = msg_get_str(m, "text");
+	struct config cfg;
+
+	if (config_parse(text, strlen(text), "config from the master", &cfg, e) == -1)
+		return -1;
+	if (w->has_cfg && !sandbox_covers(w->role, &w->cfg, &cfg)) {
+		log_info("the new config needs other directories than this "
+		    "sandbox allows; exiting so that the master starts a fresh %s",
+		    sandbox_role_name(w->role));
+		exit(WORKER_EXIT_RESPAWN);
+	}
+	if (w->has_cfg)
+		config_free(&w->cfg);
+	w->cfg = cfg;
+	w->has_cfg = 1;
+	return 0;
+}
+
+static void
+worker_enter_sandbox(struct worker *w)
+{
+	const char *dirs[WORKER_DIRS_MAX];
+	struct sandbox_opts o;
+	struct err e;
+	size_t n;
+
+	memset(&o, 0, sizeof(o));
+	o.cache_dir = w->cfg.zdb_data_dir_path;
+	n = role_dirs(w->role, &w->cfg, dirs);
+	if (sandbox_enter_dirs(w->role, &o, dirs, n, &e) == -1)
+		fatalx("%s", e.msg);
+	log_debug("sandboxed (Landlock ABI %d, %zu dir: backend(s))",
+	    sandbox_landlock_abi(), n);
+}
+
+/* hello -> config -> sandbox -> ready. */
+static void
+worker_handshake(struct worker *w)
+{
+	struct msg *m;
+	struct err e;
+	int fd, rc;
+
+	worker_say(w, "hello");
+	if ((rc = worker_recv(w, &m, &fd, WORKER_HELLO_MS, &e)) != 1)
+		fatalx("waiting for the config: %s", rc == 0 ? "the master "
+		    "closed the connection" : e.msg);
+	if (strcmp(msg_type(m), "config") != 0)
+		fatalx("expected a config message, got %s", msg_type(m));
+	if (worker_config(w, m, &e) == -1)
+		fatalx("%s", e.msg);
+	msg_free(m);
+	worker_enter_sandbox(w);
+	worker_say(w, "ready");
+}
+
+/* Messages every role understands; 1 when m was one of them. */
+static int
+worker_common(struct worker *w, struct msg *m, int fd)
+{
+	const char *type = msg_type(m);
+	struct err e;
+
+	if (strcmp(type, "config") == 0) {
+		if (worker_config(w, m, &e) == -1)
+			fatalx("reloaded config: %s", e.msg);
+		log_debug("config reloaded");
+		worker_say(w, "ready");
+		return 1;
+	}
+	if (strcmp(type, "ping") == 0) {
+		worker_say(w, "pong");
+		return 1;
+	}
+	if (strcmp(type, "scratch") == 0) {
+		if (w->scratch != -1)
+			close(w->scratch);
+		w->scratch = fd;
+		w->scratch_job = msg_get_int(m, "job");
+		return 1;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn))
+worker_loop(struct worker *w)
+{
+	struct msg *m;
+	struct err e;
+	int fd, rc;
+
+	for (;;) {
+		if ((rc = worker_recv(w, &m, &fd, -1, &e)) == 0) {
+			log_debug("the master closed the connection; exiting");
+			exit(0);
+		}
+		if (rc == -1)
+			fatalx("bad message from the master: %s", e.msg);
+		if (worker_common(w, m, fd)) {
+			msg_free(m);
+			continue;
+		}
+		rc = role_dispatch[w->role](w, m, fd);
+		if (fd != -1)
+			close(fd);
+		msg_free(m);
+		if (rc == -1)
+			exit(1);
+	}
+}
+
+/* Everything that reads files or starts threads happens here, before the
+ * sandbox forbids it: libsodium's set-up, the time zone for log lines. */
+static void
+worker_preload(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (sodium_init() == -1)
+		fatalx("libsodium cannot start");
+	tzset();
+	localtime_r(&now, &tm);
+	bg_threads_allowed(0);	/* no clone() in the sandbox */
+}
+
+void
+worker_main(const char *role, int debug)
+{
+	static struct worker w;
+	struct stat st;
+
+	if (sandbox_role_parse(role, &w.role) == -1)
+		fatalx("unknown worker role \"%s\"", role);
+	log_init(NULL, debug);
+	log_set_prefix(role);
+	/* exec of /proc/self/exe names the process "exe" */
+	(void)prctl(PR_SET_NAME, "zstor-master", 0, 0, 0);
+	setproctitle("%s", role);
+	if (fstat(WORKER_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
+		fatalx("fd %d is not the master's socket; workers are started by "
+		    "zstor-master, not by hand", WORKER_FD);
+	w.sock = WORKER_FD;
+	w.debug = debug;
+	w.scratch = -1;
+	w.timeout_ms = worker_timeout_ms();
+	worker_preload();
+	worker_handshake(&w);
+	worker_loop(&w);
+}

@@ -1,0 +1,56 @@
+/* The worker side of zstor-master: "zstor-master --worker ROLE" runs one role
+ * (encoder, metawriter, repairer, evictor) in a sandbox and takes jobs from the
+ * master over its socketpair on fd 3.
+ *
+ * Start-up is hello -> config -> ready; afterwards the worker reads one message
+ * at a time and answers it before reading the next, so a master that sends a
+ * job never waits on a worker that does two things at once. */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+#include "msg.h"
+#include "sandbox.h"
+
+#define WORKER_FD		3	/* the socketpair, as the master dup2'd it */
+#define WORKER_HELLO_MS		10000	/* the master's config must come by then */
+/* Exit status asking for an immediate respawn: a reloaded config needs a
+ * sandbox this process can no longer enter (new dir: backends, cache dir). */
+#define WORKER_EXIT_RESPAWN	75
+
+struct worker {
+	enum sandbox_role	 role;
+	int			 sock;
+	int			 debug;
+	struct config		 cfg;
+	int			 has_cfg;
+	int			 timeout_ms;	/* per backend operation */
+	int			 scratch;	/* from the last "scratch" message */
+	int64_t			 scratch_job;
+};
+
+/* Entry point from main() for "--worker ROLE"; never returns. */
+void	worker_main(const char *role, int debug) __attribute__((noreturn));
+
+/* Replies. result_fail takes the error of the job; result_ok may add metadata
+ * (bincode, sent as hex) and a checksum. */
+int	worker_result_fail(struct worker *w, int64_t job, const struct err *why);
+int	worker_result_ok(struct worker *w, int64_t job, const uint8_t *meta,
+	    size_t metalen, const uint8_t *checksum);
+int	worker_send(struct worker *w, struct msg *m);
+/* The scratch file the master sent for this job, or -1 (the job then fails:
+ * a sandboxed worker cannot open one itself). Ownership passes to the caller. */
+int	worker_take_scratch(struct worker *w, int64_t job, struct err *e);
+
+/* Role job handlers: each answers the message (fd: its descriptor or -1, owned
+ * by the caller) with exactly one reply. Returns -1 only when the worker should
+ * stop (the master is gone). */
+int	encoder_dispatch(struct worker *w, struct msg *m, int fd);
+int	metawriter_dispatch(struct worker *w, struct msg *m, int fd);
+int	repairer_dispatch(struct worker *w, struct msg *m, int fd);
+int	evictor_dispatch(struct worker *w, struct msg *m, int fd);
+
+#endif
