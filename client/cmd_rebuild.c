@@ -11,25 +11,6 @@ enum { O_FILE, O_KEY };
 
 static const struct opt rebuild_opts[] = { { "file", 'f', 1 }, { "key", 'k', 1 } };
 
-static void
-log_move(const struct metadata *from, const struct metadata *to)
-{
-	char a[2048] = "", b[2048] = "", name[300];
-	size_t i;
-
-	for (i = 0; i < from->nshards; i++) {
-		zaddr_format(&from->shards[i].ci.addr, name, sizeof(name));
-		strlcat(a, i ? "," : "", sizeof(a));
-		strlcat(a, name, sizeof(a));
-	}
-	for (i = 0; i < to->nshards; i++) {
-		zaddr_format(&to->shards[i].ci.addr, name, sizeof(name));
-		strlcat(b, i ? "," : "", sizeof(b));
-		strlcat(b, name, sizeof(b));
-	}
-	log_info("Rebuild file from %s to %s", a, b);
-}
-
 static int
 rebuild_key(struct cli *c, const char *key, struct err *e)
 {
@@ -43,11 +24,8 @@ rebuild_key(struct cli *c, const char *key, struct err *e)
 	rc = obj_rebuild(&c->cfg, &c->pool, &m, -1, &nm, &changed, e);
 	if (rc == 0 && changed) {
 		rc = metastore_save(&c->ms, key, &nm, e);
-		if (rc == 0)
-			log_move(&m, &nm);
 		meta_free(&nm);
-	} else if (rc == 0)
-		log_info("rebuild %s: every shard is readable, nothing to do", key);
+	}
 	meta_free(&m);
 	return rc;
 }

@@ -203,6 +203,25 @@ done:
 	return rc;
 }
 
+/* Upstream's log line, which operators grep for: where the shards were, where
+ * they are now. */
+static void
+log_move(const struct metadata *from, const struct metadata *to)
+{
+	char a[2048] = "", b[2048] = "", name[300];
+	const struct metadata *side[2] = { from, to };
+	char *out[2] = { a, b };
+	size_t i, k;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < side[k]->nshards; i++) {
+			zaddr_format(&side[k]->shards[i].ci.addr, name, sizeof(name));
+			strlcat(out[k], i ? "," : "", sizeof(a));
+			strlcat(out[k], name, sizeof(a));
+		}
+	log_info("Rebuild file from %s to %s", a, b);
+}
+
 int
 obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *m,
     int scratch_fd, struct metadata *nm, int *changed, struct err *e)
@@ -227,6 +246,7 @@ obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *
 	for (i = 0; i < f.data + f.parity; i++)
 		any |= f.rebuilt[i];
 	if (!any) {
+		log_info("rebuild: every shard is readable, nothing to do");
 		rc = 0;
 		goto done;
 	}
@@ -237,6 +257,8 @@ obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *
 	if (rc < 0)
 		meta_free(nm);
 done:
+	if (*changed)
+		log_move(m, nm);
 	fetched_close(&f);
 	return rc;
 }

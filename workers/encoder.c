@@ -174,25 +174,6 @@ enc_retrieve(struct worker *w, struct msg *m, int out_fd)
 	return worker_result_ok(w, job, NULL, 0, NULL);
 }
 
-static void
-enc_log_move(const struct metadata *from, const struct metadata *to)
-{
-	char a[2048] = "", b[2048] = "", name[300];
-	size_t i;
-
-	for (i = 0; i < from->nshards; i++) {
-		zaddr_format(&from->shards[i].ci.addr, name, sizeof(name));
-		strlcat(a, i ? "," : "", sizeof(a));
-		strlcat(a, name, sizeof(a));
-	}
-	for (i = 0; i < to->nshards; i++) {
-		zaddr_format(&to->shards[i].ci.addr, name, sizeof(name));
-		strlcat(b, i ? "," : "", sizeof(b));
-		strlcat(b, name, sizeof(b));
-	}
-	log_info("Rebuild file from %s to %s", a, b);
-}
-
 /* Answers ok with the new metadata when something was rewritten, ok without
  * metadata when every shard was fine. */
 static int
@@ -219,12 +200,10 @@ enc_rebuild(struct worker *w, struct msg *m)
 		log_warnx("rebuild %s: %s", key, e.msg);
 		rc = worker_result_fail(w, job, &e);
 	} else if (changed) {
-		enc_log_move(&meta, &nm);
 		if ((rc = enc_reply_meta(w, job, &nm, &e)) == -2)
 			rc = worker_result_fail(w, job, &e);
 		meta_free(&nm);
 	} else {
-		log_info("rebuild %s: every shard is readable, nothing to do", key);
 		rc = worker_result_ok(w, job, NULL, 0, NULL);
 	}
 	meta_free(&meta);
