@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,38 @@ sync_dir(const char *dir)
 	return rc;
 }
 
+/* The temporary file being written, removed if the user interrupts us: an
+ * interrupted retrieve leaves nothing behind, like a failed one. */
+static char pending_tmp[PATH_MAX + 32];
+
+static void
+on_interrupt(int sig)
+{
+	if (pending_tmp[0] != '\0')
+		unlink(pending_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+guard_tmp(const char *tmp)
+{
+	struct sigaction sa;
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP }, i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tmp ? on_interrupt : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	if (tmp)
+		strlcpy(pending_tmp, tmp, sizeof(pending_tmp));
+	for (i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, NULL);
+	if (!tmp)
+		pending_tmp[0] = '\0';
+}
+
 static int
 write_into_place(struct cli *c, const struct metadata *m, const char *path, struct err *e)
 {
@@ -68,6 +101,7 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 	snprintf(tmp, sizeof(tmp), "%s/.%s.zstor-XXXXXX", dir, basename(bcopy));
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		return err_set(e, "cannot create a temporary file in %s: %s", dir, strerror(errno));
+	guard_tmp(tmp);
 	mask = umask(0);
 	umask(mask);
 	if (m == NULL)		/* daemon mode: the daemon fills fd */
@@ -83,6 +117,7 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 	close(fd);
 	if (rc < 0)
 		unlink(tmp);
+	guard_tmp(NULL);
 	return rc;
 }
 
