@@ -1,32 +1,19 @@
 /* Retrieve, last pass: the data shards, less their padding, are decrypted,
- * unframed and hashed into the output. The output is only trusted by the caller
- * once this returns 0 (tag and file checksum both verified). */
+ * unframed and hashed into the output; the hash and the write of each block run
+ * in the background while the next block is decrypted. The output is only
+ * trusted by the caller once this returns 0 (tag and file checksum verified). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "aesgcm.h"
 #include "blake2b.h"
 #include "hex.h"
+#include "hwriter.h"
 #include "obj.h"
 #include "scratch.h"
 #include "snappy_frame.h"
 
 #define OPEN_BLOCK (1024 * 1024)
-
-struct plain_out {
-	struct b2 hash;
-	struct fd_writer w;
-};
-
-static int
-plain_write(void *ctx, const void *buf, size_t len, struct err *e)
-{
-	struct plain_out *po = ctx;
-	struct sink s = fd_writer_sink(&po->w);
-
-	b2_update(&po->hash, buf, len);
-	return sink_write(&s, buf, len, e);
-}
 
 static int
 sf_sink_write(void *ctx, const void *buf, size_t len, struct err *e)
@@ -54,7 +41,8 @@ sealed_length(const struct fetched *f, uint64_t *elen, struct err *e)
 }
 
 static int
-feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm, struct err *e)
+feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm, struct hwriter *w,
+    struct err *e)
 {
 	uint8_t *block = malloc(OPEN_BLOCK);
 	uint64_t done = 0, off;
@@ -76,6 +64,7 @@ feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm, struct 
 				rc = -1;
 				break;
 			}
+			hwriter_cut(w, NULL, NULL, 0);
 			off += len, done += len;
 		}
 	}
@@ -87,20 +76,21 @@ int
 obj_open(const struct fetched *f, const uint8_t key[32], const uint8_t checksum[B2_LEN],
     int out_fd, struct err *e)
 {
-	struct plain_out po;
-	struct sink to_plain = { plain_write, &po }, to_sf;
+	struct hwriter w;
+	struct sink to_plain, to_sf;
 	struct sf_dec *sf = NULL;
 	struct gcm_dec *gcm = NULL;
 	uint8_t sum[B2_LEN];
 	char want[2 * B2_LEN + 1], got[2 * B2_LEN + 1];
+	struct b2 hash;
 	uint64_t elen = 0;
 	int rc = -1;
 
 	if (sealed_length(f, &elen, e) < 0)
 		return -1;
-	b2_init(&po.hash);
-	if (fd_writer_init(&po.w, out_fd, OPEN_BLOCK, e) < 0)
-		return -1;
+	b2_init(&hash);
+	hwriter_init(&w, out_fd, 0, &hash);
+	to_plain = hwriter_sink(&w);
 	if ((sf = sf_dec_new(&to_plain)) == NULL) {
 		err_set(e, "out of memory");
 		goto done;
@@ -109,10 +99,10 @@ obj_open(const struct fetched *f, const uint8_t key[32], const uint8_t checksum[
 	to_sf.ctx = sf;
 	if ((gcm = gcm_dec_new(key, &to_sf, e)) == NULL)
 		goto done;
-	if (feed_shards(f, elen, gcm, e) < 0 || gcm_dec_finish(gcm, e) < 0 ||
-	    sf_dec_finish(sf, e) < 0 || fd_writer_flush(&po.w, e) < 0)
+	if (feed_shards(f, elen, gcm, &w, e) < 0 || gcm_dec_finish(gcm, e) < 0 ||
+	    sf_dec_finish(sf, e) < 0 || hwriter_finish(&w, e) < 0)
 		goto done;
-	b2_final(&po.hash, sum);
+	b2_final(&hash, sum);
 	if (memcmp(sum, checksum, B2_LEN) != 0) {
 		hex_encode(want, checksum, B2_LEN);
 		hex_encode(got, sum, B2_LEN);
@@ -121,8 +111,8 @@ obj_open(const struct fetched *f, const uint8_t key[32], const uint8_t checksum[
 	}
 	rc = 0;
 done:
+	hwriter_free(&w);	/* waits for the background before anything is freed */
 	gcm_dec_free(gcm);
 	sf_dec_free(sf);
-	fd_writer_free(&po.w);
 	return rc;
 }

@@ -1,0 +1,102 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "hwriter.h"
+#include "scratch.h"
+
+static int
+hw_take(void *ctx, const void *buf, size_t len, struct err *e)
+{
+	struct hwriter *w = ctx;
+	struct hwbuf *o = &w->out[w->cur];
+
+	if (o->len + len > o->cap) {
+		size_t cap = (o->len + len) * 2;
+		uint8_t *nb = realloc(o->buf, cap);
+
+		if (nb == NULL)
+			return err_set(e, "out of memory");
+		o->buf = nb, o->cap = cap;
+	}
+	memcpy(o->buf + o->len, buf, len);
+	o->len += len;
+	w->total += len;
+	return 0;
+}
+
+/* Runs on the background thread, or inline without threads. */
+static void
+hw_flush(struct hwriter *w, struct hwbuf *o)
+{
+	if (o->len == 0)
+		return;
+	if (w->out_hash)
+		b2_update(w->out_hash, o->buf, o->len);
+	if (!w->failed && pwrite_full(w->fd, o->buf, o->len, (off_t)(w->base + o->at),
+	    &w->err) < 0)
+		w->failed = 1;
+	o->at += o->len;	/* bytes taken later continue from here */
+	o->len = 0;
+}
+
+static void
+hw_task(void *arg)
+{
+	struct hwriter *w = arg;
+
+	if (w->in_hash)
+		b2_update(w->in_hash, w->in, w->inlen);
+	if (w->flush)
+		hw_flush(w, w->flush);
+}
+
+void
+hwriter_init(struct hwriter *w, int fd, uint64_t base, struct b2 *out_hash)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = fd;
+	w->base = base;
+	w->out_hash = out_hash;
+	bg_start(&w->bg);
+}
+
+struct sink
+hwriter_sink(struct hwriter *w)
+{
+	struct sink s = { hw_take, w };
+
+	return s;
+}
+
+void
+hwriter_cut(struct hwriter *w, struct b2 *in_hash, const void *in, size_t inlen)
+{
+	bg_wait(&w->bg);
+	w->in_hash = in_hash;
+	w->in = in;
+	w->inlen = inlen;
+	w->flush = &w->out[w->cur];
+	w->cur ^= 1;
+	w->out[w->cur].at = w->total;
+	bg_post(&w->bg, hw_task, w);
+}
+
+int
+hwriter_finish(struct hwriter *w, struct err *e)
+{
+	bg_wait(&w->bg);
+	hw_flush(w, &w->out[w->cur]);
+	if (w->failed) {
+		*e = w->err;
+		return -1;
+	}
+	return 0;
+}
+
+void
+hwriter_free(struct hwriter *w)
+{
+	bg_stop(&w->bg);
+	free(w->out[0].buf);
+	free(w->out[1].buf);
+}

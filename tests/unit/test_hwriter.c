@@ -1,0 +1,103 @@
+/* The background writer: bytes land at their offsets whatever the cuts, a finish
+ * in the middle of a stream does not disturb what follows, hashes match, and a
+ * failing write is reported; with and without the background thread. */
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bg.h"
+#include "hwriter.h"
+#include "scratch.h"
+#include "t.h"
+
+int main(void);
+
+#define TOTAL (3 * 1024 * 1024 + 17)
+
+static void
+run(int threads, uint64_t base)
+{
+	uint8_t *data = malloc(TOTAL), *back = malloc(TOTAL), want[B2_LEN], got[B2_LEN];
+	uint8_t in_want[B2_LEN], in_got[B2_LEN];
+	struct b2 out_hash, in_hash, in_ref;
+	struct hwriter w;
+	struct sink s;
+	struct err e;
+	size_t off = 0;
+	int fd = scratch_open(&e), cuts = 0;
+
+	bg_threads_allowed(threads);
+	randombytes_buf(data, TOTAL);
+	b2_init(&out_hash);
+	b2_init(&in_hash);
+	b2_init(&in_ref);
+	hwriter_init(&w, fd, base, &out_hash);
+	s = hwriter_sink(&w);
+	while (off < TOTAL) {
+		size_t n = 1 + randombytes_uniform(200000);
+
+		if (n > TOTAL - off)
+			n = TOTAL - off;
+		T_CHECK(sink_write(&s, data + off, n, &e) == 0, "sink_write");
+		if (randombytes_uniform(3) == 0) {
+			hwriter_cut(&w, &in_hash, data + off, n);
+			b2_update(&in_ref, data + off, n);
+			cuts++;
+		}
+		if (randombytes_uniform(10) == 0)	/* a finish mid-stream, then more */
+			T_CHECK(hwriter_finish(&w, &e) == 0, "finish mid-stream: %s", e.msg);
+		off += n;
+	}
+	T_CHECK(hwriter_finish(&w, &e) == 0, "finish: %s", e.msg);
+	T_CHECK(w.total == TOTAL, "total %llu", (unsigned long long)w.total);
+	T_CHECK(pread_full(fd, back, TOTAL, (off_t)base, &e) == 0, "read back");
+	T_CHECK(memcmp(back, data, TOTAL) == 0, "bytes at their offsets (threads %d)", threads);
+	b2_final(&out_hash, got);
+	b2_hash(data, TOTAL, want);
+	T_CHECK(memcmp(got, want, B2_LEN) == 0, "hash of the output (threads %d)", threads);
+	b2_final(&in_hash, in_got);
+	b2_final(&in_ref, in_want);
+	T_CHECK(cuts == 0 || memcmp(in_got, in_want, B2_LEN) == 0, "hash of the input blocks");
+	hwriter_free(&w);
+	close(fd);
+	free(data);
+	free(back);
+}
+
+static void
+failing_write(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+	struct hwriter w;
+	struct sink s;
+	struct err e;
+
+	hwriter_init(&w, fd, 0, NULL);
+	s = hwriter_sink(&w);
+	sink_write(&s, "abc", 3, &e);
+	hwriter_cut(&w, NULL, NULL, 0);
+	T_CHECK(hwriter_finish(&w, &e) == -1, "a failed write is reported");
+	T_CHECK(strstr(e.msg, "write") != NULL, "... saying so: %s", e.msg);
+	hwriter_free(&w);
+	close(fd);
+}
+
+int
+main(void)
+{
+	int i;
+
+	if (sodium_init() < 0)
+		return 1;
+	for (i = 0; i < 4; i++) {
+		run(1, (uint64_t)i * 4096);
+		run(0, (uint64_t)i * 7);
+	}
+	bg_threads_allowed(1);
+	failing_write();
+	bg_threads_allowed(0);
+	failing_write();
+	return t_finish();
+}
