@@ -104,3 +104,41 @@ t_unhex(const char *hex, size_t *len)
 	*len = n / 2;
 	return out;
 }
+
+static uint64_t t_rng_state = 0x243f6a8885a308d3ULL;
+
+void
+t_rng_seed(uint64_t seed)
+{
+	t_rng_state = seed ? seed : 1;
+}
+
+uint64_t
+t_rng(void)
+{
+	t_rng_state ^= t_rng_state >> 12;
+	t_rng_state ^= t_rng_state << 25;
+	t_rng_state ^= t_rng_state >> 27;
+	return t_rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+size_t
+t_rng_below(size_t n)
+{
+	return n ? (size_t)(t_rng() % n) : 0;
+}
+
+int
+t_buf_write(void *ctx, const void *data, size_t len, struct err *e)
+{
+	struct t_buf *b = ctx;
+
+	(void)e;
+	if (b->len + len > b->cap) {
+		b->cap = (b->len + len) * 2;
+		b->p = realloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return 0;
+}

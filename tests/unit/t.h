@@ -18,6 +18,19 @@ struct cJSON *t_load_vectors(const char *name);
 /* Decode lowercase/uppercase hex into a fresh buffer; aborts the test on bad hex. */
 uint8_t *t_unhex(const char *hex, size_t *len);
 
+/* A small deterministic generator (xorshift64*) for reproducible random tests. */
+void t_rng_seed(uint64_t seed);
+uint64_t t_rng(void);
+size_t t_rng_below(size_t n);	/* 0 .. n-1; 0 when n is 0 */
+
+/* A sink target that collects everything written to it (p is malloc'd). */
+struct err;
+struct t_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+int t_buf_write(void *ctx, const void *data, size_t len, struct err *e);
+
 #define T_CHECK(cond, ...) do {                                     \
 	if (cond) t_passed++;                                       \
 	else t_fail(__FILE__, __LINE__, __VA_ARGS__);               \

@@ -9,37 +9,6 @@
 
 int main(void);
 
-static uint64_t rng_state = 0x243f6a8885a308d3ULL;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-struct buf {
-	uint8_t	*p;
-	size_t	 len, cap;
-};
-
-static int
-buf_write(void *ctx, const void *data, size_t len, struct err *e)
-{
-	struct buf *b = ctx;
-
-	(void)e;
-	if (b->len + len > b->cap) {
-		b->cap = (b->len + len) * 2;
-		b->p = realloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
 static int
 same(const void *a, size_t alen, const void *b, size_t blen)
 {
@@ -58,16 +27,16 @@ jstr(const cJSON *o, const char *key)
 static size_t
 piece(size_t maxpiece, size_t left)
 {
-	size_t n = maxpiece ? 1 + (size_t)(rng() % maxpiece) : left;
+	size_t n = maxpiece ? 1 + (size_t)(t_rng() % maxpiece) : left;
 
 	return n > left ? left : n;
 }
 
 static int
 seal_stream(const uint8_t *key, const uint8_t *nonce, const uint8_t *in, size_t len,
-    size_t maxpiece, struct buf *out, struct err *e)
+    size_t maxpiece, struct t_buf *out, struct err *e)
 {
-	struct sink s = { buf_write, out };
+	struct sink s = { t_buf_write, out };
 	struct gcm_enc *g;
 	size_t off = 0, n;
 	int rc = 0;
@@ -89,9 +58,9 @@ seal_stream(const uint8_t *key, const uint8_t *nonce, const uint8_t *in, size_t 
 /* *held is how much plaintext came out before finish. */
 static int
 open_stream(const uint8_t *key, const uint8_t *in, size_t len, size_t maxpiece,
-    struct buf *out, size_t *held, struct err *e)
+    struct t_buf *out, size_t *held, struct err *e)
 {
-	struct sink s = { buf_write, out };
+	struct sink s = { t_buf_write, out };
 	struct gcm_dec *g;
 	size_t off = 0, n;
 	int rc = 0;
@@ -117,7 +86,7 @@ check_case(const cJSON *c)
 	const char *name = jstr(c, "name");
 	uint8_t *key, *nonce, *plain, *sealed, *out;
 	size_t klen, nlen, plen, slen, olen, held, maxpiece;
-	struct buf b = { 0 };
+	struct t_buf b = { 0 };
 	struct err e;
 
 	key = t_unhex(jstr(c, "key"), &klen);
@@ -154,7 +123,7 @@ check_invalid(const cJSON *c)
 	static uint8_t sentinel;
 	uint8_t *key, *sealed, *out = &sentinel;
 	size_t klen, slen, olen = 1, held;
-	struct buf b = { 0 };
+	struct t_buf b = { 0 };
 	struct err e;
 
 	key = t_unhex(jstr(c, "key"), &klen);
@@ -175,7 +144,7 @@ static void
 check_short(void)
 {
 	uint8_t key[GCM_KEY_LEN] = { 1 }, in[GCM_OVERHEAD], *out;
-	struct buf b = { 0 };
+	struct t_buf b = { 0 };
 	size_t len, olen, held;
 	struct err e;
 
@@ -199,16 +168,16 @@ check_stream_large(void)
 {
 	uint8_t key[GCM_KEY_LEN], key2[GCM_KEY_LEN], *plain, *one, *two;
 	size_t len = 300000, i, olen, olen2, held;
-	struct buf b = { 0 };
+	struct t_buf b = { 0 };
 	struct err e;
 
 	for (i = 0; i < GCM_KEY_LEN; i++) {
-		key[i] = (uint8_t)rng();
+		key[i] = (uint8_t)t_rng();
 		key2[i] = key[i] ^ (i == 7);
 	}
 	plain = malloc(len);
 	for (i = 0; i < len; i++)
-		plain[i] = (uint8_t)rng();
+		plain[i] = (uint8_t)t_rng();
 	T_CHECK(gcm_seal(key, NULL, plain, len, &one, &olen, &e) == 0 &&
 	    gcm_seal(key, NULL, plain, len, &two, &olen2, &e) == 0 &&
 	    olen == len + GCM_OVERHEAD && memcmp(one, two, GCM_NONCE_LEN) != 0,
@@ -234,6 +203,7 @@ main(void)
 	const cJSON *c;
 	int n = 0;
 
+	t_rng_seed(0x243f6a8885a308d3ULL);
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(v, "cases")) {
 		check_case(c);
 		n++;

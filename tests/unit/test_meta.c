@@ -619,55 +619,38 @@ test_decoder(const cJSON *v)
 
 /* ---- fuzz ---- */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static size_t
-rng_below(size_t n)
-{
-	return n ? (size_t)(rng() % n) : 0;
-}
-
 /* One random edit of buf (capacity cap); returns the new length. */
 static size_t
 mutate_once(uint8_t *buf, size_t len, size_t cap)
 {
-	size_t off = rng_below(len), n, i;
+	size_t off = t_rng_below(len), n, i;
 
-	switch (rng() % 6) {
+	switch (t_rng() % 6) {
 	case 0:
 		if (len)
-			buf[off] ^= (uint8_t)(1u << (rng() % 8));
+			buf[off] ^= (uint8_t)(1u << (t_rng() % 8));
 		return len;
 	case 1:
 		if (len)
-			buf[off] = (uint8_t)rng();
+			buf[off] = (uint8_t)t_rng();
 		return len;
 	case 2:
-		return rng_below(len + 1);
+		return t_rng_below(len + 1);
 	case 3:
-		n = 1 + rng_below(16);
+		n = 1 + t_rng_below(16);
 		for (i = 0; i < n && len < cap; i++)
-			buf[len++] = (uint8_t)rng();
+			buf[len++] = (uint8_t)t_rng();
 		return len;
 	case 4:
 		/* make a length or count field huge */
-		n = 1 + rng_below(8);
+		n = 1 + t_rng_below(8);
 		for (i = 0; i < n && off + i < len; i++)
 			buf[off + i] = 0xff;
 		return len;
 	default:
 		/* small value in a u64 slot: counts and lengths off by a little */
 		if (len >= 8 && off <= len - 8)
-			put_u64(buf + off, rng_below(300));
+			put_u64(buf + off, t_rng_below(300));
 		return len;
 	}
 }
@@ -675,7 +658,7 @@ mutate_once(uint8_t *buf, size_t len, size_t cap)
 static size_t
 mutate(uint8_t *buf, size_t len, size_t cap)
 {
-	int n = 1 + (int)rng_below(4);
+	int n = 1 + (int)t_rng_below(4);
 
 	while (n-- > 0)
 		len = mutate_once(buf, len, cap);
@@ -719,7 +702,7 @@ fuzz_decode(uint8_t *const seeds[], const size_t seedlens[], int nseeds, int rou
 
 	buf = malloc(cap);
 	for (i = 0; i < rounds; i++) {
-		s = (int)rng_below((size_t)nseeds);
+		s = (int)t_rng_below((size_t)nseeds);
 		memcpy(buf, seeds[s], seedlens[s]);
 		len = mutate(buf, seedlens[s], cap);
 		/* an exact-size copy so that ASan catches any read past the end */
@@ -770,17 +753,17 @@ fuzz_open_round(uint8_t *const base[4], const size_t baselens[4], const uint8_t 
 {
 	uint8_t *v[4], buf[2048];
 	size_t l[4], len;
-	int i, target = (int)rng_below(4), rewrap = rng() & 1;
+	int i, target = (int)t_rng_below(4), rewrap = t_rng() & 1;
 	struct err e;
 
 	for (i = 0; i < 4; i++) {
-		if (rng_below(5) == 0 && i != target) {
+		if (t_rng_below(5) == 0 && i != target) {
 			v[i] = NULL, l[i] = 0;
 			continue;
 		}
 		memcpy(buf, base[i], baselens[i]);
 		len = baselens[i];
-		if (i == target || rng_below(8) == 0)
+		if (i == target || t_rng_below(8) == 0)
 			len = rewrap ? 1 + mutate(buf + 1, len - 1 - B2_LEN, sizeof(buf) - 1) :
 			    mutate(buf, len, sizeof(buf));
 		if (rewrap && len >= 1)
@@ -806,7 +789,7 @@ fuzz_open(uint8_t *const seeds[], const size_t seedlens[], int nseeds,
 	struct err e;
 
 	for (i = 0; i < rounds; i++) {
-		s = (int)rng_below((size_t)nseeds);
+		s = (int)t_rng_below((size_t)nseeds);
 		memcpy(plain, seeds[s], seedlens[s]);
 		len = seedlens[s];
 		/* half the rounds damage the record before it is sealed */
@@ -853,6 +836,7 @@ main(void)
 	cJSON *v = t_load_vectors("metadata.json");
 	const cJSON *ex;
 
+	t_rng_seed(0x9e3779b97f4a7c15ULL);
 	if (sodium_init() < 0)
 		return 2;
 	/* skipped values are logged as warnings; keep them out of the test output */

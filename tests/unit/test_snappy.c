@@ -9,43 +9,6 @@
 
 int main(void);
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static size_t
-rng_below(size_t n)
-{
-	return n ? (size_t)(rng() % n) : 0;
-}
-
-struct buf {
-	uint8_t	*p;
-	size_t	 len, cap;
-};
-
-static int
-buf_write(void *ctx, const void *data, size_t len, struct err *e)
-{
-	struct buf *b = ctx;
-
-	(void)e;
-	if (b->len + len > b->cap) {
-		b->cap = (b->len + len) * 2;
-		b->p = realloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
 static int
 fail_write(void *ctx, const void *data, size_t len, struct err *e)
 {
@@ -74,16 +37,16 @@ jstr(const cJSON *o, const char *key)
 static size_t
 piece(int mode, size_t left)
 {
-	size_t n = mode == 0 ? left : mode == 1 ? 1 : 1 + rng_below(3000);
+	size_t n = mode == 0 ? left : mode == 1 ? 1 : 1 + t_rng_below(3000);
 
 	return n > left ? left : n;
 }
 
 /* Decodes in pieces; returns 0 with out filled, or -1 with e set. */
 static int
-decode(const uint8_t *in, size_t len, int mode, struct buf *out, struct err *e)
+decode(const uint8_t *in, size_t len, int mode, struct t_buf *out, struct err *e)
 {
-	struct sink s = { buf_write, out };
+	struct sink s = { t_buf_write, out };
 	struct sf_dec *d = sf_dec_new(&s);
 	size_t off = 0, n;
 	int rc = 0;
@@ -101,9 +64,9 @@ decode(const uint8_t *in, size_t len, int mode, struct buf *out, struct err *e)
 }
 
 static int
-encode(const uint8_t *in, size_t len, int mode, struct buf *out, struct err *e)
+encode(const uint8_t *in, size_t len, int mode, struct t_buf *out, struct err *e)
 {
-	struct sink s = { buf_write, out };
+	struct sink s = { t_buf_write, out };
 	struct sf_enc *enc = sf_enc_new(&s);
 	size_t off = 0, n;
 	int rc = 0;
@@ -144,7 +107,7 @@ static void
 check_valid(const cJSON *v)
 {
 	const cJSON *c;
-	struct buf out = { 0 };
+	struct t_buf out = { 0 };
 	struct err e;
 	uint8_t *framed, *plain;
 	size_t flen, plen;
@@ -172,7 +135,7 @@ static void
 check_invalid(const cJSON *v)
 {
 	const cJSON *c;
-	struct buf out = { 0 };
+	struct t_buf out = { 0 };
 	struct err e;
 	uint8_t *framed;
 	size_t flen;
@@ -206,7 +169,7 @@ fill(uint8_t *p, size_t len, int compressible)
 
 	for (i = 0; i < len; i++)
 		p[i] = compressible ? (uint8_t)words[(i + i / 4096) % (sizeof(words) - 1)] :
-		    (uint8_t)rng();
+		    (uint8_t)t_rng();
 }
 
 /* Round trip through streaming encoder and decoder with random splits; the framed
@@ -214,7 +177,7 @@ fill(uint8_t *p, size_t len, int compressible)
 static void
 check_roundtrip(size_t len, int compressible)
 {
-	struct buf framed = { 0 }, framed2 = { 0 }, plain = { 0 };
+	struct t_buf framed = { 0 }, framed2 = { 0 }, plain = { 0 };
 	uint8_t *in = malloc(len + 1), *oneshot;
 	size_t oneshot_len;
 	struct err e;
@@ -249,24 +212,24 @@ check_roundtrip(size_t len, int compressible)
 static void
 mutate(uint8_t *p, size_t *len, size_t cap)
 {
-	size_t at = rng_below(*len);
+	size_t at = t_rng_below(*len);
 
-	switch (rng_below(5)) {
+	switch (t_rng_below(5)) {
 	case 0:
 		if (*len)
-			p[at] ^= (uint8_t)(1 << rng_below(8));
+			p[at] ^= (uint8_t)(1 << t_rng_below(8));
 		break;
 	case 1:
 		if (*len)
-			p[at] = (uint8_t)rng();
+			p[at] = (uint8_t)t_rng();
 		break;
 	case 2:
-		*len = rng_below(*len + 1);
+		*len = t_rng_below(*len + 1);
 		break;
 	case 3:
 		if (*len < cap) {
 			memmove(p + at + 1, p + at, *len - at);
-			p[at] = (uint8_t)rng();
+			p[at] = (uint8_t)t_rng();
 			(*len)++;
 		}
 		break;
@@ -286,16 +249,16 @@ check_mutations(const uint8_t *const *seeds, const size_t *seed_len, int nseeds,
     int rounds)
 {
 	uint8_t m[4096];
-	struct buf a = { 0 }, b = { 0 };
+	struct t_buf a = { 0 }, b = { 0 };
 	struct err e;
 	size_t len;
 	int i, k, ra, rb, bad = 0, ok = 0;
 
 	for (i = 0; i < rounds; i++) {
-		k = (int)rng_below((size_t)nseeds);
+		k = (int)t_rng_below((size_t)nseeds);
 		len = seed_len[k];
 		memcpy(m, seeds[k], len);
-		for (ra = 1 + (int)rng_below(3); ra > 0; ra--)
+		for (ra = 1 + (int)t_rng_below(3); ra > 0; ra--)
 			mutate(m, &len, sizeof(m));
 		ra = decode(m, len, 0, &a, &e);
 		rb = decode(m, len, 2, &b, &e);
@@ -364,6 +327,7 @@ main(void)
 	cJSON *v = t_load_vectors("snappy_frames.json");
 	size_t i;
 
+	t_rng_seed(0x9e3779b97f4a7c15ULL);
 	check_crcs(v);
 	check_valid(v);
 	check_invalid(v);
