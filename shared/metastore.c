@@ -61,7 +61,7 @@ metastore_load(struct metastore *ms, const char *key, struct metadata *m, struct
 	struct backend *b[META_BACKENDS];
 	struct bop ops[META_BACKENDS];
 	uint8_t *values[META_BACKENDS] = { 0 };
-	size_t lens[META_BACKENDS] = { 0 }, n = 0, i;
+	size_t lens[META_BACKENDS] = { 0 }, slot[META_BACKENDS], n = 0, i;
 	char dead[1024];
 	int answered = 0, rc;
 
@@ -74,13 +74,10 @@ metastore_load(struct metastore *ms, const char *key, struct metadata *m, struct
 		ops[n].kind = BOP_GET;
 		ops[n].key = key;
 		ops[n].keylen = strlen(key);
-		n++;
+		slot[n++] = i;
 	}
 	backend_run(ops, n, ms->pool->timeout_ms);
 	for (i = 0; i < n; i++) {
-		int idx = (int)(ops[i].b == b[0] ? 0 : ops[i].b == b[1] ? 1 :
-		    ops[i].b == b[2] ? 2 : 3);
-
 		if (ops[i].rc < 0) {
 			log_warnx("reading metadata %s: %s", key, ops[i].err.msg);
 			if (dead[0])
@@ -89,8 +86,8 @@ metastore_load(struct metastore *ms, const char *key, struct metadata *m, struct
 			continue;
 		}
 		answered++;
-		values[idx] = ops[i].out;
-		lens[idx] = ops[i].outlen;
+		values[slot[i]] = ops[i].out;
+		lens[slot[i]] = ops[i].outlen;
 	}
 	rc = meta_open(values, lens, ms->cfg->key, m, e);
 	for (i = 0; i < n; i++)
