@@ -11,10 +11,11 @@
 #include "rs.h"
 #include "scratch.h"
 
-/* Checks the free space of the chosen backends; marks the failing ones. */
+/* Checks the free space of the chosen backends; marks the failing ones and keeps
+ * the first reason in why. Returns the number of failures, -1 without memory. */
 static int
 check_space(const struct config *cfg, struct pool *pool, const struct bref *refs,
-    struct backend **chosen, unsigned char *excluded, uint64_t need)
+    struct backend **chosen, unsigned char *excluded, uint64_t need, struct err *why)
 {
 	unsigned n = cfg->expected_shards, i, nops = 0, failures = 0;
 	struct bop *ops = calloc(n, sizeof(*ops));
@@ -31,7 +32,8 @@ check_space(const struct config *cfg, struct pool *pool, const struct bref *refs
 		chosen[i] = pool_get(pool, ci, NS_SEQUENTIAL, &e);
 		if (chosen[i] == NULL) {
 			excluded[placement_flat_index(cfg, refs[i])] = 1;
-			failures++;
+			if (failures++ == 0 && why->msg[0] == '\0')
+				*why = e;
 			continue;
 		}
 		ops[nops].b = chosen[i];
@@ -53,7 +55,8 @@ check_space(const struct config *cfg, struct pool *pool, const struct bref *refs
 		log_warnx("%s; choosing other backends", ops[i].err.msg);
 		pool_fail(pool, ci, NS_SEQUENTIAL, &ops[i].err);
 		excluded[placement_flat_index(cfg, r)] = 1;
-		failures++;
+		if (failures++ == 0 && why->msg[0] == '\0')
+			*why = ops[i].err;
 	}
 	free(ops);
 	free(which);
@@ -65,23 +68,34 @@ static int
 choose_backends(const struct config *cfg, struct pool *pool, uint64_t shard_len,
     struct backend **chosen, struct bref *refs, struct err *e)
 {
-	size_t nb = config_nbackends(cfg), g, j, flat = 0;
+	size_t nb = config_nbackends(cfg), g, j, flat = 0, left_out = 0;
 	unsigned char *excluded = calloc(nb ? nb : 1, 1);
+	struct err why = { "" };
 	int failures;
 
 	if (excluded == NULL)
 		return err_set(e, "out of memory");
 	for (g = 0; g < cfg->ngroups; g++)
-		for (j = 0; j < cfg->groups[g].nbackends; j++, flat++)
-			excluded[flat] = (unsigned char)pool_is_failed(pool,
-			    &cfg->groups[g].backends[j], NS_SEQUENTIAL);
+		for (j = 0; j < cfg->groups[g].nbackends; j++, flat++) {
+			struct pool_entry *pe = pool_entry(pool, &cfg->groups[g].backends[j],
+			    NS_SEQUENTIAL);
+
+			if (pe != NULL && pe->failed && why.msg[0] == '\0')
+				why = pe->why;
+			excluded[flat] = (unsigned char)(pe == NULL || pe->failed);
+		}
 	do {
+		for (left_out = 0, flat = 0; flat < nb; flat++)
+			left_out += excluded[flat];
 		if (placement_pick(cfg, excluded, refs, e) < 0) {
 			free(excluded);
+			if (left_out > 0)
+				err_prefix(e, "%zu of %zu data backends are unreachable or short of "
+				    "space (first: %s)", left_out, nb, why.msg);
 			return err_prefix(e, "no set of healthy backends with enough space "
 			    "satisfies the redundancy settings");
 		}
-		failures = check_space(cfg, pool, refs, chosen, excluded, shard_len);
+		failures = check_space(cfg, pool, refs, chosen, excluded, shard_len, &why);
 	} while (failures > 0);
 	free(excluded);
 	return failures < 0 ? err_set(e, "out of memory") : 0;

@@ -87,6 +87,8 @@ for n in d14 d15 d16 d17; do zt_zdb_full "$n"; done
 ZS store --file "$D/fresh1" 2>"$D/err"
 zt_check_eq "store with 4 of 18 backends full fails (14 left for 15 shards)" 1 $?
 grep -q "space" "$D/zstor.log"; zt_check "... the log says which backends lack space" test $? -eq 0
+grep -q "4 of 18 data backends are unreachable or short of space (first: .*space" "$D/err"
+zt_check "... and so does the error, with the first reason" test $? -eq 0
 zt_zdb_cmd d17 NSSET d17 maxsize 0 >/dev/null
 zt_check "store with 3 of 18 full succeeds without them" ZS store --file "$D/fresh1"
 for n in d14 d15 d16; do zt_zdb_cmd "$n" NSSET "$n" maxsize 0 >/dev/null; done
