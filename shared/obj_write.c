@@ -181,9 +181,11 @@ stripe_write(void *arg)
 	unsigned i;
 
 	backend_run(st->ops, st->n, st->timeout);
+	/* Every key written is recorded, also after a failure, so that a failed
+	 * store can delete all it wrote. */
 	for (i = 0; i < st->n; i++) {
-		if (st->ops[i].rc == 0 && !st->failed &&
-		    add_key(&st->m->shards[i], &st->ops[i].newkey) < 0) {
+		if (st->ops[i].rc == 0 && add_key(&st->m->shards[i],
+		    &st->ops[i].newkey) < 0 && !st->failed) {
 			err_set(&st->err, "out of memory");
 			st->failed = 1;
 		}

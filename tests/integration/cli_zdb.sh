@@ -99,10 +99,19 @@ zt_check "store with a hung backend succeeds" ZS store --file "$D/orig/one" --ke
 zt_zdb_unhang d16
 
 # A read-only backend fails the write; the store reports it and exits 1.
+keys_stored() {	# live keys over the 15 data backends of cfg.toml
+	local n t=0
+	for n in d0 d1 d2 d3 d4 d5 d6 d7 d8 d9 d10 d11 d12 d13 d14; do
+		t=$((t + $(zt_zdb_nscmd "$n" DBSIZE)))
+	done
+	echo "$t"
+}
+before=$(keys_stored)
 zt_zdb_readonly d3
 Z store --file "$D/orig/k64p1" --key-path "$D/orig" 2>"$D/err"
 zt_check_eq "store onto a read-only backend exits 1" 1 $?
 grep -Eq "read-only|locked" "$D/err"; zt_check "... and says the namespace is read-only" test $? -eq 0
+zt_check_eq "... and deletes the shards it had written elsewhere" "$before" "$(keys_stored)"
 zt_zdb_cmd d3 NSSET d3 lock 0 >/dev/null
 
 # Rebuild moves the shards of dead backends to healthy ones.
