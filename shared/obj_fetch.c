@@ -156,6 +156,22 @@ count_good(const struct fetched *f)
 	return n;
 }
 
+/* Which shards a retrieve read: with every data shard healthy, only those. */
+static void
+log_read_shards(const struct fetched *f)
+{
+	char list[RS_MAX_SHARDS * 4 + 1] = "", num[8];
+	unsigned i;
+
+	for (i = 0; i < f->data + f->parity; i++) {
+		if (!f->good[i])
+			continue;
+		snprintf(num, sizeof(num), "%s%u", list[0] ? "," : "", i);
+		strlcat(list, num, sizeof(list));
+	}
+	log_debug("read shards %s of %u+%u", list, f->data, f->parity);
+}
+
 /* Shards in index order (data first); duplicates of an index are ignored. */
 static void
 order_shards(const struct metadata *m, const struct shard_info **by_idx)
@@ -193,6 +209,7 @@ fetch_rounds(struct pool *pool, const struct metadata *m, int all, struct fetche
 	if (good < f->data)
 		return err_set(e, "only %u of the %u shards needed could be read: %s", good,
 		    f->data, why);
+	log_read_shards(f);
 	return 0;
 }
 

@@ -43,6 +43,25 @@ for f in empty one k64m1 k64 k64p1 random10m text10m; do
 	zt_check "retrieved $f is bit-exact" cmp -s "$D/orig/$f" "$D/files/$f"
 done
 
+# With every backend healthy a retrieve reads the 10 data shards and no parity.
+: >"$D/zstor.log"
+zt_check "retrieve with debug logging" Z -d retrieve --file "$D/files/random10m"
+grep -q "read shards 0,1,2,3,4,5,6,7,8,9 of 10+5" "$D/zstor.log"
+zt_check "... read only the data shards" test $? -eq 0
+
+# --key-path: the key is computed as if the file lived in that directory.
+mkdir -p "$D/keydir"
+zt_check "store --key-path" Z store --file "$D/orig/k64" --key-path "$D/keydir"
+zt_check_eq "... check finds it under the key path" \
+	"$(b2sum -l 128 "$D/orig/k64" | cut -d' ' -f1)" "$(Z check --file "$D/keydir/k64")"
+
+# --delete removes the file once it is stored, and only then.
+mkdir -p "$D/del"; head -c 5000 /dev/urandom >"$D/del/x"; cp "$D/del/x" "$D/del.orig"
+zt_check "store --delete" Z store --file "$D/del/x" --delete
+zt_check_fail "... the file is gone" test -e "$D/del/x"
+zt_check "... and comes back" Z retrieve --file "$D/del/x"
+zt_check "... bit-exact" cmp -s "$D/del.orig" "$D/del/x"
+
 # A directory store goes on past a file it cannot store (a name that is not UTF-8
 # has no metadata key), reports it, stores the rest and exits 1.
 mkdir -p "$D/batch"
@@ -57,7 +76,10 @@ zt_check_eq "... the good files were stored" "$(b2sum -l 128 "$D/batch/c" | cut 
 # Lose P = 5 backends (a whole group): everything still comes back.
 rm -rf "$D/b5" "$D/b6" "$D/b7" "$D/b8" "$D/b9"
 rm -f "$D/files/random10m"
-zt_check "retrieve with 5 of 15 backends gone" Z retrieve --file "$D/files/random10m"
+: >"$D/zstor.log"
+zt_check "retrieve with 5 of 15 backends gone" Z -d retrieve --file "$D/files/random10m"
+grep -Eq "read shards .*1[0-4] of 10\+5" "$D/zstor.log"
+zt_check "... parity shards were read for the missing ones" test $? -eq 0
 zt_check "... bit-exact" cmp -s "$D/orig/random10m" "$D/files/random10m"
 
 # Rebuild onto the spares: the object survives losing more backends afterwards.
@@ -81,6 +103,10 @@ zt_check_eq "... no temporary file is left" "" "$(ls -A "$D/files" | grep zstor-
 # Metadata: 2 of 4 down. Reads work, stores are refused naming the dead ones.
 mv "$D/m0" "$D/m0.off"; mv "$D/m1" "$D/m1.off"
 zt_check "check with 2 of 4 metadata backends" Z check --file "$D/files/one"
+Z check --file /never/stored >"$D/out.txt" 2>"$D/err"
+zt_check_eq "with 2 metadata backends down, 'not stored' cannot be told: exit 1" 1 $?
+grep -q "only 2 of 4 metadata backends answered" "$D/err"
+zt_check "... saying so" test $? -eq 0
 Z store --file "$D/orig/one" 2>"$D/err"; rc=$?
 zt_check_eq "store with 2 metadata backends down exits 1" 1 "$rc"
 grep -q "m0/meta" "$D/err" && grep -q "m1/meta" "$D/err"
