@@ -160,7 +160,7 @@ count_good(const struct fetched *f)
 static void
 log_read_shards(const struct fetched *f)
 {
-	char list[RS_MAX_SHARDS * 4 + 1] = "", num[8];
+	char list[RS_MAX_SHARDS * 4 + 1] = "", num[16];
 	unsigned i;
 
 	for (i = 0; i < f->data + f->parity; i++) {
