@@ -142,3 +142,17 @@ t_buf_write(void *ctx, const void *data, size_t len, struct err *e)
 	b->len += len;
 	return 0;
 }
+
+const char *
+t_jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+int
+t_same(const void *a, size_t alen, const void *b, size_t blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}

@@ -18,6 +18,11 @@ struct cJSON *t_load_vectors(const char *name);
 /* Decode lowercase/uppercase hex into a fresh buffer; aborts the test on bad hex. */
 uint8_t *t_unhex(const char *hex, size_t *len);
 
+/* The string value of key in o; "" when absent or not a string. */
+const char *t_jstr(const struct cJSON *o, const char *key);
+/* memcmp of two buffers that may be empty (and NULL). */
+int t_same(const void *a, size_t alen, const void *b, size_t blen);
+
 /* A small deterministic generator (xorshift64*) for reproducible random tests. */
 void t_rng_seed(uint64_t seed);
 uint64_t t_rng(void);

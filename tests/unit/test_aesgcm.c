@@ -9,20 +9,6 @@
 
 int main(void);
 
-static int
-same(const void *a, size_t alen, const void *b, size_t blen)
-{
-	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
-}
-
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* maxpiece 0 feeds everything at once. */
 static size_t
 piece(size_t maxpiece, size_t left)
@@ -83,29 +69,29 @@ open_stream(const uint8_t *key, const uint8_t *in, size_t len, size_t maxpiece,
 static void
 check_case(const cJSON *c)
 {
-	const char *name = jstr(c, "name");
+	const char *name = t_jstr(c, "name");
 	uint8_t *key, *nonce, *plain, *sealed, *out;
 	size_t klen, nlen, plen, slen, olen, held, maxpiece;
 	struct t_buf b = { 0 };
 	struct err e;
 
-	key = t_unhex(jstr(c, "key"), &klen);
-	nonce = t_unhex(jstr(c, "nonce"), &nlen);
-	plain = t_unhex(jstr(c, "plain"), &plen);
-	sealed = t_unhex(jstr(c, "sealed"), &slen);
+	key = t_unhex(t_jstr(c, "key"), &klen);
+	nonce = t_unhex(t_jstr(c, "nonce"), &nlen);
+	plain = t_unhex(t_jstr(c, "plain"), &plen);
+	sealed = t_unhex(t_jstr(c, "sealed"), &slen);
 	T_CHECK(klen == GCM_KEY_LEN && nlen == GCM_NONCE_LEN, "%s: bad vector", name);
 
 	T_CHECK(gcm_seal(key, nonce, plain, plen, &out, &olen, &e) == 0 &&
-	    same(out, olen, sealed, slen), "%s: gcm_seal differs", name);
+	    t_same(out, olen, sealed, slen), "%s: gcm_seal differs", name);
 	free(out);
 	T_CHECK(gcm_open(key, sealed, slen, &out, &olen, &e) == 0 &&
-	    same(out, olen, plain, plen), "%s: gcm_open differs", name);
+	    t_same(out, olen, plain, plen), "%s: gcm_open differs", name);
 	free(out);
 	for (maxpiece = 1; maxpiece <= 64; maxpiece *= 4) {
 		T_CHECK(seal_stream(key, nonce, plain, plen, maxpiece, &b, &e) == 0 &&
-		    same(b.p, b.len, sealed, slen), "%s: streamed seal differs", name);
+		    t_same(b.p, b.len, sealed, slen), "%s: streamed seal differs", name);
 		T_CHECK(open_stream(key, sealed, slen, maxpiece, &b, &held, &e) == 0 &&
-		    same(b.p, b.len, plain, plen), "%s: streamed open differs", name);
+		    t_same(b.p, b.len, plain, plen), "%s: streamed open differs", name);
 		T_CHECK(held == plen, "%s: %zu bytes out before the tag check, want %zu",
 		    name, held, plen);
 	}
@@ -119,15 +105,15 @@ check_case(const cJSON *c)
 static void
 check_invalid(const cJSON *c)
 {
-	const char *name = jstr(c, "name");
+	const char *name = t_jstr(c, "name");
 	static uint8_t sentinel;
 	uint8_t *key, *sealed, *out = &sentinel;
 	size_t klen, slen, olen = 1, held;
 	struct t_buf b = { 0 };
 	struct err e;
 
-	key = t_unhex(jstr(c, "key"), &klen);
-	sealed = t_unhex(jstr(c, "sealed"), &slen);
+	key = t_unhex(t_jstr(c, "key"), &klen);
+	sealed = t_unhex(t_jstr(c, "sealed"), &slen);
 	T_CHECK(gcm_open(key, sealed, slen, &out, &olen, &e) == -1 && out == NULL &&
 	    olen == 0, "invalid %s: gcm_open accepted it", name);
 	T_CHECK(strcmp(e.msg, "AES-GCM: authentication failed (wrong key or corrupt "
@@ -183,11 +169,11 @@ check_stream_large(void)
 	    olen == len + GCM_OVERHEAD && memcmp(one, two, GCM_NONCE_LEN) != 0,
 	    "random nonces repeat or wrong length");
 	T_CHECK(seal_stream(key, one, plain, len, 70000, &b, &e) == 0 &&
-	    same(b.p, b.len, one, olen), "streamed seal differs from one-shot");
+	    t_same(b.p, b.len, one, olen), "streamed seal differs from one-shot");
 	T_CHECK(open_stream(key, one, olen, 100000, &b, &held, &e) == 0 &&
-	    same(b.p, b.len, plain, len), "streamed open differs");
+	    t_same(b.p, b.len, plain, len), "streamed open differs");
 	T_CHECK(open_stream(key, two, olen2, 17, &b, &held, &e) == 0 &&
-	    same(b.p, b.len, plain, len), "streamed open (small pieces) differs");
+	    t_same(b.p, b.len, plain, len), "streamed open (small pieces) differs");
 	T_CHECK(open_stream(key2, one, olen, 0, &b, &held, &e) == -1 &&
 	    strstr(e.msg, "authentication failed") != NULL, "wrong key accepted");
 	free(one);

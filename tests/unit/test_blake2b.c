@@ -108,21 +108,13 @@ seeded_bytes(uint32_t seed, size_t len)
 	return buf;
 }
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static void
 check_hex(const uint8_t *got, const char *want_hex, const char *what, const char *name)
 {
 	uint8_t *want;
 	size_t n;
 
-	if (want_hex == NULL) {
+	if (want_hex[0] == '\0') {
 		T_CHECK(0, "%s: no %s in the vectors", name, what);
 		return;
 	}
@@ -143,9 +135,9 @@ recipe_input(const cJSON *r, const char *name, size_t *len)
 	*len = cJSON_IsNumber(jlen) ? (size_t)jlen->valuedouble : 0;
 	if (cJSON_IsNumber(seed)) {
 		buf = seeded_bytes((uint32_t)seed->valuedouble, *len);
-		check_hex(buf, jstr(r, "first32"), "first32", name);
+		check_hex(buf, t_jstr(r, "first32"), "first32", name);
 		if (*len >= 32)
-			check_hex(buf + *len - 32, jstr(r, "last32"), "last32", name);
+			check_hex(buf + *len - 32, t_jstr(r, "last32"), "last32", name);
 		return buf;
 	}
 	buf = malloc(*len + 1);
@@ -178,7 +170,7 @@ static void
 check_case(const cJSON *c)
 {
 	const cJSON *input = cJSON_GetObjectItemCaseSensitive(c, "input");
-	const char *name = jstr(c, "name");
+	const char *name = t_jstr(c, "name");
 	uint8_t got[B2_LEN], *in;
 	size_t len;
 
@@ -189,7 +181,7 @@ check_case(const cJSON *c)
 	else
 		in = recipe_input(input, name, &len);
 	b2_hash(in, len, got);
-	check_hex(got, jstr(c, "digest"), "digest", name);
+	check_hex(got, t_jstr(c, "digest"), "digest", name);
 	check_streamed(in, len, got, name);
 	free(in);
 }

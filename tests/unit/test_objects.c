@@ -27,20 +27,6 @@ struct object {
 	unsigned	 nshards, nsums;
 };
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static int
-same(const void *a, size_t alen, const void *b, size_t blen)
-{
-	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
-}
-
 static void
 unhex_fixed(uint8_t *out, size_t want, const char *hex, const char *what)
 {
@@ -59,11 +45,11 @@ object_load(struct object *o, const cJSON *j)
 	size_t len;
 
 	memset(o, 0, sizeof(*o));
-	o->name = jstr(j, "name");
-	o->file = t_unhex(jstr(j, "file"), &o->file_len);
-	o->checksum = t_unhex(jstr(j, "file_checksum"), &len);
-	o->compressed = t_unhex(jstr(j, "compressed"), &o->compressed_len);
-	o->sealed = t_unhex(jstr(j, "sealed"), &o->sealed_len);
+	o->name = t_jstr(j, "name");
+	o->file = t_unhex(t_jstr(j, "file"), &o->file_len);
+	o->checksum = t_unhex(t_jstr(j, "file_checksum"), &len);
+	o->compressed = t_unhex(t_jstr(j, "compressed"), &o->compressed_len);
+	o->sealed = t_unhex(t_jstr(j, "sealed"), &o->sealed_len);
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "shards"))
 		if (o->nshards < RS_MAX_SHARDS)
 			o->shards[o->nshards++] = t_unhex(x->valuestring, &o->shard_len);
@@ -135,7 +121,7 @@ check_decode(struct rs *rs, const struct vec *v, const struct object *o,
 		b2_hash(file, flen, sum);
 		T_CHECK(memcmp(sum, o->checksum, B2_LEN) == 0, "%s (lost %s): checksum",
 		    o->name, pattern);
-		T_CHECK(same(file, flen, o->file, o->file_len), "%s (lost %s): file differs",
+		T_CHECK(t_same(file, flen, o->file, o->file_len), "%s (lost %s): file differs",
 		    o->name, pattern);
 	}
 	free(sealed);
@@ -187,7 +173,7 @@ check_encode(const struct vec *v, const struct object *o)
 	struct rs *rs = rs_new(v->k, v->p, &e);
 
 	T_CHECK(gcm_seal(v->key, v->nonce, o->compressed, o->compressed_len, &sealed,
-	    &len, &e) == 0 && same(sealed, len, o->sealed, o->sealed_len),
+	    &len, &e) == 0 && t_same(sealed, len, o->sealed, o->sealed_len),
 	    "%s: sealed differs", o->name);
 	slen = rs_shard_len(len, v->k);
 	pad = rs_pad_len(len, v->k);
@@ -210,7 +196,7 @@ check_encode(const struct vec *v, const struct object *o)
 	T_CHECK(memcmp(sum, o->checksum, B2_LEN) == 0, "%s: file checksum", o->name);
 	T_CHECK(sf_compress(o->file, o->file_len, &framed, &flen, &e) == 0 &&
 	    sf_decompress(framed, flen, &back, &blen, &e) == 0 &&
-	    same(back, blen, o->file, o->file_len), "%s: compressor round trip",
+	    t_same(back, blen, o->file, o->file_len), "%s: compressor round trip",
 	    o->name);
 	free(framed);
 	free(back);
@@ -274,7 +260,7 @@ check_stream_decode(const struct vec *v, const struct object *o)
 	if (rc == 0)
 		rc = sf_dec_finish(sd, &e);
 	b2_final(&f.hash, sum);
-	T_CHECK(rc == 0 && same(f.p, f.len, o->file, o->file_len) &&
+	T_CHECK(rc == 0 && t_same(f.p, f.len, o->file, o->file_len) &&
 	    memcmp(sum, o->checksum, B2_LEN) == 0, "%s: streamed decode: %s",
 	    o->name, e.msg);
 	gcm_dec_free(gd);
@@ -291,8 +277,8 @@ main(void)
 	struct vec v;
 	int n = 0;
 
-	unhex_fixed(v.key, GCM_KEY_LEN, jstr(j, "key"), "key");
-	unhex_fixed(v.nonce, GCM_NONCE_LEN, jstr(j, "nonce"), "nonce");
+	unhex_fixed(v.key, GCM_KEY_LEN, t_jstr(j, "key"), "key");
+	unhex_fixed(v.nonce, GCM_NONCE_LEN, t_jstr(j, "nonce"), "nonce");
 	x = cJSON_GetObjectItemCaseSensitive(j, "data_shards");
 	v.k = cJSON_IsNumber(x) ? (unsigned)x->valuedouble : 0;
 	x = cJSON_GetObjectItemCaseSensitive(j, "parity_shards");

@@ -12,14 +12,6 @@
 
 int main(void);
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 static unsigned
 jnum(const cJSON *o, const char *key)
 {
@@ -142,7 +134,7 @@ static void
 check_rs_case(const cJSON *c)
 {
 	unsigned k = jnum(c, "data"), p = jnum(c, "parity"), i, erase[RS_MAX_SHARDS];
-	const char *name = jstr(c, "name");
+	const char *name = t_jstr(c, "name");
 	const cJSON *sh, *dc, *x;
 	uint8_t *in, *want;
 	size_t len, slen, wlen;
@@ -150,7 +142,7 @@ check_rs_case(const cJSON *c)
 	struct err e;
 	struct rs *rs = rs_new(k, p, &e);
 
-	in = t_unhex(jstr(c, "input"), &len);
+	in = t_unhex(t_jstr(c, "input"), &len);
 	slen = pad_split(in, len, k, &s, k + p);
 	T_CHECK(slen == jnum(c, "shard_len"), "%s: shard length %zu", name, slen);
 	rs_encode(rs, slen, s.p, s.p + k);

@@ -18,21 +18,6 @@ fail_write(void *ctx, const void *data, size_t len, struct err *e)
 	return err_set(e, "sink refuses");
 }
 
-/* memcmp that accepts empty (possibly NULL) buffers. */
-static int
-same(const void *a, size_t alen, const void *b, size_t blen)
-{
-	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
-}
-
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* Split modes: 0 whole, 1 byte by byte, 2 random pieces. */
 static size_t
 piece(int mode, size_t left)
@@ -92,11 +77,11 @@ check_crcs(const cJSON *v)
 	uint32_t crc, masked;
 
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(v, "crc_checks")) {
-		in = t_unhex(jstr(c, "input"), &len);
-		crc = (uint32_t)strtoul(jstr(c, "crc32c"), NULL, 16);
-		masked = (uint32_t)strtoul(jstr(c, "masked"), NULL, 16);
+		in = t_unhex(t_jstr(c, "input"), &len);
+		crc = (uint32_t)strtoul(t_jstr(c, "crc32c"), NULL, 16);
+		masked = (uint32_t)strtoul(t_jstr(c, "masked"), NULL, 16);
 		T_CHECK(sf_crc32c(in, len) == crc, "crc32c(%s) = %08x, want %08x",
-		    jstr(c, "input"), sf_crc32c(in, len), crc);
+		    t_jstr(c, "input"), sf_crc32c(in, len), crc);
 		T_CHECK(sf_mask_crc(crc) == masked, "mask(%08x) = %08x, want %08x",
 		    crc, sf_mask_crc(crc), masked);
 		free(in);
@@ -114,14 +99,14 @@ check_valid(const cJSON *v)
 	int mode, n = 0;
 
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(v, "valid")) {
-		framed = t_unhex(jstr(c, "framed"), &flen);
-		plain = t_unhex(jstr(c, "plain"), &plen);
+		framed = t_unhex(t_jstr(c, "framed"), &flen);
+		plain = t_unhex(t_jstr(c, "plain"), &plen);
 		for (mode = 0; mode < 3; mode++) {
 			e.msg[0] = '\0';
 			T_CHECK(decode(framed, flen, mode, &out, &e) == 0,
-			    "valid %s (mode %d): %s", jstr(c, "name"), mode, e.msg);
-			T_CHECK(same(out.p, out.len, plain, plen),
-			    "valid %s (mode %d): wrong output", jstr(c, "name"), mode);
+			    "valid %s (mode %d): %s", t_jstr(c, "name"), mode, e.msg);
+			T_CHECK(t_same(out.p, out.len, plain, plen),
+			    "valid %s (mode %d): wrong output", t_jstr(c, "name"), mode);
 		}
 		free(framed);
 		free(plain);
@@ -142,15 +127,15 @@ check_invalid(const cJSON *v)
 	int mode, n = 0;
 
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(v, "invalid")) {
-		framed = t_unhex(jstr(c, "framed"), &flen);
+		framed = t_unhex(t_jstr(c, "framed"), &flen);
 		for (mode = 0; mode < 3; mode++) {
 			e.msg[0] = '\0';
 			T_CHECK(decode(framed, flen, mode, &out, &e) == -1,
-			    "invalid %s (mode %d) accepted", jstr(c, "name"), mode);
+			    "invalid %s (mode %d) accepted", t_jstr(c, "name"), mode);
 			T_CHECK(strncmp(e.msg, "snappy frame: ", 14) == 0,
-			    "invalid %s: unclear error \"%s\"", jstr(c, "name"), e.msg);
+			    "invalid %s: unclear error \"%s\"", t_jstr(c, "name"), e.msg);
 		}
-		if (strcmp(jstr(c, "name"), "wrong_crc") == 0)
+		if (strcmp(t_jstr(c, "name"), "wrong_crc") == 0)
 			T_CHECK(strcmp(e.msg, "snappy frame: chunk at offset 10: CRC "
 			    "mismatch (stored 0x191c1fba, computed 0x191c1fbb)") == 0,
 			    "wrong_crc message: %s", e.msg);
@@ -187,8 +172,8 @@ check_roundtrip(size_t len, int compressible)
 	T_CHECK(encode(in, len, 2, &framed2, &e) == 0, "encode %zu: %s", len, e.msg);
 	T_CHECK(sf_compress(in, len, &oneshot, &oneshot_len, &e) == 0,
 	    "sf_compress %zu: %s", len, e.msg);
-	T_CHECK(same(framed.p, framed.len, framed2.p, framed2.len) &&
-	    same(framed.p, framed.len, oneshot, oneshot_len),
+	T_CHECK(t_same(framed.p, framed.len, framed2.p, framed2.len) &&
+	    t_same(framed.p, framed.len, oneshot, oneshot_len),
 	    "encoding of %zu bytes depends on the write split", len);
 	if (len == 0)
 		T_CHECK(framed.len == 0 && oneshot == NULL, "empty input framed to %zu bytes",
@@ -199,7 +184,7 @@ check_roundtrip(size_t len, int compressible)
 		    "%zu bytes: bad stream start or chunk type", len);
 	T_CHECK(decode(framed.p, framed.len, 2, &plain, &e) == 0, "decode %zu: %s",
 	    len, e.msg);
-	T_CHECK(same(plain.p, plain.len, in, len),
+	T_CHECK(t_same(plain.p, plain.len, in, len),
 	    "round trip of %zu %s bytes differs", len,
 	    compressible ? "compressible" : "random");
 	free(in);
@@ -262,7 +247,7 @@ check_mutations(const uint8_t *const *seeds, const size_t *seed_len, int nseeds,
 			mutate(m, &len, sizeof(m));
 		ra = decode(m, len, 0, &a, &e);
 		rb = decode(m, len, 2, &b, &e);
-		if (ra != rb || (ra == 0 && !same(a.p, a.len, b.p, b.len)))
+		if (ra != rb || (ra == 0 && !t_same(a.p, a.len, b.p, b.len)))
 			bad++;
 		ok += ra == 0;
 	}
@@ -303,9 +288,9 @@ check_fuzz(const cJSON *v)
 	struct err e;
 
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(v, "valid")) {
-		if (strlen(jstr(c, "framed")) > 2 * 1024 || n >= 28)
+		if (strlen(t_jstr(c, "framed")) > 2 * 1024 || n >= 28)
 			continue;
-		seeds[n] = t_unhex(jstr(c, "framed"), &lens[n]);
+		seeds[n] = t_unhex(t_jstr(c, "framed"), &lens[n]);
 		n++;
 	}
 	for (i = 0; i < 3; i++) {
