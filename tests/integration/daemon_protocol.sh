@@ -10,14 +10,7 @@ set -u
 zt_init
 zd_init
 D=$ZT_DIR
-mkdir -p "$D/files"
-
-for i in 0 1 2 3 4 5; do zt_zdb_start "d$i" seq; done
-for i in 0 1 2 3; do zt_zdb_start "m$i" user; done
-zd_config "$D/cfg.toml" 4 6 "$(zd_be m0 m1 m2 m3)" "$(zd_be d0 d1 d2 d3 d4 d5)"
-Z() { zd_client "$D/cfg.toml" "$D/client.log" "$@"; }
-zd_start "$D/cfg.toml" "$D/daemon.log"
-zt_check "the daemon serves" kill -0 "$ZD_PID"
+zd_small_cluster
 
 head -c 100000 /dev/urandom >"$D/files/a"
 zt_check "store before the bad frames" Z store -f "$D/files/a"

@@ -145,3 +145,16 @@ zd_wait_for() {
 zd_b2() {
 	b2sum -l 128 "$1" | cut -d' ' -f1
 }
+
+# zd_small_cluster: 6 data and 4 metadata backends, config $ZT_DIR/cfg.toml with
+# 4+2 shards, the daemon started on it, and Z as its client (log client.log).
+zd_small_cluster() {
+	local i
+	mkdir -p "$ZT_DIR/files"
+	for i in 0 1 2 3 4 5; do zt_zdb_start "d$i" seq; done
+	for i in 0 1 2 3; do zt_zdb_start "m$i" user; done
+	zd_config "$ZT_DIR/cfg.toml" 4 6 "$(zd_be m0 m1 m2 m3)" "$(zd_be d0 d1 d2 d3 d4 d5)"
+	Z() { zd_client "$ZT_DIR/cfg.toml" "$ZT_DIR/client.log" "$@"; }
+	zd_start "$ZT_DIR/cfg.toml" "$ZT_DIR/daemon.log"
+	zt_check "the daemon serves" kill -0 "$ZD_PID"
+}
