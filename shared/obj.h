@@ -42,8 +42,11 @@ void sealed_close(struct sealed *s);
 int obj_write(const struct config *cfg, struct pool *pool, const struct sealed *s,
     struct metadata *m, struct err *e);
 
-/* Best-effort deletion of an object's shards (after a failed store). */
+/* Best-effort deletion of an object's shards (after a failed store), or of some
+ * pieces on one backend; failures are logged. */
 void obj_delete_shards(struct pool *pool, const struct metadata *m);
+void obj_delete_keys(struct pool *pool, struct backend *b, const struct shard_key *keys,
+    size_t n);
 
 /* Shards of one object as fetched into a scratch file: shard i at i * slot, where
  * slot bounds any shard of the object (the file is sparse, so the room costs

@@ -80,17 +80,18 @@ static int
 write_shard(struct pool *pool, const struct fetched *f, unsigned idx, struct backend *b,
     struct shard_info *si, struct err *e)
 {
-	uint8_t *buf = malloc(OBJ_STRIPE);
+	uint8_t *buf;
 	struct bop op;
 	uint64_t off;
 	struct b2 h;
 	int rc = 0;
 
-	if (buf == NULL)
-		return err_set(e, "out of memory");
+	/* From here on si->keys lists only what this call writes on b. */
 	free(si->keys);
 	si->keys = NULL;
 	si->nkeys = 0;
+	if ((buf = malloc(OBJ_STRIPE)) == NULL)
+		return err_set(e, "out of memory");
 	b2_init(&h);
 	for (off = 0; off < f->shard_len && rc == 0; off += OBJ_STRIPE) {
 		size_t len = f->shard_len - off < OBJ_STRIPE ? (size_t)(f->shard_len - off) :
@@ -120,11 +121,24 @@ write_shard(struct pool *pool, const struct fetched *f, unsigned idx, struct bac
 	return rc;
 }
 
+/* A rebuild that cannot finish takes back the shards it had already placed. */
+static void
+drop_placed(struct pool *pool, const struct metadata *nm, const uint8_t *placed)
+{
+	struct backend *b;
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < nm->nshards; i++)
+		if (placed[nm->shards[i].idx] && (b = pool_get(pool, &nm->shards[i].ci,
+		    NS_SEQUENTIAL, &e)) != NULL)
+			obj_delete_keys(pool, b, nm->shards[i].keys, nm->shards[i].nkeys);
+}
+
 static int
 place_rebuilt(const struct config *cfg, struct pool *pool, const struct fetched *f,
-    struct metadata *nm, struct err *e)
+    struct metadata *nm, uint8_t *placed, struct err *e)
 {
-	uint8_t placed[RS_MAX_SHARDS] = { 0 };
 	size_t i;
 
 	for (i = 0; i < nm->nshards; i++) {
@@ -145,9 +159,16 @@ place_rebuilt(const struct config *cfg, struct pool *pool, const struct fetched 
 			if ((op.b = b = pool_get(pool, ci, NS_SEQUENTIAL, e)) == NULL)
 				continue;
 			backend_run(&op, 1, pool->timeout_ms);
-			if (op.rc == 0 && nsinfo_free_space(&op.info) >= f->shard_len &&
-			    write_shard(pool, f, (unsigned)si->idx, b, si, &op.err) == 0)
-				break;
+			if (op.rc == 0 && nsinfo_free_space(&op.info) < f->shard_len)
+				err_set(&op.err, "%s: not enough space for a %llu-byte shard",
+				    backend_name(b), (unsigned long long)f->shard_len);
+			else if (op.rc == 0) {
+				if (write_shard(pool, f, (unsigned)si->idx, b, si, &op.err) == 0)
+					break;
+				/* si->keys now lists what this attempt wrote on b. */
+				obj_delete_keys(pool, b, si->keys, si->nkeys);
+			}
+			log_warnx("rebuild: %s; trying another backend", op.err.msg);
 			pool_fail(pool, ci, NS_SEQUENTIAL, &op.err);
 			b = NULL;
 		}
@@ -226,6 +247,7 @@ int
 obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *m,
     int scratch_fd, struct metadata *nm, int *changed, struct err *e)
 {
+	uint8_t placed[RS_MAX_SHARDS] = { 0 };
 	struct fetched f;
 	unsigned i;
 	int rc = -1, any = 0;
@@ -252,10 +274,12 @@ obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *
 	}
 	if (meta_copy(m, nm, e) < 0)
 		goto done;
-	rc = place_rebuilt(cfg, pool, &f, nm, e);
+	rc = place_rebuilt(cfg, pool, &f, nm, placed, e);
 	*changed = rc == 0;
-	if (rc < 0)
+	if (rc < 0) {
+		drop_placed(pool, nm, placed);
 		meta_free(nm);
+	}
 done:
 	if (*changed)
 		log_move(m, nm);

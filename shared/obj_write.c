@@ -329,29 +329,43 @@ done:
 }
 
 void
-obj_delete_shards(struct pool *pool, const struct metadata *m)
+obj_delete_keys(struct pool *pool, struct backend *b, const struct shard_key *keys, size_t n)
 {
-	size_t i, k;
-	struct err e;
+	struct bop *ops = calloc(n ? n : 1, sizeof(*ops));
+	uint8_t (*kb)[8] = calloc(n ? n : 1, sizeof(*kb));
+	size_t k;
 
-	for (i = 0; i < m->nshards; i++) {
-		const struct shard_info *si = &m->shards[i];
-		struct backend *b = pool_get(pool, &si->ci, NS_SEQUENTIAL, &e);
-
-		for (k = 0; b != NULL && k < si->nkeys; k++) {
-			struct bop op;
-			uint8_t kb[8];
-
-			memset(&op, 0, sizeof(op));
-			op.b = b;
-			op.kind = BOP_DEL;
-			op.key = kb;
-			op.keylen = shard_key_bytes(&si->keys[k], kb);
-			backend_run(&op, 1, pool->timeout_ms);
-			if (op.rc < 0) {
-				log_warnx("cleaning up shard %zu: %s", i, op.err.msg);
+	if (ops == NULL || kb == NULL) {
+		free(ops), free(kb);
+		log_warnx("%s: out of memory: %zu pieces left behind", backend_name(b), n);
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		ops[k].b = b;
+		ops[k].kind = BOP_DEL;
+		ops[k].key = kb[k];
+		ops[k].keylen = shard_key_bytes(&keys[k], kb[k]);
+	}
+	if (backend_run(ops, n, pool->timeout_ms) > 0)
+		for (k = 0; k < n; k++)
+			if (ops[k].rc < 0) {
+				log_warnx("cleaning up %s: %s (the piece stays behind)",
+				    backend_name(b), ops[k].err.msg);
 				break;
 			}
-		}
-	}
+	free(ops);
+	free(kb);
+}
+
+void
+obj_delete_shards(struct pool *pool, const struct metadata *m)
+{
+	struct backend *b;
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < m->nshards; i++)
+		if (m->shards[i].nkeys > 0 &&
+		    (b = pool_get(pool, &m->shards[i].ci, NS_SEQUENTIAL, &e)) != NULL)
+			obj_delete_keys(pool, b, m->shards[i].keys, m->shards[i].nkeys);
 }

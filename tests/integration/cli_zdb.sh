@@ -116,7 +116,21 @@ zt_zdb_cmd d3 NSSET d3 lock 0 >/dev/null
 
 # Rebuild moves the shards of dead backends to healthy ones.
 zt_zdb_stop d0; zt_zdb_stop d1
-zt_check "rebuild after 2 backends died" ZS rebuild --file "$D/files/random10m"
+# Two of the three spares refuse writes: one spare for two missing shards. The
+# rebuild fails cleanly and takes back the shard it had placed.
+zt_zdb_readonly d15; zt_zdb_readonly d16
+spare_keys=$(zt_zdb_nscmd d17 DBSIZE)
+ZS rebuild --file "$D/files/random10m" 2>"$D/err"
+zt_check_eq "rebuild with too few writable spares exits 1" 1 $?
+grep -q "no healthy backend is left" "$D/err"; zt_check "... saying why" test $? -eq 0
+zt_check_eq "... and leaves nothing on the spare it used" "$spare_keys" "$(zt_zdb_nscmd d17 DBSIZE)"
+zt_zdb_cmd d16 NSSET d16 lock 0 >/dev/null
+: >"$D/zstor.log"
+zt_check "rebuild after 2 backends died, with one read-only spare" \
+	ZS rebuild --file "$D/files/random10m"
+grep -q "rebuild: .*trying another backend" "$D/zstor.log"
+zt_check "... tried another backend after a refused write" test $? -eq 0
+zt_zdb_cmd d15 NSSET d15 lock 0 >/dev/null
 zt_zdb_stop d2; zt_zdb_stop d3; zt_zdb_stop d4; zt_zdb_stop d5
 rm -f "$D/files/random10m"
 zt_check "retrieve after rebuild with 6 original backends dead" Z retrieve --file "$D/files/random10m"
