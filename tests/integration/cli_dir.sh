@@ -113,6 +113,17 @@ grep -q "m0/meta" "$D/err" && grep -q "m1/meta" "$D/err"
 zt_check "... naming both dead metadata backends" test $? -eq 0
 mv "$D/m0.off" "$D/m0"; mv "$D/m1.off" "$D/m1"
 
+# A policy that loads but no spread of shards can satisfy (upstream's README one):
+# store and test warn, and a store fails saying why.
+zt_write_config "$D/cfg-policy.toml" 10 15 1 1 "$meta" "$(g 0 1 2 3 4)" "$(g 5 6 7 8 9)" \
+	"$(g 10 11 12 13 14)"
+"$ZT_ZSTOR" -c "$D/cfg-policy.toml" --log_file "$D/zstor.log" store --file "$D/orig/one" \
+	2>"$D/err"
+zt_check_eq "store with an unsatisfiable policy exits 1" 1 $?
+grep -q "warning: every store will fail" "$D/err"; zt_check "... after a warning" test $? -eq 0
+grep -q "unable to find a valid configuration" "$D/err"
+zt_check "... and the placement error" test $? -eq 0
+
 # Command-line errors: exit 2 with a message; bad config: exit 1.
 Z store 2>"$D/err"; zt_check_eq "store without --file exits 2" 2 $?
 Z rebuild --file /a --key /b 2>"$D/err"; zt_check_eq "rebuild with both --file and --key exits 2" 2 $?
