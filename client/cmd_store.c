@@ -12,7 +12,6 @@
 
 #include "cli.h"
 #include "daemon.h"
-#include "hex.h"
 #include "log.h"
 #include "obj.h"
 
