@@ -69,7 +69,8 @@ with open(sys.argv[2], "a", buffering=1) as f:
 EOF
 	NP=$!
 	NOTIFY=@zt-notify-$$
-	sleep 0.3
+	# Bound once its log file exists: it opens the file after bind.
+	wait_for 10 test -e "$D/notify.log"
 fi
 zt_check "the master starts and serves" start_master
 zt_check_eq "the pid file holds its pid, no newline" "$MP" "$(cat "$D/m.pid")"
