@@ -1,5 +1,5 @@
-/* Object metadata: upstream's bincode (legacy fixed-int LE) encoding, the 2+2 value
- * stored on the four metadata backends, and the metadata keys. */
+/* Object metadata and upstream's bincode (legacy fixed-int LE) encoding of it;
+ * meta_seal.h seals it for the metadata backends, meta_key.h names it. */
 #ifndef META_H
 #define META_H
 
@@ -47,29 +47,5 @@ int meta_decode(const uint8_t *buf, size_t len, struct metadata *m, struct err *
 void meta_free(struct metadata *m);
 /* Strict UTF-8 as Rust's str accepts it (no overlong forms, surrogates or > U+10FFFF). */
 int meta_utf8_valid(const void *buf, size_t len);
-
-/* One stored value: [idx] || shard || BLAKE2b-128(shard). */
-int metaval_encode(unsigned idx, const uint8_t *shard, size_t len, uint8_t **out,
-    size_t *outlen, struct err *e);
-/* Validates length and checksum; *shard points into val. */
-int metaval_decode(const uint8_t *val, size_t len, unsigned *idx, const uint8_t **shard,
-    size_t *shard_len, struct err *e);
-
-/* bincode -> AES-GCM (random nonce unless nonce given) -> RS(2,2) -> 4 values. */
-int meta_seal(const struct metadata *m, const uint8_t key[32], const uint8_t *nonce,
-    uint8_t *values[META_BACKENDS], size_t lens[META_BACKENDS], struct err *e);
-/* values[i] NULL (or len 0) = missing. Returns 0 and fills m; 1 when no valid value
- * exists (not found); -1 on error (1 valid shard only, failed tag, bad bincode). */
-int meta_open(uint8_t *const values[META_BACKENDS], const size_t lens[META_BACKENDS],
-    const uint8_t key[32], struct metadata *m, struct err *e);
-
-/* Lexical cleaning as Go's path.Clean / Rust path-clean: collapse //, drop ., resolve
- * .. lexically; "" becomes "."; never touches the filesystem. */
-void path_clean(const char *in, char *out, size_t outlen);
-/* "/" prefix "/meta/" hex(BLAKE2b-128(hashed)); hashed = cleaned path, relative to the
- * cleaned root when root is non-NULL ("" when equal to root). Fails when the path is
- * not under root. out must hold at least strlen(prefix) + 40 bytes. */
-int meta_key(const char *prefix, const char *root, const char *path, char *out,
-    size_t outlen, struct err *e);
 
 #endif

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "hex.h"
+#include "blake2b.h"
 #include "meta.h"
+#include "meta_key.h"
 
 /* The cleaned path is never longer than the input, or 1 byte ("."), so the work is
  * done in a buffer of strlen(in) + 2 and copied out truncated if out is smaller. */

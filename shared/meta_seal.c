@@ -6,7 +6,7 @@
 
 #include "aesgcm.h"
 #include "log.h"
-#include "meta.h"
+#include "meta_seal.h"
 #include "rs.h"
 
 #define META_DATA 2

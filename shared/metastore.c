@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "log.h"
+#include "meta_key.h"
+#include "meta_seal.h"
 #include "metastore.h"
 
 void

@@ -10,7 +10,8 @@
 #include "aesgcm.h"
 #include "hex.h"
 #include "log.h"
-#include "meta.h"
+#include "meta_key.h"
+#include "meta_seal.h"
 #include "rs.h"
 #include "t.h"
 
