@@ -2,6 +2,7 @@
  *
  *   main.c      arguments, start-up, signals, reload, shutdown
  *   proc.c      the process table: spawn, handshake, respawn, worker frames
+ *   relay.c     each worker's stderr, line by line into the master's log
  *   control.c   the control socket: one request and one reply per connection
  *   sched.c     jobs, their priority queues and their steps across workers
  *   failures.c  --save-failure records that survive a restart
@@ -112,6 +113,22 @@ int		 proc_send(struct proc *p, struct msg *m, int fd);
 struct proc	*proc_idle(enum sandbox_role role);
 const char	*proc_name(const struct proc *p);
 void		 proc_set_job(struct proc *p, struct job *j);
+
+/* relay.c: a worker's stderr pipe, read until it ends. */
+struct relay {
+	struct event	*ev;		/* NULL: closed */
+	int		 fd;
+	const char	*name;		/* the worker, for lines not its own */
+	pid_t		 pid;
+	char		 buf[2048];	/* a partial line */
+	size_t		 len;
+};
+
+/* Relays fd (after the rest of an earlier pipe); -1: out of memory. */
+int		 relay_open(struct relay *r, int fd, const char *name,
+		    pid_t pid);
+/* Logs what is left and closes the pipe. */
+void		 relay_close(struct relay *r);
 
 /* sched.c */
 struct job	*job_new(enum job_kind kind, const char *what);

@@ -2,14 +2,12 @@
  * program with --worker ROLE, the socketpair on fd 3), the hello -> config ->
  * ready handshake, respawn with backoff, and the frames from each worker.
  *
- * A worker's stderr is a pipe to us: sandboxed workers may not write files
- * (some may not even grow one), so their log lines come here and go to our log.
+ * A worker's stderr is a pipe to us; relay.c puts its lines in our log.
  * A worker that sends a frame it should not is buggy or compromised: it is
  * killed and started again, and the job it held fails; the master carries on. */
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,8 +47,8 @@ struct proc {
 	enum proc_state		 state;
 	pid_t			 pid;
 	int			 sock;
-	int			 errfd;
-	struct event		*rd_ev, *wr_ev, *err_ev, *timer_ev;
+	struct relay		 err;		/* its stderr */
+	struct event		*rd_ev, *wr_ev, *timer_ev;
 	struct frame_reader	 rd;
 	struct frame_writer	 wr;
 	struct job		*job;
@@ -59,8 +57,6 @@ struct proc {
 	int			 exited;	/* reaped: pid must not be signalled */
 	int			 backoff;	/* seconds before the next start */
 	time_t			 ready_at;
-	char			 errbuf[2048];	/* a partial stderr line */
-	size_t			 errlen;
 };
 
 static size_t	count_encoders(const struct config *);
@@ -337,76 +333,6 @@ proc_send(struct proc *p, struct msg *m, int fd)
 	return 0;
 }
 
-/* A worker log line "DATE TIME ZONE: LEVEL role: text" goes to our log at
- * its level; anything else (a sanitizer, a seccomp trap) as a warning. */
-static void
-proc_log_line(struct proc *p, char *line)
-{
-	char *rest = strstr(line, ": "), *level;
-
-	if (line[0] < '0' || line[0] > '9' || rest == NULL) {
-		log_warnx("%s (pid %d): %s", p->name, (int)p->pid, line);
-		return;
-	}
-	level = rest + 2;
-	if ((rest = strchr(level, ' ')) == NULL)
-		rest = level + strlen(level);
-	else
-		*rest++ = '\0';
-	log_set_prefix(NULL);
-	if (strcmp(level, "INFO") == 0)
-		log_info("%s", rest);
-	else if (strcmp(level, "DEBUG") == 0)
-		log_debug("%s", rest);
-	else
-		log_warnx("%s%s%s", strcmp(level, "WARN") ? level : "",
-		    strcmp(level, "WARN") ? " " : "", rest);
-	log_set_prefix("master");
-}
-
-/* Whole lines go to the log; with all, the rest too (the pipe ended). */
-static void
-proc_err_flush(struct proc *p, int all)
-{
-	char *nl;
-	size_t n;
-
-	while ((nl = memchr(p->errbuf, '\n', p->errlen)) != NULL) {
-		*nl = '\0';
-		proc_log_line(p, p->errbuf);
-		n = (size_t)(nl + 1 - p->errbuf);
-		memmove(p->errbuf, nl + 1, p->errlen - n);
-		p->errlen -= n;
-	}
-	if (p->errlen > 0 && (all || p->errlen == sizeof(p->errbuf) - 1)) {
-		p->errbuf[p->errlen] = '\0';
-		proc_log_line(p, p->errbuf);
-		p->errlen = 0;
-	}
-}
-
-static void
-proc_on_stderr(int fd, short ev, void *arg)
-{
-	struct proc *p = arg;
-	ssize_t n;
-
-	(void)ev;
-	n = read(fd, p->errbuf + p->errlen, sizeof(p->errbuf) - 1 - p->errlen);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n > 0) {
-		p->errlen += (size_t)n;
-		proc_err_flush(p, 0);
-		return;
-	}
-	proc_err_flush(p, 1);	/* the worker is gone */
-	event_free(p->err_ev);
-	p->err_ev = NULL;
-	close(p->errfd);
-	p->errfd = -1;
-}
-
 /* The child between fork and exec: only async-signal-safe calls. Its socket
  * goes to fd 3 and its stderr to the log pipe; nothing else stays open. */
 static void __attribute__((noreturn))
@@ -497,15 +423,9 @@ proc_spawn(struct proc *p)
 		proc_exec(argv, sv[1], errp[1]);
 	close(sv[1]);
 	close(errp[1]);
-	if (p->err_ev != NULL) {	/* the last worker's pipe, still open */
-		proc_err_flush(p, 1);
-		event_free(p->err_ev);
-		close(p->errfd);
-	}
 	p->pid = pid;
 	p->exited = 0;
 	p->sock = sv[0];
-	p->errfd = errp[0];
 	p->state = PROC_HELLO;
 	p->gen_sent = p->gen_acked = 0;
 	frame_reader_init(&p->rd);
@@ -513,12 +433,10 @@ proc_spawn(struct proc *p)
 	p->rd_ev = event_new(master->base, p->sock, EV_READ | EV_PERSIST,
 	    proc_on_read, p);
 	p->wr_ev = event_new(master->base, p->sock, EV_WRITE, proc_on_write, p);
-	p->err_ev = event_new(master->base, p->errfd, EV_READ | EV_PERSIST,
-	    proc_on_stderr, p);
-	if (p->rd_ev == NULL || p->wr_ev == NULL || p->err_ev == NULL)
+	if (p->rd_ev == NULL || p->wr_ev == NULL ||
+	    relay_open(&p->err, errp[0], p->name, pid) == -1)
 		fatalx("out of memory for the events of a worker");
 	event_add(p->rd_ev, NULL);
-	event_add(p->err_ev, NULL);
 	evtimer_add(p->timer_ev, &hs);
 	log_debug("started %s, pid %d", p->name, (int)pid);
 }
@@ -690,7 +608,7 @@ proc_init(struct err *e)
 			snprintf(p->name, sizeof(p->name), n > 1 ? "%s %u" : "%s",
 			    p->role->name, p->slot);
 			p->wanted = i < want;
-			p->sock = p->errfd = -1;
+			p->sock = p->err.fd = -1;
 			p->backoff = RESPAWN_MIN_SECS;
 			if ((p->timer_ev = evtimer_new(master->base, proc_on_timer,
 			    p)) == NULL)
