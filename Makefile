@@ -1,11 +1,13 @@
 # zstor: one Makefile, pkg-config for every library.
-#   make            build zstor and the test double
+#   make            build zstor, zstor-master, the 0-db test double, the unit
+#                   tests and the test tools
 #   make check      install deps, build, run every test (plain and ASan+UBSan)
 #   make demo       end-to-end demo on local directory backends
 #   make bench      throughput and memory figures against single-core ceilings
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
+SANBUILD ?= $(BUILD)-san
 SAN     ?=
 
 PKGS    := libevent_core libevent_extra hiredis libsodium snappy libisal libcjson libbsd-overlay libseccomp libcrypto
@@ -34,7 +36,8 @@ ZDBD_SRC   := $(wildcard tests/zdbd/*.c)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 # The daemon: supervisor and worker roles in one program (workers are exec'd as
 # "zstor-master --worker ROLE"); the sandbox lives in the library for its tests.
-MASTER_SRC := $(strip $(wildcard supervisor/*.c) $(filter-out workers/sandbox.c,$(wildcard workers/*.c)))
+MASTER_SRC := $(wildcard supervisor/*.c) \
+              $(filter-out workers/sandbox.c,$(wildcard workers/*.c))
 MASTER_OBJ := $(MASTER_SRC:%.c=$(BUILD)/%.o)
 
 SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/%.o)
@@ -43,7 +46,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 LIB        := $(BUILD)/libzstor.a
 
-PROGS := $(BUILD)/zstor $(if $(MASTER_SRC),$(BUILD)/zstor-master)
+PROGS := $(BUILD)/zstor $(BUILD)/zstor-master
 
 all: $(PROGS) $(BUILD)/zdbd-double $(UNIT_BIN) $(TOOL_BIN)
 
@@ -73,13 +76,7 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/unit/t.o: tests/unit/t.c
-	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
-
-$(BUILD)/tests/unit/%.o: tests/unit/%.c
-	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+$(BUILD)/tests/unit/%.o: CFLAGS += -Itests/unit
 
 deps:
 	@scripts/install-deps
@@ -87,8 +84,8 @@ deps:
 # The plain build runs unit and integration tests; the sanitizer build runs them again.
 check: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory BUILD=build-san SAN=1 all
-	@scripts/run-tests build build-san
+	@$(MAKE) --no-print-directory BUILD=$(SANBUILD) SAN=1 all
+	@scripts/run-tests $(BUILD) $(SANBUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -106,16 +103,15 @@ install: $(PROGS)
 		$(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(BUILD)/zstor $(DESTDIR)$(PREFIX)/bin/zstor
 	install -m 644 man/zstor.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	if [ -x $(BUILD)/zstor-master ]; then \
-		install -m 755 $(BUILD)/zstor-master $(DESTDIR)$(PREFIX)/bin/zstor-master; fi
-	for m in man/zstor.1 man/zstor-master.8; do \
-		[ -f $$m ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || true; done
-	if [ -f contrib/zstor-master.service ]; then install -d $(DESTDIR)$(UNITDIR) && \
-		sed 's|/usr/local/bin|$(PREFIX)/bin|g' contrib/zstor-master.service \
-		>$(DESTDIR)$(UNITDIR)/zstor-master.service; fi
+	install -m 755 $(BUILD)/zstor-master $(DESTDIR)$(PREFIX)/bin/zstor-master
+	install -m 644 man/zstor.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/zstor-master.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin|$(PREFIX)/bin|g' contrib/zstor-master.service \
+		>$(DESTDIR)$(UNITDIR)/zstor-master.service
 
 clean:
-	rm -rf build build-san build-*
+	rm -rf $(BUILD) $(SANBUILD)
 
 .PHONY: all deps check demo bench install clean
 .SECONDARY:
