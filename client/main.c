@@ -106,16 +106,6 @@ parse_global(struct cli *c, int argc, char **argv)
 	return -1;
 }
 
-/* ZSTOR_TIMEOUT_MS shortens the per-operation deadline (tests, impatient operators). */
-static int
-op_timeout_ms(void)
-{
-	const char *v = getenv("ZSTOR_TIMEOUT_MS");
-	long ms = v ? strtol(v, NULL, 10) : 0;
-
-	return ms > 0 && ms < 3600000 ? (int)ms : ZDB_TIMEOUT_MS;
-}
-
 static const struct command *
 find_command(const char *name)
 {
@@ -166,7 +156,7 @@ main(int argc, char **argv)
 		log_warnx("%s", e.msg);
 		return 1;
 	}
-	pool_init(&c.pool, op_timeout_ms());
+	pool_init(&c.pool, pool_timeout_ms());
 	metastore_init(&c.ms, &c.cfg, &c.pool);
 	/* Loadable but unplaceable: say so before a store fails for it. */
 	if (config_check_writable(&c.cfg, &e) < 0) {

@@ -136,6 +136,16 @@ msg_kind_name(enum msg_kind kind)
 }
 
 int
+msg_meta_fits(size_t len, struct err *e)
+{
+	if (len <= MSG_META_MAX)
+		return 0;
+	return err_set(e, "the metadata of this object (%zu bytes) is too large "
+	    "to pass between zstor-master's processes (at most %d); use zstor "
+	    "without a daemon for this object", len, MSG_META_MAX);
+}
+
+int
 msg_dir_is_client(enum msg_dir dir)
 {
 	return dir == MSG_CLIENT_TO_MASTER || dir == MSG_MASTER_TO_CLIENT;

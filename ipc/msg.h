@@ -16,10 +16,16 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "frame.h"
 
 #define MSG_PROTO_VERSION	1
 #define MSG_FIELDS_MAX		8
 #define MSG_INT_MAX		((1LL << 53) - 1)	/* JSON-safe; larger travel as u64 strings */
+
+/* Metadata travels as hex in one frame, with room for the rest of the
+ * message: about 40 000 shard pieces of 2 MiB, some 80 GB of shards per
+ * object. */
+#define MSG_META_MAX		((IPC_FRAME_MAX - 4096) / 2)
 
 enum msg_dir {
 	MSG_CLIENT_TO_MASTER,
@@ -65,6 +71,10 @@ const struct msg_def	*msg_table_entry(size_t i);
 const struct msg_def	*msg_def_find(const char *type);
 const char		*msg_dir_name(enum msg_dir dir);
 const char		*msg_kind_name(enum msg_kind kind);
+
+/* -1 with an error that says what to do when len bytes of metadata do not
+ * fit in a message. */
+int		 msg_meta_fits(size_t len, struct err *e);
 
 /* Parses and checks one frame's JSON (len bytes, need not be NUL-terminated). */
 struct msg	*msg_parse(const char *json, size_t len, enum msg_dir dir,

@@ -4,6 +4,15 @@
 #include "log.h"
 #include "pool.h"
 
+int
+pool_timeout_ms(void)
+{
+	const char *v = getenv("ZSTOR_TIMEOUT_MS");
+	long ms = v != NULL ? strtol(v, NULL, 10) : 0;
+
+	return ms > 0 && ms < 3600000 ? (int)ms : ZDB_TIMEOUT_MS;
+}
+
 void
 pool_init(struct pool *p, int timeout_ms)
 {

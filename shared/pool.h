@@ -24,6 +24,10 @@ struct pool {
 	int timeout_ms;
 };
 
+/* The deadline of one backend operation: ZDB_TIMEOUT_MS, or what
+ * ZSTOR_TIMEOUT_MS says (1 .. 3599999 ms), for tests and impatient operators.
+ * The standalone commands and the workers both take it from here. */
+int	pool_timeout_ms(void);
 void pool_init(struct pool *p, int timeout_ms);
 void pool_free(struct pool *p);
 /* Returns the open backend, opening it if needed; NULL (e filled) when it cannot

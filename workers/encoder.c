@@ -38,10 +38,6 @@ enc_meta_arg(struct msg *m, struct metadata *meta, struct err *e)
 	return rc;
 }
 
-/* Metadata travels as hex in one frame, with room for the rest of the reply:
- * about 40 000 shard pieces of 2 MiB, some 80 GB of shards per object. */
-#define ENC_META_MAX	((IPC_FRAME_MAX - 4096) / 2)
-
 /* Sends the metadata of a job back; -2 (nothing sent) when it is too large
  * for a frame, so that the caller can undo the job. */
 static int
@@ -54,11 +50,8 @@ enc_reply_meta(struct worker *w, int64_t job, const struct metadata *meta,
 
 	if (meta_encode(meta, &buf, &len, e) == -1)
 		return worker_result_fail(w, job, e);
-	if (len > ENC_META_MAX) {
+	if (msg_meta_fits(len, e) == -1) {
 		free(buf);
-		err_set(e, "the metadata of this object (%zu bytes) is too large "
-		    "to pass between zstor-master's processes (at most %d); store "
-		    "it with zstor without a daemon", len, ENC_META_MAX);
 		return -2;
 	}
 	rc = worker_result_ok(w, job, buf, len, meta->checksum);

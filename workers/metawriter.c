@@ -18,9 +18,6 @@
 #include "metastore.h"
 #include "worker.h"
 
-/* Metadata goes to the master as hex in one frame. */
-#define MW_META_MAX	((IPC_FRAME_MAX - 4096) / 2)
-
 static int
 mw_get(struct worker *w, struct msg *m)
 {
@@ -49,11 +46,9 @@ mw_get(struct worker *w, struct msg *m)
 	if (rc == 1)
 		return worker_result_ok(w, job, NULL, 0, NULL);
 	rc = meta_encode(&meta, &buf, &len, &e);
-	if (rc == 0 && len > MW_META_MAX) {
+	if (rc == 0 && msg_meta_fits(len, &e) == -1) {
 		free(buf);
-		rc = err_set(&e, "the metadata of %s (%zu bytes) is too large to "
-		    "pass between zstor-master's processes (at most %d); use zstor "
-		    "without a daemon for this object", key, len, MW_META_MAX);
+		rc = -1;
 	}
 	if (rc == 0) {
 		rc = worker_result_ok(w, job, buf, len, meta.checksum);

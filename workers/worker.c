@@ -19,6 +19,7 @@
 #include "frame.h"
 #include "log.h"
 #include "msg.h"
+#include "pool.h"
 #include "worker.h"
 
 #define WORKER_DIRS_MAX	64	/* dir: backends one role may use */
@@ -32,16 +33,6 @@ static int (*const role_dispatch[SANDBOX_ROLES])(struct worker *, struct msg *,
 	[SANDBOX_REPAIRER] = repairer_dispatch,
 	[SANDBOX_EVICTOR] = evictor_dispatch,
 };
-
-/* The per-operation deadline; ZSTOR_TIMEOUT_MS shortens it as for zstor. */
-static int
-worker_timeout_ms(void)
-{
-	const char *v = getenv("ZSTOR_TIMEOUT_MS");
-	long ms = v ? strtol(v, NULL, 10) : 0;
-
-	return ms > 0 && ms < 3600000 ? (int)ms : ZDB_TIMEOUT_MS;
-}
 
 int
 worker_send(struct worker *w, struct msg *m)
@@ -354,7 +345,7 @@ worker_main(const char *role, int debug)
 	w.sock = WORKER_FD;
 	w.debug = debug;
 	w.scratch = -1;
-	w.timeout_ms = worker_timeout_ms();
+	w.timeout_ms = pool_timeout_ms();
 	worker_preload();
 	worker_handshake(&w);
 	worker_loop(&w);
