@@ -1,6 +1,7 @@
 /*
- * Backend selection for one object: upstream's shard_stores (spec/zstor.md §2.4)
- * with its bugs fixed (ARCHITECTURE.md §2, #7), drawing from the same distribution.
+ * Backend selection for one object: upstream's shard_stores with its bugs
+ * fixed (signed arithmetic, the right group indices), drawing from the same
+ * distribution.
  *
  * What upstream draws.  Notation: M = minimal_shards, N = expected_shards,
  * RG = redundant_groups, RN = redundant_nodes, len_g = usable backends of group g,

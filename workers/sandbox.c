@@ -1,4 +1,5 @@
-/* The workers' sandbox; see sandbox.h and ARCHITECTURE.md §6. */
+/* The workers' sandbox: privilege drop, rlimits, no_new_privs, Landlock and
+ * seccomp, in that order; sandbox.h says what each role may do. */
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>

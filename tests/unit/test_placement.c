@@ -1,6 +1,6 @@
 /*
- * Placement: the draw must follow upstream's distribution (spec/zstor.md §2.4, with
- * signed arithmetic and correct group indices), every pick must survive the
+ * Placement: the draw must follow upstream's distribution (with signed
+ * arithmetic and correct group indices), every pick must survive the
  * redundancy settings, and large configs must be planned in well under 5 ms.
  *
  * The reference distribution is computed here the slow way, as upstream does it:
