@@ -20,7 +20,7 @@ ifneq ($(SAN),)
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 HARDEN  := -fstack-protector-strong
 endif
-CFLAGS  += -std=gnu11 -pthread $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -Ishared -Iipc -Iworkers \
+CFLAGS  += -std=gnu11 -pthread $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -Ishared -Iipc -Iworkers -I$(BUILD)/gen \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LDFLAGS += -pthread $(if $(SAN),-fsanitize=address$(comma)undefined)
@@ -45,14 +45,20 @@ CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 LIB        := $(BUILD)/libzstor.a
+MSG_TYPES  := $(BUILD)/gen/msg_types.h
 
 PROGS := $(BUILD)/zstor $(BUILD)/zstor-master
 
 all: $(PROGS) $(BUILD)/zdbd-double $(UNIT_BIN) $(TOOL_BIN)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(MSG_TYPES)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# enum msg_type: the ids of the message table in ipc/msg.c, generated from it.
+$(MSG_TYPES): ipc/msg.c scripts/msg-types.awk
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)awk -f scripts/msg-types.awk ipc/msg.c >$@.tmp && mv $@.tmp $@
 
 $(LIB): $(SHARED_OBJ)
 	@rm -f $@

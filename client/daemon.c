@@ -64,12 +64,12 @@ static int
 read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
     struct msg **reply, struct err *e)
 {
+	int fds[IPC_FDS_MAX], nfds, rc, i;
 	char *json;
 	size_t len;
-	int fd, rc;
 
 	*reply = NULL;
-	rc = frame_recv(s, &json, &len, &fd, timeout_ms, e);
+	rc = frame_recv(s, &json, &len, fds, &nfds, timeout_ms, e);
 	if (rc == 0)
 		return err_set(e, "the zstor daemon at %s closed the connection "
 		    "without an answer (did it stop or crash? see its log)",
@@ -77,14 +77,14 @@ read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
 	if (rc < 0)
 		return err_prefix(e, "no answer from the zstor daemon at %s",
 		    c->cfg.socket);
-	if (fd >= 0)
-		close(fd);	/* a reply carries none; msg_check_fd says so */
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);	/* a reply carries none; msg_check_fds says so */
 	*reply = msg_parse(json, len, MSG_MASTER_TO_CLIENT, e);
 	free(json);
 	if (*reply != NULL && msg_id(*reply) != id)
 		err_set(e, "it answers request %lld, not %lld",
 		    (long long)msg_id(*reply), (long long)id);
-	else if (*reply != NULL && msg_check_fd(*reply, fd, e) == 0)
+	else if (*reply != NULL && msg_check_fds(*reply, nfds, e) == 0)
 		return 0;
 	msg_free(*reply);
 	*reply = NULL;
@@ -113,7 +113,7 @@ daemon_call(const struct cli *c, struct msg *req, int fd, struct msg **reply,
 		free(json);
 		return s;
 	}
-	if (frame_send(s, json, len, fd, e) == 0)
+	if (frame_send(s, json, len, &fd, fd >= 0, e) == 0)
 		rc = read_reply(c, s, id, -1, reply, e);
 	else {
 		struct err send_err = *e;
@@ -148,7 +148,7 @@ daemon_call_ok(const struct cli *c, struct msg *req, int fd, struct err *e)
 }
 
 static struct msg *
-request_new(const char *type, struct err *e)
+request_new(enum msg_type type, struct err *e)
 {
 	return msg_new(type, ++request_id, e);
 }
@@ -157,7 +157,7 @@ int
 daemon_store(const struct cli *c, const struct store_req *r, int fd,
     struct err *e)
 {
-	struct msg *m = request_new("store", e);
+	struct msg *m = request_new(MT_STORE, e);
 
 	if (m == NULL)
 		return DAEMON_FAILED;
@@ -172,7 +172,7 @@ daemon_store(const struct cli *c, const struct store_req *r, int fd,
 int
 daemon_retrieve(const struct cli *c, const char *path, int fd, struct err *e)
 {
-	struct msg *m = request_new("retrieve", e);
+	struct msg *m = request_new(MT_RETRIEVE, e);
 
 	if (m == NULL)
 		return DAEMON_FAILED;
@@ -184,7 +184,7 @@ int
 daemon_rebuild(const struct cli *c, const char *path, const char *key,
     struct err *e)
 {
-	struct msg *m = request_new("rebuild", e);
+	struct msg *m = request_new(MT_REBUILD, e);
 
 	if (m == NULL)
 		return DAEMON_FAILED;
@@ -199,7 +199,7 @@ int
 daemon_check(const struct cli *c, const char *path, char *hex, size_t hexlen,
     struct err *e)
 {
-	struct msg *m = request_new("check", e), *reply;
+	struct msg *m = request_new(MT_CHECK, e), *reply;
 	uint8_t *sum;
 	size_t len;
 	int rc;

@@ -48,14 +48,15 @@ frame_len_check(uint64_t len, struct err *e)
 	return 0;
 }
 
-/* One sendmsg of up to two segments; fd (if >= 0) rides on the first byte. */
+/* One sendmsg of up to two segments; nfds descriptors ride on its first
+ * byte. */
 static ssize_t
 send_segments(int sock, const void *a, size_t alen, const void *b, size_t blen,
-    int fd)
+    const int *fds, int nfds)
 {
 	union {
 		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
+		char		buf[CMSG_SPACE(sizeof(int) * IPC_FDS_MAX)];
 	} cmsgbuf;
 	struct iovec iov[2];
 	struct msghdr mh;
@@ -68,15 +69,15 @@ send_segments(int sock, const void *a, size_t alen, const void *b, size_t blen,
 	iov[1].iov_len = blen;
 	mh.msg_iov = iov;
 	mh.msg_iovlen = blen ? 2 : 1;
-	if (fd >= 0) {
+	if (nfds > 0) {
 		memset(&cmsgbuf, 0, sizeof(cmsgbuf));
 		mh.msg_control = cmsgbuf.buf;
-		mh.msg_controllen = sizeof(cmsgbuf.buf);
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
 	}
 	return sendmsg(sock, &mh, MSG_NOSIGNAL);
 }
@@ -109,23 +110,39 @@ wait_sock(int sock, short events, const struct timespec *deadline, struct err *e
 	}
 }
 
+static int
+frame_fds_check(const int *fds, int nfds, struct err *e)
+{
+	int i;
+
+	if (nfds < 0 || nfds > IPC_FDS_MAX || (nfds > 0 && fds == NULL))
+		return err_set(e, "a frame carries 0 to %d file descriptors, "
+		    "not %d", IPC_FDS_MAX, nfds);
+	for (i = 0; i < nfds; i++)
+		if (fds[i] < 0)
+			return err_set(e, "descriptor %d of a frame is %d", i,
+			    fds[i]);
+	return 0;
+}
+
 int
-frame_send(int sock, const char *json, size_t len, int fd, struct err *e)
+frame_send(int sock, const char *json, size_t len, const int *fds, int nfds,
+    struct err *e)
 {
 	uint8_t hdr[IPC_FRAME_HDR];
 	size_t total = IPC_FRAME_HDR + len, sent = 0;
 	ssize_t n;
 
-	if (frame_len_check(len, e) == -1)
+	if (frame_len_check(len, e) == -1 || frame_fds_check(fds, nfds, e) == -1)
 		return -1;
 	put_be32(hdr, (uint32_t)len);
 	while (sent < total) {
 		if (sent < IPC_FRAME_HDR)
 			n = send_segments(sock, hdr + sent, IPC_FRAME_HDR - sent,
-			    json, len, sent == 0 ? fd : -1);
+			    json, len, fds, sent == 0 ? nfds : 0);
 		else
 			n = send_segments(sock, json + (sent - IPC_FRAME_HDR),
-			    total - sent, NULL, 0, -1);
+			    total - sent, NULL, 0, NULL, 0);
 		if (n >= 0) {
 			sent += (size_t)n;
 			continue;
@@ -193,15 +210,15 @@ recv_with_fds(int sock, void *buf, size_t len, int *fds, int *nfds,
 	return n;
 }
 
-/* Accepts at most one descriptor per recvmsg; closes the rest. */
+/* Accepts at most IPC_FDS_MAX descriptors per recvmsg; closes the rest. */
 static int
 check_fd_count(int *fds, int nfds, int truncated, struct err *e)
 {
-	if (nfds <= 1 && !truncated)
+	if (nfds <= IPC_FDS_MAX && !truncated)
 		return 0;
 	close_fds(fds, nfds);
-	return err_set(e, "a frame carried %s%d file descriptors (at most one is "
-	    "allowed)", truncated ? "more than " : "", nfds);
+	return err_set(e, "a frame carried %s%d file descriptors (at most %d "
+	    "are allowed)", truncated ? "more than " : "", nfds, IPC_FDS_MAX);
 }
 
 static void
@@ -220,7 +237,6 @@ void
 frame_reader_init(struct frame_reader *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->fd = -1;
 }
 
 void
@@ -231,14 +247,12 @@ frame_reader_free(struct frame_reader *r)
 	while (r->qcount > 0) {
 		d = &r->q[r->qhead];
 		free(d->json);
-		if (d->fd != -1)
-			close(d->fd);
+		close_fds(d->fds, d->nfds);
 		r->qhead = (r->qhead + 1) % FRAME_READER_QUEUE;
 		r->qcount--;
 	}
 	free(r->body);
-	if (r->fd != -1)
-		close(r->fd);
+	close_fds(r->fds, r->nfds);
 	frame_reader_init(r);
 }
 
@@ -266,11 +280,12 @@ reader_finish_frame(struct frame_reader *r)
 	r->body[r->blen] = '\0';
 	d->json = r->body;
 	d->len = r->blen;
-	d->fd = r->fd;
+	memcpy(d->fds, r->fds, sizeof(d->fds));
+	d->nfds = r->nfds;
 	r->qcount++;
 	r->body = NULL;
 	r->hlen = r->blen = r->got = 0;
-	r->fd = -1;
+	r->nfds = 0;
 }
 
 enum reader_step { STEP_READ, STEP_EMPTY, STEP_EOF };
@@ -302,13 +317,15 @@ reader_step(struct frame_reader *r, int sock, struct err *e)
 	}
 	if (check_fd_count(fds, nfds, truncated, e) == -1)
 		return -1;
-	if (nfds == 1 && !first) {
-		close(fds[0]);
+	if (nfds > 0 && !first) {
+		close_fds(fds, nfds);
 		return err_set(e, "a file descriptor arrived in the middle of a "
 		    "frame (it must come with the frame's first byte)");
 	}
-	if (nfds == 1)
-		r->fd = fds[0];
+	if (nfds > 0) {
+		memcpy(r->fds, fds, sizeof(int) * (size_t)nfds);
+		r->nfds = nfds;
+	}
 	if (n == 0) {
 		r->eof = 1;
 		return STEP_EOF;
@@ -346,14 +363,14 @@ frame_reader_feed(struct frame_reader *r, int sock, struct err *e)
 }
 
 int
-frame_next(struct frame_reader *r, char **json, size_t *len, int *fd,
-    struct err *e)
+frame_next(struct frame_reader *r, char **json, size_t *len,
+    int fds[IPC_FDS_MAX], int *nfds, struct err *e)
 {
 	struct frame_done *d;
 
 	*json = NULL;
 	*len = 0;
-	*fd = -1;
+	*nfds = 0;
 	if (r->qcount == 0) {
 		if (r->eof && r->hlen > 0)
 			return err_set(e, "peer closed the connection in the "
@@ -363,7 +380,8 @@ frame_next(struct frame_reader *r, char **json, size_t *len, int *fd,
 	d = &r->q[r->qhead];
 	*json = d->json;
 	*len = d->len;
-	*fd = d->fd;
+	memcpy(fds, d->fds, sizeof(d->fds));
+	*nfds = d->nfds;
 	memset(d, 0, sizeof(*d));
 	r->qhead = (r->qhead + 1) % FRAME_READER_QUEUE;
 	r->qcount--;
@@ -372,8 +390,8 @@ frame_next(struct frame_reader *r, char **json, size_t *len, int *fd,
 
 /* The reader machinery, one frame at a time, so nothing past it is read. */
 int
-frame_recv(int sock, char **json, size_t *len, int *fd, int timeout_ms,
-    struct err *e)
+frame_recv(int sock, char **json, size_t *len, int fds[IPC_FDS_MAX],
+    int *nfds, int timeout_ms, struct err *e)
 {
 	struct frame_reader r;
 	struct timespec deadline;
@@ -381,7 +399,7 @@ frame_recv(int sock, char **json, size_t *len, int *fd, int timeout_ms,
 
 	*json = NULL;
 	*len = 0;
-	*fd = -1;
+	*nfds = 0;
 	if (timeout_ms >= 0)
 		deadline_after(&deadline, timeout_ms);
 	frame_reader_init(&r);
@@ -393,7 +411,7 @@ frame_recv(int sock, char **json, size_t *len, int *fd, int timeout_ms,
 		}
 	}
 	if (rc != -1)
-		rc = frame_next(&r, json, len, fd, e);
+		rc = frame_next(&r, json, len, fds, nfds, e);
 	frame_reader_free(&r);
 	return rc;
 }
@@ -407,11 +425,9 @@ frame_writer_init(struct frame_writer *w)
 static void
 frame_out_drop(struct frame_out *o)
 {
-	if (o->fd != -1)
-		close(o->fd);
+	close_fds(o->fds, o->nfds);
 	free(o->bytes);
 	memset(o, 0, sizeof(*o));
-	o->fd = -1;
 }
 
 void
@@ -426,22 +442,26 @@ frame_writer_free(struct frame_writer *w)
 }
 
 int
-frame_writer_push(struct frame_writer *w, const char *json, size_t len, int fd,
-    struct err *e)
+frame_writer_push(struct frame_writer *w, const char *json, size_t len,
+    const int *fds, int nfds, struct err *e)
 {
 	struct frame_out *o;
+	int i;
 
-	if (frame_len_check(len, e) == -1)
+	if (frame_len_check(len, e) == -1 || frame_fds_check(fds, nfds, e) == -1)
 		return -1;
 	if (w->count == FRAME_WRITER_MAX)
 		return err_set(e, "%d frames already wait for the peer (it is not "
 		    "reading)", FRAME_WRITER_MAX);
 	o = &w->q[(w->head + w->count) % FRAME_WRITER_MAX];
 	memset(o, 0, sizeof(*o));
-	o->fd = -1;
-	if (fd >= 0 && (o->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
-		return err_set(e, "cannot duplicate fd %d for a frame: %s", fd,
-		    strerror(errno));
+	for (i = 0; i < nfds; i++, o->nfds++)
+		if ((o->fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 0)) == -1) {
+			err_set(e, "cannot duplicate fd %d for a frame: %s",
+			    fds[i], strerror(errno));
+			frame_out_drop(o);
+			return -1;
+		}
 	if ((o->bytes = malloc(IPC_FRAME_HDR + len)) == NULL) {
 		frame_out_drop(o);
 		return err_set(e, "out of memory for a %zu byte frame", len);
@@ -462,7 +482,7 @@ frame_writer_flush(struct frame_writer *w, int sock, struct err *e)
 	while (w->count > 0) {
 		o = &w->q[w->head];
 		n = send_segments(sock, o->bytes + o->off, o->len - o->off, NULL, 0,
-		    o->off == 0 ? o->fd : -1);
+		    o->fds, o->off == 0 ? o->nfds : 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -471,9 +491,9 @@ frame_writer_flush(struct frame_writer *w, int sock, struct err *e)
 			return err_set(e, "cannot send a frame: %s", strerror(errno));
 		}
 		o->off += (size_t)n;
-		if (n > 0 && o->fd != -1) {
-			close(o->fd);
-			o->fd = -1;
+		if (n > 0 && o->nfds > 0) {
+			close_fds(o->fds, o->nfds);
+			o->nfds = 0;
 		}
 		if (o->off == o->len) {
 			frame_out_drop(o);

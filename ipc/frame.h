@@ -2,8 +2,9 @@
  * the master and its workers.
  *
  * A frame is a 4-byte big-endian length followed by that many bytes of one UTF-8
- * JSON object; the length is 1 .. IPC_FRAME_MAX. A frame carries at most one file
- * descriptor, sent with SCM_RIGHTS on the frame's first byte.
+ * JSON object; the length is 1 .. IPC_FRAME_MAX. A frame carries at most
+ * IPC_FDS_MAX file descriptors, in the order given, sent with SCM_RIGHTS on the
+ * frame's first byte (so that a job and its scratch file are one message).
  *
  * Two ways to read: frame_recv() blocks for exactly one frame (the client and
  * simple workers), frame_reader_feed()/frame_next() read incrementally without
@@ -26,22 +27,27 @@
 #define IPC_FRAME_MAX		(1024 * 1024)
 #define FRAME_READER_QUEUE	16	/* complete frames one feed may hold */
 #define FRAME_WRITER_MAX	64	/* frames queued on one writer */
+#define IPC_FDS_MAX		2	/* descriptors one frame may carry */
 
-/* Writes one frame, with fd (or -1 for none); waits while the socket is full,
- * also when it is non-blocking. The caller keeps its fd. */
-int	frame_send(int sock, const char *json, size_t len, int fd, struct err *e);
+/* Writes one frame with nfds descriptors (fds may be NULL for none); waits
+ * while the socket is full, also when it is non-blocking. The caller keeps its
+ * descriptors. */
+int	frame_send(int sock, const char *json, size_t len, const int *fds,
+	    int nfds, struct err *e);
 
 /* Reads one frame, waiting at most timeout_ms in all (-1: no limit). Returns 1
- * with *json a malloc'd NUL-terminated copy (free it) and *fd the frame's
- * descriptor or -1; 0 when the peer closed the connection between frames; -1 on
- * a socket error, a protocol error or the deadline. */
-int	frame_recv(int sock, char **json, size_t *len, int *fd, int timeout_ms,
-	    struct err *e);
+ * with *json a malloc'd NUL-terminated copy (free it) and fds[0 .. *nfds-1]
+ * the frame's descriptors, now the caller's; 0 when the peer closed the
+ * connection between frames; -1 on a socket error, a protocol error or the
+ * deadline. */
+int	frame_recv(int sock, char **json, size_t *len, int fds[IPC_FDS_MAX],
+	    int *nfds, int timeout_ms, struct err *e);
 
 struct frame_done {
 	char		*json;
 	size_t		 len;
-	int		 fd;
+	int		 fds[IPC_FDS_MAX];
+	int		 nfds;
 };
 
 struct frame_reader {
@@ -50,7 +56,8 @@ struct frame_reader {
 	char			*body;
 	size_t			 blen;
 	size_t			 got;
-	int			 fd;
+	int			 fds[IPC_FDS_MAX];	/* with its first byte */
+	int			 nfds;
 	struct frame_done	 q[FRAME_READER_QUEUE];	/* complete frames */
 	size_t			 qhead;
 	size_t			 qcount;
@@ -63,24 +70,26 @@ void	frame_reader_free(struct frame_reader *r);
 /* Reads what the socket holds without blocking, up to FRAME_READER_QUEUE
  * complete frames. Returns 1 when it read or nothing was ready (wait for the
  * next readable event), 0 when the peer closed the connection, -1 on a socket
- * or protocol error (bad length, more than one fd for a frame, an fd not on a
- * frame's first byte). After 1 or 0, call frame_next() until it returns 0. */
+ * or protocol error (bad length, more than IPC_FDS_MAX fds for a frame, an fd
+ * not on a frame's first byte). After 1 or 0, call frame_next() until it
+ * returns 0. */
 int	frame_reader_feed(struct frame_reader *r, int sock, struct err *e);
-/* Returns 1 with the next complete frame (*json malloc'd and NUL-terminated, *fd
- * its descriptor or -1, both now the caller's), 0 when more bytes are needed or
- * the stream ended cleanly between frames, -1 on a protocol error (including a
- * stream that ended in the middle of a frame). */
-int	frame_next(struct frame_reader *r, char **json, size_t *len, int *fd,
-	    struct err *e);
+/* Returns 1 with the next complete frame (*json malloc'd and NUL-terminated,
+ * fds[0 .. *nfds-1] its descriptors, all now the caller's), 0 when more bytes
+ * are needed or the stream ended cleanly between frames, -1 on a protocol
+ * error (including a stream that ended in the middle of a frame). */
+int	frame_next(struct frame_reader *r, char **json, size_t *len,
+	    int fds[IPC_FDS_MAX], int *nfds, struct err *e);
 
-/* Outgoing frames for an event loop: push queues a copy of the frame and a
- * duplicate of fd (the caller keeps its own); flush writes what the socket
- * takes. */
+/* Outgoing frames for an event loop: push queues a copy of the frame and
+ * duplicates of its descriptors (the caller keeps its own); flush writes what
+ * the socket takes. */
 struct frame_out {
 	uint8_t		*bytes;	/* header and JSON */
 	size_t		 len;
 	size_t		 off;	/* bytes already written */
-	int		 fd;	/* sent with the first byte, then closed */
+	int		 fds[IPC_FDS_MAX];	/* go with the first byte, */
+	int		 nfds;			/* then closed */
 };
 
 struct frame_writer {
@@ -93,7 +102,7 @@ void	frame_writer_init(struct frame_writer *w);
 /* Drops unsent frames and closes their descriptors. */
 void	frame_writer_free(struct frame_writer *w);
 int	frame_writer_push(struct frame_writer *w, const char *json, size_t len,
-	    int fd, struct err *e);
+	    const int *fds, int nfds, struct err *e);
 /* Returns 1 when the queue is empty, 0 when the socket is full and frames wait
  * (ask for a writable event), -1 on a socket error. */
 int	frame_writer_flush(struct frame_writer *w, int sock, struct err *e);

@@ -17,87 +17,68 @@
 #define W2M	MSG_WORKER_TO_MASTER
 
 /*
- * Every message of the client protocol and of the worker IPC. Type names are
- * unique across directions. A change here that a deployed client would notice
- * bumps MSG_PROTO_VERSION and the README's protocol section.
+ * Every message of the client protocol and of the worker IPC that is sent.
+ * Type names are unique across directions; enum msg_type is generated from
+ * the entries below, in this order (one entry starts each line that begins
+ * with '{ "'). A change here that a deployed client would notice bumps
+ * MSG_PROTO_VERSION and the README's protocol section.
  */
 static const struct msg_def msg_table[] = {
 	/* client -> master; "v" and "id" in each, one reply per request */
-	{ "store", C2M, MSG_FD_REQUIRED, {	/* fd: the file, read-only */
+	{ "store", C2M, 1, {			/* fd: the file, read-only */
 		{ "path", MSG_STR, REQ }, { "key_path", MSG_STR, OPT },
 		{ "delete", MSG_BOOL, REQ }, { "blocking", MSG_BOOL, REQ },
 		{ "save_failure", MSG_BOOL, REQ } } },
-	{ "retrieve", C2M, MSG_FD_REQUIRED, {	/* fd: temp file beside the target */
+	{ "retrieve", C2M, 1, {		/* fd: temp file beside the target */
 		{ "path", MSG_STR, REQ } } },
-	{ "rebuild", C2M, MSG_FD_NONE, {	/* exactly one of path, key */
+	{ "rebuild", C2M, 0, {			/* exactly one of path, key */
 		{ "path", MSG_STR, OPT }, { "key", MSG_STR, OPT } } },
-	{ "check", C2M, MSG_FD_NONE, {
+	{ "check", C2M, 0, {
 		{ "path", MSG_STR, REQ } } },
-	{ "status", C2M, MSG_FD_NONE, { { NULL, 0, 0 } } },
+	{ "status", C2M, 0, { { NULL, 0, 0 } } },	/* refused, saying why */
 	/* master -> client */
-	{ "reply", M2C, MSG_FD_NONE, {
+	{ "reply", M2C, 0, {
 		{ "ok", MSG_BOOL, REQ }, { "error", MSG_STR, OPT },
 		{ "checksum", MSG_HEX, OPT }, { "output", MSG_STR, OPT } } },
 
-	/* start-up and reload: hello -> config -> ready */
-	{ "hello", W2M, MSG_FD_NONE, {
+	/* start-up and reload: hello -> config -> ready; id 0 */
+	{ "hello", W2M, 0, {
 		{ "role", MSG_STR, REQ }, { "pid", MSG_INT, REQ } } },
-	{ "config", M2W, MSG_FD_NONE, {		/* the config file's text */
+	{ "config", M2W, 0, {			/* the config file's text */
 		{ "text", MSG_STR, REQ } } },
-	{ "ready", W2M, MSG_FD_NONE, { { NULL, 0, 0 } } },
-	{ "ping", M2W, MSG_FD_NONE, { { NULL, 0, 0 } } },
-	{ "pong", W2M, MSG_FD_NONE, { { NULL, 0, 0 } } },
+	{ "ready", W2M, 0, { { NULL, 0, 0 } } },
 
-	/* encoder jobs; each ends with a "result" for the same job */
-	{ "encode", M2W, MSG_FD_REQUIRED, {	/* fd: the input file */
-		{ "job", MSG_INT, REQ }, { "key", MSG_STR, REQ },
-		{ "path", MSG_STR, REQ }, { "backends", MSG_ARRAY, OPT },
+	/* encoder jobs, id the job; each ends with a "result" of the same id */
+	{ "encode", M2W, 2, {		/* fds: the input file, scratch */
+		{ "key", MSG_STR, REQ }, { "path", MSG_STR, REQ },
+		{ "backends", MSG_ARRAY, OPT },
 		/* the checksum stored under key: a file with it is not uploaded */
 		{ "checksum", MSG_HEX, OPT } } },
-	{ "scratch", M2W, MSG_FD_REQUIRED, {	/* fd: scratch file for a big job */
-		{ "job", MSG_INT, REQ } } },
-	{ "decode", M2W, MSG_FD_REQUIRED, {	/* fd: the output file */
-		{ "job", MSG_INT, REQ }, { "key", MSG_STR, REQ },
+	{ "decode", M2W, 2, {		/* fds: the output file, scratch */
+		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ } } },
+	/* rebuild: unreadable shards onto healthy backends */
+	{ "reencode", M2W, 1, {			/* fd: scratch */
+		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ },
+		{ "backends", MSG_ARRAY, OPT } } },
+	{ "drop_shards", M2W, 0, {	/* after a failed metadata save */
 		{ "meta", MSG_HEX, REQ } } },
-	{ "reencode", M2W, MSG_FD_NONE, {	/* rebuild: shards onto healthy backends */
-		{ "job", MSG_INT, REQ }, { "key", MSG_STR, REQ },
-		{ "meta", MSG_HEX, REQ }, { "backends", MSG_ARRAY, OPT } } },
-	{ "drop_shards", M2W, MSG_FD_NONE, {	/* after a failed metadata save */
-		{ "job", MSG_INT, REQ }, { "meta", MSG_HEX, REQ } } },
 
 	/* metawriter jobs; meta is the bincode metadata as hex */
-	{ "meta_get", M2W, MSG_FD_NONE, {	/* writable: fail unless all 4 are up */
-		{ "job", MSG_INT, REQ }, { "key", MSG_STR, REQ },
-		{ "writable", MSG_BOOL, OPT } } },
-	{ "meta_put", M2W, MSG_FD_NONE, {
-		{ "job", MSG_INT, REQ }, { "key", MSG_STR, REQ },
-		{ "meta", MSG_HEX, REQ } } },
-	{ "meta_delete", M2W, MSG_FD_NONE, {
-		{ "job", MSG_INT, REQ }, { "key", MSG_STR, REQ } } },
-	{ "meta_saved", W2M, MSG_FD_NONE, {
-		{ "job", MSG_INT, REQ } } },
-	{ "meta_scan", M2W, MSG_FD_NONE, {	/* one batch of keys from cursor */
-		{ "job", MSG_INT, REQ }, { "cursor", MSG_STR, OPT } } },
-	{ "meta_keys", W2M, MSG_FD_NONE, {	/* no cursor: the scan is complete */
-		{ "job", MSG_INT, REQ }, { "keys", MSG_ARRAY, REQ },
-		{ "cursor", MSG_STR, OPT } } },
+	{ "meta_get", M2W, 0, {		/* writable: fail unless all 4 up */
+		{ "key", MSG_STR, REQ }, { "writable", MSG_BOOL, OPT } } },
+	{ "meta_put", M2W, 0, {
+		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ } } },
 
 	/* any job's outcome */
-	{ "result", W2M, MSG_FD_NONE, {
-		{ "job", MSG_INT, REQ }, { "ok", MSG_BOOL, REQ },
-		{ "error", MSG_STR, OPT }, { "meta", MSG_HEX, OPT },
-		{ "checksum", MSG_HEX, OPT }, { "stats", MSG_OBJECT, OPT } } },
-
-	/* repairer and evictor reports */
-	{ "health", W2M, MSG_FD_NONE, {		/* backend health table */
-		{ "backends", MSG_ARRAY, REQ } } },
-	{ "repair", W2M, MSG_FD_NONE, {		/* please rebuild this object */
-		{ "key", MSG_STR, REQ } } },
-	{ "evicted", W2M, MSG_FD_NONE, {
-		{ "path", MSG_STR, REQ }, { "bytes", MSG_U64, REQ } } },
+	{ "result", W2M, 0, {
+		{ "ok", MSG_BOOL, REQ }, { "error", MSG_STR, OPT },
+		{ "meta", MSG_HEX, OPT }, { "checksum", MSG_HEX, OPT },
+		{ "stats", MSG_OBJECT, OPT } } },
 };
 
 #define MSG_TABLE_LEN	(sizeof(msg_table) / sizeof(msg_table[0]))
+
+_Static_assert(MSG_TABLE_LEN == MSG_TYPES, "msg_types.h is not the table's");
 
 const struct msg_def *
 msg_table_entry(size_t i)
@@ -198,8 +179,8 @@ json_integer(const cJSON *v, int64_t *out)
 }
 
 /* Canonical decimal: digits only, no leading zero, at most UINT64_MAX. */
-static int
-parse_u64(const char *s, uint64_t *out, struct err *e)
+int
+msg_parse_u64(const char *s, uint64_t *out, struct err *e)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -234,8 +215,8 @@ check_hex(const char *s, struct err *e)
 	return 0;
 }
 
-static int
-check_value(const struct msg_field *f, const cJSON *v, struct err *e)
+int
+msg_value_check(const struct msg_field *f, const cJSON *v, struct err *e)
 {
 	int64_t i;
 	uint64_t u;
@@ -255,7 +236,7 @@ check_value(const struct msg_field *f, const cJSON *v, struct err *e)
 		break;
 	case MSG_U64:
 		if (cJSON_IsString(v))
-			return parse_u64(v->valuestring, &u, e);
+			return msg_parse_u64(v->valuestring, &u, e);
 		ok = 0;
 		break;
 	case MSG_HEX:
@@ -302,7 +283,7 @@ msg_check_fields(const struct msg_def *def, const cJSON *root, struct err *e)
 		if ((f = msg_field_find(def, c->string)) == NULL)
 			return err_set(e, "%s: unknown field \"%.64s\"", def->type,
 			    c->string);
-		if (check_value(f, c, &why) == -1)
+		if (msg_value_check(f, c, &why) == -1)
 			return err_set(e, "%s: field \"%s\" %s", def->type, f->name,
 			    why.msg);
 	}
@@ -437,19 +418,31 @@ msg_parse(const char *json, size_t len, enum msg_dir dir, struct err *e)
 }
 
 int
-msg_check_fd(const struct msg *m, int fd, struct err *e)
+msg_check_fds(const struct msg *m, int nfds, struct err *e)
 {
-	if (m->def->fd == MSG_FD_REQUIRED && fd < 0)
-		return err_set(e, "%s: this message needs a file descriptor and "
-		    "came without one", m->def->type);
-	if (m->def->fd == MSG_FD_NONE && fd >= 0)
+	int want = m->def->nfds;
+
+	if (nfds == want)
+		return 0;
+	if (want == 0)
 		return err_set(e, "%s: this message must not carry a file "
 		    "descriptor", m->def->type);
-	return 0;
+	if (nfds == 0)
+		return err_set(e, "%s: this message needs %s and came without",
+		    m->def->type, want == 1 ? "a file descriptor" :
+		    "two file descriptors");
+	return err_set(e, "%s: this message carries %d file descriptor%s, not "
+	    "%d", m->def->type, want, want == 1 ? "" : "s", nfds);
+}
+
+enum msg_type
+msg_type(const struct msg *m)
+{
+	return (enum msg_type)(m->def - msg_table);
 }
 
 const char *
-msg_type(const struct msg *m)
+msg_type_name(const struct msg *m)
 {
 	return m->def->type;
 }
@@ -475,24 +468,34 @@ msg_free(struct msg *m)
 	free(m);
 }
 
-/* The member for a getter, NULL when absent; a getter asking for a field the
- * table does not list with this kind is a bug in the caller. */
-static const cJSON *
-get_item(const struct msg *m, const char *field, enum msg_kind kind)
+/* The table's entry for field; one the table does not list is a bug in the
+ * caller, not in the peer. */
+static const struct msg_field *
+field_of(const struct msg *m, const char *field)
 {
 	const struct msg_field *f = msg_field_find(m->def, field);
 
-	if (f == NULL || f->kind != kind) {
-		log_warnx("%s: message %s has no field \"%s\" of kind %s", __func__,
-		    m->def->type, field, msg_kind_name(kind));
-		return NULL;
-	}
+	if (f == NULL)
+		fatalx("message %s has no field \"%s\"", m->def->type, field);
+	return f;
+}
+
+/* The member for a getter, NULL when absent (msg_parse checked its kind). */
+static const cJSON *
+get_item(const struct msg *m, const char *field, enum msg_kind kind)
+{
+	const struct msg_field *f = field_of(m, field);
+
+	if (f->kind != kind)
+		fatalx("field \"%s\" of message %s is %s, not %s", field,
+		    m->def->type, msg_kind_name(f->kind), msg_kind_name(kind));
 	return cJSON_GetObjectItemCaseSensitive(m->root, field);
 }
 
 int
 msg_has(const struct msg *m, const char *field)
 {
+	(void)field_of(m, field);
 	return cJSON_GetObjectItemCaseSensitive(m->root, field) != NULL;
 }
 
@@ -532,7 +535,7 @@ msg_get_u64(const struct msg *m, const char *field, uint64_t *out)
 
 	if (v == NULL)
 		return -1;
-	return parse_u64(v->valuestring, out, NULL);
+	return msg_parse_u64(v->valuestring, out, NULL);
 }
 
 int
@@ -560,12 +563,10 @@ msg_get_hex(const struct msg *m, const char *field, uint8_t **out, size_t *len)
 const cJSON *
 msg_get_json(const struct msg *m, const char *field)
 {
-	const struct msg_field *f = msg_field_find(m->def, field);
+	const struct msg_field *f = field_of(m, field);
 
-	if (f == NULL || (f->kind != MSG_OBJECT && f->kind != MSG_ARRAY)) {
-		log_warnx("%s: message %s has no object or array field \"%s\"",
-		    __func__, m->def->type, field);
-		return NULL;
-	}
+	if (f->kind != MSG_OBJECT && f->kind != MSG_ARRAY)
+		fatalx("field \"%s\" of message %s is %s, not an object or an "
+		    "array", field, m->def->type, msg_kind_name(f->kind));
 	return cJSON_GetObjectItemCaseSensitive(m->root, field);
 }

@@ -1,14 +1,19 @@
 /* The messages of the client protocol and of the worker IPC, in one table.
  *
- * Each message is one JSON object with "type" and "id" (an integer, 0 .. 2^53-1);
- * client protocol messages (both directions) also carry "v": MSG_PROTO_VERSION.
- * The table says, per type, its direction, its fields (name, kind, required or
- * optional) and whether the frame carries a file descriptor.
+ * Each message is one JSON object with "type" and "id" (an integer,
+ * 0 .. 2^53-1): the client's request id in the client protocol, the job id in
+ * the worker IPC (0 for the start-up messages). Client protocol messages (both
+ * directions) also carry "v": MSG_PROTO_VERSION. The table in msg.c says, per
+ * type, its direction, its fields (name, kind, required or optional) and how
+ * many file descriptors its frame carries; enum msg_type, its ids, is
+ * generated from that table (msg_types.h), so that dispatchers switch on it.
  *
  * Reading is strict: msg_parse rejects invalid JSON or UTF-8, a string holding
  * NUL, duplicate keys, trailing bytes, an unknown type for the direction, a
  * missing or mistyped field and any field the table does not list. A message
- * built with msg_new/msg_set_* is checked against the same table. */
+ * built with msg_new/msg_set_* is checked against the same table. A getter
+ * asked for a field the table does not give that kind is a bug in the caller
+ * and ends the process (fatalx); what the peer sent never does. */
 #ifndef MSG_H
 #define MSG_H
 
@@ -17,6 +22,7 @@
 
 #include "err.h"
 #include "frame.h"
+#include "msg_types.h"
 
 #define MSG_PROTO_VERSION	1
 #define MSG_FIELDS_MAX		8
@@ -44,12 +50,6 @@ enum msg_kind {
 	MSG_ARRAY,	/* raw JSON array, checked by the receiver */
 };
 
-enum msg_fd {
-	MSG_FD_NONE,
-	MSG_FD_REQUIRED,
-	MSG_FD_OPTIONAL,
-};
-
 struct msg_field {
 	const char	*name;		/* NULL ends the list */
 	enum msg_kind	 kind;
@@ -59,14 +59,14 @@ struct msg_field {
 struct msg_def {
 	const char		*type;
 	enum msg_dir		 dir;
-	enum msg_fd		 fd;
+	int			 nfds;	/* descriptors it carries, exactly */
 	struct msg_field	 fields[MSG_FIELDS_MAX];
 };
 
 struct msg;
 struct cJSON;
 
-/* The table: entry i, or NULL past the end. */
+/* The table: entry i (whose id is i), or NULL past the end. */
 const struct msg_def	*msg_table_entry(size_t i);
 const struct msg_def	*msg_def_find(const char *type);
 const char		*msg_dir_name(enum msg_dir dir);
@@ -79,16 +79,20 @@ int		 msg_meta_fits(size_t len, struct err *e);
 /* Parses and checks one frame's JSON (len bytes, need not be NUL-terminated). */
 struct msg	*msg_parse(const char *json, size_t len, enum msg_dir dir,
 		    struct err *e);
-/* Checks a received frame's descriptor against the table (fd -1: none). */
-int		 msg_check_fd(const struct msg *m, int fd, struct err *e);
+/* Checks the number of a received frame's descriptors against the table. */
+int		 msg_check_fds(const struct msg *m, int nfds, struct err *e);
+/* A counter or 0-db key in its decimal string form (MSG_U64). */
+int		 msg_parse_u64(const char *s, uint64_t *out, struct err *e);
 
-const char	*msg_type(const struct msg *m);
+enum msg_type	 msg_type(const struct msg *m);
+const char	*msg_type_name(const struct msg *m);
 int64_t		 msg_id(const struct msg *m);
 const struct msg_def *msg_def(const struct msg *m);
 void		 msg_free(struct msg *m);
 
-/* Typed getters. Asking for a field the table does not list with that kind is
- * a programming error: logged, and answered like a missing field. */
+/* Typed getters: the value, or the answer for an absent optional field. A
+ * field the table does not list with that kind is a programming error:
+ * fatalx. */
 int		 msg_has(const struct msg *m, const char *field);
 const char	*msg_get_str(const struct msg *m, const char *field);	/* NULL: absent */
 int		 msg_get_bool(const struct msg *m, const char *field);	/* 1, 0, -1: absent */
@@ -101,7 +105,7 @@ const struct cJSON *msg_get_json(const struct msg *m, const char *field);
 
 /* Building. The first failing setter's error sticks to the message and
  * msg_encode reports it, so a sequence of setters can be checked once. */
-struct msg	*msg_new(const char *type, int64_t id, struct err *e);
+struct msg	*msg_new(enum msg_type type, int64_t id, struct err *e);
 int		 msg_set_str(struct msg *m, const char *field, const char *v);
 int		 msg_set_bool(struct msg *m, const char *field, int v);
 int		 msg_set_int(struct msg *m, const char *field, int64_t v);
@@ -112,7 +116,8 @@ int		 msg_set_hex(struct msg *m, const char *field, const uint8_t *v,
 int		 msg_set_json(struct msg *m, const char *field, struct cJSON *item);
 /* Returns malloc'd compact JSON (NUL-terminated, *len without the NUL). */
 char		*msg_encode(const struct msg *m, size_t *len, struct err *e);
-/* msg_encode, msg_check_fd and frame_send in one. */
-int		 msg_send(int sock, const struct msg *m, int fd, struct err *e);
+/* msg_encode, msg_check_fds and frame_send in one. */
+int		 msg_send(int sock, const struct msg *m, const int *fds,
+		    int nfds, struct err *e);
 
 #endif

@@ -7,21 +7,21 @@
 
 #include "frame.h"
 #include "hex.h"
+#include "log.h"
 #include "msg_impl.h"
 
 struct msg *
-msg_new(const char *type, int64_t id, struct err *e)
+msg_new(enum msg_type type, int64_t id, struct err *e)
 {
-	const struct msg_def *def = msg_def_find(type);
+	const struct msg_def *def = msg_table_entry(type);
 	struct msg *m;
 	char num[24];
 
-	if (def == NULL) {
-		err_set(e, "building a message of unknown type \"%.64s\"", type);
-		return NULL;
-	}
+	if (def == NULL)
+		fatalx("building a message of unknown type %d", (int)type);
 	if (id < 0 || id > MSG_INT_MAX) {
-		err_set(e, "%s: id %lld is outside 0..2^53-1", type, (long long)id);
+		err_set(e, "%s: id %lld is outside 0..2^53-1", def->type,
+		    (long long)id);
 		return NULL;
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
@@ -39,7 +39,7 @@ msg_new(const char *type, int64_t id, struct err *e)
 	return m;
 nomem:
 	msg_free(m);
-	err_set(e, "out of memory building a %s message", type);
+	err_set(e, "out of memory building a %s message", def->type);
 	return NULL;
 }
 
@@ -195,17 +195,18 @@ msg_encode(const struct msg *m, size_t *len, struct err *e)
 }
 
 int
-msg_send(int sock, const struct msg *m, int fd, struct err *e)
+msg_send(int sock, const struct msg *m, const int *fds, int nfds,
+    struct err *e)
 {
 	size_t len;
 	char *json;
 	int rc;
 
-	if (msg_check_fd(m, fd, e) == -1)
+	if (msg_check_fds(m, nfds, e) == -1)
 		return -1;
 	if ((json = msg_encode(m, &len, e)) == NULL)
 		return -1;
-	rc = frame_send(sock, json, len, fd, e);
+	rc = frame_send(sock, json, len, fds, nfds, e);
 	cJSON_free(json);
 	return rc;
 }

@@ -21,6 +21,9 @@ int	msg_utf8_check(const char *s, size_t len, struct err *e);
 /* Rejects an object (at any depth) that names a key twice. */
 int	msg_dup_check(const cJSON *item, struct err *e);
 
+/* One member's value against its field's kind. */
+int	msg_value_check(const struct msg_field *f, const cJSON *v,
+	    struct err *e);
 const struct msg_field *msg_field_find(const struct msg_def *def,
 	    const char *name);
 int	msg_dir_is_client(enum msg_dir dir);

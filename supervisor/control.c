@@ -98,7 +98,7 @@ control_reply(struct conn *c, int ok, const char *error,
 	int rc;
 
 	c->job = NULL;
-	if ((m = msg_new("reply", c->req_id, &e)) == NULL) {
+	if ((m = msg_new(MT_REPLY, c->req_id, &e)) == NULL) {
 		log_warnx("reply: %s", e.msg);
 		conn_close(c);
 		return;
@@ -110,7 +110,7 @@ control_reply(struct conn *c, int ok, const char *error,
 		msg_set_hex(m, "checksum", checksum, B2_LEN);
 	json = msg_encode(m, &len, &e);
 	msg_free(m);
-	if (json == NULL || frame_writer_push(&c->wr, json, len, -1, &e) == -1) {
+	if (json == NULL || frame_writer_push(&c->wr, json, len, NULL, 0, &e) == -1) {
 		log_warnx("reply: %s", e.msg);
 		cJSON_free(json);
 		conn_close(c);
@@ -225,8 +225,8 @@ conn_store(struct conn *c, struct msg *m, int *fd)
 static int
 conn_lookup(struct conn *c, struct msg *m, int *fd)
 {
-	const char *path = msg_get_str(m, "path"), *type = msg_type(m);
-	int retrieve = strcmp(type, "retrieve") == 0;
+	const char *path = msg_get_str(m, "path"), *type = msg_type_name(m);
+	int retrieve = msg_type(m) == MT_RETRIEVE;
 	char key[512], what[160];
 	struct stat st;
 	struct job *j;
@@ -281,16 +281,17 @@ conn_rebuild(struct conn *c, struct msg *m)
 static void
 conn_log(const struct conn *c, const struct msg *m)
 {
-	const char *type = msg_type(m), *arg = NULL;
+	const char *arg = NULL;
+	int store = msg_type(m) == MT_STORE;
 
-	if (strcmp(type, "status") != 0)
+	if (msg_type(m) != MT_STATUS)
 		arg = msg_has(m, "path") ? msg_get_str(m, "path") :
 		    msg_get_str(m, "key");
 	log_info("uid %d pid %d: %s%s%s%s%s", (int)c->peer.uid,
-	    (int)c->peer.pid, type, arg != NULL ? " " : "", arg != NULL ?
-	    arg : "", strcmp(type, "store") == 0 && msg_get_bool(m,
-	    "blocking") == 0 ? " (background)" : "", strcmp(type, "store") ==
-	    0 && msg_get_bool(m, "delete") == 1 ? " (delete)" : "");
+	    (int)c->peer.pid, msg_type_name(m), arg != NULL ? " " : "",
+	    arg != NULL ? arg : "", store && msg_get_bool(m, "blocking") == 0 ?
+	    " (background)" : "", store && msg_get_bool(m, "delete") == 1 ?
+	    " (delete)" : "");
 }
 
 /* The id of a request that failed the strict checks, so that the error
@@ -310,12 +311,14 @@ conn_guess_id(const char *json, size_t len)
 	return v;
 }
 
+/* One request frame with its nfds descriptors, which are ours to close. */
 static void
-conn_request(struct conn *c, const char *json, size_t len, int fd)
+conn_request(struct conn *c, const char *json, size_t len, const int *fds,
+    int nfds)
 {
 	struct msg *m;
 	struct err e;
-	const char *type;
+	int fd = nfds > 0 ? fds[0] : -1, i;
 
 	if ((m = msg_parse(json, len, MSG_CLIENT_TO_MASTER, &e)) == NULL) {
 		c->req_id = conn_guess_id(json, len);
@@ -323,28 +326,34 @@ conn_request(struct conn *c, const char *json, size_t len, int fd)
 		goto done;
 	}
 	c->req_id = msg_id(m);
-	if (msg_check_fd(m, fd, &e) == -1)
+	if (msg_check_fds(m, nfds, &e) == -1)
 		conn_refuse(c, "%s", e.msg);
 	else if (master->stopping)
 		conn_refuse(c, "zstor-master is shutting down");
 	else {
 		conn_log(c, m);
-		type = msg_type(m);
-		if (strcmp(type, "store") == 0)
+		switch (msg_type(m)) {
+		case MT_STORE:
 			conn_store(c, m, &fd);
-		else if (strcmp(type, "retrieve") == 0 ||
-		    strcmp(type, "check") == 0)
+			break;
+		case MT_RETRIEVE:
+		case MT_CHECK:
 			conn_lookup(c, m, &fd);
-		else if (strcmp(type, "rebuild") == 0)
+			break;
+		case MT_REBUILD:
 			conn_rebuild(c, m);
-		else
+			break;
+		default:
 			conn_refuse(c, "%s: zstor-master does not answer this "
-			    "request in this version", type);
+			    "request in this version", msg_type_name(m));
+		}
 	}
 done:
 	msg_free(m);
 	if (fd != -1)
 		close(fd);
+	for (i = 1; i < nfds; i++)
+		close(fds[i]);
 }
 
 static void
@@ -362,7 +371,7 @@ conn_on_read(int sock, short ev, void *arg)
 	struct err e;
 	char *json;
 	size_t len;
-	int fed, rc, fd;
+	int fds[IPC_FDS_MAX], nfds, fed, rc;
 
 	(void)sock;
 	(void)ev;
@@ -370,7 +379,7 @@ conn_on_read(int sock, short ev, void *arg)
 		conn_refuse(c, "%s", e.msg);
 		return;
 	}
-	if ((rc = frame_next(&c->rd, &json, &len, &fd, &e)) == -1) {
+	if ((rc = frame_next(&c->rd, &json, &len, fds, &nfds, &e)) == -1) {
 		conn_refuse(c, "%s", e.msg);
 		return;
 	}
@@ -384,7 +393,7 @@ conn_on_read(int sock, short ev, void *arg)
 	}
 	event_del(c->rd_ev);
 	event_del(c->timer_ev);
-	conn_request(c, json, len, fd);
+	conn_request(c, json, len, fds, nfds);
 	free(json);
 }
 

@@ -108,8 +108,10 @@ void		 proc_start_all(void);
 void		 proc_reap(void);
 void		 proc_push_config(void);
 void		 proc_stop_all(void);
-/* Sends m (and fd, or -1) to p; a failure kills and respawns p. */
-int		 proc_send(struct proc *p, struct msg *m, int fd);
+/* Sends m with its nfds descriptors to p (which gets copies); a failure
+ * kills and respawns p. */
+int		 proc_send(struct proc *p, struct msg *m, const int *fds,
+		    int nfds);
 struct proc	*proc_idle(enum sandbox_role role);
 const char	*proc_name(const struct proc *p);
 void		 proc_set_job(struct proc *p, struct job *j);
@@ -135,7 +137,7 @@ struct job	*job_new(enum job_kind kind, const char *what);
 void		 job_free(struct job *j);
 void		 sched_submit(struct job *j);
 void		 sched_run(void);
-/* A worker's answer to the step it holds; -1: not a valid answer (a bug in
+/* A worker's result for the step it holds; -1: not a valid answer (a bug in
  * the worker: the caller kills it). */
 int		 sched_answer(struct proc *p, struct job *j, struct msg *m);
 /* The worker holding j died or was killed. */

@@ -31,11 +31,15 @@ enum proc_state {
 
 struct proc;
 
+/* A role: how many of it run, and what its own frames (beyond hello and
+ * ready) do. Slots are fixed at start-up; a role with runs() NULL always
+ * runs, one with runs() only while the config says so (a reload starts or
+ * stops it). */
 struct proc_role {
-	const char		*name;
-	enum sandbox_role	 sandbox;
-	size_t			(*count)(const struct config *);
-	/* a frame of this role's own (not hello/ready/pong); -1: bad frame */
+	enum sandbox_role	 sandbox;	/* and its name */
+	int			 per_core;	/* else one */
+	int			(*runs)(const struct config *);
+	/* a frame of this role's own; -1: bad frame. NULL: it sends none */
 	int			(*dispatch)(struct proc *, struct msg *);
 };
 
@@ -59,20 +63,18 @@ struct proc {
 	time_t			 ready_at;
 };
 
-static size_t	count_encoders(const struct config *);
-static size_t	count_one(const struct config *);
-static size_t	count_evictor(const struct config *);
+static int	evictor_runs(const struct config *);
 static int	job_dispatch(struct proc *, struct msg *);
-static int	repairer_frame(struct proc *, struct msg *);
-static int	evictor_frame(struct proc *, struct msg *);
 
-/* The roles, in start order. Counts are fixed at start-up but for the evictor,
- * which runs only while the config names its cache directory. */
+/* The roles, in start order; the worker's half of this table is in
+ * workers/worker.c. One encoder per core (at least two, so that one long
+ * store does not hold up every retrieve); the evictor while the config names
+ * its cache directory. */
 static const struct proc_role proc_roles[] = {
-	{ "metawriter",	SANDBOX_METAWRITER,	count_one,	job_dispatch },
-	{ "encoder",	SANDBOX_ENCODER,	count_encoders,	job_dispatch },
-	{ "repairer",	SANDBOX_REPAIRER,	count_one,	repairer_frame },
-	{ "evictor",	SANDBOX_EVICTOR,	count_evictor,	evictor_frame },
+	{ SANDBOX_METAWRITER,	0,	NULL,		job_dispatch },
+	{ SANDBOX_ENCODER,	1,	NULL,		job_dispatch },
+	{ SANDBOX_REPAIRER,	0,	NULL,		NULL },
+	{ SANDBOX_EVICTOR,	0,	evictor_runs,	NULL },
 };
 #define PROC_ROLES	(sizeof(proc_roles) / sizeof(proc_roles[0]))
 
@@ -84,28 +86,33 @@ static void	proc_lost(struct proc *, const char *);
 static void	proc_close(struct proc *);
 static void	proc_check_ready(void);
 
-/* One encoder per core, and at least two, so that one long store does not
- * hold up every retrieve. */
-static size_t
-count_encoders(const struct config *cfg)
+static int
+evictor_runs(const struct config *cfg)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return cfg->zdb_data_dir_path != NULL;
+}
 
-	(void)cfg;
+static size_t
+role_slots(const struct proc_role *r)
+{
+	long n;
+
+	if (!r->per_core)
+		return 1;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n < 2 ? 2 : (size_t)n;
 }
 
-static size_t
-count_one(const struct config *cfg)
+static int
+role_runs(const struct proc_role *r, const struct config *cfg)
 {
-	(void)cfg;
-	return 1;
+	return r->runs == NULL || r->runs(cfg);
 }
 
-static size_t
-count_evictor(const struct config *cfg)
+static const char *
+role_name(const struct proc_role *r)
 {
-	return cfg->zdb_data_dir_path != NULL;
+	return sandbox_role_name(r->sandbox);
 }
 
 const char *
@@ -167,13 +174,13 @@ proc_send_config(struct proc *p)
 	struct msg *m;
 	struct err e;
 
-	if ((m = msg_new("config", 0, &e)) == NULL) {
+	if ((m = msg_new(MT_CONFIG, 0, &e)) == NULL) {
 		log_warnx("%s: %s", p->name, e.msg);
 		return -1;
 	}
 	msg_set_str(m, "text", master->cfg_text);
 	p->gen_sent = master->cfg_gen;
-	return proc_send(p, m, -1);
+	return proc_send(p, m, NULL, 0);
 }
 
 static int
@@ -182,7 +189,7 @@ proc_on_hello(struct proc *p, struct msg *m)
 	const char *role = msg_get_str(m, "role");
 	int64_t pid = msg_get_int(m, "pid");
 
-	if (p->state != PROC_HELLO || strcmp(role, p->role->name) != 0 ||
+	if (p->state != PROC_HELLO || strcmp(role, role_name(p->role)) != 0 ||
 	    pid != (int64_t)p->pid) {
 		log_warnx("%s (pid %d): unexpected hello from role %s pid %lld",
 		    p->name, (int)p->pid, role, (long long)pid);
@@ -217,31 +224,36 @@ proc_on_ready(struct proc *p)
 
 /* One frame from p; -1 when it is not one p may send now. */
 static int
-proc_on_frame(struct proc *p, const char *json, size_t len, int fd)
+proc_on_frame(struct proc *p, const char *json, size_t len, int nfds)
 {
 	struct msg *m;
 	struct err e;
-	const char *type;
 	int rc = -1;
 
 	if ((m = msg_parse(json, len, MSG_WORKER_TO_MASTER, &e)) == NULL ||
-	    msg_check_fd(m, fd, &e) == -1) {
+	    msg_check_fds(m, nfds, &e) == -1) {
 		log_warnx("%s (pid %d) sent a bad frame: %s", p->name, (int)p->pid,
 		    e.msg);
 		msg_free(m);
 		return -1;
 	}
-	type = msg_type(m);
-	if (strcmp(type, "hello") == 0)
+	switch (msg_type(m)) {
+	case MT_HELLO:
 		rc = proc_on_hello(p, m);
-	else if (strcmp(type, "ready") == 0)
+		break;
+	case MT_READY:
 		rc = proc_on_ready(p);
-	else if (strcmp(type, "pong") == 0)
-		rc = 0;
-	else if (p->state == PROC_READY)
-		rc = p->role->dispatch(p, m);
-	else
-		log_warnx("%s: %s before the handshake ended", p->name, type);
+		break;
+	default:
+		if (p->state != PROC_READY)
+			log_warnx("%s: %s before the handshake ended", p->name,
+			    msg_type_name(m));
+		else if (p->role->dispatch == NULL)
+			log_warnx("%s: unexpected %s message", p->name,
+			    msg_type_name(m));
+		else
+			rc = p->role->dispatch(p, m);
+	}
 	msg_free(m);
 	return rc;
 }
@@ -251,15 +263,15 @@ proc_on_read(int sock, short ev, void *arg)
 {
 	struct proc *p = arg;
 	char *json, why[ERR_MSG_MAX + 64];
+	int fds[IPC_FDS_MAX], nfds, rc, i;
 	struct err e;
 	size_t len;
-	int rc, fd;
 
 	(void)sock;
 	(void)ev;
 	rc = frame_reader_feed(&p->rd, p->sock, &e);
 	while (rc != -1 && p->sock != -1) {
-		int got = frame_next(&p->rd, &json, &len, &fd, &e);
+		int got = frame_next(&p->rd, &json, &len, fds, &nfds, &e);
 
 		if (got == 0)
 			break;
@@ -267,9 +279,9 @@ proc_on_read(int sock, short ev, void *arg)
 			rc = -1;
 			break;
 		}
-		if (fd != -1)
-			close(fd);	/* workers send no descriptors */
-		got = proc_on_frame(p, json, len, fd);
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);	/* workers send none: a bad frame */
+		got = proc_on_frame(p, json, len, nfds);
 		free(json);
 		if (got == -1) {
 			proc_lost(p, "sent a frame it should not (a bug in the "
@@ -307,7 +319,7 @@ proc_on_write(int sock, short ev, void *arg)
 }
 
 int
-proc_send(struct proc *p, struct msg *m, int fd)
+proc_send(struct proc *p, struct msg *m, const int *fds, int nfds)
 {
 	char *json, why[ERR_MSG_MAX + 32];
 	struct err e;
@@ -318,8 +330,9 @@ proc_send(struct proc *p, struct msg *m, int fd)
 		msg_free(m);
 		return -1;
 	}
-	if ((json = msg_encode(m, &len, &e)) != NULL) {
-		rc = frame_writer_push(&p->wr, json, len, fd, &e);
+	if (msg_check_fds(m, nfds, &e) == 0 &&
+	    (json = msg_encode(m, &len, &e)) != NULL) {
+		rc = frame_writer_push(&p->wr, json, len, fds, nfds, &e);
 		cJSON_free(json);
 	}
 	msg_free(m);
@@ -404,7 +417,7 @@ proc_spawn(struct proc *p)
 	int sv[2], errp[2], n = 0;
 	pid_t pid;
 
-	strlcpy(role, p->role->name, sizeof(role));
+	strlcpy(role, role_name(p->role), sizeof(role));
 	argv[n++] = name;
 	argv[n++] = wflag;
 	argv[n++] = role;
@@ -473,7 +486,7 @@ proc_fail_job(struct proc *p, const char *why)
 	p->job = NULL;
 	snprintf(msg, sizeof(msg), "the zstor-master %s working on this request "
 	    "(pid %d) %.500s; the request was not completed, try again",
-	    p->role->name, (int)p->pid, why);
+	    role_name(p->role), (int)p->pid, why);
 	sched_lost(j, msg);
 }
 
@@ -544,7 +557,7 @@ proc_cannot_start(struct proc *p, const char *how)
 	char why[ERR_MSG_MAX];
 
 	snprintf(why, sizeof(why), "the zstor-master %s cannot start (it %s); "
-	    "see the daemon's log", p->role->name, how);
+	    "see the daemon's log", role_name(p->role), how);
 	sched_fail_waiting(p->role->sandbox, why);
 }
 
@@ -591,23 +604,21 @@ proc_reap(void)
 int
 proc_init(struct err *e)
 {
-	size_t r, i, n, want;
+	size_t r, i, n;
 	struct proc *p;
 
 	for (r = 0, n = 0; r < PROC_ROLES; r++)
-		n += proc_roles[r].count == count_evictor ? 1 :
-		    proc_roles[r].count(&master->cfg);
+		n += role_slots(&proc_roles[r]);
 	if ((procs = calloc(n, sizeof(*procs))) == NULL)
 		return err_set(e, "out of memory for the process table");
 	for (r = 0, p = procs; r < PROC_ROLES; r++) {
-		want = proc_roles[r].count(&master->cfg);
-		n = proc_roles[r].count == count_evictor ? 1 : want;
+		n = role_slots(&proc_roles[r]);
 		for (i = 0; i < n; i++, p++) {
 			p->role = &proc_roles[r];
 			p->slot = (unsigned)i + 1;
 			snprintf(p->name, sizeof(p->name), n > 1 ? "%s %u" : "%s",
-			    p->role->name, p->slot);
-			p->wanted = i < want;
+			    role_name(p->role), p->slot);
+			p->wanted = role_runs(p->role, &master->cfg);
 			p->sock = p->err.fd = -1;
 			p->backoff = RESPAWN_MIN_SECS;
 			if ((p->timer_ev = evtimer_new(master->base, proc_on_timer,
@@ -640,7 +651,7 @@ proc_push_config(void)
 
 	for (i = 0; i < nprocs; i++) {
 		p = &procs[i];
-		p->wanted = p->role->count(&master->cfg) >= p->slot;
+		p->wanted = role_runs(p->role, &master->cfg);
 		if (p->state == PROC_READY && p->wanted)
 			(void)proc_send_config(p);
 		else if (p->state != PROC_DOWN && !p->wanted) {
@@ -685,51 +696,22 @@ proc_stop_all(void)
 		}
 }
 
-/* result / meta_saved from an encoder or the metawriter. */
+/* A result from an encoder or the metawriter for the job it holds. */
 static int
 job_dispatch(struct proc *p, struct msg *m)
 {
-	const char *type = msg_type(m);
-
-	if (strcmp(type, "result") != 0 && strcmp(type, "meta_saved") != 0) {
-		log_warnx("%s: unexpected %s message", p->name, type);
+	switch (msg_type(m)) {
+	case MT_RESULT:
+		break;
+	default:
+		log_warnx("%s: unexpected %s message", p->name,
+		    msg_type_name(m));
 		return -1;
 	}
 	if (p->job == NULL) {
-		log_warnx("%s: %s for job %lld, but it holds no job", p->name,
-		    type, (long long)msg_get_int(m, "job"));
+		log_warnx("%s: result for job %lld, but it holds no job",
+		    p->name, (long long)msg_id(m));
 		return -1;
 	}
 	return sched_answer(p, p->job, m);
-}
-
-static int
-repairer_frame(struct proc *p, struct msg *m)
-{
-	const char *type = msg_type(m);
-
-	if (strcmp(type, "repair") == 0) {
-		sched_repair(msg_get_str(m, "key"));
-		return 0;
-	}
-	if (strcmp(type, "health") == 0)
-		return 0;	/* the health table is used by a later step */
-	log_warnx("%s: unexpected %s message", p->name, type);
-	return -1;
-}
-
-static int
-evictor_frame(struct proc *p, struct msg *m)
-{
-	const char *type = msg_type(m);
-	uint64_t bytes = 0;
-
-	if (strcmp(type, "evicted") == 0) {
-		msg_get_u64(m, "bytes", &bytes);
-		log_info("evicted %s (%llu bytes) from the cache directory",
-		    msg_get_str(m, "path"), (unsigned long long)bytes);
-		return 0;
-	}
-	log_warnx("%s: unexpected %s message", p->name, type);
-	return -1;
 }

@@ -3,10 +3,15 @@
  * A job is a short chain of steps; each step runs on one worker and the job
  * waits between steps in the queue of the role its next step needs:
  *
- *   store     meta_get (writable)  encode [+ scratch]  meta_put   [drop_shards]
- *   retrieve  meta_get             decode [+ scratch]
+ *   store     meta_get (writable)  encode     meta_put   [drop_shards]
+ *   retrieve  meta_get             decode
  *   check     meta_get
- *   rebuild   meta_get (writable)  reencode [+ scratch]  meta_put if changed
+ *   rebuild   meta_get (writable)  reencode   meta_put if changed
+ *
+ * A step is one message whose id is the job's, answered by one "result" with
+ * the same id. The encoder's steps carry a scratch file the master opens (a
+ * sandboxed encoder can open none), after the client's file for encode and
+ * decode.
  *
  * The store asks for the stored checksum first and hands it to the encoder, which
  * skips the upload of a file that already is stored with it (after the one read
@@ -141,43 +146,24 @@ job_reply(struct job *j, int ok, const char *error, const uint8_t *sum)
 	control_reply(c, ok, error, sum);
 }
 
-static struct msg *
-step_msg(struct job *j, const char *type, struct err *e)
-{
-	struct msg *m = msg_new(type, j->id, e);
-
-	if (m != NULL)
-		msg_set_int(m, "job", j->id);
-	return m;
-}
-
-/* The encoder's steps take a scratch file first: it may open none itself. */
 static int
-step_send_scratch(struct proc *p, struct job *j, struct err *e)
+step_needs_scratch(enum job_step step)
 {
-	struct msg *m;
-	int fd, rc;
-
-	if ((fd = scratch_open(e)) == -1)
-		return -1;
-	if ((m = step_msg(j, "scratch", e)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	rc = proc_send(p, m, fd);
-	close(fd);
-	return rc == -1 ? 1 : 0;
+	return step == STEP_ENCODE || step == STEP_DECODE ||
+	    step == STEP_REENCODE;
 }
 
-/* The message for j's current step; *fd the descriptor it carries. */
+/* The message for j's current step and the descriptors it carries: the
+ * client's file for encode and decode, then scratch (-1: none). */
 static struct msg *
-step_build(struct job *j, int *fd, struct err *e)
+step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
+    struct err *e)
 {
-	static const char *types[] = { "meta_get", "encode", "decode",
-	    "reencode", "meta_put", "drop_shards" };
-	struct msg *m = step_msg(j, types[j->step], e);
+	static const enum msg_type types[] = { MT_META_GET, MT_ENCODE,
+	    MT_DECODE, MT_REENCODE, MT_META_PUT, MT_DROP_SHARDS };
+	struct msg *m = msg_new(types[j->step], j->id, e);
 
-	*fd = -1;
+	*nfds = 0;
 	if (m == NULL)
 		return NULL;
 	if (j->step != STEP_DROP)
@@ -194,29 +180,33 @@ step_build(struct job *j, int *fd, struct err *e)
 	    j->step == STEP_META_PUT || j->step == STEP_DROP)
 		msg_set_hex(m, "meta", j->meta, j->metalen);
 	if (j->step == STEP_ENCODE || j->step == STEP_DECODE)
-		*fd = j->fd;
+		fds[(*nfds)++] = j->fd;
+	if (scratch != -1)
+		fds[(*nfds)++] = scratch;
 	return m;
 }
 
 static void
 step_start(struct proc *p, struct job *j)
 {
-	struct msg *m;
+	int fds[IPC_FDS_MAX], nfds, scratch = -1;
+	struct msg *m = NULL;
 	struct err e;
-	int fd, rc = 0;
 
 	proc_set_job(p, j);
 	j->worker = p;
-	if (j->step == STEP_ENCODE || j->step == STEP_DECODE ||
-	    j->step == STEP_REENCODE)
-		rc = step_send_scratch(p, j, &e);
-	if (rc == 1)
-		return;		/* p was lost, and j failed with it */
-	if (rc == 0 && (m = step_build(j, &fd, &e)) != NULL) {
-		log_debug("%s: %s on %s", j->what, msg_type(m), proc_name(p));
-		(void)proc_send(p, m, fd);	/* a failure fails j */
+	if (!step_needs_scratch(j->step) || (scratch = scratch_open(&e)) != -1)
+		m = step_build(j, scratch, fds, &nfds, &e);
+	if (m != NULL) {
+		log_debug("%s: %s on %s", j->what, msg_type_name(m),
+		    proc_name(p));
+		(void)proc_send(p, m, fds, nfds);	/* a failure fails j */
+		if (scratch != -1)
+			close(scratch);
 		return;
 	}
+	if (scratch != -1)
+		close(scratch);
 	proc_set_job(p, NULL);
 	j->worker = NULL;
 	job_fail(j, e.msg);
@@ -423,8 +413,6 @@ answer_result(struct job *j, struct msg *m)
 		else
 			job_next(j, STEP_META_PUT);
 		return 0;
-	case STEP_META_PUT:
-		return -1;	/* answered with meta_saved */
 	default:
 		job_succeed(j, NULL);
 		return 0;
@@ -434,24 +422,16 @@ answer_result(struct job *j, struct msg *m)
 int
 sched_answer(struct proc *p, struct job *j, struct msg *m)
 {
-	const char *type = msg_type(m);
 	int rc;
 
-	if (msg_get_int(m, "job") != j->id) {
+	if (msg_id(m) != j->id) {
 		log_warnx("%s: answer for job %lld, but it holds job %lld",
-		    proc_name(p), (long long)msg_get_int(m, "job"),
-		    (long long)j->id);
+		    proc_name(p), (long long)msg_id(m), (long long)j->id);
 		return -1;
 	}
 	proc_set_job(p, NULL);
 	j->worker = NULL;
-	if (strcmp(type, "meta_saved") == 0) {
-		if (j->step != STEP_META_PUT)
-			return -1;
-		job_succeed(j, NULL);
-		rc = 0;
-	} else
-		rc = answer_result(j, m);
+	rc = answer_result(j, m);
 	if (rc == -1)
 		job_fail(j, "internal error: a worker gave a malformed answer");
 	sched_run();

@@ -1,13 +1,17 @@
 /* The encoder: one job at a time from the master, each one pass of the object
- * engine over descriptors the master handed over (the client's file, a scratch
- * file) and connections to the data backends.
+ * engine over descriptors the master handed over with the job and connections
+ * to the data backends.
  *
- *   encode       seal the input file; skip the upload when the master says the
- *                stored checksum is the file's; else write the shards and return
- *                the metadata (the master saves it through the metawriter)
- *   decode       fetch, verify, decrypt and decompress into the client's file
- *   reencode     rebuild an object's unreadable shards; metadata back if changed
- *   drop_shards  delete an object's shards after its metadata could not be saved
+ *   encode       fds: input, scratch. Seal the input file; skip the upload
+ *                when the master says the stored checksum is the file's; else
+ *                write the shards and return the metadata (the master saves
+ *                it through the metawriter)
+ *   decode       fds: output, scratch. Fetch, verify, decrypt and decompress
+ *                into the client's file
+ *   reencode     fd: scratch. Rebuild an object's unreadable shards; metadata
+ *                back if changed
+ *   drop_shards  delete an object's shards after its metadata could not be
+ *                saved
  *
  * A fresh connection pool per job: a backend that failed is marked failed for
  * the rest of the job only, as in the standalone commands. */
@@ -84,18 +88,16 @@ enc_seal(struct worker *w, struct msg *m, int in_fd, int scratch,
 }
 
 static int
-enc_store(struct worker *w, struct msg *m, int in_fd)
+enc_store(struct worker *w, struct msg *m, int in_fd, int scratch)
 {
-	int64_t job = msg_get_int(m, "job");
+	int64_t job = msg_id(m);
 	const char *path = msg_get_str(m, "path");
 	struct sealed s = { .fd = -1 };
 	struct metadata meta;
 	struct pool pool;
 	struct err e;
-	int scratch, rc;
+	int rc;
 
-	if ((scratch = worker_take_scratch(w, job, &e)) == -1)
-		return worker_result_fail(w, job, &e);
 	rc = enc_seal(w, m, in_fd, scratch, &s, &e);
 	if (rc == 1) {
 		log_info("Skipping %s: already uploaded with the same checksum",
@@ -123,28 +125,23 @@ enc_store(struct worker *w, struct msg *m, int in_fd)
 	meta_free(&meta);
 done:
 	sealed_close(&s);
-	close(scratch);
 	return rc;
 }
 
 /* The client's temporary file gets the whole object or an error; it renames
  * the file into place only after an ok. */
 static int
-enc_retrieve(struct worker *w, struct msg *m, int out_fd)
+enc_retrieve(struct worker *w, struct msg *m, int out_fd, int scratch)
 {
-	int64_t job = msg_get_int(m, "job");
+	int64_t job = msg_id(m);
 	struct metadata meta;
 	struct fetched f;
 	struct pool pool;
 	struct err e;
-	int scratch, rc;
+	int rc;
 
-	if ((scratch = worker_take_scratch(w, job, &e)) == -1)
+	if (enc_meta_arg(m, &meta, &e) == -1)
 		return worker_result_fail(w, job, &e);
-	if (enc_meta_arg(m, &meta, &e) == -1) {
-		close(scratch);
-		return worker_result_fail(w, job, &e);
-	}
 	rc = 0;
 	if (ftruncate(out_fd, 0) == -1 || lseek(out_fd, 0, SEEK_SET) == -1)
 		rc = err_set(&e, "cannot reset the output file: %s",
@@ -159,7 +156,6 @@ enc_retrieve(struct worker *w, struct msg *m, int out_fd)
 		rc = err_set(&e, "cannot flush the retrieved file: %s",
 		    strerror(errno));
 	meta_free(&meta);
-	close(scratch);
 	if (rc == -1) {
 		log_warnx("retrieve %s: %s", msg_get_str(m, "key"), e.msg);
 		return worker_result_fail(w, job, &e);
@@ -170,25 +166,20 @@ enc_retrieve(struct worker *w, struct msg *m, int out_fd)
 /* Answers ok with the new metadata when something was rewritten, ok without
  * metadata when every shard was fine. */
 static int
-enc_rebuild(struct worker *w, struct msg *m)
+enc_rebuild(struct worker *w, struct msg *m, int scratch)
 {
-	int64_t job = msg_get_int(m, "job");
+	int64_t job = msg_id(m);
 	const char *key = msg_get_str(m, "key");
 	struct metadata meta, nm;
 	struct pool pool;
 	struct err e;
-	int scratch, changed = 0, rc;
+	int changed = 0, rc;
 
-	if ((scratch = worker_take_scratch(w, job, &e)) == -1)
+	if (enc_meta_arg(m, &meta, &e) == -1)
 		return worker_result_fail(w, job, &e);
-	if (enc_meta_arg(m, &meta, &e) == -1) {
-		close(scratch);
-		return worker_result_fail(w, job, &e);
-	}
 	pool_init(&pool, w->timeout_ms);
 	rc = obj_rebuild(&w->cfg, &pool, &meta, scratch, &nm, &changed, &e);
 	pool_free(&pool);
-	close(scratch);
 	if (rc == -1) {
 		log_warnx("rebuild %s: %s", key, e.msg);
 		rc = worker_result_fail(w, job, &e);
@@ -206,7 +197,7 @@ enc_rebuild(struct worker *w, struct msg *m)
 static int
 enc_drop(struct worker *w, struct msg *m)
 {
-	int64_t job = msg_get_int(m, "job");
+	int64_t job = msg_id(m);
 	struct metadata meta;
 	struct pool pool;
 	struct err e;
@@ -221,21 +212,18 @@ enc_drop(struct worker *w, struct msg *m)
 }
 
 int
-encoder_dispatch(struct worker *w, struct msg *m, int fd)
+encoder_dispatch(struct worker *w, struct msg *m, const int *fds)
 {
-	const char *type = msg_type(m);
-	struct err e;
-
-	if (strcmp(type, "encode") == 0)
-		return enc_store(w, m, fd);
-	if (strcmp(type, "decode") == 0)
-		return enc_retrieve(w, m, fd);
-	if (strcmp(type, "reencode") == 0)
-		return enc_rebuild(w, m);
-	if (strcmp(type, "drop_shards") == 0)
+	switch (msg_type(m)) {
+	case MT_ENCODE:
+		return enc_store(w, m, fds[0], fds[1]);
+	case MT_DECODE:
+		return enc_retrieve(w, m, fds[0], fds[1]);
+	case MT_REENCODE:
+		return enc_rebuild(w, m, fds[0]);
+	case MT_DROP_SHARDS:
 		return enc_drop(w, m);
-	err_set(&e, "the encoder does not take %s messages", type);
-	log_warnx("%s", e.msg);
-	return worker_result_fail(w, msg_has(m, "job") ? msg_get_int(m, "job") : 0,
-	    &e);
+	default:
+		return worker_refuse(w, m);
+	}
 }

@@ -4,12 +4,11 @@
  *                              without them when nothing is stored; with
  *                              writable, fails first unless all 4 are up (a
  *                              store or a rebuild will follow)
- *   meta_put {key, meta}       meta_saved, or a failed result
+ *   meta_put {key, meta}       result: ok once saved
  *
  * A fresh pool per request, so a metadata backend that comes back is used at
- * once; the cost is one connect per backend per request, small beside a store.
- * Scanning and deleting metadata (meta_scan, meta_delete) belong to the repair
- * sweep, a later step: they are refused with an error for now. */
+ * once; the cost is one connect per backend per request, small beside a
+ * store. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +20,7 @@
 static int
 mw_get(struct worker *w, struct msg *m)
 {
-	int64_t job = msg_get_int(m, "job");
+	int64_t job = msg_id(m);
 	const char *key = msg_get_str(m, "key");
 	struct metastore ms;
 	struct metadata meta;
@@ -62,12 +61,11 @@ mw_get(struct worker *w, struct msg *m)
 static int
 mw_put(struct worker *w, struct msg *m)
 {
-	int64_t job = msg_get_int(m, "job");
+	int64_t job = msg_id(m);
 	const char *key = msg_get_str(m, "key");
 	struct metastore ms;
 	struct metadata meta;
 	struct pool pool;
-	struct msg *r;
 	struct err e;
 	uint8_t *buf;
 	size_t len;
@@ -91,25 +89,19 @@ mw_put(struct worker *w, struct msg *m)
 		return worker_result_fail(w, job, &e);
 	}
 	log_debug("saved %s", key);
-	if ((r = msg_new("meta_saved", job, &e)) == NULL)
-		return worker_result_fail(w, job, &e);
-	msg_set_int(r, "job", job);
-	return worker_send(w, r);
+	return worker_result_ok(w, job, NULL, 0, NULL);
 }
 
 int
-metawriter_dispatch(struct worker *w, struct msg *m, int fd)
+metawriter_dispatch(struct worker *w, struct msg *m, const int *fds)
 {
-	const char *type = msg_type(m);
-	struct err e;
-
-	(void)fd;
-	if (strcmp(type, "meta_get") == 0)
+	(void)fds;
+	switch (msg_type(m)) {
+	case MT_META_GET:
 		return mw_get(w, m);
-	if (strcmp(type, "meta_put") == 0)
+	case MT_META_PUT:
 		return mw_put(w, m);
-	err_set(&e, "the metawriter does not take %s messages in this version",
-	    type);
-	log_warnx("%s", e.msg);
-	return worker_result_fail(w, msg_get_int(m, "job"), &e);
+	default:
+		return worker_refuse(w, m);
+	}
 }

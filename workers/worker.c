@@ -25,22 +25,23 @@
 #define WORKER_DIRS_MAX	64	/* dir: backends one role may use */
 
 /* What each role does with a job; the master's half of this table is in
- * supervisor/proc.c. */
+ * supervisor/proc.c. The repairer and the evictor take no jobs: they start,
+ * enter their sandbox and follow config reloads, and refuse any job. */
 static int (*const role_dispatch[SANDBOX_ROLES])(struct worker *, struct msg *,
-    int) = {
+    const int *) = {
 	[SANDBOX_ENCODER] = encoder_dispatch,
 	[SANDBOX_METAWRITER] = metawriter_dispatch,
-	[SANDBOX_REPAIRER] = repairer_dispatch,
-	[SANDBOX_EVICTOR] = evictor_dispatch,
+	[SANDBOX_REPAIRER] = NULL,
+	[SANDBOX_EVICTOR] = NULL,
 };
 
-int
+static int
 worker_send(struct worker *w, struct msg *m)
 {
 	struct err e;
 	int rc;
 
-	rc = msg_send(w->sock, m, -1, &e);
+	rc = msg_send(w->sock, m, NULL, 0, &e);
 	if (rc == -1)
 		log_warnx("cannot answer the master: %s", e.msg);
 	msg_free(m);
@@ -53,11 +54,10 @@ worker_result_fail(struct worker *w, int64_t job, const struct err *why)
 	struct msg *m;
 	struct err e;
 
-	if ((m = msg_new("result", job, &e)) == NULL) {
+	if ((m = msg_new(MT_RESULT, job, &e)) == NULL) {
 		log_warnx("%s", e.msg);
 		return -1;
 	}
-	msg_set_int(m, "job", job);
 	msg_set_bool(m, "ok", 0);
 	msg_set_str(m, "error", why->msg);
 	return worker_send(w, m);
@@ -70,11 +70,10 @@ worker_result_ok(struct worker *w, int64_t job, const uint8_t *meta,
 	struct msg *m;
 	struct err e;
 
-	if ((m = msg_new("result", job, &e)) == NULL) {
+	if ((m = msg_new(MT_RESULT, job, &e)) == NULL) {
 		log_warnx("%s", e.msg);
 		return -1;
 	}
-	msg_set_int(m, "job", job);
 	msg_set_bool(m, "ok", 1);
 	if (meta != NULL)
 		msg_set_hex(m, "meta", meta, metalen);
@@ -84,15 +83,14 @@ worker_result_ok(struct worker *w, int64_t job, const uint8_t *meta,
 }
 
 int
-worker_take_scratch(struct worker *w, int64_t job, struct err *e)
+worker_refuse(struct worker *w, const struct msg *m)
 {
-	int fd = w->scratch;
+	struct err e;
 
-	if (fd == -1 || w->scratch_job != job)
-		return err_set(e, "internal error: job %lld came without its scratch "
-		    "file", (long long)job);
-	w->scratch = -1;
-	return fd;
+	err_set(&e, "the %s does not take %s messages",
+	    sandbox_role_name(w->role), msg_type_name(m));
+	log_warnx("%s", e.msg);
+	return worker_result_fail(w, msg_id(m), &e);
 }
 
 static int
@@ -151,44 +149,53 @@ sandbox_covers(enum sandbox_role role, const struct config *old,
 	return 1;
 }
 
-/* 1 with *m (and *fd, or -1), 0 when the master closed the connection, -1
- * on a bad frame or message (a bug in the master) or the deadline. */
+static void
+close_fds(const int *fds, int nfds)
+{
+	int i;
+
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+}
+
+/* 1 with *m and its descriptors (*nfds of them, as the table says), 0 when
+ * the master closed the connection, -1 on a bad frame or message (a bug in
+ * the master) or the deadline. */
 static int
-worker_recv(struct worker *w, struct msg **m, int *fd, int timeout_ms,
-    struct err *e)
+worker_recv(struct worker *w, struct msg **m, int fds[IPC_FDS_MAX], int *nfds,
+    int timeout_ms, struct err *e)
 {
 	char *json;
 	size_t len;
 	int rc;
 
 	*m = NULL;
-	*fd = -1;
-	if ((rc = frame_recv(w->sock, &json, &len, fd, timeout_ms, e)) != 1)
+	if ((rc = frame_recv(w->sock, &json, &len, fds, nfds, timeout_ms,
+	    e)) != 1)
 		return rc;
 	*m = msg_parse(json, len, MSG_MASTER_TO_WORKER, e);
 	free(json);
-	if (*m != NULL && msg_check_fd(*m, *fd, e) == -1) {
+	if (*m != NULL && msg_check_fds(*m, *nfds, e) == -1) {
 		msg_free(*m);
 		*m = NULL;
 	}
 	if (*m == NULL) {
-		if (*fd != -1)
-			close(*fd);
-		*fd = -1;
+		close_fds(fds, *nfds);
+		*nfds = 0;
 		return -1;
 	}
 	return 1;
 }
 
 static void
-worker_say(struct worker *w, const char *type)
+worker_say(struct worker *w, enum msg_type type)
 {
 	struct msg *m;
 	struct err e;
 
 	if ((m = msg_new(type, 0, &e)) == NULL)
 		fatalx("%s", e.msg);
-	if (strcmp(type, "hello") == 0) {
+	if (type == MT_HELLO) {
 		msg_set_str(m, "role", sandbox_role_name(w->role));
 		msg_set_int(m, "pid", getpid());
 	}
@@ -239,72 +246,59 @@ worker_enter_sandbox(struct worker *w)
 static void
 worker_handshake(struct worker *w)
 {
+	int fds[IPC_FDS_MAX], nfds, rc;
 	struct msg *m;
 	struct err e;
-	int fd, rc;
 
-	worker_say(w, "hello");
-	if ((rc = worker_recv(w, &m, &fd, WORKER_HELLO_MS, &e)) != 1)
+	worker_say(w, MT_HELLO);
+	if ((rc = worker_recv(w, &m, fds, &nfds, WORKER_HELLO_MS, &e)) != 1)
 		fatalx("waiting for the config: %s", rc == 0 ? "the master "
 		    "closed the connection" : e.msg);
-	if (strcmp(msg_type(m), "config") != 0)
-		fatalx("expected a config message, got %s", msg_type(m));
+	if (msg_type(m) != MT_CONFIG)
+		fatalx("expected a config message, got %s", msg_type_name(m));
 	if (worker_config(w, m, &e) == -1)
 		fatalx("%s", e.msg);
 	msg_free(m);
 	worker_enter_sandbox(w);
-	worker_say(w, "ready");
+	worker_say(w, MT_READY);
 }
 
-/* Messages every role understands; 1 when m was one of them. */
+/* One message from the master: a reload, or a job for the role. */
 static int
-worker_common(struct worker *w, struct msg *m, int fd)
+worker_dispatch(struct worker *w, struct msg *m, const int *fds)
 {
-	const char *type = msg_type(m);
 	struct err e;
 
-	if (strcmp(type, "config") == 0) {
+	switch (msg_type(m)) {
+	case MT_CONFIG:
 		if (worker_config(w, m, &e) == -1)
 			fatalx("reloaded config: %s", e.msg);
 		log_debug("config reloaded");
-		worker_say(w, "ready");
-		return 1;
+		worker_say(w, MT_READY);
+		return 0;
+	default:
+		if (role_dispatch[w->role] == NULL)
+			return worker_refuse(w, m);
+		return role_dispatch[w->role](w, m, fds);
 	}
-	if (strcmp(type, "ping") == 0) {
-		worker_say(w, "pong");
-		return 1;
-	}
-	if (strcmp(type, "scratch") == 0) {
-		if (w->scratch != -1)
-			close(w->scratch);
-		w->scratch = fd;
-		w->scratch_job = msg_get_int(m, "job");
-		return 1;
-	}
-	return 0;
 }
 
 static void __attribute__((noreturn))
 worker_loop(struct worker *w)
 {
+	int fds[IPC_FDS_MAX], nfds, rc;
 	struct msg *m;
 	struct err e;
-	int fd, rc;
 
 	for (;;) {
-		if ((rc = worker_recv(w, &m, &fd, -1, &e)) == 0) {
+		if ((rc = worker_recv(w, &m, fds, &nfds, -1, &e)) == 0) {
 			log_debug("the master closed the connection; exiting");
 			exit(0);
 		}
 		if (rc == -1)
 			fatalx("bad message from the master: %s", e.msg);
-		if (worker_common(w, m, fd)) {
-			msg_free(m);
-			continue;
-		}
-		rc = role_dispatch[w->role](w, m, fd);
-		if (fd != -1)
-			close(fd);
+		rc = worker_dispatch(w, m, fds);
+		close_fds(fds, nfds);
 		msg_free(m);
 		if (rc == -1)
 			exit(1);
@@ -344,7 +338,6 @@ worker_main(const char *role, int debug)
 		    "zstor-master, not by hand", WORKER_FD);
 	w.sock = WORKER_FD;
 	w.debug = debug;
-	w.scratch = -1;
 	w.timeout_ms = pool_timeout_ms();
 	worker_preload();
 	worker_handshake(&w);

@@ -4,7 +4,10 @@
  *
  * Start-up is hello -> config -> ready; afterwards the worker reads one message
  * at a time and answers it before reading the next, so a master that sends a
- * job never waits on a worker that does two things at once. */
+ * job never waits on a worker that does two things at once. A job is one
+ * message with every descriptor it needs (the client's file, a scratch file)
+ * and its id, answered by one "result" with that id: the worker keeps nothing
+ * between messages but its config. */
 #ifndef WORKER_H
 #define WORKER_H
 
@@ -28,29 +31,24 @@ struct worker {
 	struct config		 cfg;
 	int			 has_cfg;
 	int			 timeout_ms;	/* per backend operation */
-	int			 scratch;	/* from the last "scratch" message */
-	int64_t			 scratch_job;
 };
 
 /* Entry point from main() for "--worker ROLE"; never returns. */
 void	worker_main(const char *role, int debug) __attribute__((noreturn));
 
-/* Replies. result_fail takes the error of the job; result_ok may add metadata
- * (bincode, sent as hex) and a checksum. */
+/* The result of job (the id of its message). result_fail takes the error of
+ * the job; result_ok may add metadata (bincode, sent as hex) and a checksum.
+ * -1 when the master cannot be answered. */
 int	worker_result_fail(struct worker *w, int64_t job, const struct err *why);
 int	worker_result_ok(struct worker *w, int64_t job, const uint8_t *meta,
 	    size_t metalen, const uint8_t *checksum);
-int	worker_send(struct worker *w, struct msg *m);
-/* The scratch file the master sent for this job, or -1 (the job then fails:
- * a sandboxed worker cannot open one itself). Ownership passes to the caller. */
-int	worker_take_scratch(struct worker *w, int64_t job, struct err *e);
+/* Refuses a message this role does not take, with a failed result. */
+int	worker_refuse(struct worker *w, const struct msg *m);
 
-/* Role job handlers: each answers the message (fd: its descriptor or -1, owned
- * by the caller) with exactly one reply. Returns -1 only when the worker should
- * stop (the master is gone). */
-int	encoder_dispatch(struct worker *w, struct msg *m, int fd);
-int	metawriter_dispatch(struct worker *w, struct msg *m, int fd);
-int	repairer_dispatch(struct worker *w, struct msg *m, int fd);
-int	evictor_dispatch(struct worker *w, struct msg *m, int fd);
+/* Role job handlers: each answers the message with exactly one result. fds
+ * are its descriptors, as many as the message table says, owned by the
+ * caller. Returns -1 only when the worker should stop (the master is gone). */
+int	encoder_dispatch(struct worker *w, struct msg *m, const int *fds);
+int	metawriter_dispatch(struct worker *w, struct msg *m, const int *fds);
 
 #endif

@@ -199,10 +199,12 @@ is_timeout(const struct err *e)
 static int
 report_answer(int sock, int timeout_ms)
 {
+	int fds[IPC_FDS_MAX], nfds = 0, rc;
 	struct err e;
 	char *json;
 	size_t len;
-	int fd, rc = frame_recv(sock, &json, &len, &fd, timeout_ms, &e);
+
+	rc = frame_recv(sock, &json, &len, fds, &nfds, timeout_ms, &e);
 
 	if (rc < 0 && is_timeout(&e)) {
 		printf("timeout: no answer in %d ms\n", timeout_ms);
@@ -214,13 +216,15 @@ report_answer(int sock, int timeout_ms)
 	}
 	printf("reply %s\n", json);
 	free(json);
-	if (fd >= 0)
-		close(fd);
-	rc = frame_recv(sock, &json, &len, &fd, AFTER_REPLY_MS, &e);
+	while (nfds > 0)
+		close(fds[--nfds]);
+	rc = frame_recv(sock, &json, &len, fds, &nfds, AFTER_REPLY_MS, &e);
 	printf("then %s\n", rc == 0 || (rc < 0 && !is_timeout(&e)) ? "closed" :
 	    "open");
 	if (rc == 1)
 		free(json);
+	while (nfds > 0)
+		close(fds[--nfds]);
 	return 0;
 }
 
