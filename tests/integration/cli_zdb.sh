@@ -57,10 +57,11 @@ done
 # A backend that returns corrupt data is detected by the shard checksum.
 if zt_zdb_fault d0 corrupt; then
 	rm -f "$D/files/text5m"
+	zt_log_mark "$D/zstor.log"
 	zt_check "retrieve with one backend returning corrupt data" Z retrieve --file "$D/files/text5m"
 	zt_check "... bit-exact" cmp -s "$D/orig/text5m" "$D/files/text5m"
-	grep -q "checksum verification failed" "$D/zstor.log"
-	zt_check "... the corrupt shard was noticed" test $? -eq 0
+	zt_check "... the corrupt shard was noticed" \
+		zt_log_has "$D/zstor.log" "checksum verification failed"
 	zt_zdb_fault d0 none
 else
 	zt_skip "corrupt values need the test double"
@@ -84,9 +85,10 @@ zt_check "... bit-exact" cmp -s "$D/orig/k64" "$D/files/k64"
 # Full backends are left out of placement; too many of them fail the store cleanly.
 head -c 100000 /dev/urandom >"$D/fresh1"
 for n in d14 d15 d16 d17; do zt_zdb_full "$n"; done
+zt_log_mark "$D/zstor.log"
 ZS store --file "$D/fresh1" 2>"$D/err"
 zt_check_eq "store with 4 of 18 backends full fails (14 left for 15 shards)" 1 $?
-grep -q "space" "$D/zstor.log"; zt_check "... the log says which backends lack space" test $? -eq 0
+zt_check "... the log says which backends lack space" zt_log_has "$D/zstor.log" "space"
 grep -q "4 of 18 data backends are unreachable or short of space (first: .*space" "$D/err"
 zt_check "... and so does the error, with the first reason" test $? -eq 0
 zt_zdb_cmd d17 NSSET d17 maxsize 0 >/dev/null
@@ -120,12 +122,13 @@ zt_zdb_stop d0; zt_zdb_stop d1
 # rebuild fails cleanly and takes back the shard it had placed.
 zt_zdb_readonly d15; zt_zdb_readonly d16
 spare_keys=$(zt_zdb_nscmd d17 DBSIZE)
+zt_log_mark "$D/zstor.log"
 ZS rebuild --file "$D/files/random10m" 2>"$D/err"
 zt_check_eq "rebuild with too few writable spares exits 1" 1 $?
 grep -q "no healthy backend is left" "$D/err"; zt_check "... saying why" test $? -eq 0
 zt_check_eq "... and leaves nothing on the spare it used" "$spare_keys" "$(zt_zdb_nscmd d17 DBSIZE)"
-grep -q "rebuild: .*d1[56]: SET failed.*trying another backend" "$D/zstor.log"
-zt_check "... after trying the read-only spares" test $? -eq 0
+zt_check "... after trying the read-only spares" \
+	zt_log_has "$D/zstor.log" "rebuild: .*d1[56]: SET failed.*trying another backend"
 zt_zdb_cmd d16 NSSET d16 lock 0 >/dev/null
 locked_keys=$(zt_zdb_nscmd d15 DBSIZE)
 zt_check "rebuild after 2 backends died, with one read-only spare" \

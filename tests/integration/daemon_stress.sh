@@ -34,6 +34,7 @@ holds_big() {
 	return 1
 }
 zt_check "an encoder takes the 200 MiB store" zd_wait_for 30 holds_big
+zt_log_mark "$D/daemon.log"
 [[ -n $victim ]] && kill -KILL "$victim"
 wait "$client"
 zt_check_eq "the storing client fails" 1 $?
@@ -47,7 +48,8 @@ respawned() {
 	    ! grep -qx "$victim" <<<"$now"
 }
 zt_check "the killed encoder is replaced by a new process" zd_wait_for 20 respawned
-zt_check "the daemon logged the worker's death" grep -qi "encoder.*\(died\|killed\|signal\|exited\)" "$D/daemon.log"
+zt_check "the daemon logged the worker's death" \
+	zt_log_has "$D/daemon.log" -i "encoder.*\(died\|killed\|signal\|exited\)"
 zt_check "the next store works (the same 200 MiB)" Z store -f "$BIG"
 zt_check_eq "... and check agrees" "$(zd_b2 "$BIG")" "$(Z check -f "$BIG")"
 mv "$BIG" "$D/big.orig"

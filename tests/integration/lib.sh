@@ -131,6 +131,58 @@ zt_done() {
 	exit
 }
 
+# ---- logs: each check reads only what its own step wrote ----
+#
+# A log accumulates over a whole suite, so a line an earlier step wrote could
+# satisfy a later check. Mark the log before the step, then grep what came after:
+#
+#   zt_log_mark "$D/zstor.log"
+#   zt_check "store again" Z store --file "$D/files/one"
+#   zt_check "... is skipped" zt_log_has "$D/zstor.log" "Skipping"
+
+declare -gA ZT_LOG_MARK=()
+
+# zt_log_mark FILE: the step starts here (FILE's size now; 0 if it is absent).
+zt_log_mark() {
+	ZT_LOG_MARK[$1]=$(stat -c %s "$1" 2>/dev/null || echo 0)
+}
+
+# zt_log_since FILE: what FILE got since its mark (all of it if it shrank, as a
+# rotated or truncated log does).
+zt_log_since() {
+	local mark=${ZT_LOG_MARK[$1]:-0} size
+
+	size=$(stat -c %s "$1" 2>/dev/null || echo 0)
+	((size >= mark)) || mark=0
+	tail -c +$((mark + 1)) "$1" 2>/dev/null
+}
+
+# zt_log_has FILE [grep options] PATTERN: grep -q in what FILE got since its
+# mark (a basic regular expression, as grep takes it).
+zt_log_has() {
+	local file=$1
+	shift
+	zt_log_since "$file" | grep -q "$@"
+}
+
+# ---- processes ----
+
+# zt_wait_open SECS PID PATH: waits until process PID holds PATH open (one of
+# its descriptors resolves to PATH); fails when PID exits first or SECS pass.
+zt_wait_open() {
+	local secs=$1 pid=$2 path i fd
+
+	path=$(realpath "$3") || return 1
+	for ((i = 0; i < secs * 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		for fd in /proc/"$pid"/fd/*; do
+			[[ $(readlink "$fd" 2>/dev/null) == "$path" ]] && return 0
+		done
+		sleep 0.02
+	done
+	return 1
+}
+
 # ---- 0-db backends ----
 #
 # Each backend NAME is one server on a free loopback port, with a namespace also
