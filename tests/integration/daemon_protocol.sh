@@ -16,23 +16,37 @@ head -c 100000 /dev/urandom >"$D/files/a"
 zt_check "store before the bad frames" Z store -f "$D/files/a"
 fds_before=$(ls "/proc/$ZD_PID/fd" | wc -l)
 
-# bad DESCRIPTION BODY [send-frame options]: the daemon answers ok:false and
-# hangs up, or just hangs up, within the timeout, and stays alive.
+# bad DESCRIPTION ERROR BODY [send-frame options]: the daemon answers ok:false
+# with an error that contains ERROR (the refusal this case is about, not just any
+# refusal), hangs up, and stays alive.
 bad() {
-	local desc=$1 body=$2 out rc
-	shift 2
+	local desc=$1 want=$2 body=$3 out rc
+	shift 3
 	out=$(timeout 30 "$ZT_SEND" --timeout 10000 "$@" "$ZD_SOCK" "$body" 2>&1)
 	rc=$?
 	LAST_REPLY=$out
-	if ((rc == 0)) && [[ $out == closed* ||
-	    ($out == *'"ok":false'* && $out == *'"error":'* && $out == *'then closed') ]] &&
+	if ((rc == 0)) && [[ $out == *'"ok":false'* && $out == *'then closed' ]] &&
+	    [[ $(reply_error "$out") == *"$want"* ]] &&
 	    kill -0 "$ZD_PID" 2>/dev/null; then
 		zt__pass "$desc"
 		return 0
 	fi
 	zt__fail "$desc" "send-frame $* '$body'" "exit status: $rc" "$out" \
+	    "expected an error containing: $want" \
 	    "daemon alive: $(kill -0 "$ZD_PID" 2>/dev/null && echo yes || echo no)"
 	return 1
+}
+
+# The "error" string of send-frame's reply line, unescaped (\" and \\).
+reply_error() {
+	local line e
+
+	line=$(grep -m 1 '^reply ' <<<"$1")
+	e=${line#*\"error\":\"}
+	[[ $e != "$line" ]] || return 0
+	e=${e%\"\}}
+	e=${e//\\\"/\"}
+	printf '%s' "${e//\\\\/\\}"
 }
 
 CHECK='{"v":1,"type":"check","id":1,"path":"/x"}'
@@ -40,55 +54,65 @@ STORE='{"v":1,"type":"store","id":1,"path":"/x","delete":false,"blocking":true,"
 F=$D/files/a
 
 # lengths and frames cut short
-bad "length 0" '{}' --len 0
-bad "length 2^32-1" "$CHECK" --len 0xffffffff
-bad "length 1 MiB + 1" "$CHECK" --len 1048577
-bad "not a frame at all (an HTTP request)" $'GET / HTTP/1.0\r\n\r\n' --raw
-bad "connection closed inside the header" "$CHECK" --cut 2 --eof
-bad "connection closed after the header" "$CHECK" --cut 4 --eof
-bad "connection closed inside the body" "$CHECK" --len 200 --eof
+bad "length 0" 'frame of length 0' '{}' --len 0
+bad "length 2^32-1" 'frame of 4294967295 bytes is larger than the 1048576 byte limit' "$CHECK" --len 0xffffffff
+bad "length 1 MiB + 1" 'frame of 1048577 bytes is larger than the 1048576 byte limit' "$CHECK" --len 1048577
+bad "not a frame at all (an HTTP request)" 'frame of 1195725856 bytes is larger than' $'GET / HTTP/1.0\r\n\r\n' --raw
+bad "connection closed inside the header" 'closed the connection in the middle of a frame' "$CHECK" --cut 2 --eof
+bad "connection closed after the header" 'closed the connection in the middle of a frame' "$CHECK" --cut 4 --eof
+bad "connection closed inside the body" 'closed the connection in the middle of a frame' "$CHECK" --len 200 --eof
 # JSON
-bad "invalid JSON" '{"v":1,"type":"check",'
-bad "an array, not an object" '[1,2,3]'
-bad "a string, not an object" '"check"'
-bad "trailing bytes after the object" "$CHECK x"
-bad "a key named twice" '{"v":1,"type":"check","id":1,"path":"/x","path":"/y"}'
+bad "invalid JSON" 'not valid JSON (error at byte 21)' '{"v":1,"type":"check",'
+bad "an array, not an object" 'an array, not a JSON object' '[1,2,3]'
+bad "a string, not an object" 'a string, not a JSON object' '"check"'
+bad "trailing bytes after the object" 'trailing bytes after the JSON object' "$CHECK x"
+bad "a key named twice" 'duplicate key "path"' '{"v":1,"type":"check","id":1,"path":"/x","path":"/y"}'
 hexof() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
-bad "invalid UTF-8" "$(hexof '{"v":1,"type":"check","id":1,"path":"/')ff$(hexof '"}')" --hex
-bad "a raw control character in a string" \
+bad "invalid UTF-8" 'invalid UTF-8 in a string' "$(hexof '{"v":1,"type":"check","id":1,"path":"/')ff$(hexof '"}')" --hex
+bad "a raw control character in a string" 'control character 0x01 in a string' \
 	"$(hexof '{"v":1,"type":"check","id":1,"path":"/')01$(hexof '"}')" --hex
-bad "\\u0000 in a string" '{"v":1,"type":"check","id":1,"path":"/a\u0000b"}'
-bad "a malformed number (01)" '{"v":1,"type":"check","id":01,"path":"/x"}'
+bad "\\u0000 in a string" 'NUL character' '{"v":1,"type":"check","id":1,"path":"/a\u0000b"}'
+bad "a malformed number (01)" 'malformed number' '{"v":1,"type":"check","id":01,"path":"/x"}'
 # header fields
-bad "type missing" '{"v":1,"id":1,"path":"/x"}'
-bad "type not a string" '{"v":1,"type":7,"id":1,"path":"/x"}'
-bad "unknown type" '{"v":1,"type":"format_disk","id":1}'
-bad "a daemon-to-client type (reply)" '{"v":1,"type":"reply","id":1,"ok":true}'
-bad "a worker message (hello)" '{"type":"hello","id":1,"role":"encoder","pid":1}'
-bad "id missing" '{"v":1,"type":"check","path":"/x"}'
-bad "id negative" '{"v":1,"type":"check","id":-1,"path":"/x"}'
-bad "id not an integer" '{"v":1,"type":"check","id":1.5,"path":"/x"}'
-bad "id above 2^53" '{"v":1,"type":"check","id":9007199254740993,"path":"/x"}'
-bad "v missing" '{"type":"check","id":1,"path":"/x"}'
-bad "another protocol version (v 2)" '{"v":2,"type":"check","id":1,"path":"/x"}'
+bad "type missing" 'has no "type"' '{"v":1,"id":1,"path":"/x"}'
+bad "type not a string" '"type" must be a string, not a number' '{"v":1,"type":7,"id":1,"path":"/x"}'
+bad "unknown type" 'unknown message type "format_disk"' '{"v":1,"type":"format_disk","id":1}'
+bad "a daemon-to-client type (reply)" 'it is not accepted client->master' '{"v":1,"type":"reply","id":1,"ok":true}'
+bad "a worker message (hello)" 'goes worker->master, it is not accepted' '{"type":"hello","id":1,"role":"encoder","pid":1}'
+bad "id missing" 'has no "id"' '{"v":1,"type":"check","path":"/x"}'
+bad "id negative" '"id" must be an integer 0..2^53-1' '{"v":1,"type":"check","id":-1,"path":"/x"}'
+bad "id not an integer" '"id" must be an integer 0..2^53-1' '{"v":1,"type":"check","id":1.5,"path":"/x"}'
+bad "id above 2^53" '"id" must be an integer 0..2^53-1' '{"v":1,"type":"check","id":9007199254740993,"path":"/x"}'
+bad "v missing" 'no protocol version "v"' '{"type":"check","id":1,"path":"/x"}'
+bad "another protocol version (v 2)" 'unsupported protocol version 2' '{"v":2,"type":"check","id":1,"path":"/x"}'
 [[ $LAST_REPLY == *"unsupported protocol version"* ]]
 zt_check "... answered \"unsupported protocol version\"" test $? -eq 0
 # fields
-bad "a required field missing (check without path)" '{"v":1,"type":"check","id":1}'
-bad "a field of the wrong kind (path 5)" '{"v":1,"type":"check","id":1,"path":5}'
-bad "a boolean given as a string" "${STORE/\"delete\":false/\"delete\":\"yes\"}" --fd "$F"
+bad "a required field missing (check without path)" 'check: missing required field "path"' '{"v":1,"type":"check","id":1}'
+bad "a field of the wrong kind (path 5)" 'check: field "path" must be a string, not a number' '{"v":1,"type":"check","id":1,"path":5}'
+bad "a boolean given as a string" 'store: field "delete" must be a boolean, not a string' "${STORE/\"delete\":false/\"delete\":\"yes\"}" --fd "$F"
 [[ $LAST_REPLY == *delete* ]]
 zt_check "... the error names the field" test $? -eq 0
-bad "an unknown field" '{"v":1,"type":"check","id":1,"path":"/x","force":true}'
-bad "rebuild with both path and key" '{"v":1,"type":"rebuild","id":1,"path":"/x","key":"/zt/meta/00"}'
-bad "rebuild with neither path nor key" '{"v":1,"type":"rebuild","id":1}'
+bad "an unknown field" 'check: unknown field "force"' '{"v":1,"type":"check","id":1,"path":"/x","force":true}'
+bad "rebuild with both path and key" 'Only one of `file` or `key` argument must be set' '{"v":1,"type":"rebuild","id":1,"path":"/x","key":"/zt/meta/00"}'
+bad "rebuild with neither path nor key" 'Either `file` or `key` argument must be set' '{"v":1,"type":"rebuild","id":1}'
 # descriptors
-bad "store without its descriptor" "$STORE"
-bad "retrieve without its descriptor" '{"v":1,"type":"retrieve","id":1,"path":"/x"}'
-bad "check with a descriptor" "$CHECK" --fd "$F"
-bad "store with two descriptors" "$STORE" --fd "$F" --fd "$F"
-bad "store with the descriptor on the second byte" "$STORE" --fd-late "$F"
-bad "store of a directory's descriptor" "$STORE" --fd "$D/files"
+bad "store without its descriptor" 'store: this message needs a file descriptor' "$STORE"
+bad "retrieve without its descriptor" 'retrieve: this message needs a file descriptor' '{"v":1,"type":"retrieve","id":1,"path":"/x"}'
+bad "check with a descriptor" 'check: this message must not carry a file descriptor' "$CHECK" --fd "$F"
+bad "store with two descriptors" 'a frame carried 2 file descriptors' "$STORE" --fd "$F" --fd "$F"
+bad "store with the descriptor on the second byte" 'arrived in the middle of a frame' "$STORE" --fd-late "$F"
+bad "store of a directory's descriptor" 'store /x: only regular files can be stored' "$STORE" --fd "$D/files"
+bad "store of a character device's descriptor" 'store /x: only regular files can be stored' \
+	"$STORE" --fd /dev/null
+bad "retrieve into a directory's descriptor" \
+	'retrieve /x: the descriptor must be a regular file to write to' \
+	'{"v":1,"type":"retrieve","id":1,"path":"/x"}' --fd "$D/files"
+# paths: the client resolves them, so the daemon takes absolute ones only
+bad "store with a relative key_path" 'store: path and key_path must be absolute' \
+	"${STORE/\"path\":\"\/x\"/\"path\":\"/x\",\"key_path\":\"x\"}" --fd "$F"
+bad "store with a relative path" 'store: path and key_path must be absolute' \
+	"${STORE/\"path\":\"\/x\"/\"path\":\"x\"}" --fd "$F"
 
 zt_check "the daemon is alive after the bad frames" kill -0 "$ZD_PID"
 sleep 0.5
