@@ -1,9 +1,14 @@
+#include <sys/stat.h>
+
 #include <cjson/cJSON.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "t.h"
 
 int t_passed, t_failed;
@@ -155,4 +160,53 @@ int
 t_same(const void *a, size_t alen, const void *b, size_t blen)
 {
 	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+static char t_dir[64];
+
+static int
+t_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static void
+t_rm_tmpdir(void)
+{
+	if (t_dir[0] != '\0')
+		nftw(t_dir, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *
+t_tmpdir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (t_dir[0] != '\0')
+		return t_dir;
+	snprintf(t_dir, sizeof(t_dir), "%s/zt-unit.XXXXXX",
+	    tmp != NULL && strlen(tmp) < 40 ? tmp : "/tmp");
+	if (mkdtemp(t_dir) == NULL) {
+		perror("mkdtemp");
+		exit(2);
+	}
+	atexit(t_rm_tmpdir);
+	return t_dir;
+}
+
+void
+t_dir_ci(struct backend_ci *ci, const char *name, const char *ns)
+{
+	char addr[ADDR_PATH_MAX + 8];
+	struct err e;
+
+	memset(ci, 0, sizeof(*ci));
+	snprintf(addr, sizeof(addr), "dir:%s/%s", t_tmpdir(), name);
+	(void)mkdir(addr + 4, 0700);
+	if (zaddr_parse(addr, &ci->addr, &e) == -1 ||
+	    (ns != NULL && (ci->ns = strdup(ns)) == NULL)) {
+		fprintf(stderr, "t_dir_ci %s: %s\n", addr, e.msg);
+		exit(2);
+	}
 }

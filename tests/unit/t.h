@@ -36,6 +36,15 @@ struct t_buf {
 };
 int t_buf_write(void *ctx, const void *data, size_t len, struct err *e);
 
+/* One scratch directory per test binary, made on first use and removed with
+ * everything in it at exit (a forked child must leave with _exit). */
+const char *t_tmpdir(void);
+
+/* A directory backend "dir:<t_tmpdir()>/<name>" with namespace ns (the base
+ * directory is created; ns NULL is the default namespace). */
+struct backend_ci;
+void t_dir_ci(struct backend_ci *ci, const char *name, const char *ns);
+
 #define T_CHECK(cond, ...) do {                                     \
 	if (cond) t_passed++;                                       \
 	else t_fail(__FILE__, __LINE__, __VA_ARGS__);               \

@@ -1,13 +1,23 @@
-/* Whole objects (objects.json): decode from shards with erasures through RS, AES-GCM,
- * snappy framing and BLAKE2b; encode from `compressed` to the exact shards. */
+/* Whole objects (objects.json) through the engine: the vector's shards are put on
+ * directory backends with metadata naming them, and obj_fetch and obj_open bring
+ * the file back under every pattern of lost shards up to the parity count, and
+ * refuse one more. A wrong file checksum in the metadata fails the retrieve; a
+ * shard of the wrong length is not used. The other way, encoding `compressed`
+ * gives the exact shards. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aesgcm.h"
+#include "backend.h"
 #include "blake2b.h"
+#include "log.h"
+#include "obj.h"
+#include "pool.h"
 #include "rs.h"
+#include "scratch.h"
 #include "snappy_frame.h"
 #include "t.h"
 
@@ -25,7 +35,13 @@ struct object {
 	size_t		 file_len, compressed_len, sealed_len, shard_len;
 	uint8_t		*shards[RS_MAX_SHARDS], *shard_sums[RS_MAX_SHARDS];
 	unsigned	 nshards, nsums;
+	struct shard_key keys[RS_MAX_SHARDS];	/* where put_shards left each */
 };
+
+/* How a lost shard is lost: every way the engine meets one. */
+enum loss { LOSS_BACKEND, LOSS_KEY, LOSS_CORRUPT, LOSS_UNLISTED, LOSSES };
+
+static struct pool pool;
 
 static void
 unhex_fixed(uint8_t *out, size_t want, const char *hex, const char *what)
@@ -73,93 +89,271 @@ object_free(struct object *o)
 		free(o->shard_sums[i]);
 }
 
-/* RS-decodes and unpads: returns the sealed bytes (malloc'd) or NULL. */
-static uint8_t *
-rs_decode(struct rs *rs, const struct object *o, const uint8_t *present, size_t *len,
-    struct err *e)
-{
-	unsigned k = rs_data(rs), n = k + rs_parity(rs), i;
-	size_t slen = o->shard_len, pad;
-	uint8_t *mem = malloc(n * slen + 1), *ptr[RS_MAX_SHARDS];
-
-	for (i = 0; i < n; i++) {
-		ptr[i] = mem + i * slen;
-		if (present[i])
-			memcpy(ptr[i], o->shards[i], slen);
-		else
-			memset(ptr[i], 0x5a, slen);
-	}
-	if (rs_reconstruct(rs, slen, ptr, present, e) == -1) {
-		free(mem);
-		return NULL;
-	}
-	pad = slen ? mem[k * slen - 1] : 0;
-	if (pad < 1 || pad > k || pad > k * slen) {
-		err_set(e, "bad padding %zu", pad);
-		free(mem);
-		return NULL;
-	}
-	*len = k * slen - pad;
-	return mem;
-}
+/* ---- the shards on backends, the metadata that names them ---- */
 
 static void
-check_decode(struct rs *rs, const struct vec *v, const struct object *o,
-    const uint8_t *present, const char *pattern)
+shard_ci(struct backend_ci *ci, unsigned i)
 {
-	uint8_t *sealed, *compressed = NULL, *file = NULL, sum[B2_LEN];
-	size_t slen, clen = 0, flen = 0;
-	struct err e = { "" };
-	int ok;
+	char name[16];
 
-	sealed = rs_decode(rs, o, present, &slen, &e);
-	ok = sealed != NULL &&
-	    gcm_open(v->key, sealed, slen, &compressed, &clen, &e) == 0 &&
-	    sf_decompress(compressed, clen, &file, &flen, &e) == 0;
-	T_CHECK(ok, "%s (lost %s): %s", o->name, pattern, e.msg);
-	if (ok) {
-		b2_hash(file, flen, sum);
-		T_CHECK(memcmp(sum, o->checksum, B2_LEN) == 0, "%s (lost %s): checksum",
-		    o->name, pattern);
-		T_CHECK(t_same(file, flen, o->file, o->file_len), "%s (lost %s): file differs",
-		    o->name, pattern);
-	}
-	free(sealed);
-	free(compressed);
-	free(file);
+	snprintf(name, sizeof(name), "b%u", i);
+	t_dir_ci(ci, name, "data");
 }
 
-/* Every pattern of up to `parity` lost shards. */
+/* A backend whose directory does not exist: a dead one. */
 static void
-check_erasures(const struct vec *v, const struct object *o)
+gone_ci(struct backend_ci *ci)
 {
-	unsigned n = v->k + v->p, mask, bits, i;
-	uint8_t present[RS_MAX_SHARDS];
-	char pattern[64];
+	char addr[ADDR_PATH_MAX + 8];
 	struct err e;
-	struct rs *rs = rs_new(v->k, v->p, &e);
+
+	memset(ci, 0, sizeof(*ci));
+	snprintf(addr, sizeof(addr), "dir:%s/gone", t_tmpdir());
+	if (zaddr_parse(addr, &ci->addr, &e) == -1 || (ci->ns = strdup("data")) == NULL)
+		abort();
+}
+
+/* SETs one value on data backend i; its key goes to *k. */
+static int
+put_value(unsigned i, const uint8_t *val, size_t len, struct shard_key *k)
+{
+	struct backend_ci ci;
+	struct bop op = { .kind = BOP_SEQ_SET, .val = val, .vallen = len };
+	struct err e;
+
+	shard_ci(&ci, i);
+	op.b = pool_get(&pool, &ci, NS_SEQUENTIAL, &e);
+	ci_free(&ci);
+	if (op.b == NULL) {
+		T_CHECK(0, "backend b%u: %s", i, e.msg);
+		return -1;
+	}
+	backend_run(&op, 1, pool.timeout_ms);
+	T_CHECK(op.rc == 0, "SET on b%u: %s", i, op.err.msg);
+	*k = op.newkey;
+	return op.rc == 0 ? 0 : -1;
+}
+
+static int
+put_shards(struct object *o)
+{
+	unsigned i;
+
+	for (i = 0; i < o->nshards; i++)
+		if (put_value(i, o->shards[i], o->shard_len, &o->keys[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* The metadata of o as stored, with the shards in lost (a bit mask) lost, shard
+ * i the way (i + turn) % LOSSES says. */
+static void
+meta_build(const struct vec *v, const struct object *o, unsigned lost, unsigned turn,
+    struct metadata *m)
+{
+	struct shard_info *si;
+	unsigned i;
+
+	memset(m, 0, sizeof(*m));
+	m->data_shards = v->k;
+	m->disposable_shards = v->p;
+	memcpy(m->checksum, o->checksum, B2_LEN);
+	memcpy(m->key, v->key, sizeof(m->key));
+	if ((m->shards = calloc(o->nshards, sizeof(*m->shards))) == NULL)
+		abort();
+	for (i = 0; i < o->nshards; i++) {
+		enum loss how = (enum loss)((i + turn) % LOSSES);
+
+		if ((lost >> i & 1) && how == LOSS_UNLISTED)
+			continue;
+		si = &m->shards[m->nshards++];
+		si->idx = i;
+		memcpy(si->checksum, o->shard_sums[i], B2_LEN);
+		if ((si->keys = malloc(sizeof(*si->keys))) == NULL)
+			abort();
+		si->keys[0] = o->keys[i];
+		si->nkeys = 1;
+		if ((lost >> i & 1) && how == LOSS_BACKEND)
+			gone_ci(&si->ci);
+		else
+			shard_ci(&si->ci, i);
+		if ((lost >> i & 1) && how == LOSS_KEY)
+			si->keys[0].id += 1000000;
+		if ((lost >> i & 1) && how == LOSS_CORRUPT)
+			si->checksum[0] ^= 0x01;
+	}
+}
+
+/* What a retrieve does: fetch (data shards first), then open into a file; the
+ * file's bytes come back in out. f is closed on failure. */
+static int
+engine_retrieve(const struct metadata *m, const uint8_t key[32], struct fetched *f,
+    struct t_buf *out, struct err *e)
+{
+	uint8_t buf[65536];
+	ssize_t n;
+	off_t off = 0;
+	int fd, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (obj_fetch(&pool, m, 0, -1, f, e) < 0)
+		return -1;
+	if ((fd = scratch_open(e)) < 0) {
+		fetched_close(f);
+		return -1;
+	}
+	rc = obj_open(f, key, m->checksum, fd, e);
+	while (rc == 0 && (n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		t_buf_write(out, buf, (size_t)n, e);
+		off += n;
+	}
+	close(fd);
+	if (rc < 0)
+		fetched_close(f);
+	return rc;
+}
+
+static void
+pattern_name(unsigned lost, unsigned n, char *out, size_t len)
+{
+	unsigned i;
+
+	snprintf(out, len, "%s", lost ? "" : "none");
+	for (i = 0; i < n; i++)
+		if (lost >> i & 1)
+			snprintf(out + strlen(out), len - strlen(out), "%u ", i);
+}
+
+/* Lost data shards are rebuilt, nothing else is; with every data shard there,
+ * no parity shard is read. */
+static void
+check_fetched(const struct object *o, const struct fetched *f, unsigned k, unsigned lost,
+    const char *pattern)
+{
+	unsigned i, read_parity = 0, wrong = 0;
+
+	for (i = 0; i < o->nshards; i++) {
+		if (i >= k)
+			read_parity += f->good[i] && !f->rebuilt[i];
+		else if (f->rebuilt[i] != (lost >> i & 1))
+			wrong++;
+	}
+	T_CHECK(wrong == 0, "%s (lost %s): %u data shards rebuilt or not as they "
+	    "should be", o->name, pattern, wrong);
+	if ((lost & ((1u << k) - 1)) == 0)
+		T_CHECK(read_parity == 0, "%s (lost %s): %u parity shards read with "
+		    "every data shard healthy", o->name, pattern, read_parity);
+}
+
+static void
+check_pattern(const struct vec *v, const struct object *o, unsigned lost, unsigned turn)
+{
+	unsigned bits = (unsigned)__builtin_popcount(lost);
+	struct metadata m;
+	struct fetched f;
+	struct t_buf out;
+	struct err e = { "" };
+	char pattern[64];
+	int rc;
+
+	pattern_name(lost, o->nshards, pattern, sizeof(pattern));
+	meta_build(v, o, lost, turn, &m);
+	rc = engine_retrieve(&m, v->key, &f, &out, &e);
+	if (bits <= v->p) {
+		T_CHECK(rc == 0, "%s (lost %s): %s", o->name, pattern, e.msg);
+		T_CHECK(rc != 0 || t_same(out.p, out.len, o->file, o->file_len),
+		    "%s (lost %s): the file differs", o->name, pattern);
+		if (rc == 0)
+			check_fetched(o, &f, v->k, lost, pattern);
+	} else
+		T_CHECK(rc == -1 && strstr(e.msg, "shards needed could be read"),
+		    "%s (lost %s): expected too few shards, got %d: %s", o->name,
+		    pattern, rc, e.msg);
+	fetched_close(&f);
+	free(out.p);
+	meta_free(&m);
+}
+
+/* Every pattern of up to `parity` lost shards comes back; every one of parity + 1
+ * fails cleanly. Each pattern is tried with two ways of losing each shard. */
+static void
+check_erasures(const struct vec *v, struct object *o)
+{
+	unsigned n = v->k + v->p, lost, turn;
 	int done = 0;
 
 	T_CHECK(o->nshards == n && n < 16, "%s: %u shards", o->name, o->nshards);
-	if (rs == NULL || o->nshards != n || n >= 16)
-		goto out;
-	for (mask = 0; mask < (1U << n); mask++) {
-		bits = (unsigned)__builtin_popcount(mask);
-		if (bits > v->p)
+	if (o->nshards != n || n >= 16 || put_shards(o) < 0)
+		return;
+	for (lost = 0; lost < (1u << n); lost++) {
+		if ((unsigned)__builtin_popcount(lost) > v->p + 1)
 			continue;
-		pattern[0] = '\0';
-		for (i = 0; i < n; i++) {
-			present[i] = !(mask & (1U << i));
-			if (!present[i])
-				snprintf(pattern + strlen(pattern), sizeof(pattern) -
-				    strlen(pattern), "%u ", i);
-		}
-		check_decode(rs, v, o, present, bits ? pattern : "none");
+		for (turn = 0; turn < LOSSES; turn += 2)
+			check_pattern(v, o, lost, turn + lost % 2);
 		done++;
 	}
-	printf("%s: decoded with %d erasure patterns\n", o->name, done);
-out:
-	rs_free(rs);
+	printf("%s: %d erasure patterns through obj_fetch and obj_open\n", o->name, done);
+}
+
+/* Good shards under metadata whose file checksum is not the file's: the output
+ * must not be trusted. */
+static void
+check_wrong_checksum(const struct vec *v, const struct object *o)
+{
+	struct metadata m;
+	struct fetched f;
+	struct t_buf out;
+	struct err e = { "" };
+	int rc;
+
+	meta_build(v, o, 0, 0, &m);
+	m.checksum[B2_LEN - 1] ^= 0x80;
+	rc = engine_retrieve(&m, v->key, &f, &out, &e);
+	T_CHECK(rc == -1 && strstr(e.msg, "file checksum mismatch"),
+	    "%s: a wrong file checksum in the metadata gave %d: %s", o->name, rc,
+	    e.msg);
+	fetched_close(&f);
+	free(out.p);
+	meta_free(&m);
+}
+
+/* Data shard `which` replaced by a value one byte shorter (or longer) than the
+ * others, whose checksum the metadata records: it is not used; parity stands
+ * in for it. */
+static void
+check_wrong_length(const struct vec *v, const struct object *o, unsigned which,
+    int longer)
+{
+	size_t len = longer ? o->shard_len + 1 : o->shard_len - 1;
+	uint8_t *bad = calloc(1, len + 1);
+	struct shard_key k;
+	struct metadata m;
+	struct fetched f;
+	struct t_buf out;
+	struct err e = { "" };
+	int rc;
+
+	if (bad == NULL)
+		abort();
+	memcpy(bad, o->shards[which], len < o->shard_len ? len : o->shard_len);
+	if (put_value(which, bad, len, &k) < 0) {
+		free(bad);
+		return;
+	}
+	meta_build(v, o, 0, 0, &m);
+	m.shards[which].keys[0] = k;
+	b2_hash(bad, len, m.shards[which].checksum);
+	rc = engine_retrieve(&m, v->key, &f, &out, &e);
+	T_CHECK(rc == 0 && t_same(out.p, out.len, o->file, o->file_len),
+	    "%s: shard %u of %zu bytes (others %zu): %s", o->name, which, len,
+	    o->shard_len, rc ? e.msg : "the file differs");
+	T_CHECK(rc != 0 || (f.rebuilt[which] && f.shard_len == o->shard_len),
+	    "%s: shard %u of %zu bytes was used as a good shard", o->name, which,
+	    len);
+	fetched_close(&f);
+	free(out.p);
+	free(bad);
+	meta_free(&m);
 }
 
 /* From `compressed`: seal, pad, RS-encode must reproduce the stored object. */
@@ -205,12 +399,11 @@ check_encode(const struct vec *v, const struct object *o)
 	rs_free(rs);
 }
 
-/* ---- streaming: AES-GCM decryptor feeding the snappy decoder ---- */
+/* ---- the stream decoders chained, fed in uneven pieces ---- */
 
 struct file_out {
 	struct b2	 hash;
-	uint8_t		*p;
-	size_t		 len, cap;
+	struct t_buf	 buf;
 };
 
 static int
@@ -218,15 +411,8 @@ file_write(void *ctx, const void *buf, size_t len, struct err *e)
 {
 	struct file_out *f = ctx;
 
-	(void)e;
-	if (f->len + len > f->cap) {
-		f->cap = (f->len + len) * 2;
-		f->p = realloc(f->p, f->cap);
-	}
-	memcpy(f->p + f->len, buf, len);
-	f->len += len;
 	b2_update(&f->hash, buf, len);
-	return 0;
+	return t_buf_write(&f->buf, buf, len, e);
 }
 
 static int
@@ -235,10 +421,11 @@ unframe_write(void *ctx, const void *buf, size_t len, struct err *e)
 	return sf_dec_write(ctx, buf, len, e);
 }
 
+/* obj_open feeds its decoders in blocks of 1 MiB; any cut must give the file. */
 static void
 check_stream_decode(const struct vec *v, const struct object *o)
 {
-	struct file_out f = { .p = NULL };
+	struct file_out f = { .buf = { NULL, 0, 0 } };
 	struct sink to_file = { file_write, &f };
 	struct sf_dec *sd = sf_dec_new(&to_file);
 	struct sink to_unframe = { unframe_write, sd };
@@ -260,12 +447,12 @@ check_stream_decode(const struct vec *v, const struct object *o)
 	if (rc == 0)
 		rc = sf_dec_finish(sd, &e);
 	b2_final(&f.hash, sum);
-	T_CHECK(rc == 0 && t_same(f.p, f.len, o->file, o->file_len) &&
+	T_CHECK(rc == 0 && t_same(f.buf.p, f.buf.len, o->file, o->file_len) &&
 	    memcmp(sum, o->checksum, B2_LEN) == 0, "%s: streamed decode: %s",
 	    o->name, e.msg);
 	gcm_dec_free(gd);
 	sf_dec_free(sd);
-	free(f.p);
+	free(f.buf.p);
 }
 
 int
@@ -277,6 +464,8 @@ main(void)
 	struct vec v;
 	int n = 0;
 
+	log_init("/dev/null", 0);
+	pool_init(&pool, 10000);
 	unhex_fixed(v.key, GCM_KEY_LEN, t_jstr(j, "key"), "key");
 	unhex_fixed(v.nonce, GCM_NONCE_LEN, t_jstr(j, "nonce"), "nonce");
 	x = cJSON_GetObjectItemCaseSensitive(j, "data_shards");
@@ -286,12 +475,16 @@ main(void)
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "objects")) {
 		object_load(&o, x);
 		check_erasures(&v, &o);
+		check_wrong_checksum(&v, &o);
+		check_wrong_length(&v, &o, v.k - 1, 0);
+		check_wrong_length(&v, &o, v.k - 1, 1);
 		check_encode(&v, &o);
 		check_stream_decode(&v, &o);
 		object_free(&o);
 		n++;
 	}
 	T_CHECK(n == 3, "expected 3 objects, found %d", n);
+	pool_free(&pool);
 	cJSON_Delete(j);
 	return t_finish();
 }
