@@ -1,0 +1,192 @@
+/* Store pass 2 (obj_write) on directory backends: a shard is written in pieces,
+ * one per stripe, and a piece that fails fails the store, whichever stripe it
+ * belongs to; what was written is deleted. The failure is made by a directory
+ * standing where the backend's next value file would be renamed to. */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "log.h"
+#include "obj.h"
+#include "pool.h"
+#include "scratch.h"
+#include "t.h"
+
+int main(void);
+
+#define NB 3	/* backends, one group: 2 data shards + 1 parity */
+
+static struct backend_ci cis[NB];
+static struct group group = { NB, cis };
+
+static void
+config_init(struct config *cfg)
+{
+	unsigned i;
+	char name[8];
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->minimal_shards = 2;
+	cfg->expected_shards = NB;
+	cfg->ngroups = 1;
+	cfg->groups = &group;
+	memset(cfg->key, 0x42, sizeof(cfg->key));
+	for (i = 0; i < NB; i++) {
+		snprintf(name, sizeof(name), "b%u", i);
+		t_dir_ci(&cis[i], name, "data");
+	}
+}
+
+/* Value files (16 hex digits) in backend i's namespace directory. */
+static unsigned
+count_values(unsigned i)
+{
+	char path[512];
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/data", cis[i].addr.path);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		n += strlen(de->d_name) == 16 && de->d_type == DT_REG;
+	closedir(d);
+	return n;
+}
+
+/* Seals `len` random bytes into a scratch file. */
+static int
+seal_random(const struct config *cfg, size_t len, struct sealed *s)
+{
+	uint8_t *buf = malloc(len);
+	struct err e;
+	size_t i;
+	int fd, rc;
+
+	if (buf == NULL || (fd = scratch_open(&e)) < 0)
+		abort();
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)t_rng();
+	rc = write_full(fd, buf, len) == 0 && lseek(fd, 0, SEEK_SET) == 0 ?
+	    obj_seal(fd, -1, cfg->key, s, &e) : -1;
+	T_CHECK(rc == 0, "seal: %s", e.msg);
+	close(fd);
+	free(buf);
+	return rc;
+}
+
+/* Makes piece `piece` (0 = the first) of the next value written to backend i
+ * fail: one probe SET learns the next id, and a directory takes the name of the
+ * value that many ids later. */
+static void
+block_piece(struct pool *pool, unsigned i, unsigned piece, char *blocked, size_t len)
+{
+	struct bop op = { .kind = BOP_SEQ_SET, .val = "probe", .vallen = 5 };
+	struct err e;
+	char sub[600];
+
+	op.b = pool_get(pool, &cis[i], NS_SEQUENTIAL, &e);
+	if (op.b == NULL)
+		abort();
+	backend_run(&op, 1, pool->timeout_ms);
+	T_CHECK(op.rc == 0, "probe SET: %s", op.err.msg);
+	snprintf(blocked, len, "%s/data/%016" PRIx64, cis[i].addr.path,
+	    op.newkey.id + 1 + piece);
+	snprintf(sub, sizeof(sub), "%s/x", blocked);
+	if (mkdir(blocked, 0700) < 0 || mkdir(sub, 0700) < 0)
+		abort();
+}
+
+static void
+unblock(const char *blocked)
+{
+	char sub[600];
+
+	snprintf(sub, sizeof(sub), "%s/x", blocked);
+	rmdir(sub);
+	rmdir(blocked);
+}
+
+/* A file of 2 stripes per shard; backend `bad` fails piece `piece`. */
+static void
+check_piece_failure(const struct config *cfg, unsigned bad, unsigned piece)
+{
+	struct sealed s = { .fd = -1 };
+	struct metadata m;
+	struct pool pool;
+	struct err e = { "" };
+	char blocked[512];
+	unsigned i, before = 0, after = 0;
+	int rc;
+
+	pool_init(&pool, 10000);
+	if (seal_random(cfg, 2 * (OBJ_STRIPE + OBJ_STRIPE / 2), &s) < 0)
+		return;
+	block_piece(&pool, bad, piece, blocked, sizeof(blocked));
+	for (i = 0; i < NB; i++)
+		before += count_values(i);
+	rc = obj_write(cfg, &pool, &s, &m, &e);
+	T_CHECK(rc == -1 && strstr(e.msg, "writing shards") != NULL &&
+	    strstr(e.msg, cis[bad].addr.path) != NULL, "piece %u of a shard on b%u failed, the "
+	    "store gave %d: %s", piece + 1, bad, rc, rc ? e.msg : "no error");
+	if (rc == 0)
+		meta_free(&m);
+	for (i = 0; i < NB; i++)
+		after += count_values(i);
+	T_CHECK(after == before, "piece %u on b%u failed: %u pieces left behind",
+	    piece + 1, bad, after - before);
+	unblock(blocked);
+	sealed_close(&s);
+	pool_free(&pool);
+}
+
+/* The same store without a blocked name succeeds, in two pieces per shard. */
+static void
+check_success(const struct config *cfg)
+{
+	struct sealed s = { .fd = -1 };
+	struct metadata m;
+	struct pool pool;
+	struct err e = { "" };
+	size_t i, pieces = 0;
+
+	pool_init(&pool, 10000);
+	if (seal_random(cfg, 2 * (OBJ_STRIPE + OBJ_STRIPE / 2), &s) < 0)
+		return;
+	T_CHECK(obj_write(cfg, &pool, &s, &m, &e) == 0, "store: %s", e.msg);
+	for (i = 0; i < m.nshards; i++)
+		pieces += m.shards[i].nkeys;
+	T_CHECK(m.nshards == NB && pieces == 2 * NB, "%zu shards in %zu pieces",
+	    m.nshards, pieces);
+	obj_delete_shards(&pool, &m);
+	meta_free(&m);
+	sealed_close(&s);
+	pool_free(&pool);
+}
+
+int
+main(void)
+{
+	struct config cfg;
+	unsigned i;
+
+	log_init("/dev/null", 0);
+	t_rng_seed(7);
+	config_init(&cfg);
+	check_success(&cfg);
+	for (i = 0; i < NB; i++) {
+		check_piece_failure(&cfg, i, 1);	/* the second stripe */
+		check_piece_failure(&cfg, i, 0);	/* the first */
+	}
+	for (i = 0; i < NB; i++)
+		ci_free(&cis[i]);
+	return t_finish();
+}
