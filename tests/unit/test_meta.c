@@ -324,6 +324,49 @@ test_skipped_values(uint8_t *const values[4], const size_t lens[4], const uint8_
 	free(bad);
 }
 
+/* Two intact values of different lengths come from two different records (an
+ * update that landed on some backends only): they are never combined. With a
+ * consistent pair among them, that pair opens. */
+static void
+test_mixed_lengths(uint8_t *const values[4], const size_t lens[4], const uint8_t key[32],
+    const struct metadata *want)
+{
+	struct metadata other, got;
+	uint8_t *longer[4] = { 0 }, *v[4];
+	size_t llens[4], l[4];
+	struct err e;
+	int i;
+
+	/* The same record with one more shard: a longer sealed record. */
+	memset(&other, 0, sizeof(other));
+	other = *want;
+	other.nshards = want->nshards + 1;
+	other.shards = calloc(other.nshards, sizeof(*other.shards));
+	memcpy(other.shards, want->shards, want->nshards * sizeof(*other.shards));
+	other.shards[want->nshards] = want->shards[0];
+	other.shards[want->nshards].idx = want->nshards % other.data_shards;
+	T_CHECK(meta_seal(&other, key, NULL, longer, llens, &e) == 0, "seal: %s", e.msg);
+	free(other.shards);
+	T_CHECK(llens[1] != lens[0], "the longer record's values are as long (%zu)",
+	    llens[1]);
+	/* value 0 of one record, value 1 of the other: no pair */
+	for (i = 0; i < 4; i++)
+		v[i] = NULL, l[i] = 0;
+	v[0] = values[0], l[0] = lens[0];
+	v[1] = longer[1], l[1] = llens[1];
+	T_CHECK(meta_open(v, l, key, &got, &e) == -1 &&
+	    strstr(e.msg, "intact shards differ in length") != NULL,
+	    "values of different lengths combined: %s", e.msg);
+	/* ... plus value 2 of the longer record: that pair opens */
+	v[2] = longer[2], l[2] = llens[2];
+	T_CHECK(meta_open(v, l, key, &got, &e) == 0 &&
+	    got.nshards == want->nshards + 1, "the consistent pair did not open: %s",
+	    e.msg);
+	if (got.shards != NULL)
+		meta_free(&got);
+	free_values(longer);
+}
+
 static void
 test_open_failures(const uint8_t *plain, size_t plainlen, const uint8_t key[32],
     const uint8_t *nonce)
@@ -370,6 +413,7 @@ test_storage(const cJSON *v)
 	test_storage_vectors(st, values, lens, plain, plainlen, key, nonce);
 	check_all_subsets(values, lens, key, &want);
 	test_skipped_values(values, lens, key, &want);
+	test_mixed_lengths(values, lens, key, &want);
 	test_open_failures(plain, plainlen, key, nonce);
 	free_values(values);
 	/* a random nonce still opens */
