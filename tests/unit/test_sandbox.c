@@ -1,6 +1,7 @@
 /* Each role enters the sandbox in a child process, which then reports over a
- * socketpair what it could and could not do, and finally tries to exec or fork,
- * which must kill it with SIGSYS. */
+ * socketpair what it could and could not do, and finally tries to exec, fork, or
+ * map executable memory, which must kill it with SIGSYS. */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,7 +24,11 @@
 
 int main(void);
 
-enum last_act { LAST_EXECVE, LAST_FORK };
+enum last_act { LAST_EXECVE, LAST_FORK, LAST_MMAP_EXEC, LAST_MPROTECT_EXEC };
+
+static const char *const last_names[] = {
+	"execve", "fork", "mmap PROT_EXEC", "mprotect PROT_EXEC"
+};
 
 struct run {
 	enum sandbox_role	 role;
@@ -161,12 +166,40 @@ check_evictor(int sock, const struct run *r)
 		close(fd);
 }
 
+/* What must kill the child: new programs, processes, or executable memory
+ * (fresh, or made so later). */
+static void
+last_act(enum last_act last, char *const argv[])
+{
+	void *mem;
+
+	switch (last) {
+	case LAST_FORK:
+		(void)fork();
+		break;
+	case LAST_MMAP_EXEC:
+		(void)mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE |
+		    MAP_ANONYMOUS, -1, 0);
+		break;
+	case LAST_MPROTECT_EXEC:
+		mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+		    MAP_ANONYMOUS, -1, 0);
+		if (mem != MAP_FAILED)
+			(void)mprotect(mem, 4096, PROT_READ | PROT_EXEC);
+		break;
+	case LAST_EXECVE:
+		execve(argv[0], argv, environ);
+		break;
+	}
+}
+
 static void __attribute__((noreturn))
 child_main(const struct run *r, int sock)
 {
 	struct sandbox_opts o = { NULL, r->cache, r->debug };
 	char *const argv[] = { "/bin/true", NULL };
 	struct err e;
+	void *mem;
 	char go;
 	long rc;
 
@@ -186,12 +219,14 @@ child_main(const struct run *r, int sock)
 		rc = syscall(SYS_getppid);
 		expect(sock, rc == -1 && errno == ENOSYS,
 		    "trapped getppid fails with ENOSYS", errno);
+		errno = 0;
+		mem = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE |
+		    MAP_ANONYMOUS, -1, 0);
+		expect(sock, mem == MAP_FAILED && errno == ENOSYS,
+		    "trapped mmap PROT_EXEC fails with ENOSYS", errno);
 	}
 	report(sock, "done");
-	if (r->last == LAST_FORK)
-		(void)fork();
-	else
-		execve(argv[0], argv, environ);
+	last_act(r->last, argv);
 	_exit(r->debug ? 0 : 5);
 }
 
@@ -287,7 +322,7 @@ check_exit(pid_t pid, const struct run *r, int errfd)
 	if (!r->debug) {
 		T_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
 		    "%s: %s did not die of SIGSYS (status 0x%x)", name,
-		    r->last == LAST_FORK ? "fork" : "execve", status);
+		    last_names[r->last], status);
 		return;
 	}
 	while (len < sizeof(out) - 1 &&
@@ -299,6 +334,8 @@ check_exit(pid_t pid, const struct run *r, int errfd)
 	T_CHECK(strstr(out, "trapped syscall") && strstr(out, "(getppid)"),
 	    "%s debug: getppid not logged: %s", name, out);
 	T_CHECK(strstr(out, "(execve)") != NULL, "%s debug: execve not logged: %s",
+	    name, out);
+	T_CHECK(strstr(out, "(mmap)") != NULL, "%s debug: mmap PROT_EXEC not logged: %s",
 	    name, out);
 }
 
@@ -442,6 +479,12 @@ main(void)
 	}
 	r.role = SANDBOX_METAWRITER;
 	r.last = LAST_FORK;
+	run_child(&r);
+	r.role = SANDBOX_ENCODER;
+	r.last = LAST_MMAP_EXEC;
+	run_child(&r);
+	r.role = SANDBOX_METAWRITER;
+	r.last = LAST_MPROTECT_EXEC;
 	run_child(&r);
 	make_file(cache, "victim", "delete me", getuid() == 0 ? getpwnam("nobody") : NULL);
 	r.role = SANDBOX_REPAIRER;
