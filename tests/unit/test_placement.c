@@ -364,6 +364,34 @@ test_filtered_group(void)
 	free(f);
 }
 
+/* The boundary: a group with exactly redundant_nodes backends is usable. Here
+ * it is needed: 4 shards over 1 + 3 backends with RN = 1 fit only across both
+ * groups (1 + 3), the 3-group keeping 2 after losing one backend. */
+static void
+test_exactly_rn(void)
+{
+	static const unsigned s13[] = { 1, 3 };
+	struct fixture *f;
+	struct bref out[MAXN];
+	struct err e;
+	size_t i, j, hits = 0, bad = 0;
+
+	f = fixture_new(s13, 2, 2, 4, 0, 1);
+	check_distribution("1,3 M=2 N=4 RG=0 RN=1 (a group of exactly RN needed)",
+	    &f->cfg, NULL);
+	for (i = 0; i < 200; i++) {
+		if (placement_pick(&f->cfg, NULL, out, &e) == -1) {
+			bad++;
+			continue;
+		}
+		for (j = 0; j < 4; j++)
+			hits += out[j].group == 0;
+	}
+	T_CHECK(bad == 0 && hits == 200, "group of exactly RN backends used %zu "
+	    "times in 200 picks, %zu failures (%s)", hits, bad, bad ? e.msg : "");
+	free(f);
+}
+
 /* (d): excluded backends are never used; too many of them is an error. */
 static void
 test_excluded(void)
@@ -539,6 +567,7 @@ main(void)
 	test_flat_index();
 	test_distributions();
 	test_filtered_group();
+	test_exactly_rn();
 	test_excluded();
 	test_errors();
 	test_large();
