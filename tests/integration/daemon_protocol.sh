@@ -100,7 +100,7 @@ bad "rebuild with neither path nor key" 'Either `file` or `key` argument must be
 bad "store without its descriptor" 'store: this message needs a file descriptor' "$STORE"
 bad "retrieve without its descriptor" 'retrieve: this message needs a file descriptor' '{"v":1,"type":"retrieve","id":1,"path":"/x"}'
 bad "check with a descriptor" 'check: this message must not carry a file descriptor' "$CHECK" --fd "$F"
-bad "store with two descriptors" 'a frame carried 2 file descriptors' "$STORE" --fd "$F" --fd "$F"
+bad "store with two descriptors" 'store: this message carries 1 file descriptor, not 2' "$STORE" --fd "$F" --fd "$F"
 bad "store with the descriptor on the second byte" 'arrived in the middle of a frame' "$STORE" --fd-late "$F"
 bad "store of a directory's descriptor" 'store /x: only regular files can be stored' "$STORE" --fd "$D/files"
 bad "store of a character device's descriptor" 'store /x: only regular files can be stored' \
