@@ -205,9 +205,6 @@ static const char *const role_names[SANDBOX_ROLES] = {
  * in: resolving allocates, which a signal handler must not do. */
 static char *sc_names[SC_NAMES_MAX];
 static int ll_abi = -1;
-/* dir: backend bases, set once by sandbox_enter_dirs */
-static const char *const *sb_dirs;
-static size_t sb_ndirs;
 
 const char *
 sandbox_role_name(enum sandbox_role role)
@@ -263,7 +260,8 @@ drop_privileges(enum sandbox_role role, const struct sandbox_opts *o,
 /* Step 2. RLIMIT_FSIZE also limits writes to descriptors the worker was given,
  * so the encoder, which writes retrieved files, keeps its limit. */
 static int
-set_rlimits(enum sandbox_role role, struct err *e)
+set_rlimits(enum sandbox_role role, const struct sandbox_opts *o,
+    struct err *e)
 {
 	static const struct rlimit zero = { 0, 0 };
 	struct stat st;
@@ -272,7 +270,7 @@ set_rlimits(enum sandbox_role role, struct err *e)
 		return err_set(e, "sandbox: RLIMIT_NPROC: %s", strerror(errno));
 	if (setrlimit(RLIMIT_CORE, &zero) == -1)
 		return err_set(e, "sandbox: RLIMIT_CORE: %s", strerror(errno));
-	if (role == SANDBOX_ENCODER || sb_ndirs > 0)	/* dir: backends write */
+	if (role == SANDBOX_ENCODER || o->ndirs > 0)	/* dir: backends write */
 		return 0;
 	if (fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode))
 		log_warnx("sandbox: stderr is a regular file; with RLIMIT_FSIZE 0 "
@@ -348,7 +346,8 @@ landlock_allow(int ruleset, const char *dir, uint64_t access, struct err *e)
  * does not exist yet is left out (its backend then fails with EACCES, and the
  * worker started after it exists gets it). */
 static int
-landlock_allow_dirs(int ruleset, int abi, struct err *e)
+landlock_allow_dirs(int ruleset, int abi, const struct sandbox_opts *o,
+    struct err *e)
 {
 	uint64_t access = LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_READ_DIR |
 	    LL_FS_REMOVE_FILE | LL_FS_REMOVE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_DIR;
@@ -359,13 +358,13 @@ landlock_allow_dirs(int ruleset, int abi, struct err *e)
 		access |= LL_FS_REFER;
 	if (abi >= 3)
 		access |= LL_FS_TRUNCATE;
-	for (i = 0; i < sb_ndirs; i++) {
-		if (stat(sb_dirs[i], &st) == -1 && errno == ENOENT) {
+	for (i = 0; i < o->ndirs; i++) {
+		if (stat(o->dirs[i], &st) == -1 && errno == ENOENT) {
 			log_warnx("sandbox: dir: backend %s does not exist; it stays "
-			    "out of reach until the worker restarts", sb_dirs[i]);
+			    "out of reach until the worker restarts", o->dirs[i]);
 			continue;
 		}
-		if (landlock_allow(ruleset, sb_dirs[i], access, e) == -1) {
+		if (landlock_allow(ruleset, o->dirs[i], access, e) == -1) {
 			if (geteuid() != 0 && errno == EACCES)
 				err_prefix(e, "the worker's user (uid %d) cannot "
 				    "reach a dir: backend",
@@ -387,7 +386,7 @@ apply_landlock(enum sandbox_role role, const struct sandbox_opts *o,
 	size_t size;
 
 	if (abi == 0) {
-		if (sb_ndirs > 0)
+		if (o->ndirs > 0)
 			log_warnx("sandbox: Landlock is not available in this "
 			    "kernel: the %s may open any path its user can, not "
 			    "only its dir: backends", sandbox_role_name(role));
@@ -405,8 +404,8 @@ apply_landlock(enum sandbox_role role, const struct sandbox_opts *o,
 	if (role == SANDBOX_EVICTOR)
 		rc = landlock_allow(ruleset, o->cache_dir, LL_FS_READ_DIR |
 		    LL_FS_READ_FILE | LL_FS_REMOVE_FILE, e);
-	if (rc == 0 && sb_ndirs > 0)
-		rc = landlock_allow_dirs(ruleset, abi, e);
+	if (rc == 0 && o->ndirs > 0)
+		rc = landlock_allow_dirs(ruleset, abi, o, e);
 	if (rc == 0 && syscall(__NR_landlock_restrict_self, ruleset, 0) == -1)
 		rc = err_set(e, "sandbox: landlock restrict: %s", strerror(errno));
 	close(ruleset);
@@ -551,13 +550,17 @@ sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 		o = &none;
 	if (role == SANDBOX_EVICTOR && o->cache_dir == NULL)
 		return err_set(e, "sandbox: the evictor needs its cache directory");
+	if (o->ndirs > 0 && role != SANDBOX_ENCODER &&
+	    role != SANDBOX_METAWRITER)
+		return err_set(e, "sandbox: the %s uses no dir: backends",
+		    sandbox_role_name(role));
 	debug = debug_requested(o);
 #ifdef __SANITIZE_ADDRESS__
 	/* LeakSanitizer's exit-time check needs /proc, ptrace and a thread, none
 	 * of which a sandboxed worker has: check now, and not again at exit. */
 	__lsan_do_leak_check();
 #endif
-	if (drop_privileges(role, o, e) == -1 || set_rlimits(role, e) == -1)
+	if (drop_privileges(role, o, e) == -1 || set_rlimits(role, o, e) == -1)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return err_set(e, "sandbox: no_new_privs: %s", strerror(errno));
@@ -566,17 +569,5 @@ sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 	if (debug)
 		log_warnx("sandbox: %s traps denied syscalls (debug mode, not for "
 		    "production)", sandbox_role_name(role));
-	return apply_seccomp(role, sb_ndirs > 0, debug, e);
-}
-
-int
-sandbox_enter_dirs(enum sandbox_role role, const struct sandbox_opts *o,
-    const char *const *dirs, size_t ndirs, struct err *e)
-{
-	if (ndirs > 0 && role != SANDBOX_ENCODER && role != SANDBOX_METAWRITER)
-		return err_set(e, "sandbox: the %s uses no dir: backends",
-		    sandbox_role_name(role));
-	sb_dirs = dirs;
-	sb_ndirs = ndirs;
-	return sandbox_enter(role, o, e);
+	return apply_seccomp(role, o->ndirs > 0, debug, e);
 }

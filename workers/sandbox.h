@@ -3,8 +3,8 @@
  * role.
  *
  * A worker calls sandbox_enter() once, after everything it needs from the
- * filesystem is open (its socketpair, the event base, libsodium, the evictor's
- * zdbfs mountpoint) and before it reads its first job. From then on it can use
+ * filesystem is open (its socketpair, libsodium, the time zone) and before it
+ * reads its first job. From then on it can use
  * only descriptors it holds or is given; it cannot open paths (EACCES), fork or
  * exec (killed). The evictor alone may read and unlink under its cache directory,
  * and an encoder or metawriter whose backends include local directories (dir:)
@@ -31,6 +31,11 @@ enum sandbox_role {
 struct sandbox_opts {
 	const char	*user;		/* when started as root; NULL: "nobody" */
 	const char	*cache_dir;	/* evictor: the one directory it may touch */
+	/* An encoder's or metawriter's dir: backends: it may read and write
+	 * beneath dirs[0 .. ndirs-1], and its seccomp list has the calls the
+	 * directory backend makes. */
+	const char *const *dirs;
+	size_t		 ndirs;
 	int		 debug_trap;	/* log denied syscalls instead of killing */
 };
 
@@ -43,13 +48,6 @@ struct sandbox_opts {
  * fails with ENOSYS; never use it in production. */
 int		 sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 		    struct err *e);
-/* The same for an encoder or metawriter whose backends include local
- * directories (dir:): it may read and write beneath dirs[0 .. ndirs-1], and
- * its seccomp list has the calls the directory backend makes. With ndirs 0
- * it is sandbox_enter. */
-int		 sandbox_enter_dirs(enum sandbox_role role,
-		    const struct sandbox_opts *o, const char *const *dirs,
-		    size_t ndirs, struct err *e);
 
 const char	*sandbox_role_name(enum sandbox_role role);
 int		 sandbox_role_parse(const char *name, enum sandbox_role *role);

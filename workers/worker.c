@@ -236,7 +236,9 @@ worker_enter_sandbox(struct worker *w)
 	memset(&o, 0, sizeof(o));
 	o.cache_dir = w->cfg.zdb_data_dir_path;
 	n = role_dirs(w->role, &w->cfg, dirs);
-	if (sandbox_enter_dirs(w->role, &o, dirs, n, &e) == -1)
+	o.dirs = dirs;
+	o.ndirs = n;
+	if (sandbox_enter(w->role, &o, &e) == -1)
 		fatalx("%s", e.msg);
 	log_debug("sandboxed (Landlock ABI %d, %zu dir: backend(s))",
 	    sandbox_landlock_abi(), n);

@@ -196,7 +196,7 @@ last_act(enum last_act last, char *const argv[])
 static void __attribute__((noreturn))
 child_main(const struct run *r, int sock)
 {
-	struct sandbox_opts o = { NULL, r->cache, r->debug };
+	struct sandbox_opts o = { .cache_dir = r->cache, .debug_trap = r->debug };
 	char *const argv[] = { "/bin/true", NULL };
 	struct err e;
 	void *mem;
@@ -425,7 +425,7 @@ remove_cache(const char *dir)
 static void
 test_bad_options(void)
 {
-	struct sandbox_opts o = { NULL, NULL, 0 };
+	struct sandbox_opts o = { .user = NULL };
 	enum sandbox_role role;
 	struct err e = { "" };
 	int status;
@@ -434,6 +434,12 @@ test_bad_options(void)
 	T_CHECK(sandbox_enter(SANDBOX_EVICTOR, &o, &e) == -1 &&
 	    strstr(e.msg, "cache directory"), "evictor without a cache: %s", e.msg);
 	T_CHECK(sandbox_enter((enum sandbox_role)9, &o, &e) == -1, "unknown role");
+	o.dirs = (const char *const[]){ "/tmp" };
+	o.ndirs = 1;
+	T_CHECK(sandbox_enter(SANDBOX_REPAIRER, &o, &e) == -1 &&
+	    strstr(e.msg, "uses no dir: backends"), "repairer with dirs: %s", e.msg);
+	o.dirs = NULL;
+	o.ndirs = 0;
 	T_CHECK(sandbox_role_parse("evictor", &role) == 0 && role == SANDBOX_EVICTOR &&
 	    sandbox_role_parse("master", &role) == -1, "role names");
 	T_CHECK(strcmp(sandbox_role_name(SANDBOX_METAWRITER), "metawriter") == 0,
