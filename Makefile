@@ -75,14 +75,18 @@ $(BUILD)/zdbd-double: $(ZDBD_SRC:%.c=$(BUILD)/%.o) $(LIB)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/t.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $(filter-out $(LIB),$^) $(LIB) $(LDLIBS)
 
 # Test and benchmark helpers: one program per file, linked with the engine.
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/unit/%.o: CFLAGS += -Itests/unit
+$(BUILD)/tests/unit/%.o: CFLAGS += -Itests/unit -Isupervisor
+
+# The scheduler's test links sched.c itself, with stand-ins for the rest of
+# the master.
+$(BUILD)/tests/test_sched: $(BUILD)/supervisor/sched.o
 
 deps:
 	@scripts/install-deps

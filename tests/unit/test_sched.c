@@ -1,0 +1,593 @@
+/*
+ * The scheduler's step machine, without forking: supervisor/sched.c linked
+ * with stand-ins for the process table (proc_idle, proc_send, proc_set_job,
+ * proc_name), the control socket (control_reply), failure records and
+ * asuser_unlink_same. A stand-in worker records each step it is sent; the
+ * test answers it with the result a real worker would give.
+ */
+#include <sys/time.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "t.h"
+
+#define SENT_MAX	64
+
+/* A worker as the scheduler sees it. */
+struct proc {
+	const char		*name;
+	enum sandbox_role	 role;
+	int			 up;	/* ready; proc_idle may hand it out */
+	int			 fail_send;	/* the next send breaks it */
+	struct job		*job;
+};
+
+/* A client connection waiting for its reply. */
+struct conn {
+	int	 replied;
+	int	 ok;
+	char	 error[ERR_MSG_MAX];
+	int	 checksum;
+};
+
+/* What a worker was sent. */
+struct sent {
+	struct proc	*p;
+	enum msg_type	 type;
+	int64_t		 id;
+	int		 nfds;
+	int		 writable;
+	int		 checksum;	/* encode: the stored checksum came */
+	int		 meta;
+};
+
+static struct master	 the_master;
+struct master		*master = &the_master;
+static struct proc	 mw = { "metawriter", SANDBOX_METAWRITER, 1, 0, NULL };
+static struct proc	 enc = { "encoder", SANDBOX_ENCODER, 1, 0, NULL };
+static struct sent	 sent[SENT_MAX];
+static size_t		 nsent;
+static int		 drained, recorded, forgotten, unlinked;
+
+static const uint8_t	 meta_bytes[] = { 1, 2, 3, 4, 5 };
+static const uint8_t	 sum_bytes[B2_LEN] = { 0xaa, 0xbb };
+
+const char *
+proc_name(const struct proc *p)
+{
+	return p->name;
+}
+
+void
+proc_set_job(struct proc *p, struct job *j)
+{
+	p->job = j;
+}
+
+struct proc *
+proc_idle(enum sandbox_role role)
+{
+	struct proc *p = role == SANDBOX_METAWRITER ? &mw : &enc;
+
+	return p->role == role && p->up && p->job == NULL ? p : NULL;
+}
+
+/* As proc.c: a send that fails loses the worker, and its job fails. */
+int
+proc_send(struct proc *p, struct msg *m, const int *fds, int nfds)
+{
+	struct sent *s = &sent[nsent < SENT_MAX ? nsent++ : SENT_MAX - 1];
+	struct job *j;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	s->p = p;
+	s->type = msg_type(m);
+	s->id = msg_id(m);
+	s->nfds = nfds;
+	for (i = 0; i < nfds; i++)
+		if (fcntl(fds[i], F_GETFD) == -1)
+			s->nfds = -1;	/* not an open descriptor */
+	if (s->type == MT_META_GET)
+		s->writable = msg_get_bool(m, "writable") == 1;
+	if (s->type == MT_ENCODE)
+		s->checksum = msg_has(m, "checksum");
+	if (s->type == MT_DECODE || s->type == MT_REENCODE ||
+	    s->type == MT_META_PUT || s->type == MT_DROP_SHARDS)
+		s->meta = msg_has(m, "meta");
+	msg_free(m);
+	if (!p->fail_send)
+		return 0;
+	p->fail_send = 0;
+	if ((j = p->job) != NULL) {
+		p->job = NULL;
+		sched_lost(j, "the worker is gone");
+	}
+	return -1;
+}
+
+void
+control_reply(struct conn *c, int ok, const char *error,
+    const uint8_t *checksum)
+{
+	c->replied++;
+	c->ok = ok;
+	snprintf(c->error, sizeof(c->error), "%s", error != NULL ? error : "");
+	c->checksum = checksum != NULL;
+}
+
+void
+failures_record(struct job *j)
+{
+	j->recorded = 1;
+	recorded++;
+}
+
+void
+failures_forget(struct job *j)
+{
+	j->recorded = 0;
+	forgotten++;
+}
+
+int
+asuser_unlink_same(uid_t uid, gid_t gid, const char *path, int fd,
+    struct err *e)
+{
+	(void)uid;
+	(void)gid;
+	(void)path;
+	(void)fd;
+	(void)e;
+	unlinked++;
+	return 0;
+}
+
+void
+master_drained(void)
+{
+	drained++;
+}
+
+static void
+reset(void)
+{
+	memset(sent, 0, sizeof(sent));
+	nsent = 0;
+	drained = recorded = forgotten = unlinked = 0;
+	mw.up = enc.up = 1;
+	mw.job = enc.job = NULL;
+	master->stopping = 0;
+}
+
+static struct sent *
+last_sent(void)
+{
+	return nsent > 0 ? &sent[nsent - 1] : NULL;
+}
+
+static struct job *
+new_job(enum job_kind kind, enum job_prio prio, struct conn *c)
+{
+	struct job *j = job_new(kind, kind == JOB_STORE ? "store /a" :
+	    kind == JOB_RETRIEVE ? "retrieve /a" : "check /a");
+
+	if (j == NULL) {
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	j->prio = prio;
+	j->key = strdup("/zstor-meta/meta/00");
+	j->path = strdup("/a");
+	if (kind == JOB_STORE || kind == JOB_RETRIEVE)
+		j->fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (c != NULL) {
+		j->conn = c;
+		memset(c, 0, sizeof(*c));
+	}
+	return j;
+}
+
+/* The worker p answers the step it holds. */
+static int
+answer(struct proc *p, int ok, const char *error, int meta, int sum)
+{
+	struct job *j = p->job;
+	struct msg *m;
+	struct err e;
+	int rc;
+
+	if (j == NULL)
+		return -2;
+	if ((m = msg_new(MT_RESULT, j->id, &e)) == NULL) {
+		fprintf(stderr, "%s\n", e.msg);
+		exit(2);
+	}
+	msg_set_bool(m, "ok", ok);
+	if (error != NULL)
+		msg_set_str(m, "error", error);
+	if (meta)
+		msg_set_hex(m, "meta", meta_bytes, sizeof(meta_bytes));
+	if (sum)
+		msg_set_hex(m, "checksum", sum_bytes, sizeof(sum_bytes));
+	rc = sched_answer(p, j, m);
+	msg_free(m);
+	return rc;
+}
+
+/* Seconds until j's retry timer fires; -1 when it is not set. */
+static double
+retry_in(struct job *j)
+{
+	struct timeval when, now;
+
+	if (!evtimer_pending(j->retry_ev, &when))
+		return -1;
+	gettimeofday(&now, NULL);
+	return (double)(when.tv_sec - now.tv_sec) +
+	    (double)(when.tv_usec - now.tv_usec) / 1e6;
+}
+
+/* Fires j's retry timer now instead of after its delay. */
+static void
+fire_retry(struct job *j)
+{
+	evtimer_del(j->retry_ev);
+	event_active(j->retry_ev, EV_TIMEOUT, 1);
+	event_base_loop(master->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+}
+
+/* meta_get (writable), encode with the file and scratch, meta_put, reply. */
+static void
+test_store(void)
+{
+	struct conn c;
+	struct job *j;
+	struct sent *s;
+
+	reset();
+	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
+	j->del = 1;
+	sched_submit(j);
+	s = last_sent();
+	T_CHECK(nsent == 1 && s->p == &mw && s->type == MT_META_GET &&
+	    s->writable && s->id == j->id, "store: meta_get (writable) first");
+	T_CHECK(answer(&mw, 1, NULL, 0, 0) == 0, "store: meta_get answered");
+	s = last_sent();
+	T_CHECK(nsent == 2 && s->p == &enc && s->type == MT_ENCODE &&
+	    s->nfds == 2 && !s->checksum && s->id == j->id,
+	    "store: encode with the file and a scratch file, no old checksum");
+	T_CHECK(answer(&enc, 1, NULL, 1, 1) == 0, "store: encode answered");
+	s = last_sent();
+	T_CHECK(nsent == 3 && s->p == &mw && s->type == MT_META_PUT && s->meta &&
+	    s->nfds == 0, "store: meta_put with the metadata");
+	T_CHECK(c.replied == 0, "store: answered before its metadata was saved");
+	T_CHECK(answer(&mw, 1, NULL, 0, 0) == 0, "store: meta_put answered");
+	T_CHECK(c.replied == 1 && c.ok && unlinked == 1,
+	    "store: ok once saved, and the file deleted (--delete)");
+	T_CHECK(mw.job == NULL && enc.job == NULL, "store: workers left busy");
+}
+
+/* A checksum already stored goes to the encoder, which may skip the upload:
+ * then there is nothing to save. */
+static void
+test_store_unchanged(void)
+{
+	struct conn c;
+	struct job *j;
+
+	reset();
+	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	answer(&mw, 1, NULL, 1, 1);
+	T_CHECK(last_sent()->type == MT_ENCODE && last_sent()->checksum,
+	    "unchanged: encode gets the stored checksum");
+	answer(&enc, 1, NULL, 0, 1);
+	T_CHECK(nsent == 2 && c.replied == 1 && c.ok,
+	    "unchanged: ok without a meta_put");
+}
+
+/* A failed save: the shards just written are dropped by a job of their own,
+ * and the client hears why the store failed. */
+static void
+test_undo_after_failed_save(void)
+{
+	struct conn c;
+	struct job *j;
+	struct sent *s;
+	int64_t id;
+
+	reset();
+	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
+	id = j->id;
+	sched_submit(j);
+	answer(&mw, 1, NULL, 0, 0);
+	answer(&enc, 1, NULL, 1, 1);
+	T_CHECK(answer(&mw, 0, "2 of 4 metadata backends failed", 0, 0) == 0,
+	    "undo: failed meta_put answered");
+	s = last_sent();
+	T_CHECK(s != NULL && s->p == &enc && s->type == MT_DROP_SHARDS &&
+	    s->meta && s->nfds == 0, "undo: drop_shards with the metadata");
+	T_CHECK(s != NULL && s->id != id, "undo: the drop is a job of its own");
+	T_CHECK(c.replied == 1 && !c.ok && strstr(c.error, "2 of 4") != NULL,
+	    "undo: the client gets the save's error: %s", c.error);
+	T_CHECK(answer(&enc, 1, NULL, 0, 0) == 0 && enc.job == NULL,
+	    "undo: drop_shards answered");
+	T_CHECK(c.replied == 1, "undo: the drop answered the client again");
+
+	/* a failed encode leaves nothing to undo */
+	reset();
+	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	answer(&mw, 1, NULL, 0, 0);
+	answer(&enc, 0, "no backend left", 0, 0);
+	T_CHECK(nsent == 2 && c.replied == 1 && !c.ok,
+	    "undo: a failed encode drops nothing");
+}
+
+/* A background store that fails is tried again 1 s, 2 s, 4 s ... later, up
+ * to 10 min; each try starts over at meta_get. */
+static void
+test_retries(void)
+{
+	static const double want[] = { 1, 2, 4, 8 };
+	struct job *j;
+	double in;
+	size_t i;
+
+	reset();
+	j = new_job(JOB_STORE, PRIO_BACKGROUND, NULL);
+	j->background = 1;
+	sched_submit(j);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		T_CHECK(last_sent()->type == MT_META_GET && mw.job == j,
+		    "retry %zu: starts at meta_get", i);
+		answer(&mw, 0, "metadata backend down", 0, 0);
+		in = retry_in(j);
+		T_CHECK(in > want[i] - 0.5 && in <= want[i] + 0.01,
+		    "retry %zu: in %.2f s, wanted %.0f s", i, in, want[i]);
+		T_CHECK(mw.job == NULL && j->prio == PRIO_BACKGROUND,
+		    "retry %zu: waits off the queue", i);
+		fire_retry(j);
+	}
+	answer(&mw, 0, "metadata backend down", 0, 0);
+	j->attempts = 30;
+	fire_retry(j);
+	answer(&mw, 0, "metadata backend down", 0, 0);
+	in = retry_in(j);
+	T_CHECK(in > RETRY_MAX_SECS - 1 && in <= RETRY_MAX_SECS + 0.01,
+	    "retry: capped at %d s, got %.2f s", RETRY_MAX_SECS, in);
+	fire_retry(j);
+	answer(&mw, 1, NULL, 0, 0);
+	answer(&enc, 1, NULL, 1, 1);
+	answer(&mw, 1, NULL, 0, 0);
+	T_CHECK(mw.job == NULL && enc.job == NULL && nsent == 9,
+	    "retry: a store that succeeds is done (%zu steps)", nsent);
+
+	/* --save-failure: recorded, the client told, and retried */
+	reset();
+	{
+		struct conn c;
+
+		j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
+		j->save_failure = 1;
+		sched_submit(j);
+		answer(&mw, 0, "metadata backend down", 0, 0);
+		T_CHECK(recorded == 1 && c.replied == 1 && !c.ok &&
+		    strstr(c.error, "--save-failure") != NULL && retry_in(j) > 0,
+		    "save_failure: recorded, answered, retried: %s", c.error);
+		fire_retry(j);
+		answer(&mw, 1, NULL, 0, 0);
+		answer(&enc, 1, NULL, 1, 1);
+		answer(&mw, 1, NULL, 0, 0);
+		T_CHECK(forgotten == 1 && c.replied == 1,
+		    "save_failure: the record goes once stored");
+	}
+
+	/* an interactive store, a retrieve and a check are not retried */
+	reset();
+	{
+		struct conn c;
+
+		j = new_job(JOB_RETRIEVE, PRIO_INTERACTIVE, &c);
+		sched_submit(j);
+		answer(&mw, 0, "metadata backend down", 0, 0);
+		T_CHECK(c.replied == 1 && !c.ok && recorded == 0 && nsent == 1,
+		    "retrieve: fails at once");
+	}
+}
+
+/* Jobs waiting for a role that cannot start fail; the other role's queue
+ * stays. */
+static void
+test_fail_waiting(void)
+{
+	struct conn c1, c2, c3;
+	struct job *a, *b, *d;
+
+	reset();
+	mw.up = 0;
+	a = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c1);
+	b = new_job(JOB_RETRIEVE, PRIO_INTERACTIVE, &c2);
+	sched_submit(a);
+	sched_submit(b);
+	enc.up = 0;
+	d = new_job(JOB_STORE, PRIO_INTERACTIVE, &c3);
+	d->step = STEP_ENCODE;
+	sched_submit(d);
+	T_CHECK(nsent == 0 && a->waiting && b->waiting && d->waiting,
+	    "fail_waiting: jobs wait while no worker is up");
+	sched_fail_waiting(SANDBOX_METAWRITER, "the metawriter cannot start");
+	T_CHECK(c1.replied == 1 && !c1.ok && c2.replied == 1 && !c2.ok &&
+	    strstr(c1.error, "cannot start") != NULL,
+	    "fail_waiting: both metawriter jobs failed: %s", c1.error);
+	T_CHECK(c3.replied == 0 && d->waiting,
+	    "fail_waiting: the encoder's queue was touched");
+	sched_fail_waiting(SANDBOX_REPAIRER, "no queue");
+	T_CHECK(c3.replied == 0, "fail_waiting: a role without a queue");
+	enc.up = 1;
+	sched_run();
+	T_CHECK(nsent == 1 && last_sent()->type == MT_ENCODE,
+	    "fail_waiting: the encoder job runs once one is up");
+	answer(&enc, 0, "no backend left", 0, 0);
+}
+
+/* Interactive before background before repair, FIFO within each. */
+static void
+test_priority(void)
+{
+	struct conn c1, c2;
+	struct job *bg1, *bg2, *ia1, *ia2;
+	int64_t order[6], want[4];
+	size_t i, n;
+
+	reset();
+	mw.up = 0;
+	sched_repair("/zstor-meta/meta/11");
+	bg1 = new_job(JOB_STORE, PRIO_BACKGROUND, NULL);
+	bg1->background = 1;
+	sched_submit(bg1);
+	ia1 = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c1);
+	sched_submit(ia1);
+	sched_repair("/zstor-meta/meta/11");	/* already queued: once */
+	bg2 = new_job(JOB_STORE, PRIO_BACKGROUND, NULL);
+	bg2->background = 1;
+	sched_submit(bg2);
+	ia2 = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c2);
+	sched_submit(ia2);
+	T_CHECK(nsent == 0, "priority: nothing ran without a worker");
+	want[0] = ia1->id;	/* answered, they are freed */
+	want[1] = ia2->id;
+	want[2] = bg1->id;
+	want[3] = bg2->id;
+	mw.up = 1;
+	sched_run();
+	for (n = 0; n < 6 && mw.job != NULL; n++) {
+		order[n] = mw.job->id;
+		answer(&mw, 0, "stop here", 0, 0);
+	}
+	T_CHECK(n == 5, "priority: %zu jobs ran, wanted 5 (one repair)", n);
+	T_CHECK(n >= 4 && order[0] == want[0] && order[1] == want[1],
+	    "priority: the interactive ones first, in order");
+	T_CHECK(n >= 4 && order[2] == want[2] && order[3] == want[3],
+	    "priority: then the background stores, in order");
+	for (i = 0; i < nsent; i++)
+		T_CHECK(sent[i].type == MT_META_GET, "priority: step %zu", i);
+	T_CHECK(n == 5 && order[4] != want[2] && order[4] != want[3],
+	    "priority: the repair last");
+	sched_shutdown();
+}
+
+/* Shutdown drains the queues and says so once nothing runs; a background
+ * store waiting for its retry does not hold it up, and is not retried. */
+static void
+test_drain(void)
+{
+	struct conn c, c2;
+	struct job *a, *bg, *rec;
+
+	reset();
+	bg = new_job(JOB_STORE, PRIO_BACKGROUND, NULL);
+	bg->background = 1;
+	sched_submit(bg);
+	answer(&mw, 0, "metadata backend down", 0, 0);
+	T_CHECK(retry_in(bg) > 0, "drain: a store waits for its retry");
+	a = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c);
+	sched_submit(a);
+	master->stopping = 1;
+	sched_run();
+	T_CHECK(drained == 0, "drain: drained with a job on a worker");
+	answer(&mw, 1, NULL, 0, 0);
+	T_CHECK(c.replied == 1 && c.ok && drained >= 1,
+	    "drain: drained once the last job answered");
+
+	rec = new_job(JOB_STORE, PRIO_INTERACTIVE, &c2);
+	rec->save_failure = 1;
+	drained = 0;
+	sched_submit(rec);
+	answer(&mw, 0, "metadata backend down", 0, 0);
+	T_CHECK(recorded == 1 && c2.replied == 1 && !c2.ok &&
+	    strstr(c2.error, "retries") == NULL && drained >= 1,
+	    "drain: a failing store is recorded, not retried, while stopping: %s",
+	    c2.error);
+	sched_shutdown();
+	T_CHECK(recorded == 1, "drain: recorded twice at exit");
+}
+
+/* A worker that breaks, answers another job or answers badly. */
+static void
+test_lost_and_bad_answers(void)
+{
+	struct conn c;
+	struct job *j;
+	struct msg *m;
+	struct err e;
+
+	reset();
+	mw.fail_send = 1;
+	j = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	T_CHECK(c.replied == 1 && !c.ok && strstr(c.error, "gone") != NULL &&
+	    mw.job == NULL, "lost: a failed send fails the job: %s", c.error);
+
+	reset();
+	j = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	m = msg_new(MT_RESULT, j->id + 1000, &e);
+	msg_set_bool(m, "ok", 1);
+	T_CHECK(sched_answer(&mw, j, m) == -1 && mw.job == j && c.replied == 0,
+	    "bad answer: another job's id is refused, the job kept");
+	msg_free(m);
+	sched_lost(j, "killed");
+	mw.job = NULL;
+	T_CHECK(c.replied == 1 && !c.ok, "lost: the job fails with its worker");
+
+	reset();
+	j = new_job(JOB_RETRIEVE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	T_CHECK(answer(&mw, 1, NULL, 1, 0) == -1 && c.replied == 1 && !c.ok &&
+	    strstr(c.error, "malformed") != NULL,
+	    "bad answer: metadata without its checksum: %s", c.error);
+
+	reset();
+	j = new_job(JOB_RETRIEVE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	answer(&mw, 1, NULL, 0, 0);
+	T_CHECK(c.replied == 1 && !c.ok && strstr(c.error, "never stored"),
+	    "retrieve of nothing: %s", c.error);
+
+	reset();
+	j = new_job(JOB_RETRIEVE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	answer(&mw, 1, NULL, 1, 1);
+	T_CHECK(last_sent()->type == MT_DECODE && last_sent()->nfds == 2 &&
+	    last_sent()->meta, "retrieve: decode with the file and scratch");
+	answer(&enc, 1, NULL, 0, 0);
+	T_CHECK(c.replied == 1 && c.ok, "retrieve: ok");
+}
+
+int
+main(void)
+{
+	if ((master->base = event_base_new()) == NULL) {
+		fprintf(stderr, "no event base\n");
+		return 2;
+	}
+	log_init(NULL, 0);
+	test_store();
+	test_store_unchanged();
+	test_undo_after_failed_save();
+	test_retries();
+	test_fail_waiting();
+	test_priority();
+	test_drain();
+	test_lost_and_bad_answers();
+	event_base_free(master->base);
+	return t_finish();
+}
