@@ -118,22 +118,18 @@ struct sc_rule {
 
 static const struct sc_rule sc_rules[] = {
 	/* I/O on descriptors the worker holds */
-	ALLOW(read, R_ALL), ALLOW(readv, R_ALL), ALLOW(pread64, R_ALL),
+	ALLOW(read, R_ALL), ALLOW(pread64, R_ALL),
 	ALLOW(write, R_ALL), ALLOW(writev, R_ALL), ALLOW(pwrite64, R_ALL),
 	ALLOW(recvmsg, R_ALL), ALLOW(sendmsg, R_ALL),
-	ALLOW(recvfrom, R_ALL), ALLOW(sendto, R_ALL), ALLOW(shutdown, R_ALL),
+	ALLOW(recvfrom, R_ALL), ALLOW(sendto, R_ALL),
 	ALLOW(close, R_ALL), ALLOW(dup, R_ALL), ALLOW(fcntl, R_ALL),
 	ALLOW(lseek, R_ALL), ALLOW(fstat, R_ALL),
 	ALLOW(ftruncate, R_ENC), ALLOW(fsync, R_ENC), ALLOW(fdatasync, R_ENC),
 	ALLOW(fadvise64, R_ENC),	/* read-ahead hints on the input file */
-	ALLOW_EQ(ioctl, R_ALL, 1, FIONREAD),	/* libevent sizes its reads */
 	EACCES_EQ(ioctl, R_ALL, 1, TCGETS),	/* isatty() from stdio */
 	ALLOW_EQ(ioctl, R_EVI, 1, ZDBFS_IOC_STATS),
-	/* event loop */
+	/* waiting on the master's socket and the backends' */
 	ALLOW(poll, R_ALL), ALLOW(ppoll, R_ALL),
-	ALLOW(select, R_ALL), ALLOW(pselect6, R_ALL),
-	ALLOW(epoll_create1, R_ALL), ALLOW(epoll_ctl, R_ALL),
-	ALLOW(epoll_wait, R_ALL), ALLOW(epoll_pwait, R_ALL),
 	/* memory, never executable */
 	ALLOW_BITS(mmap, R_ALL, 2, PROT_EXEC, 0),
 	ALLOW_BITS(mprotect, R_ALL, 2, PROT_EXEC, 0),
@@ -153,7 +149,6 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW_EQ(socket, R_NET, 0, AF_INET), ALLOW_EQ(socket, R_NET, 0, AF_INET6),
 	ALLOW_EQ(socket, R_NET, 0, AF_UNIX), EACCES_(socket, R_EVI),
 	ALLOW(connect, R_NET), ALLOW(getsockopt, R_NET), ALLOW(setsockopt, R_NET),
-	ALLOW(getsockname, R_NET), ALLOW(getpeername, R_NET),
 	/* paths: libc looks at files by itself (locale, time zone, nss); say no
 	 * rather than kill. fstat() is fstatat(fd, "", AT_EMPTY_PATH) in glibc.
 	 * seccomp cannot read the path: a path given with AT_EMPTY_PATH is still
