@@ -1,5 +1,6 @@
-/* Private to the backend modules (backend.c, zdb.c, dirbackend.c): how one kind of
- * backend plugs into backend_open and backend_run. Nothing else includes this. */
+/* Private to the backend modules (backend.c, zdb.c, dirbackend.c): how one kind
+ * of backend plugs into backend_open and backend_run. Nothing else includes
+ * this. */
 #ifndef BACKEND_IMPL_H
 #define BACKEND_IMPL_H
 
@@ -15,31 +16,34 @@ struct backend_impl {
 	struct backend *(*open)(const struct backend_ci *ci, enum ns_mode want,
 	    int timeout_ms, struct err *e);
 	void (*close)(struct backend *b);
-	/* Runs ops, all on backends of this implementation, until every op has an
-	 * answer or the monotonic clock reaches deadline_ms. timeout_ms is only
-	 * for messages. */
-	void (*run)(struct bop **ops, size_t n, int64_t deadline_ms, int timeout_ms);
+	/* Runs ops, all on backends of this implementation, until every op has
+	 * an answer or the monotonic clock reaches deadline_ms. timeout_ms is
+	 * only for messages. */
+	void	(*run)(struct bop **ops, size_t n, int64_t deadline_ms,
+		    int timeout_ms);
 };
 
 struct backend {
-	const struct backend_impl *impl;
-	struct backend_ci ci;		/* deep copy */
-	enum ns_mode mode;
-	char name[BACKEND_NAME_MAX];	/* "address/namespace" */
+	const struct backend_impl	*impl;
+	struct backend_ci		 ci;	/* deep copy */
+	enum ns_mode			 mode;
+	/* "address/namespace" */
+	char				 name[BACKEND_NAME_MAX];
 };
 
 extern const struct backend_impl zdb_impl;
 extern const struct backend_impl dir_impl;
 
-int backend_init(struct backend *b, const struct backend_impl *impl,
-    const struct backend_ci *ci, enum ns_mode mode, struct err *e);
-void backend_fini(struct backend *b);
-int64_t backend_now_ms(void);
+int	backend_init(struct backend *b, const struct backend_impl *impl,
+	    const struct backend_ci *ci, enum ns_mode mode, struct err *e);
+void	backend_fini(struct backend *b);
+int64_t	backend_now_ms(void);
 const char *ns_mode_text(enum ns_mode mode);	/* "sequential" or "user-key" */
 
 /* What an op does, for messages: "SET", "GET key 0x0500000000000000". */
-void bop_describe(const struct bop *op, char *out, size_t len);
+void	bop_describe(const struct bop *op, char *out, size_t len);
 /* Sets rc -1 and err to "<backend>: <op> failed: <cause>"; returns -1. */
-int bop_fail(struct bop *op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int	bop_fail(struct bop *op, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 #endif

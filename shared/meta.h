@@ -15,37 +15,43 @@
 #define META_MAX_KEYS (1u << 20)
 #define META_MAX_STRING 4096
 
-enum key_kind { KEY_V1 = 0, KEY_V2 = 1 };	/* bincode tags: 4-byte and 8-byte seq ids */
+/* bincode tags: 4-byte and 8-byte seq ids */
+enum key_kind { KEY_V1 = 0, KEY_V2 = 1 };
 
 struct shard_key {
-	enum key_kind kind;
-	uint64_t id;
+	enum key_kind	kind;
+	uint64_t	id;
 };
 
 struct shard_info {
-	uint64_t idx;
-	uint8_t checksum[B2_LEN];
-	size_t nkeys;
-	struct shard_key *keys;
-	struct backend_ci ci;
+	uint64_t		 idx;
+	uint8_t			 checksum[B2_LEN];
+	size_t			 nkeys;
+	struct shard_key	*keys;
+	struct backend_ci	 ci;
 };
 
 struct metadata {
-	uint64_t data_shards;
-	uint64_t disposable_shards;
-	uint8_t checksum[B2_LEN];	/* of the original file */
-	uint8_t key[32];		/* AES-256 key, stored as 64 lowercase hex chars */
-	size_t nshards;
-	struct shard_info *shards;
+	uint64_t		 data_shards;
+	uint64_t		 disposable_shards;
+	/* of the original file */
+	uint8_t			 checksum[B2_LEN];
+	/* AES-256 key, stored as 64 lowercase hex chars */
+	uint8_t			 key[32];
+	size_t			 nshards;
+	struct shard_info	*shards;
 };
 
-/* bincode. *out is malloc'd. Decode rejects truncation, bad tags, counts over the
- * limits, invalid UTF-8 strings and shard indices >= data+disposable; trailing
- * bytes are allowed as upstream allows them. */
-int meta_encode(const struct metadata *m, uint8_t **out, size_t *len, struct err *e);
-int meta_decode(const uint8_t *buf, size_t len, struct metadata *m, struct err *e);
-void meta_free(struct metadata *m);
-/* Strict UTF-8 as Rust's str accepts it (no overlong forms, surrogates or > U+10FFFF). */
-int meta_utf8_valid(const void *buf, size_t len);
+/* bincode. *out is malloc'd. Decode rejects truncation, bad tags, counts over
+ * the limits, invalid UTF-8 strings and shard indices >= data+disposable;
+ * trailing bytes are allowed as upstream allows them. */
+int	meta_encode(const struct metadata *m, uint8_t **out, size_t *len,
+	    struct err *e);
+int	meta_decode(const uint8_t *buf, size_t len, struct metadata *m,
+	    struct err *e);
+void	meta_free(struct metadata *m);
+/* Strict UTF-8 as Rust's str accepts it (no overlong forms, surrogates or >
+ * U+10FFFF). */
+int	meta_utf8_valid(const void *buf, size_t len);
 
 #endif

@@ -1,6 +1,6 @@
-/* Scratch files hold an object's sealed bytes between the passes of a store or a
- * retrieve, so memory stays bounded whatever the file size. They are unlinked from
- * the start (O_TMPFILE) and vanish with the descriptor. */
+/* Scratch files hold an object's sealed bytes between the passes of a store or
+ * a retrieve, so memory stays bounded whatever the file size. They are unlinked
+ * from the start (O_TMPFILE) and vanish with the descriptor. */
 #ifndef SCRATCH_H
 #define SCRATCH_H
 
@@ -11,13 +11,14 @@
 #include "err.h"
 
 /* In $TMPDIR, else /var/tmp. */
-int scratch_open(struct err *e);
+int	scratch_open(struct err *e);
 
 /* Full-length positional I/O that retries short transfers and EINTR. */
-int pread_full(int fd, void *buf, size_t len, off_t off, struct err *e);
-int pwrite_full(int fd, const void *buf, size_t len, off_t off, struct err *e);
+int	pread_full(int fd, void *buf, size_t len, off_t off, struct err *e);
+int	pwrite_full(int fd, const void *buf, size_t len, off_t off,
+	    struct err *e);
 /* Reads until len bytes or end of file; returns the count or -1. */
-ssize_t read_full(int fd, void *buf, size_t len);
-int write_full(int fd, const void *buf, size_t len);
+ssize_t	read_full(int fd, void *buf, size_t len);
+int	write_full(int fd, const void *buf, size_t len);
 
 #endif

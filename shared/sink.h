@@ -1,6 +1,6 @@
-/* A sink receives a stream of bytes from one pipeline stage and passes it on to the
- * next (compressor -> encryptor -> scratch file, and back). Returning -1 (with e set)
- * stops the stream. */
+/* A sink receives a stream of bytes from one pipeline stage and passes it on to
+ * the next (compressor -> encryptor -> scratch file, and back). Returning -1
+ * (with e set) stops the stream. */
 #ifndef SINK_H
 #define SINK_H
 
@@ -10,7 +10,7 @@
 
 struct sink {
 	int (*write)(void *ctx, const void *buf, size_t len, struct err *e);
-	void *ctx;
+	void	*ctx;
 };
 
 static inline int
