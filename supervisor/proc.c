@@ -5,6 +5,7 @@
  * A worker's stderr is a pipe to us; relay.c puts its lines in our log.
  * A worker that sends a frame it should not is buggy or compromised: it is
  * killed and started again, and the job it held fails; the master carries on. */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -347,13 +348,19 @@ proc_send(struct proc *p, struct msg *m, const int *fds, int nfds)
 }
 
 /* The child between fork and exec: only async-signal-safe calls. Its socket
- * goes to fd 3 and its stderr to the log pipe; nothing else stays open. */
+ * goes to fd 3 and its stderr to the log pipe; nothing else stays open.
+ * It dies with the master (SIGKILL when the master goes, kept across the
+ * exec), so no worker goes on writing to backends for a dead master; a master
+ * that died before the prctl shows as another parent, and the child leaves. */
 static void __attribute__((noreturn))
-proc_exec(char *const argv[], int sock, int errw)
+proc_exec(char *const argv[], int sock, int errw, pid_t master_pid)
 {
 	sigset_t none;
 	int devnull;
 
+	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL) == -1 ||
+	    getppid() != master_pid)
+		_exit(126);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if ((devnull = open("/dev/null", O_RDWR)) == -1 ||
@@ -415,7 +422,7 @@ proc_spawn(struct proc *p)
 	char name[] = MASTER_NAME, wflag[] = "--worker", cflag[] = "-c";
 	char dflag[] = "-d", role[32], *argv[8];
 	int sv[2], errp[2], n = 0;
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	strlcpy(role, role_name(p->role), sizeof(role));
 	argv[n++] = name;
@@ -433,7 +440,7 @@ proc_spawn(struct proc *p)
 		return;
 	}
 	if (pid == 0)
-		proc_exec(argv, sv[1], errp[1]);
+		proc_exec(argv, sv[1], errp[1], self);
 	close(sv[1]);
 	close(errp[1]);
 	p->pid = pid;

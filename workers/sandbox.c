@@ -220,6 +220,23 @@ sandbox_role_parse(const char *name, enum sandbox_role *role)
 	return -1;
 }
 
+/* A change of user clears the parent-death signal (the master arms it so that
+ * its workers die with it): arm it again, and leave if the parent died in
+ * between, which shows as another parent. */
+static int
+pdeath_restore(int sig, pid_t parent, struct err *e)
+{
+	if (sig == 0)
+		return 0;
+	if (prctl(PR_SET_PDEATHSIG, (unsigned long)sig) == -1)
+		return err_set(e, "sandbox: parent-death signal: %s",
+		    strerror(errno));
+	if (getppid() != parent)
+		return err_set(e, "sandbox: the parent (pid %d) is gone",
+		    (int)parent);
+	return 0;
+}
+
 /* Step 1: become the unprivileged user (when root) and leave the filesystem. */
 static int
 drop_privileges(enum sandbox_role role, const struct sandbox_opts *o,
@@ -228,10 +245,15 @@ drop_privileges(enum sandbox_role role, const struct sandbox_opts *o,
 	const char *user = o->user ? o->user : "nobody";
 	const char *dir = role == SANDBOX_EVICTOR ? o->cache_dir : "/";
 	struct passwd *pw;
+	pid_t parent;
 	uid_t uid;
 	gid_t gid;
+	int pdeath;
 
 	if (geteuid() == 0) {
+		parent = getppid();
+		if (prctl(PR_GET_PDEATHSIG, &pdeath) == -1)
+			pdeath = 0;
 		if ((pw = getpwnam(user)) == NULL)
 			return err_set(e, "sandbox: user \"%s\" does not exist; "
 			    "create it or set another unprivileged user", user);
@@ -246,6 +268,8 @@ drop_privileges(enum sandbox_role role, const struct sandbox_opts *o,
 		if (setuid(0) != -1 || seteuid(0) != -1)
 			return err_set(e, "sandbox: could regain root after "
 			    "dropping to \"%s\"", user);
+		if (pdeath_restore(pdeath, parent, e) == -1)
+			return -1;
 	}
 	if (chdir(dir) == -1)
 		return err_set(e, "sandbox: chdir %s: %s", dir, strerror(errno));

@@ -65,15 +65,56 @@ zt_check "retrieve of the 200 MiB file" Z retrieve -f "$BIG"
 zt_check "... bit-exact" cmp -s "$D/big.orig" "$BIG"
 
 # The master killed while a client waits: the client is told, not left hanging.
+# Its workers die with it, so nothing more reaches the backends.
+data_bytes() {	# payload bytes on the 6 data backends
+	local i
+
+	for i in 0 1 2 3 4 5; do
+		zt_zdb_cmd "d$i" NSINFO "d$i" | sed -n 's/^data_size_bytes: //p'
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+all_gone() {	# pids...: none runs (a zombie has exited)
+	local p
+
+	for p in "$@"; do
+		kill -0 "$p" 2>/dev/null || continue
+		[[ $(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null) == Z ]] ||
+		    return 1
+	done
+}
+uploading() { (($(data_bytes) > 16 << 20)); }
+last_bytes=-1 same_bytes=0
+writes_settled() {	# the same total at 5 calls in a row, 0.1 s apart
+	local now
+
+	now=$(data_bytes)
+	if [[ $now == "$last_bytes" ]]; then
+		same_bytes=$((same_bytes + 1))
+	else
+		same_bytes=0
+	fi
+	last_bytes=$now
+	((same_bytes >= 4))
+}
 mkdir -p "$D/other"
 Z store -f "$BIG" -k "$D/other" >"$D/big.out" 2>&1 &
 client=$!
 zt_check "an encoder takes another 200 MiB store" zd_wait_for 30 holds_big
+zt_check "... and uploads its shards" zd_wait_for 60 uploading
+workers=$(zd_children "$ZD_PID")
+at_kill=$(data_bytes)
 kill -KILL "$ZD_PID"; wait "$ZD_PID" 2>/dev/null
 wait "$client"
 zt_check_eq "after SIGKILL of the master the waiting client exits 1" 1 $?
 grep -q "closed the connection without an answer" "$D/big.out"
 zt_check "... saying the daemon went away" test $? -eq 0
+zt_check "every worker dies with the master" zd_wait_for 5 all_gone $workers
+zt_check "the data backends stop receiving writes" zd_wait_for 10 writes_settled
+after=$(data_bytes)
+echo "# data written after the master died: $((after - at_kill)) bytes"
+# What was in flight in the socket buffers (a few MiB), not the ~300 MB the
+# encoder uploaded when it outlived the master.
+zt_check "... after less than 32 MiB more" test $((after - at_kill)) -lt $((32 << 20))
 zt_check "the daemon starts again" zd_start "$D/cfg.toml" "$D/daemon.log"
 rm -f "$BIG" "$D/big.orig"
 
