@@ -187,8 +187,9 @@ zt_wait_open() {
 #
 # Each backend NAME is one server on a free loopback port, with a namespace also
 # called NAME. It is a real 0-db when ZDB_BIN is set (ZT_FORCE_DOUBLE=1 before a
-# zt_zdb_start overrides that for one backend), else the double. The double keeps
-# data in memory: after zt_zdb_restart it is empty, where a real 0-db is not.
+# zt_zdb_start overrides that for one backend), else the double. Both keep their
+# data in $ZT_DIR/NAME across zt_zdb_stop (SIGKILL) and zt_zdb_restart: every
+# write they answered is there after the restart.
 
 # LISTEN socket inodes on a TCP port, from the kernel's tables.
 zt__listen_inodes() {
@@ -247,6 +248,29 @@ zt__wait_ready() {
 		    zt_zdb_cmd "$name" PING >/dev/null 2>&1; then
 			return 0
 		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# Bytes a client sent to PORT that the server has not read yet (a stopped
+# server's requests wait there).
+zt__rx_pending() {
+	local hex
+
+	printf -v hex ':%04X' "$1"
+	awk -v p="$hex" '$4 == "01" && substr($2, length($2) - 4) == p &&
+	    substr($5, 10) !~ /^0+$/ { found = 1 } END { exit !found }' \
+	    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# zt_wait_for SECS CMD...: polls CMD every 0.05 s until it succeeds.
+zt_wait_for() {
+	local n=$(($1 * 20))
+	shift
+
+	while ((n-- > 0)); do
+		"$@" && return 0
 		sleep 0.05
 	done
 	return 1

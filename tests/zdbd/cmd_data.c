@@ -1,6 +1,8 @@
-/* Data commands on the caller's current namespace. The checks run in 0-db's order
- * so the first error a client sees is the one 0-db would send; the injected faults
- * come first, as if the disk itself were full, read-only or corrupting. */
+/* Data commands on the caller's current namespace. The checks run in 0-db's
+ * order so the first error a client sees is the one 0-db would send; the
+ * injected faults come first, as if the disk itself were full, read-only or
+ * corrupting. A change is journaled before it is made and answered, so what a
+ * client was told is written stays written across a crash and a restart. */
 #include <sys/time.h>
 
 #include <stdio.h>
@@ -11,9 +13,6 @@
 #include <event2/buffer.h>
 
 #include "zdbd.h"
-
-/* Sizes 0-db v2.0.7 adds to a data file, mirrored in NSINFO data_current_offset. */
-#define DATA_ENTRY_HEADER	18
 
 #define ERR_READONLY	"Namespace is in read-only mode"
 #define ERR_FROZEN	"Namespace is temporarily frozen (read-write disabled)"
@@ -46,7 +45,7 @@ bad_key_arg(struct call *c, int i)
 static int
 frozen(struct call *c)
 {
-	if (!c->sess->ns->frozen)
+	if (c->sess->ns->lock != NS_FROZEN)
 		return 0;
 	reply_error(c->out, ERR_FROZEN);
 	return 1;
@@ -61,33 +60,13 @@ write_refused(struct call *c)
 
 	if (c->srv->fault == FAULT_READONLY || !c->sess->writable)
 		why = ERR_READONLY;
-	else if (ns->frozen)
+	else if (ns->lock == NS_FROZEN)
 		why = ERR_FROZEN;
-	else if (ns->locked)
+	else if (ns->lock == NS_READ_ONLY)
 		why = ERR_LOCKED;
 	if (why != NULL)
 		reply_error(c->out, why);
 	return why != NULL;
-}
-
-static void
-put_le(uint8_t *p, uint64_t v, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
 }
 
 static uint32_t
@@ -111,20 +90,19 @@ set_store(struct call *c, const uint8_t *key, size_t keylen,
     const struct entry *old)
 {
 	struct ns *ns = c->sess->ns;
+	uint32_t ts = timestamp_arg(c, 3);
 
 	if (old != NULL && old->vallen == c->argl[2] &&
 	    memcmp(old->val, c->argv[2], old->vallen) == 0) {
 		reply_nil(c->out);	/* identical value: 0-db writes nothing */
 		return;
 	}
-	if (ns_put(ns, key, keylen, c->argv[2], c->argl[2],
-	    timestamp_arg(c, 3)) == NULL) {
+	if (journal_add(c->srv, J_SET, ns->name, key, keylen, c->argv[2],
+	    c->argl[2], ts) == -1 ||
+	    ns_set(ns, key, keylen, c->argv[2], c->argl[2], ts) == NULL) {
 		reply_error(c->out, "Cannot write data right now");
 		return;
 	}
-	if (ns->mode == NS_SEQUENTIAL || old == NULL)
-		ns->next_id++;	/* a seq update uses up an id too */
-	ns->data_offset += DATA_ENTRY_HEADER + keylen + c->argl[2];
 	reply_bulk(c->out, key, keylen);
 }
 
@@ -140,7 +118,7 @@ set_sequential(struct call *c, const struct entry *old)
 			set_store(c, c->argv[1], c->argl[1], old);
 		return;
 	}
-	put_le(id, c->sess->ns->next_id, ZDBD_SEQ_KEY);
+	le_put(id, c->sess->ns->next_id, ZDBD_SEQ_KEY);
 	set_store(c, id, sizeof(id), NULL);
 }
 
@@ -251,8 +229,12 @@ cmd_del(struct call *c)
 		reply_error(c->out, "Key not found");
 		return CMD_NEXT;
 	}
-	ns->data_offset += DATA_ENTRY_HEADER + e->keylen;
-	ns_remove(ns, e);
+	if (journal_add(c->srv, J_DEL, ns->name, e->key, e->keylen, NULL, 0,
+	    0) == -1) {
+		reply_error(c->out, "Cannot delete key (data)");
+		return CMD_NEXT;
+	}
+	ns_del(ns, e);
 	reply_status(c->out, "OK");
 	return CMD_NEXT;
 }
@@ -336,36 +318,23 @@ cmd_time(struct call *c)
  * u32 value length, u32 index offset, u32 crc), with the key's serial where 0-db
  * has the index offset and a check word for the crc, so that bytes which did not
  * come from a SCAN reply are refused as 0-db refuses them. */
-static uint32_t
-cursor_check(const uint8_t *b, size_t n)
-{
-	uint32_t h = 0x811c9dc5;	/* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x01000193;
-	}
-	return h;
-}
-
 static void
 cursor_encode(uint8_t out[ZDBD_CURSOR_LEN], const struct entry *e)
 {
 	out[0] = (uint8_t)e->keylen;
-	put_le(out + 1, 0, 4);
-	put_le(out + 5, e->vallen, 4);
-	put_le(out + 9, e->serial, 4);
-	put_le(out + 13, cursor_check(out, 13), 4);
+	le_put(out + 1, 0, 4);
+	le_put(out + 5, e->vallen, 4);
+	le_put(out + 9, e->serial, 4);
+	le_put(out + 13, fnv1a32(out, 13), 4);
 }
 
 static int
 cursor_decode(const uint8_t *in, size_t len, uint64_t *serial)
 {
 	if (len != ZDBD_CURSOR_LEN ||
-	    get_le(in + 13, 4) != cursor_check(in, 13))
+	    le_get(in + 13, 4) != fnv1a32(in, 13))
 		return -1;
-	*serial = get_le(in + 9, 4);
+	*serial = le_get(in + 9, 4);
 	return 0;
 }
 

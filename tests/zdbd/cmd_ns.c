@@ -1,6 +1,8 @@
-/* Namespace management and SELECT, with 0-db's rules: every client is admin (the
- * double has no --admin), "default" cannot be removed and takes only mode, lock
- * and freeze, and a public namespace with a password opens read-only without it. */
+/* Namespace management and SELECT, with 0-db's rules: every client is admin
+ * (the double has no --admin), "default" cannot be removed and takes only mode,
+ * lock and freeze, and a public namespace with a password opens read-only
+ * without it. What 0-db keeps across a restart is journaled; lock and freeze
+ * are not. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +35,6 @@ enum cmd_result
 cmd_nsnew(struct call *c)
 {
 	struct zdbd *srv = c->srv;
-	struct ns *ns;
 
 	if (c->argc != 2)
 		return fail(c, "Unexpected arguments");
@@ -45,19 +46,42 @@ cmd_nsnew(struct call *c)
 		return fail(c, "This name is not allowed");
 	if (zdbd_find_ns(srv, c->argv[1], c->argl[1]) != NULL)
 		return fail(c, "This namespace is not available");
-	ns = ns_create((const char *)c->argv[1],
-	    srv->fixed_mode < 0 ? NS_USERKEY : (enum ns_mode)srv->fixed_mode);
-	if (ns == NULL)
+	if (journal_add(srv, J_NSNEW, (const char *)c->argv[1], NULL, 0, NULL,
+	    0, 0) == -1 ||
+	    zdbd_ns_new(srv, (const char *)c->argv[1]) == NULL)
 		return fail(c, "Could not create namespace");
-	TAILQ_INSERT_TAIL(&srv->spaces, ns, link);
 	reply_status(c->out, "OK");
 	return CMD_NEXT;
+}
+
+struct ns *
+zdbd_ns_new(struct zdbd *srv, const char *name)
+{
+	struct ns *ns;
+
+	ns = ns_create(name,
+	    srv->fixed_mode < 0 ? NS_USERKEY : (enum ns_mode)srv->fixed_mode);
+	if (ns != NULL)
+		TAILQ_INSERT_TAIL(&srv->spaces, ns, link);
+	return ns;
+}
+
+/* Other clients on it learn on their next command, then are dropped. */
+void
+zdbd_ns_del(struct zdbd *srv, struct ns *ns)
+{
+	struct session *s;
+
+	TAILQ_FOREACH(s, &srv->sessions, link)
+		if (s->ns == ns)
+			s->ns = NULL;
+	TAILQ_REMOVE(&srv->spaces, ns, link);
+	ns_destroy(ns);
 }
 
 enum cmd_result
 cmd_nsdel(struct call *c)
 {
-	struct session *s;
 	struct ns *ns;
 
 	if (c->argc != 2)
@@ -68,12 +92,9 @@ cmd_nsdel(struct call *c)
 		return fail(c, "This namespace doesn't exists");
 	if (c->sess->ns == ns)
 		return fail(c, "Cannot remove namespace you're currently using.");
-	/* Other clients on it learn on their next command, then are dropped. */
-	TAILQ_FOREACH(s, &c->srv->sessions, link)
-		if (s->ns == ns)
-			s->ns = NULL;
-	TAILQ_REMOVE(&c->srv->spaces, ns, link);
-	ns_destroy(ns);
+	if (journal_add(c->srv, J_NSDEL, ns->name, NULL, 0, NULL, 0, 0) == -1)
+		return fail(c, "Could not delete this namespace");
+	zdbd_ns_del(c->srv, ns);
 	reply_status(c->out, "OK");
 	return CMD_NEXT;
 }
@@ -92,6 +113,19 @@ cmd_nslist(struct call *c)
 	return CMD_NEXT;
 }
 
+/* A property 0-db keeps. Like 0-db, which ignores a failure to write the
+ * namespace's descriptor file, the change is made and answered OK even when
+ * it could not be journaled (the journal logs why). */
+static enum cmd_result
+nsset_keep(struct call *c, struct ns *ns, const char *prop, const char *value)
+{
+	journal_add(c->srv, J_NSSET, ns->name, prop, strlen(prop), value,
+	    strlen(value), 0);
+	ns_setprop(ns, prop, value);
+	reply_status(c->out, "OK");
+	return CMD_NEXT;
+}
+
 static enum cmd_result
 nsset_mode(struct call *c, struct ns *ns, const char *value)
 {
@@ -100,36 +134,25 @@ nsset_mode(struct call *c, struct ns *ns, const char *value)
 		    "single runtime mode");
 	if (ns->used)
 		return fail(c, "Cannot change mode of used namespace");
-	if (strcmp(value, "user") == 0)
-		ns->mode = NS_USERKEY;
-	else if (strcmp(value, "seq") == 0)
-		ns->mode = NS_SEQUENTIAL;
-	else
+	if (strcmp(value, "user") != 0 && strcmp(value, "seq") != 0)
 		return fail(c, "Invalid property value (expected: user, seq)");
+	return nsset_keep(c, ns, "mode", value);
+}
+
+/* lock and freeze replace each other; a value other than 1 unlocks. */
+static enum cmd_result
+nsset_lock(struct call *c, struct ns *ns, enum ns_lock how, const char *value)
+{
+	ns->lock = value[0] == '1' ? how : NS_UNLOCKED;
 	reply_status(c->out, "OK");
 	return CMD_NEXT;
 }
 
-/* Properties that only a non-default namespace takes. Booleans look only at the
- * first character, and maxsize is atoll, garbage meaning 0: both as in 0-db. */
-static enum cmd_result
-nsset_setting(struct call *c, struct ns *ns, const char *prop,
-    const char *value)
+static int
+prop_kept(const char *prop)
 {
-	if (strcmp(prop, "password") == 0) {
-		ns->has_password = strcmp(value, "*") != 0;
-		strlcpy(ns->password, ns->has_password ? value : "",
-		    sizeof(ns->password));
-	} else if (strcmp(prop, "public") == 0)
-		ns->public = value[0] == '1';
-	else if (strcmp(prop, "worm") == 0)
-		ns->worm = value[0] == '1';
-	else if (strcmp(prop, "maxsize") == 0)
-		ns->maxsize = (uint64_t)atoll(value);
-	else
-		return fail(c, "Invalid property");
-	reply_status(c->out, "OK");
-	return CMD_NEXT;
+	return strcmp(prop, "password") == 0 || strcmp(prop, "public") == 0 ||
+	    strcmp(prop, "worm") == 0 || strcmp(prop, "maxsize") == 0;
 }
 
 enum cmd_result
@@ -148,17 +171,15 @@ cmd_nsset(struct call *c)
 	value = (const char *)c->argv[3];
 	if (strcmp(prop, "mode") == 0)
 		return nsset_mode(c, ns, value);
-	if (strcmp(prop, "lock") == 0 || strcmp(prop, "freeze") == 0) {
-		if (prop[0] == 'l')
-			ns->locked = value[0] == '1';
-		else
-			ns->frozen = value[0] == '1';
-		reply_status(c->out, "OK");
-		return CMD_NEXT;
-	}
+	if (strcmp(prop, "lock") == 0)
+		return nsset_lock(c, ns, NS_READ_ONLY, value);
+	if (strcmp(prop, "freeze") == 0)
+		return nsset_lock(c, ns, NS_FROZEN, value);
 	if (is_default(ns))
 		return fail(c, "Cannot update default namespace");
-	return nsset_setting(c, ns, prop, value);
+	if (!prop_kept(prop))
+		return fail(c, "Invalid property");
+	return nsset_keep(c, ns, prop, value);
 }
 
 static enum cmd_result

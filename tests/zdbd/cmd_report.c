@@ -1,7 +1,7 @@
 /* INFO and NSINFO: the text reports, field for field in 0-db v2.0.7's order and
  * number formats, since clients (zstor among them) parse them. Figures that
  * depend on 0-db's files (index and data sizes, offsets) are worked out the way
- * 0-db would count them; disk statistics are zero for an in-memory server. */
+ * 0-db would count them; the I/O statistics are zero. */
 #include <sys/statvfs.h>
 
 #include <byteswap.h>
@@ -17,14 +17,13 @@
 #define DATA_FILE_HEADER	28	/* an empty 0-db data file */
 #define MIB			(1024.0 * 1024.0)
 
-/* f_bsize * f_bavail, as 0-db; the double writes nothing there, so a directory
- * that does not exist falls back to the working directory. */
+/* f_bsize * f_bavail, as 0-db. */
 static uint64_t
 disk_free(const char *dir)
 {
 	struct statvfs st;
 
-	if (statvfs(dir, &st) == -1 && statvfs(".", &st) == -1)
+	if (statvfs(dir, &st) == -1)
 		return 0;
 	return (uint64_t)st.f_bsize * st.f_bavail;
 }
@@ -106,7 +105,7 @@ cmd_nsinfo(struct call *c)
 	evbuffer_add_printf(t, "# namespace\nname: %s\nentries: %zu\n"
 	    "public: %s\nworm: %s\nlocked: %s\npassword: %s\n", ns->name,
 	    ns->entries, ns->public ? "yes" : "no", ns->worm ? "yes" : "no",
-	    ns->locked || ns->frozen ? "yes" : "no",
+	    ns->lock != NS_UNLOCKED ? "yes" : "no",
 	    ns->has_password ? "yes" : "no");
 	nsinfo_sizes(t, ns);
 	nsinfo_disks(t, c->srv, ns);

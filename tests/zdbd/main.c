@@ -1,6 +1,6 @@
 /* zdbd-double: command line. It takes 0-db's own flags so launch scripts can start
- * either server the same way; --data, --index and --datasize are accepted and
- * unused, since the double keeps everything in memory and loses it on exit. */
+ * either server the same way. --data holds the journal (journal.c) and, like
+ * --index, is created when missing; --datasize is accepted and unused. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: zdbd-double [--listen ADDR] [--port PORT] [--socket PATH]\n"
 	    "           [--mode user|seq] [--pidfile FILE] [--fault MODE[:ARG]]\n"
-	    "           [--data DIR] [--index DIR] [--datasize N]\n"
+	    "           [--data DIR] [--index DIR] [--datasize N] [--sync]\n"
 	    "       zdbd-double --client HOST:PORT|unix:PATH [--raw-hex | --raw]\n"
 	    "           [--select NS [--password PW]] CMD [ARG...]\n"
 	    "faults: none hang slow:MS full readonly corrupt down "
@@ -55,7 +55,7 @@ static void
 parse_args(int argc, char **argv, struct zdbd *z, struct server_opts *o)
 {
 	enum { O_LISTEN = 1, O_PORT, O_SOCKET, O_MODE, O_DATA, O_INDEX,
-	    O_DATASIZE, O_PIDFILE, O_FAULT };
+	    O_DATASIZE, O_PIDFILE, O_FAULT, O_SYNC };
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "port", required_argument, NULL, O_PORT },
@@ -66,6 +66,7 @@ parse_args(int argc, char **argv, struct zdbd *z, struct server_opts *o)
 		{ "datasize", required_argument, NULL, O_DATASIZE },
 		{ "pidfile", required_argument, NULL, O_PIDFILE },
 		{ "fault", required_argument, NULL, O_FAULT },
+		{ "sync", no_argument, NULL, O_SYNC },
 		{ NULL, 0, NULL, 0 }
 	};
 	char *end;
@@ -87,6 +88,7 @@ parse_args(int argc, char **argv, struct zdbd *z, struct server_opts *o)
 		case O_DATASIZE: break;
 		case O_PIDFILE: o->pidfile = optarg; break;
 		case O_FAULT: parse_fault(z, optarg); break;
+		case O_SYNC: z->sync = 1; break;
 		default: usage();
 		}
 	}
@@ -123,6 +125,7 @@ main(int argc, char **argv)
 	    z.fixed_mode < 0 ? NS_USERKEY : (enum ns_mode)z.fixed_mode)) == NULL)
 		fatalx("out of memory");
 	TAILQ_INSERT_TAIL(&z.spaces, ns, link);
+	journal_open(&z);
 	server_run(&z, &opts);
 	while ((ns = TAILQ_FIRST(&z.spaces)) != NULL) {
 		TAILQ_REMOVE(&z.spaces, ns, link);

@@ -1,7 +1,9 @@
-/* Namespaces in memory: a hash table finds a key, a log keeps the write order that
- * SCAN walks. The log only grows at its end, so it stays sorted by serial and a
- * cursor (the serial of the last key returned) is found again by binary search,
- * even after that key was deleted or rewritten. */
+/* Namespaces, held in memory: a hash table finds a key, a log keeps the write
+ * order that SCAN walks. The log only grows at its end, so it stays sorted by
+ * serial and a cursor (the serial of the last key returned) is found again by
+ * binary search, even after that key was deleted or rewritten. The changes
+ * here are the ones the journal replays at start-up, so a command and its
+ * replay count alike. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +11,42 @@
 
 /* What 0-db v2.0.7 reports per live key in NSINFO index_size_bytes. */
 #define INDEX_ENTRY_BYTES 64
+/* What 0-db v2.0.7 adds to a data file per record, in data_current_offset. */
+#define DATA_ENTRY_HEADER 18
 #define BUCKETS_INITIAL 64
+
+void
+le_put(uint8_t *p, uint64_t v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+uint64_t
+le_get(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+uint32_t
+fnv1a32(const uint8_t *b, size_t n)
+{
+	uint32_t h = 0x811c9dc5;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x01000193;
+	}
+	return h;
+}
 
 static uint64_t
 key_hash(const uint8_t *key, size_t len)
@@ -181,7 +218,7 @@ entry_insert(struct ns *ns, const uint8_t *key, size_t keylen)
 	return e;
 }
 
-struct entry *
+static struct entry *
 ns_put(struct ns *ns, const uint8_t *key, size_t keylen, const uint8_t *val,
     size_t vallen, uint32_t ts)
 {
@@ -217,9 +254,25 @@ ns_put(struct ns *ns, const uint8_t *key, size_t keylen, const uint8_t *val,
 	return e;
 }
 
-void
-ns_remove(struct ns *ns, struct entry *e)
+struct entry *
+ns_set(struct ns *ns, const uint8_t *key, size_t keylen, const uint8_t *val,
+    size_t vallen, uint32_t ts)
 {
+	int fresh = ns_lookup(ns, key, keylen) == NULL;
+	struct entry *e;
+
+	if ((e = ns_put(ns, key, keylen, val, vallen, ts)) == NULL)
+		return NULL;
+	if (ns->mode == NS_SEQUENTIAL || fresh)
+		ns->next_id++;	/* a seq update uses up an id too */
+	ns->data_offset += DATA_ENTRY_HEADER + keylen + vallen;
+	return e;
+}
+
+void
+ns_del(struct ns *ns, struct entry *e)
+{
+	ns->data_offset += DATA_ENTRY_HEADER + e->keylen;
 	bucket_unlink(ns, e);
 	ns->log[e->slot].e = NULL;
 	ns->holes++;
@@ -227,6 +280,26 @@ ns_remove(struct ns *ns, struct entry *e)
 	ns->data_size -= e->vallen;
 	ns->index_size -= INDEX_ENTRY_BYTES + e->keylen;
 	entry_free(e);
+}
+
+/* Booleans look only at the first character, and maxsize is atoll, garbage
+ * meaning 0: both as in 0-db. */
+void
+ns_setprop(struct ns *ns, const char *prop, const char *value)
+{
+	if (strcmp(prop, "mode") == 0)
+		ns->mode = strcmp(value, "seq") == 0 ? NS_SEQUENTIAL :
+		    NS_USERKEY;
+	else if (strcmp(prop, "password") == 0) {
+		ns->has_password = strcmp(value, "*") != 0;
+		strlcpy(ns->password, ns->has_password ? value : "",
+		    sizeof(ns->password));
+	} else if (strcmp(prop, "public") == 0)
+		ns->public = value[0] == '1';
+	else if (strcmp(prop, "worm") == 0)
+		ns->worm = value[0] == '1';
+	else if (strcmp(prop, "maxsize") == 0)
+		ns->maxsize = (uint64_t)atoll(value);
 }
 
 size_t

@@ -1,12 +1,13 @@
-/* zdbd-double: an in-memory stand-in for a 0-db v2.0.7 server, for tests.
- * It replies byte for byte like 0-db for the commands it supports, keeps data in
- * memory only, and can be told to misbehave (XFAULT) so tests can watch zstor cope
- * with slow, full, read-only, corrupting, frozen or dead backends.
+/* zdbd-double: a stand-in for a 0-db v2.0.7 server, for tests.
+ * It replies byte for byte like 0-db for the commands it supports, keeps what
+ * 0-db keeps across a restart (in a journal in its data directory), and can be
+ * told to misbehave (XFAULT) so tests can watch zstor cope with slow, full,
+ * read-only, corrupting, frozen or dead backends.
  *
  * Modules: resp.c (request parser, reply writers), store.c (namespaces and keys),
- * cmd_data.c, cmd_ns.c and cmd_report.c (command handlers), commands.c (dispatch
- * table, faults), server.c (event loop and connections), client.c (one-shot
- * client mode), main.c (flags). */
+ * journal.c (persistence), cmd_data.c, cmd_ns.c and cmd_report.c (command
+ * handlers), commands.c (dispatch table, faults), server.c (event loop and
+ * connections), client.c (one-shot client mode), main.c (flags). */
 #ifndef ZDBD_H
 #define ZDBD_H
 
@@ -66,6 +67,10 @@ void	reply_array(struct evbuffer *, size_t);
 
 enum ns_mode { NS_USERKEY, NS_SEQUENTIAL };
 
+/* 0-db's one lock state: lock and freeze replace each other, and unlocking
+ * either one lifts both. */
+enum ns_lock { NS_UNLOCKED, NS_READ_ONLY, NS_FROZEN };
+
 struct entry {
 	uint8_t		*key;
 	size_t		 keylen;
@@ -90,8 +95,7 @@ struct ns {
 	int		 has_password;
 	int		 public;
 	int		 worm;
-	int		 locked;
-	int		 frozen;
+	enum ns_lock	 lock;		/* not kept, as in 0-db */
 	enum ns_mode	 mode;
 	uint64_t	 maxsize;	/* 0 = unlimited */
 	uint64_t	 data_size;	/* payload bytes of live keys */
@@ -117,13 +121,24 @@ TAILQ_HEAD(ns_list, ns);
 struct ns	*ns_create(const char *name, enum ns_mode);
 void		 ns_destroy(struct ns *);
 struct entry	*ns_lookup(const struct ns *, const uint8_t *, size_t);
-/* Inserts or replaces; an update moves the key to the end of the write order in
- * userkey namespaces and keeps its place in sequential ones, as 0-db does. */
-struct entry	*ns_put(struct ns *, const uint8_t *, size_t, const uint8_t *,
-		    size_t, uint32_t);
-void		 ns_remove(struct ns *, struct entry *);
+/* A SET that 0-db would write (the caller checked the rules): inserts or
+ * replaces, and counts the id and the data file bytes it uses up. An update
+ * moves the key to the end of the write order in userkey namespaces and keeps
+ * its place in sequential ones, as 0-db does. NULL: out of memory. */
+struct entry	*ns_set(struct ns *, const uint8_t *, size_t,
+		    const uint8_t *, size_t, uint32_t);
+/* A DEL: the key goes, and 0-db's deletion record is counted. */
+void		 ns_del(struct ns *, struct entry *);
+/* NSSET of a property 0-db keeps (mode, password, public, worm, maxsize),
+ * value already checked. */
+void		 ns_setprop(struct ns *, const char *prop,
+		    const char *value);
 /* First live slot at or after the one following cursor serial 'after'. */
 size_t		 ns_scan_start(const struct ns *, int have_cursor, uint64_t after);
+
+void		 le_put(uint8_t *, uint64_t, int);
+uint64_t	 le_get(const uint8_t *, int);
+uint32_t	 fnv1a32(const uint8_t *, size_t);
 
 /* ---- commands.c / cmd_data.c / cmd_ns.c ---- */
 
@@ -146,6 +161,9 @@ struct zdbd {
 	int			 fixed_mode;	/* -1: mixed, else an ns_mode */
 	const char		*datadir;
 	const char		*indexdir;
+	int			 journal;	/* fd, append-only */
+	uint64_t		 journal_len;	/* end of whole records */
+	int			 sync;		/* fdatasync each */
 	enum fault		 fault;
 	unsigned		 fault_ms;
 	time_t			 boot;
@@ -171,6 +189,8 @@ int		 cmd_is_fault_control(const uint8_t *, size_t);
 int		 fault_parse(const char *mode, const char *arg, enum fault *,
 		    unsigned *);
 struct ns	*zdbd_find_ns(struct zdbd *, const uint8_t *, size_t);
+struct ns	*zdbd_ns_new(struct zdbd *, const char *);
+void		 zdbd_ns_del(struct zdbd *, struct ns *);
 
 enum cmd_result	 cmd_ping(struct call *);
 enum cmd_result	 cmd_set(struct call *);
@@ -192,6 +212,20 @@ enum cmd_result	 cmd_nsset(struct call *);
 enum cmd_result	 cmd_nsinfo(struct call *);
 enum cmd_result	 cmd_select(struct call *);
 enum cmd_result	 cmd_auth(struct call *);
+
+/* ---- journal.c ---- */
+
+/* What 0-db keeps across a restart, one record per change. */
+enum jrec { J_NSNEW = 1, J_NSDEL, J_NSSET, J_SET, J_DEL };
+
+/* Creates the data and index directories, locks and replays the journal:
+ * exits, saying why, when it cannot. */
+void	journal_open(struct zdbd *);
+/* Appends one record (ns: the namespace; b, c: key and value, or property
+ * and value) before the change is made and answered. -1: not written (the
+ * disk is full, say); the change must then be refused. */
+int	journal_add(struct zdbd *, enum jrec, const char *ns, const void *b,
+	    size_t bl, const void *c, size_t cl, uint32_t ts);
 
 /* ---- server.c ---- */
 
