@@ -84,7 +84,7 @@ all_gone() {	# pids...: none runs (a zombie has exited)
 }
 uploading() { (($(data_bytes) > 16 << 20)); }
 last_bytes=-1 same_bytes=0
-writes_settled() {	# the same total at 5 calls in a row, 0.1 s apart
+writes_settled() {	# the same total at 10 calls in a row, 0.05 s apart
 	local now
 
 	now=$(data_bytes)
@@ -94,7 +94,7 @@ writes_settled() {	# the same total at 5 calls in a row, 0.1 s apart
 		same_bytes=0
 	fi
 	last_bytes=$now
-	((same_bytes >= 4))
+	((same_bytes >= 9))
 }
 mkdir -p "$D/other"
 Z store -f "$BIG" -k "$D/other" >"$D/big.out" 2>&1 &

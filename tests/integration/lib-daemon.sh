@@ -129,17 +129,8 @@ zd_stop() {
 	return "$rc"
 }
 
-# zd_wait_for SECS CMD...: polls CMD every 0.1 s until it succeeds.
-zd_wait_for() {
-	local secs=$1 i
-	shift
-
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# zd_wait_for SECS CMD...: lib.sh's zt_wait_for.
+zd_wait_for() { zt_wait_for "$@"; }
 
 # The BLAKE2b-128 of a file, as `zstor check` prints it.
 zd_b2() {
