@@ -41,9 +41,11 @@ static int
 frame_len_check(uint64_t len, struct err *e)
 {
 	if (len == 0)
-		return err_set(e, "frame of length 0 (a frame holds one JSON object)");
+		return err_set(e,
+		    "frame of length 0 (a frame holds one JSON object)");
 	if (len > IPC_FRAME_MAX)
-		return err_set(e, "frame of %llu bytes is larger than the %d byte limit",
+		return err_set(e,
+		    "frame of %llu bytes is larger than the %d byte limit",
 		    (unsigned long long)len, IPC_FRAME_MAX);
 	return 0;
 }
@@ -84,7 +86,8 @@ send_segments(int sock, const void *a, size_t alen, const void *b, size_t blen,
 
 /* Waits for events on sock until the deadline (NULL: none). */
 static int
-wait_sock(int sock, short events, const struct timespec *deadline, struct err *e)
+wait_sock(int sock, short events, const struct timespec *deadline,
+    struct err *e)
 {
 	struct pollfd pfd = { .fd = sock, .events = events };
 	struct timespec now;
@@ -133,13 +136,15 @@ frame_send(int sock, const char *json, size_t len, const int *fds, int nfds,
 	size_t total = IPC_FRAME_HDR + len, sent = 0;
 	ssize_t n;
 
-	if (frame_len_check(len, e) == -1 || frame_fds_check(fds, nfds, e) == -1)
+	if (frame_len_check(len, e) == -1 ||
+	    frame_fds_check(fds, nfds, e) == -1)
 		return -1;
 	put_be32(hdr, (uint32_t)len);
 	while (sent < total) {
 		if (sent < IPC_FRAME_HDR)
-			n = send_segments(sock, hdr + sent, IPC_FRAME_HDR - sent,
-			    json, len, fds, sent == 0 ? nfds : 0);
+			n = send_segments(sock, hdr + sent,
+			    IPC_FRAME_HDR - sent, json, len, fds,
+			    sent == 0 ? nfds : 0);
 		else
 			n = send_segments(sock, json + (sent - IPC_FRAME_HDR),
 			    total - sent, NULL, 0, NULL, 0);
@@ -169,7 +174,8 @@ close_fds(const int *fds, int nfds)
 }
 
 /* One recvmsg into buf. Descriptors land in fds (close-on-exec); a peer that
- * sent more than fit is reported through *truncated (the kernel closed those). */
+ * sent more than fit is reported through *truncated (the kernel closed
+ * those). */
 static ssize_t
 recv_with_fds(int sock, void *buf, size_t len, int *fds, int *nfds,
     int *truncated)
@@ -200,7 +206,8 @@ recv_with_fds(int sock, void *buf, size_t len, int *fds, int *nfds,
 			continue;
 		count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < count; i++) {
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(int));
 			if (*nfds < RECV_FDS_MAX)
 				fds[(*nfds)++] = fd;
 			else
@@ -313,13 +320,15 @@ reader_step(struct frame_reader *r, int sock, struct err *e)
 			return STEP_READ;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return STEP_EMPTY;
-		return err_set(e, "cannot receive a frame: %s", strerror(errno));
+		return err_set(e, "cannot receive a frame: %s",
+		    strerror(errno));
 	}
 	if (check_fd_count(fds, nfds, truncated, e) == -1)
 		return -1;
 	if (nfds > 0 && !first) {
 		close_fds(fds, nfds);
-		return err_set(e, "a file descriptor arrived in the middle of a "
+		return err_set(e,
+		    "a file descriptor arrived in the middle of a "
 		    "frame (it must come with the frame's first byte)");
 	}
 	if (nfds > 0) {
@@ -448,10 +457,12 @@ frame_writer_push(struct frame_writer *w, const char *json, size_t len,
 	struct frame_out *o;
 	int i;
 
-	if (frame_len_check(len, e) == -1 || frame_fds_check(fds, nfds, e) == -1)
+	if (frame_len_check(len, e) == -1 ||
+	    frame_fds_check(fds, nfds, e) == -1)
 		return -1;
 	if (w->count == FRAME_WRITER_MAX)
-		return err_set(e, "%d frames already wait for the peer (it is not "
+		return err_set(e,
+		    "%d frames already wait for the peer (it is not "
 		    "reading)", FRAME_WRITER_MAX);
 	o = &w->q[(w->head + w->count) % FRAME_WRITER_MAX];
 	memset(o, 0, sizeof(*o));
@@ -481,14 +492,15 @@ frame_writer_flush(struct frame_writer *w, int sock, struct err *e)
 
 	while (w->count > 0) {
 		o = &w->q[w->head];
-		n = send_segments(sock, o->bytes + o->off, o->len - o->off, NULL, 0,
-		    o->fds, o->off == 0 ? o->nfds : 0);
+		n = send_segments(sock, o->bytes + o->off, o->len - o->off,
+		    NULL, 0, o->fds, o->off == 0 ? o->nfds : 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			return err_set(e, "cannot send a frame: %s", strerror(errno));
+			return err_set(e, "cannot send a frame: %s",
+			    strerror(errno));
 		}
 		o->off += (size_t)n;
 		if (n > 0 && o->nfds > 0) {

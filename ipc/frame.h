@@ -1,18 +1,18 @@
-/* Frames on a stream unix socket, between the client and zstor-master and between
- * the master and its workers.
+/* Frames on a stream unix socket, between the client and zstor-master and
+ * between the master and its workers.
  *
- * A frame is a 4-byte big-endian length followed by that many bytes of one UTF-8
- * JSON object; the length is 1 .. IPC_FRAME_MAX. A frame carries at most
+ * A frame is a 4-byte big-endian length followed by that many bytes of one
+ * UTF-8 JSON object; the length is 1 .. IPC_FRAME_MAX. A frame carries at most
  * IPC_FDS_MAX file descriptors, in the order given, sent with SCM_RIGHTS on the
  * frame's first byte (so that a job and its scratch file are one message).
  *
  * Two ways to read: frame_recv() blocks for exactly one frame (the client and
  * simple workers), frame_reader_feed()/frame_next() read incrementally without
  * blocking (the master's event loop). Both read a frame's first byte on its own
- * and never read past a frame's end: that is how they know a descriptor came with
- * the first byte, and it lets a socket pass from one to the other between frames.
- * frame_send() blocks until the frame is written; frame_writer_*() queue frames
- * for an event loop.
+ * and never read past a frame's end: that is how they know a descriptor came
+ * with the first byte, and it lets a socket pass from one to the other between
+ * frames. frame_send() blocks until the frame is written; frame_writer_*()
+ * queue frames for an event loop.
  *
  * After any -1 from a reading function the stream is out of step: close it. */
 #ifndef FRAME_H
@@ -51,12 +51,14 @@ struct frame_done {
 };
 
 struct frame_reader {
-	uint8_t			 hdr[IPC_FRAME_HDR];	/* the frame being read */
+	/* the frame being read */
+	uint8_t			 hdr[IPC_FRAME_HDR];
 	size_t			 hlen;
 	char			*body;
 	size_t			 blen;
 	size_t			 got;
-	int			 fds[IPC_FDS_MAX];	/* with its first byte */
+	/* with its first byte */
+	int			 fds[IPC_FDS_MAX];
 	int			 nfds;
 	struct frame_done	 q[FRAME_READER_QUEUE];	/* complete frames */
 	size_t			 qhead;

@@ -35,7 +35,8 @@ static const struct msg_def msg_table[] = {
 		{ "path", MSG_STR, OPT }, { "key", MSG_STR, OPT } } },
 	{ "check", C2M, 0, {
 		{ "path", MSG_STR, REQ } } },
-	{ "status", C2M, 0, { { NULL, 0, 0 } } },	/* refused, saying why */
+	/* refused, saying why */
+	{ "status", C2M, 0, { { NULL, 0, 0 } } },
 	/* master -> client */
 	{ "reply", M2C, 0, {
 		{ "ok", MSG_BOOL, REQ }, { "error", MSG_STR, OPT },
@@ -52,7 +53,8 @@ static const struct msg_def msg_table[] = {
 	{ "encode", M2W, 2, {		/* fds: the input file, scratch */
 		{ "key", MSG_STR, REQ }, { "path", MSG_STR, REQ },
 		{ "backends", MSG_ARRAY, OPT },
-		/* the checksum stored under key: a file with it is not uploaded */
+		/* the checksum stored under key: a file with it is not
+		 * uploaded */
 		{ "checksum", MSG_HEX, OPT } } },
 	{ "decode", M2W, 2, {		/* fds: the output file, scratch */
 		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ } } },
@@ -121,7 +123,8 @@ msg_meta_fits(size_t len, struct err *e)
 {
 	if (len <= MSG_META_MAX)
 		return 0;
-	return err_set(e, "the metadata of this object (%zu bytes) is too large "
+	return err_set(e,
+	    "the metadata of this object (%zu bytes) is too large "
 	    "to pass between zstor-master's processes (at most %d); use zstor "
 	    "without a daemon for this object", len, MSG_META_MAX);
 }
@@ -189,11 +192,12 @@ msg_parse_u64(const char *s, uint64_t *out, struct err *e)
 		return err_set(e, "is empty, expected a decimal string (u64)");
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return err_set(e, "\"%.32s\" is not a decimal string of "
+			return err_set(e,
+			    "\"%.32s\" is not a decimal string of "
 			    "digits (u64)", s);
 		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return err_set(e, "\"%.32s\" is larger than %" PRIu64, s,
-			    UINT64_MAX);
+			return err_set(e, "\"%.32s\" is larger than %" PRIu64,
+			    s, UINT64_MAX);
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
 	if (s[0] == '0' && s[1] != '\0')
@@ -208,7 +212,8 @@ check_hex(const char *s, struct err *e)
 	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
 			return err_set(e, "is not lowercase hex (byte %zu)", i);
 	if (i % 2)
 		return err_set(e, "has an odd number (%zu) of hex digits", i);
@@ -231,7 +236,8 @@ msg_value_check(const struct msg_field *f, const cJSON *v, struct err *e)
 		break;
 	case MSG_INT:
 		if (cJSON_IsNumber(v) && json_integer(v, &i) == -1)
-			return err_set(e, "is not an integer within +-(2^53-1)");
+			return err_set(e,
+			    "is not an integer within +-(2^53-1)");
 		ok = cJSON_IsNumber(v);
 		break;
 	case MSG_U64:
@@ -278,14 +284,15 @@ msg_check_fields(const struct msg_def *def, const cJSON *root, struct err *e)
 
 	for (c = root->child; c != NULL; c = c->next) {
 		if (is_header(c->string) &&
-		    (strcmp(c->string, "v") != 0 || msg_dir_is_client(def->dir)))
+		    (strcmp(c->string, "v") != 0 ||
+		    msg_dir_is_client(def->dir)))
 			continue;
 		if ((f = msg_field_find(def, c->string)) == NULL)
-			return err_set(e, "%s: unknown field \"%.64s\"", def->type,
-			    c->string);
+			return err_set(e, "%s: unknown field \"%.64s\"",
+			    def->type, c->string);
 		if (msg_value_check(f, c, &why) == -1)
-			return err_set(e, "%s: field \"%s\" %s", def->type, f->name,
-			    why.msg);
+			return err_set(e, "%s: field \"%s\" %s", def->type,
+			    f->name, why.msg);
 	}
 	for (i = 0; i < MSG_FIELDS_MAX && def->fields[i].name != NULL; i++) {
 		f = &def->fields[i];
@@ -345,9 +352,11 @@ check_id_version(const struct msg_def *def, const cJSON *root, int64_t *id,
 		return 0;
 	if ((c = cJSON_GetObjectItemCaseSensitive(root, "v")) == NULL)
 		return err_set(e, "%s: message has no protocol version \"v\" "
-		    "(this daemon speaks version %d)", def->type, MSG_PROTO_VERSION);
+		    "(this daemon speaks version %d)", def->type,
+		    MSG_PROTO_VERSION);
 	if (json_integer(c, &v) == -1)
-		return err_set(e, "%s: protocol version \"v\" must be an integer, "
+		return err_set(e,
+		    "%s: protocol version \"v\" must be an integer, "
 		    "not %s", def->type, json_kind_name(c));
 	if (v != MSG_PROTO_VERSION)
 		return err_set(e, "%s: unsupported protocol version %lld (this "
@@ -364,7 +373,8 @@ msg_from_root(cJSON *root, enum msg_dir dir, struct err *e)
 	int64_t id = 0;
 
 	if (!cJSON_IsObject(root)) {
-		err_set(e, "message is %s, not a JSON object", json_kind_name(root));
+		err_set(e, "message is %s, not a JSON object",
+		    json_kind_name(root));
 		goto fail;
 	}
 	if (msg_dup_check(root, e) == -1)
@@ -395,7 +405,8 @@ msg_parse(const char *json, size_t len, enum msg_dir dir, struct err *e)
 	size_t i;
 
 	if (len == 0 || len > IPC_FRAME_MAX) {
-		err_set(e, "message of %zu bytes (1..%d allowed)", len, IPC_FRAME_MAX);
+		err_set(e, "message of %zu bytes (1..%d allowed)", len,
+		    IPC_FRAME_MAX);
 		return NULL;
 	}
 	if (msg_text_check(json, len, e) == -1) {
@@ -410,8 +421,8 @@ msg_parse(const char *json, size_t len, enum msg_dir dir, struct err *e)
 	for (i = (size_t)(end - json); i < len; i++)
 		if (strchr(" \t\r\n", json[i]) == NULL || json[i] == '\0') {
 			cJSON_Delete(root);
-			err_set(e, "trailing bytes after the JSON object (at byte %zu)",
-			    i);
+			err_set(e, "trailing bytes after the JSON object (at "
+			    "byte %zu)", i);
 			return NULL;
 		}
 	return msg_from_root(root, dir, e);

@@ -26,7 +26,8 @@
 
 #define MSG_PROTO_VERSION	1
 #define MSG_FIELDS_MAX		8
-#define MSG_INT_MAX		((1LL << 53) - 1)	/* JSON-safe; larger travel as u64 strings */
+/* JSON-safe; larger travel as u64 strings */
+#define MSG_INT_MAX		((1LL << 53) - 1)
 
 /* Metadata travels as hex in one frame, with room for the rest of the
  * message: about 40 000 shard pieces of 2 MiB, some 80 GB of shards per
@@ -76,7 +77,8 @@ const char		*msg_kind_name(enum msg_kind kind);
  * fit in a message. */
 int		 msg_meta_fits(size_t len, struct err *e);
 
-/* Parses and checks one frame's JSON (len bytes, need not be NUL-terminated). */
+/* Parses and checks one frame's JSON (len bytes, need not be
+ * NUL-terminated). */
 struct msg	*msg_parse(const char *json, size_t len, enum msg_dir dir,
 		    struct err *e);
 /* Checks the number of a received frame's descriptors against the table. */
@@ -94,13 +96,17 @@ void		 msg_free(struct msg *m);
  * field the table does not list with that kind is a programming error:
  * fatalx. */
 int		 msg_has(const struct msg *m, const char *field);
-const char	*msg_get_str(const struct msg *m, const char *field);	/* NULL: absent */
-int		 msg_get_bool(const struct msg *m, const char *field);	/* 1, 0, -1: absent */
-int64_t		 msg_get_int(const struct msg *m, const char *field);	/* INT64_MIN: absent */
-int		 msg_get_u64(const struct msg *m, const char *field, uint64_t *out);
+/* NULL: absent */
+const char	*msg_get_str(const struct msg *m, const char *field);
+/* 1, 0, -1: absent */
+int		 msg_get_bool(const struct msg *m, const char *field);
+/* INT64_MIN: absent */
+int64_t		 msg_get_int(const struct msg *m, const char *field);
+int		 msg_get_u64(const struct msg *m, const char *field,
+		    uint64_t *out);
 /* *out is malloc'd (free it), also for zero bytes. */
-int		 msg_get_hex(const struct msg *m, const char *field, uint8_t **out,
-		    size_t *len);
+int		 msg_get_hex(const struct msg *m, const char *field,
+		    uint8_t **out, size_t *len);
 const struct cJSON *msg_get_json(const struct msg *m, const char *field);
 
 /* Building. The first failing setter's error sticks to the message and
@@ -113,7 +119,8 @@ int		 msg_set_u64(struct msg *m, const char *field, uint64_t v);
 int		 msg_set_hex(struct msg *m, const char *field, const uint8_t *v,
 		    size_t len);
 /* Takes ownership of item (an object or an array as the table says). */
-int		 msg_set_json(struct msg *m, const char *field, struct cJSON *item);
+int		 msg_set_json(struct msg *m, const char *field,
+		    struct cJSON *item);
 /* Returns malloc'd compact JSON (NUL-terminated, *len without the NUL). */
 char		*msg_encode(const struct msg *m, size_t *len, struct err *e);
 /* msg_encode, msg_check_fds and frame_send in one. */

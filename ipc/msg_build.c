@@ -1,5 +1,6 @@
 /* Building messages against the table in msg.c. A message that does not match
- * the table is a bug in the sender; it is refused here rather than by the peer. */
+ * the table is a bug in the sender; it is refused here rather than by the
+ * peer. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +113,8 @@ msg_set_int(struct msg *m, const char *field, int64_t v)
 	char num[24];
 
 	if (!m->failed && (v < -MSG_INT_MAX || v > MSG_INT_MAX)) {
-		err_set(&m->berr, "%s: field \"%s\": %lld is outside +-(2^53-1) (use "
+		err_set(&m->berr,
+		    "%s: field \"%s\": %lld is outside +-(2^53-1) (use "
 		    "a u64 field)", m->def->type, field, (long long)v);
 		return build_fail(m, NULL);
 	}
@@ -137,7 +139,8 @@ msg_set_hex(struct msg *m, const char *field, const uint8_t *v, size_t len)
 
 	if (len > IPC_FRAME_MAX / 2) {
 		if (!m->failed)
-			err_set(&m->berr, "%s: field \"%s\": %zu bytes do not fit "
+			err_set(&m->berr,
+			    "%s: field \"%s\": %zu bytes do not fit "
 			    "in a frame", m->def->type, field, len);
 		return build_fail(m, NULL);
 	}
@@ -158,9 +161,10 @@ msg_set_json(struct msg *m, const char *field, cJSON *item)
 	if (f != NULL && (f->kind == MSG_OBJECT || f->kind == MSG_ARRAY))
 		kind = f->kind;
 	if (item != NULL && !m->failed &&
-	    !(kind == MSG_OBJECT ? cJSON_IsObject(item) : cJSON_IsArray(item))) {
-		err_set(&m->berr, "%s: field \"%s\" must be %s", m->def->type, field,
-		    msg_kind_name(kind));
+	    !(kind == MSG_OBJECT ? cJSON_IsObject(item) :
+	    cJSON_IsArray(item))) {
+		err_set(&m->berr, "%s: field \"%s\" must be %s", m->def->type,
+		    field, msg_kind_name(kind));
 		return build_fail(m, item);
 	}
 	return set_item(m, field, kind, item);
@@ -180,7 +184,8 @@ msg_encode(const struct msg *m, size_t *len, struct err *e)
 		return NULL;
 	}
 	if ((json = cJSON_PrintUnformatted(m->root)) == NULL) {
-		err_set(e, "%s: out of memory encoding the message", m->def->type);
+		err_set(e, "%s: out of memory encoding the message",
+		    m->def->type);
 		return NULL;
 	}
 	n = strlen(json);

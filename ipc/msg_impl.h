@@ -10,7 +10,8 @@ struct msg {
 	const struct msg_def	*def;
 	cJSON			*root;
 	int64_t			 id;
-	int			 failed;	/* a setter failed; berr says why */
+	/* a setter failed; berr says why */
+	int			 failed;
 	struct err		 berr;
 };
 

@@ -113,11 +113,13 @@ scan_string(const unsigned char *s, size_t len, size_t *i, struct err *e)
 				return -1;
 		} else if (s[*i] < 0x20) {
 			return err_set(e, "%s 0x%02x in a string at byte %zu",
-			    s[*i] ? "control character" : "NUL byte", s[*i], *i);
+			    s[*i] ? "control character" : "NUL byte", s[*i],
+			    *i);
 		} else if (s[*i] < 0x80) {
 			(*i)++;
 		} else if ((n = utf8_seq_len(s + *i, len - *i)) == 0) {
-			return err_set(e, "invalid UTF-8 in a string at byte %zu", *i);
+			return err_set(e,
+			    "invalid UTF-8 in a string at byte %zu", *i);
 		} else
 			*i += n;
 	}
@@ -132,7 +134,8 @@ skip_digits(const unsigned char *s, size_t len, size_t i)
 	return i;
 }
 
-/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? and nothing number-like after. */
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? and nothing number-like
+ * after. */
 static int
 scan_number(const unsigned char *s, size_t len, size_t *i, struct err *e)
 {
@@ -178,8 +181,9 @@ msg_text_check(const char *json, size_t len, struct err *e)
 			if (scan_number(s, len, &i, e) == -1)
 				return -1;
 		} else if (s[i] == 0 || s[i] >= 0x80) {
-			return err_set(e, "byte 0x%02x outside a string at byte %zu",
-			    s[i], i);
+			return err_set(e,
+			    "byte 0x%02x outside a string at byte %zu", s[i],
+			    i);
 		} else
 			i++;
 	}

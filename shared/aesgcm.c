@@ -27,7 +27,8 @@ struct gcm_dec {
 	int		 failed;
 	uint8_t		 nonce[GCM_NONCE_LEN];
 	unsigned long long total;	/* sealed bytes seen */
-	uint8_t		 tail[GCM_TAG_LEN];	/* newest bytes: maybe the tag */
+	/* newest bytes: maybe the tag */
+	uint8_t		 tail[GCM_TAG_LEN];
 	size_t		 tail_len;
 	uint8_t		 buf[GCM_STEP];
 };
@@ -61,8 +62,10 @@ gcm_ctx_new(const uint8_t key[GCM_KEY_LEN], int encrypt, struct err *e)
 		err_set(e, "AES-GCM: out of memory for the cipher context");
 		return NULL;
 	}
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, encrypt) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE_LEN, NULL) != 1 ||
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
+	    encrypt) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE_LEN,
+	    NULL) != 1 ||
 	    EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, encrypt) != 1) {
 		EVP_CIPHER_CTX_free(ctx);
 		err_set(e, "AES-GCM: cannot set up the cipher");
@@ -72,8 +75,8 @@ gcm_ctx_new(const uint8_t key[GCM_KEY_LEN], int encrypt, struct err *e)
 }
 
 static int
-gcm_set_nonce(EVP_CIPHER_CTX *ctx, const uint8_t nonce[GCM_NONCE_LEN], int encrypt,
-    struct err *e)
+gcm_set_nonce(EVP_CIPHER_CTX *ctx, const uint8_t nonce[GCM_NONCE_LEN],
+    int encrypt, struct err *e)
 {
 	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, encrypt) != 1)
 		return err_set(e, "AES-GCM: cannot set the nonce");
@@ -91,7 +94,8 @@ gcm_enc_new(const uint8_t key[GCM_KEY_LEN], const uint8_t *nonce,
 
 	if (nonce == NULL) {
 		if (sodium_init() < 0) {
-			err_set(e, "AES-GCM: cannot initialise the random generator");
+			err_set(e, "AES-GCM: cannot initialise the random "
+			    "generator");
 			return NULL;
 		}
 		randombytes_buf(fresh, sizeof(fresh));
@@ -115,7 +119,8 @@ int
 gcm_enc_write(struct gcm_enc *g, const void *buf, size_t len, struct err *e)
 {
 	if (g->failed)
-		return err_set(e, "AES-GCM: encryptor used after an earlier failure");
+		return err_set(e,
+		    "AES-GCM: encryptor used after an earlier failure");
 	if (gcm_update(g->ctx, g->buf, &g->out, buf, len, e) == -1) {
 		g->failed = 1;
 		return -1;
@@ -130,10 +135,12 @@ gcm_enc_finish(struct gcm_enc *g, struct err *e)
 	int outl;
 
 	if (g->failed)
-		return err_set(e, "AES-GCM: encryptor used after an earlier failure");
+		return err_set(e,
+		    "AES-GCM: encryptor used after an earlier failure");
 	g->failed = 1;	/* whatever happens, the stream is over */
 	if (EVP_EncryptFinal_ex(g->ctx, g->buf, &outl) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN, tag) != 1)
+	    EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN,
+	    tag) != 1)
 		return err_set(e, "AES-GCM: cannot compute the tag");
 	return sink_write(&g->out, tag, sizeof(tag), e);
 }
@@ -150,7 +157,8 @@ gcm_enc_free(struct gcm_enc *g)
 /* ---- decryption ---- */
 
 struct gcm_dec *
-gcm_dec_new(const uint8_t key[GCM_KEY_LEN], const struct sink *out, struct err *e)
+gcm_dec_new(const uint8_t key[GCM_KEY_LEN], const struct sink *out,
+    struct err *e)
 {
 	struct gcm_dec *g;
 
@@ -168,8 +176,8 @@ gcm_dec_new(const uint8_t key[GCM_KEY_LEN], const struct sink *out, struct err *
 
 /* Takes the leading nonce bytes from the input; returns how many it used. */
 static size_t
-gcm_dec_take_nonce(struct gcm_dec *g, const uint8_t *p, size_t len, struct err *e,
-    int *rc)
+gcm_dec_take_nonce(struct gcm_dec *g, const uint8_t *p, size_t len,
+    struct err *e, int *rc)
 {
 	size_t have = g->total, n = GCM_NONCE_LEN - have;
 
@@ -185,7 +193,8 @@ gcm_dec_take_nonce(struct gcm_dec *g, const uint8_t *p, size_t len, struct err *
 
 /* Decrypts everything but the newest 16 bytes of tail || p. */
 static int
-gcm_dec_hold_back(struct gcm_dec *g, const uint8_t *p, size_t len, struct err *e)
+gcm_dec_hold_back(struct gcm_dec *g, const uint8_t *p, size_t len,
+    struct err *e)
 {
 	size_t total = g->tail_len + len, release, from_tail, from_buf;
 
@@ -216,7 +225,8 @@ gcm_dec_write(struct gcm_dec *g, const void *buf, size_t len, struct err *e)
 	int rc = 0;
 
 	if (g->failed)
-		return err_set(e, "AES-GCM: decryptor used after an earlier failure");
+		return err_set(e,
+		    "AES-GCM: decryptor used after an earlier failure");
 	if (g->total < GCM_NONCE_LEN && len > 0) {
 		n = gcm_dec_take_nonce(g, p, len, e, &rc);
 		p += n;
@@ -237,16 +247,19 @@ gcm_dec_finish(struct gcm_dec *g, struct err *e)
 	int outl;
 
 	if (g->failed)
-		return err_set(e, "AES-GCM: decryptor used after an earlier failure");
+		return err_set(e,
+		    "AES-GCM: decryptor used after an earlier failure");
 	g->failed = 1;	/* whatever happens, the stream is over */
 	if (g->total < GCM_OVERHEAD)
-		return err_set(e, "AES-GCM: sealed data is %llu bytes, shorter than "
+		return err_set(e,
+		    "AES-GCM: sealed data is %llu bytes, shorter than "
 		    "nonce and tag (%d bytes)", g->total, GCM_OVERHEAD);
 	if (EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG_LEN,
 	    g->tail) != 1)
 		return err_set(e, "AES-GCM: cannot set the tag");
 	if (EVP_DecryptFinal_ex(g->ctx, g->buf, &outl) != 1)
-		return err_set(e, "AES-GCM: authentication failed (wrong key or "
+		return err_set(e,
+		    "AES-GCM: authentication failed (wrong key or "
 		    "corrupt data)");
 	return 0;
 }
@@ -281,8 +294,8 @@ gcm_fixed_write(void *ctx, const void *buf, size_t len, struct err *e)
 }
 
 int
-gcm_seal(const uint8_t key[GCM_KEY_LEN], const uint8_t *nonce, const void *plain,
-    size_t len, uint8_t **out, size_t *outlen, struct err *e)
+gcm_seal(const uint8_t key[GCM_KEY_LEN], const uint8_t *nonce,
+    const void *plain, size_t len, uint8_t **out, size_t *outlen, struct err *e)
 {
 	struct gcm_fixed f = { NULL, 0, 0 };
 	struct sink s = { gcm_fixed_write, &f };
@@ -295,7 +308,8 @@ gcm_seal(const uint8_t key[GCM_KEY_LEN], const uint8_t *nonce, const void *plain
 		return err_set(e, "AES-GCM: input too large");
 	f.cap = len + GCM_OVERHEAD;
 	if ((f.buf = malloc(f.cap)) == NULL)
-		return err_set(e, "AES-GCM: out of memory for %zu bytes", f.cap);
+		return err_set(e, "AES-GCM: out of memory for %zu bytes",
+		    f.cap);
 	if ((g = gcm_enc_new(key, nonce, &s, e)) != NULL) {
 		if (gcm_enc_write(g, plain, len, e) == 0)
 			rc = gcm_enc_finish(g, e);
@@ -322,11 +336,13 @@ gcm_open(const uint8_t key[GCM_KEY_LEN], const void *sealed, size_t len,
 	*out = NULL;
 	*outlen = 0;
 	if (len < GCM_OVERHEAD)
-		return err_set(e, "AES-GCM: sealed data is %zu bytes, shorter than "
+		return err_set(e,
+		    "AES-GCM: sealed data is %zu bytes, shorter than "
 		    "nonce and tag (%d bytes)", len, GCM_OVERHEAD);
 	f.cap = len - GCM_OVERHEAD;
 	if ((f.buf = malloc(f.cap ? f.cap : 1)) == NULL)
-		return err_set(e, "AES-GCM: out of memory for %zu bytes", f.cap);
+		return err_set(e, "AES-GCM: out of memory for %zu bytes",
+		    f.cap);
 	if ((g = gcm_dec_new(key, &s, e)) != NULL) {
 		if (gcm_dec_write(g, sealed, len, e) == 0)
 			rc = gcm_dec_finish(g, e);

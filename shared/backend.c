@@ -1,6 +1,6 @@
-/* The generic backend layer: open dispatches on the address kind, backend_run hands
- * each implementation its share of the ops, and the helpers every implementation
- * uses to name backends and ops in messages. */
+/* The generic backend layer: open dispatches on the address kind, backend_run
+ * hands each implementation its share of the ops, and the helpers every
+ * implementation uses to name backends and ops in messages. */
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,9 +11,11 @@
 
 #include "backend_impl.h"
 
-/* The order backend_run serves implementations in: local directories first (they
- * finish synchronously), then 0-dbs, which all wait on the network together. */
-static const struct backend_impl *const backend_impls[] = { &dir_impl, &zdb_impl };
+/* The order backend_run serves implementations in: local directories first
+ * (they finish synchronously), then 0-dbs, which all wait on the network
+ * together. */
+static const struct backend_impl *const backend_impls[] = { &dir_impl,
+    &zdb_impl };
 
 int64_t
 backend_now_ms(void)
@@ -128,7 +130,8 @@ backend_run(struct bop *ops, size_t n, int timeout_ms)
 		return 0;
 	if ((mine = calloc(n, sizeof(*mine))) == NULL) {
 		for (i = 0; i < n; i++)
-			err_set(&ops[i].err, "out of memory running %zu backend operations", n);
+			err_set(&ops[i].err,
+			    "out of memory running %zu backend operations", n);
 		for (i = 0; i < n; i++)
 			ops[i].rc = -1;
 		return n;
@@ -136,15 +139,18 @@ backend_run(struct bop *ops, size_t n, int timeout_ms)
 	for (i = 0; i < n; i++) {
 		if (ops[i].b == NULL) {
 			ops[i].rc = -1;
-			err_set(&ops[i].err, "backend operation without a backend");
+			err_set(&ops[i].err,
+			    "backend operation without a backend");
 		}
 	}
 	for (k = 0; k < sizeof(backend_impls) / sizeof(backend_impls[0]); k++) {
 		for (i = 0, nmine = 0; i < n; i++)
-			if (ops[i].b != NULL && ops[i].b->impl == backend_impls[k])
+			if (ops[i].b != NULL &&
+			    ops[i].b->impl == backend_impls[k])
 				mine[nmine++] = &ops[i];
 		if (nmine > 0)
-			backend_impls[k]->run(mine, nmine, deadline, timeout_ms);
+			backend_impls[k]->run(mine, nmine, deadline,
+			    timeout_ms);
 	}
 	free(mine);
 	for (i = 0; i < n; i++)
@@ -196,11 +202,13 @@ nsinfo_free_space(const struct nsinfo *ni)
 
 	if (ni->data_limits_bytes == 0)
 		return ni->data_disk_freespace_bytes;
-	/* A limit lowered below the current size leaves no room, not 2^64 - x. */
+	/* A limit lowered below the current size leaves no room, not 2^64 -
+	 * x. */
 	if (ni->data_size_bytes >= ni->data_limits_bytes)
 		return 0;
 	room = ni->data_limits_bytes - ni->data_size_bytes;
-	return room < ni->data_disk_freespace_bytes ? room : ni->data_disk_freespace_bytes;
+	return room < ni->data_disk_freespace_bytes ? room :
+	    ni->data_disk_freespace_bytes;
 }
 
 unsigned
@@ -270,8 +278,8 @@ bop_describe(const struct bop *op, char *out, size_t len)
 		snprintf(out, len, "operation %d", (int)op->kind);
 		return;
 	}
-	if ((op->kind == BOP_GET || op->kind == BOP_KEY_SET || op->kind == BOP_DEL) &&
-	    op->key != NULL) {
+	if ((op->kind == BOP_GET || op->kind == BOP_KEY_SET ||
+	    op->kind == BOP_DEL) && op->key != NULL) {
 		describe_key(op->key, op->keylen, key, sizeof(key));
 		snprintf(out, len, "%s key %s", verb, key);
 	} else
@@ -288,14 +296,15 @@ bop_fail(struct bop *op, const char *fmt, ...)
 	vsnprintf(cause, sizeof(cause), fmt, ap);
 	va_end(ap);
 	bop_describe(op, what, sizeof(what));
-	err_set(&op->err, "%s: %s failed: %s", op->b != NULL ? op->b->name : "?",
-	    what, cause);
+	err_set(&op->err, "%s: %s failed: %s",
+	    op->b != NULL ? op->b->name : "?", what, cause);
 	op->rc = -1;
 	return -1;
 }
 
-/* NSINFO is parsed by field name: the order differs between 0-db versions and its
- * README. Every field upstream zstor reads is required; the rest is ignored. */
+/* NSINFO is parsed by field name: the order differs between 0-db versions and
+ * its README. Every field upstream zstor reads is required; the rest is
+ * ignored. */
 enum nsinfo_type { NSF_NAME, NSF_U64, NSF_BOOL, NSF_MODE, NSF_CHECK_U64 };
 
 static const struct nsinfo_field {
@@ -351,8 +360,8 @@ nsinfo_is(const char *v, size_t len, const char *word)
 }
 
 static int
-nsinfo_set(const struct nsinfo_field *f, const char *v, size_t len, struct nsinfo *ni,
-    struct err *e)
+nsinfo_set(const struct nsinfo_field *f, const char *v, size_t len,
+    struct nsinfo *ni, struct err *e)
 {
 	char *at = (char *)ni + f->off;
 	const char *want = "an unsigned integer";
@@ -389,7 +398,8 @@ nsinfo_set(const struct nsinfo_field *f, const char *v, size_t len, struct nsinf
 			break;
 		return 0;
 	}
-	return err_set(e, "NSINFO field \"%s\" has the malformed value \"%.*s\" "
+	return err_set(e,
+	    "NSINFO field \"%s\" has the malformed value \"%.*s\" "
 	    "(expected %s)", f->name, len > 64 ? 64 : (int)len, v, want);
 }
 
@@ -449,7 +459,8 @@ nsinfo_parse(const char *text, size_t len, struct nsinfo *ni, struct err *e)
 	}
 	for (i = 0; i < sizeof(nsinfo_fields) / sizeof(nsinfo_fields[0]); i++)
 		if (!(seen & (1u << i)))
-			return err_set(e, "NSINFO field \"%s\" is missing (is this a 0-db "
+			return err_set(e,
+			    "NSINFO field \"%s\" is missing (is this a 0-db "
 			    "v2?)", nsinfo_fields[i].name);
 	return 0;
 }

@@ -35,7 +35,8 @@ bg_start(struct bg *b)
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
 	b->busy = b->quit = 0;
-	b->threaded = threads_allowed && pthread_create(&b->thread, NULL, bg_loop, b) == 0;
+	b->threaded = threads_allowed &&
+	    pthread_create(&b->thread, NULL, bg_loop, b) == 0;
 }
 
 void

@@ -1,6 +1,7 @@
-/* BLAKE2b-128 through libsodium. Passing an output length of 16 to the init call
- * puts 16 into the parameter block, which is what upstream's Blake2bVar(16) does;
- * cutting a 64-byte digest short would give different bytes. */
+/* BLAKE2b-128 through libsodium. Passing an output length of 16 to the init
+ * call puts 16 into the parameter block, which is what upstream's
+ * Blake2bVar(16) does; cutting a 64-byte digest short would give different
+ * bytes. */
 #include <sodium.h>
 
 #include "blake2b.h"
@@ -10,8 +11,9 @@ b2_init(struct b2 *h)
 {
 	int rc;
 
-	/* Idempotent and thread-safe; it only selects the fastest implementation,
-	 * and the portable one still hashes correctly if it fails. */
+	/* Idempotent and thread-safe; it only selects the fastest
+	 * implementation, and the portable one still hashes correctly if it
+	 * fails. */
 	rc = sodium_init();
 	(void)rc;
 	crypto_generichash_blake2b_init(&h->st, NULL, 0, B2_LEN);

@@ -44,7 +44,8 @@ struct dir_entry {
 };
 
 /* The sorted listing a SCAN walks; kept while the caller continues from the
- * cursor we gave, so a full scan lists the directory once, not once per batch. */
+ * cursor we gave, so a full scan lists the directory once, not once per
+ * batch. */
 struct dir_listing {
 	struct dir_entry *v;
 	size_t n, pos;
@@ -56,14 +57,16 @@ struct dirb {
 	struct backend base;
 	int dfd;			/* the namespace directory */
 	int tmpfd;			/* its tmp/ */
-	uint64_t next_id, id_end;	/* ids reserved by us: [next_id, id_end) */
+	/* ids reserved by us: [next_id, id_end) */
+	uint64_t next_id, id_end;
 	unsigned tmpseq;
 	struct dir_listing scan;
 };
 
 struct dir_stats {
 	uint64_t entries, bytes;
-	uint64_t next_id;		/* one past the highest value file (walk only) */
+	/* one past the highest value file (walk only) */
+	uint64_t next_id;
 };
 
 static const char *
@@ -74,7 +77,8 @@ dir_advice(int err)
 	case EDQUOT:
 		return " (the disk is full: free space or remove this backend)";
 	case EROFS:
-		return " (the filesystem is read-only: remount it or remove this backend)";
+		return " (the filesystem is read-only: remount it or remove "
+		    "this backend)";
 	case EACCES:
 	case EPERM:
 		return " (check the directory's owner and permissions)";
@@ -91,7 +95,8 @@ dir_fail(struct bop *op, const char *what, const char *file)
 {
 	int saved = errno;
 
-	return bop_fail(op, "%s %s: %s%s", what, file, strerror(saved), dir_advice(saved));
+	return bop_fail(op, "%s %s: %s%s", what, file, strerror(saved),
+	    dir_advice(saved));
 }
 
 static int
@@ -137,7 +142,8 @@ dir_write_tmp(struct dirb *d, const void *buf, size_t len, int durable,
 
 	do {
 		snprintf(tmpname, 64, ".v-%ld-%u", (long)getpid(), d->tmpseq++);
-		fd = openat(d->tmpfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = openat(d->tmpfd, tmpname,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	} while (fd < 0 && errno == EEXIST);
 	if (fd < 0)
 		return -1;
@@ -213,7 +219,8 @@ dir_is_value_name(const struct dirb *d, const char *name)
 	if (d->base.mode == NS_SEQUENTIAL && len != 16)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
 			return 0;
 	return 1;
 }
@@ -286,23 +293,26 @@ dir_stats_load(struct dirb *d, struct dir_stats *st)
 /* Under the lock, with st loaded before the change (a recount after it would
  * count the change twice). */
 static void
-dir_stats_add(struct dirb *d, struct dir_stats *st, int64_t entries, int64_t bytes)
+dir_stats_add(struct dirb *d, struct dir_stats *st, int64_t entries,
+    int64_t bytes)
 {
 	st->entries = entries < 0 && st->entries < (uint64_t)-entries ? 0 :
 	    st->entries + (uint64_t)entries;
 	st->bytes = bytes < 0 && st->bytes < (uint64_t)-bytes ? 0 :
 	    st->bytes + (uint64_t)bytes;
 	if (dir_stats_store(d, st) < 0)
-		log_debug("%s: cannot update the stats: %s", d->base.name, strerror(errno));
+		log_debug("%s: cannot update the stats: %s", d->base.name,
+		    strerror(errno));
 }
 
-/* Sequential ids come from the "next" file. A block of ids is reserved by writing
- * the raised counter durably (temp file, fsync, rename, fsync the directory)
- * before any of them is used, so after a crash the counter is past every id ever
- * handed out and no id is given twice, not even a deleted one (0-db never reuses
- * ids either; a reused id could make stale metadata read another object's data).
- * The lock keeps processes sharing the namespace on separate blocks. Ids lost in
- * a crash or at close are only gaps, as 0-db has them. */
+/* Sequential ids come from the "next" file. A block of ids is reserved by
+ * writing the raised counter durably (temp file, fsync, rename, fsync the
+ * directory) before any of them is used, so after a crash the counter is past
+ * every id ever handed out and no id is given twice, not even a deleted one
+ * (0-db never reuses ids either; a reused id could make stale metadata read
+ * another object's data). The lock keeps processes sharing the namespace on
+ * separate blocks. Ids lost in a crash or at close are only gaps, as 0-db has
+ * them. */
 static int
 dir_reserve_ids(struct dirb *d, struct bop *op)
 {
@@ -314,7 +324,8 @@ dir_reserve_ids(struct dirb *d, struct bop *op)
 		return dir_fail(op, "lock", ".");
 	if (dir_read_small(d, "next", text, sizeof(text)) < 0 ||
 	    dir_parse_u64(text, &end, &next) < 0 || strcmp(end, "\n") != 0) {
-		log_warnx("%s: the id counter is missing or damaged, rebuilding it from "
+		log_warnx("%s: the id counter is missing or damaged, "
+		    "rebuilding it from "
 		    "the stored values", d->base.name);
 		if (dir_walk(d, &st) < 0) {
 			dir_unlock(d);
@@ -392,7 +403,8 @@ dir_key_name(struct dirb *d, struct bop *op, char out[DIR_NAME_MAX])
 		return 0;
 	}
 	if (op->keylen > DIR_KEY_MAX)
-		return bop_fail(op, "a key of %zu bytes is over the directory backend's "
+		return bop_fail(op,
+		    "a key of %zu bytes is over the directory backend's "
 		    "limit of %d bytes", op->keylen, DIR_KEY_MAX);
 	hex_encode(out, k, op->keylen);
 	return 0;
@@ -402,8 +414,10 @@ static int
 dir_check_value(struct bop *op)
 {
 	if (op->vallen > ZDB_VALUE_MAX)
-		return bop_fail(op, "a value of %zu bytes is over the limit of %u bytes "
-		    "(8 MiB, as 0-db); it was not stored", op->vallen, ZDB_VALUE_MAX);
+		return bop_fail(op,
+		    "a value of %zu bytes is over the limit of %u bytes "
+		    "(8 MiB, as 0-db); it was not stored", op->vallen,
+		    ZDB_VALUE_MAX);
 	if (op->val == NULL && op->vallen > 0)
 		return bop_fail(op, "no value");
 	return 0;
@@ -418,7 +432,8 @@ dir_seq_set(struct dirb *d, struct bop *op)
 	if (dir_check_value(op) < 0)
 		return;
 	if (d->base.mode != NS_SEQUENTIAL) {
-		bop_fail(op, "the namespace is in user-key mode: a key is needed");
+		bop_fail(op, "the namespace is in user-key mode: a key is "
+		    "needed");
 		return;
 	}
 	if (d->next_id == d->id_end && dir_reserve_ids(d, op) < 0)
@@ -439,7 +454,8 @@ dir_key_set(struct dirb *d, struct bop *op)
 	if (dir_check_value(op) < 0)
 		return;
 	if (d->base.mode != NS_USERKEY) {
-		bop_fail(op, "the namespace is in sequential mode: it only takes new "
+		bop_fail(op, "the namespace is in sequential mode: it only "
+		    "takes new "
 		    "values with an empty key");
 		return;
 	}
@@ -459,7 +475,8 @@ dir_read_all(int fd, uint8_t *buf, size_t len)
 			return -1;
 		}
 		if (r == 0) {
-			errno = EIO;	/* shrank under us: values are never truncated */
+			/* shrank under us: values are never truncated */
+			errno = EIO;
 			return -1;
 		}
 		buf += r;
@@ -479,7 +496,8 @@ dir_get(struct dirb *d, struct bop *op)
 		op->rc = rc;
 		return;
 	}
-	if ((fd = openat(d->dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+	if ((fd = openat(d->dfd, name,
+	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		if (errno == ENOENT)
 			op->rc = 1;
 		else
@@ -492,7 +510,8 @@ dir_get(struct dirb *d, struct bop *op)
 		return;
 	}
 	if ((op->out = malloc((size_t)sb.st_size + 1)) == NULL)
-		bop_fail(op, "out of memory for %lld bytes", (long long)sb.st_size);
+		bop_fail(op, "out of memory for %lld bytes",
+		    (long long)sb.st_size);
 	else if (dir_read_all(fd, op->out, (size_t)sb.st_size) < 0) {
 		dir_fail(op, "read", name);
 		free(op->out);
@@ -572,7 +591,8 @@ dir_ping(struct dirb *d, struct bop *op)
 {
 	struct stat sb;
 
-	/* the mode file vanishes with an unmounted disk or a removed namespace */
+	/* the mode file vanishes with an unmounted disk or a removed
+	 * namespace */
 	if (fstatat(d->dfd, "mode", &sb, 0) < 0)
 		dir_fail(op, "stat", "mode");
 }
@@ -681,7 +701,8 @@ dir_cursor_decode(const uint8_t *c, size_t len, struct dir_entry *e,
 	return 0;
 }
 
-/* The first entry that sorts after the cursor, which may have been deleted since. */
+/* The first entry that sorts after the cursor, which may have been deleted
+ * since. */
 static size_t
 dir_listing_seek(const struct dir_listing *l, const struct dir_entry *cur)
 {
@@ -698,7 +719,8 @@ dir_listing_seek(const struct dir_listing *l, const struct dir_entry *cur)
 }
 
 static int
-dir_scan_entry(struct dirb *d, const struct dir_entry *de, struct scan_entry *se)
+dir_scan_entry(struct dirb *d, const struct dir_entry *de,
+    struct scan_entry *se)
 {
 	size_t len = strlen(de->name), i;
 	uint64_t id;
@@ -721,7 +743,8 @@ static int
 dir_scan_batch(struct dirb *d, struct bop *op)
 {
 	struct dir_listing *l = &d->scan;
-	size_t end = l->n - l->pos > DIR_SCAN_BATCH ? l->pos + DIR_SCAN_BATCH : l->n;
+	size_t end = l->n - l->pos > DIR_SCAN_BATCH ? l->pos + DIR_SCAN_BATCH :
+	    l->n;
 	struct scan_batch *sb = &op->scan;
 
 	if ((sb->entries = calloc(end - l->pos, sizeof(*sb->entries))) == NULL)
@@ -742,11 +765,13 @@ dir_scan(struct dirb *d, struct bop *op)
 	struct dir_entry cur = { 0, 0, NULL };
 	char curname[DIR_NAME_MAX];
 
-	if (op->key != NULL && dir_cursor_decode(op->key, op->keylen, &cur, curname) < 0) {
+	if (op->key != NULL &&
+	    dir_cursor_decode(op->key, op->keylen, &cur, curname) < 0) {
 		bop_fail(op, "malformed SCAN cursor");
 		return;
 	}
-	if (op->key == NULL || l->cursor == NULL || l->cursorlen != op->keylen ||
+	if (op->key == NULL || l->cursor == NULL ||
+	    l->cursorlen != op->keylen ||
 	    memcmp(l->cursor, op->key, op->keylen) != 0) {
 		dir_listing_free(l);
 		if (dir_list(d, l) < 0) {
@@ -823,9 +848,10 @@ dir_open_dirs(struct dirb *d, const char *path, const char *ns, struct err *e)
 	int base, created;
 
 	if ((base = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return err_set(e, "%s: cannot open the backend directory %s: %s (create "
-		    "it, mount its disk, or fix the dir: address)", d->base.name, path,
-		    strerror(errno));
+		return err_set(e,
+		    "%s: cannot open the backend directory %s: %s (create "
+		    "it, mount its disk, or fix the dir: address)",
+		    d->base.name, path, strerror(errno));
 	created = mkdirat(base, ns, 0700) == 0;
 	if (!created && errno != EEXIST) {
 		err_set(e, "%s: cannot create the namespace directory: %s%s",
@@ -835,20 +861,24 @@ dir_open_dirs(struct dirb *d, const char *path, const char *ns, struct err *e)
 	}
 	if (created)
 		fsync(base);
-	d->dfd = openat(base, ns, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	d->dfd = openat(base, ns,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	close(base);
 	if (d->dfd < 0)
 		return err_set(e, "%s: cannot open the namespace directory: %s",
 		    d->base.name, strerror(errno));
 	if ((mkdirat(d->dfd, "tmp", 0700) < 0 && errno != EEXIST) ||
-	    (d->tmpfd = openat(d->dfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return err_set(e, "%s: cannot open the namespace's tmp directory: %s%s",
+	    (d->tmpfd = openat(d->dfd, "tmp",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return err_set(e,
+		    "%s: cannot open the namespace's tmp directory: %s%s",
 		    d->base.name, strerror(errno), dir_advice(errno));
 	return 0;
 }
 
 /* Under the lock: a fresh namespace takes the wanted mode, an existing one must
- * have it. The mode file is written last, so a namespace that has one is whole. */
+ * have it. The mode file is written last, so a namespace that has one is
+ * whole. */
 static int
 dir_check_mode(struct dirb *d, enum ns_mode want, struct err *e)
 {
@@ -858,14 +888,17 @@ dir_check_mode(struct dirb *d, enum ns_mode want, struct err *e)
 
 	if (dir_read_small(d, "mode", text, sizeof(text)) < 0) {
 		if (errno != ENOENT)
-			return err_set(e, "%s: cannot read the mode file: %s", d->base.name,
-			    strerror(errno));
+			return err_set(e, "%s: cannot read the mode file: %s",
+			    d->base.name, strerror(errno));
 		memset(&st, 0, sizeof(st));
-		if ((want == NS_SEQUENTIAL && dir_write_small(d, "next", "0\n", 1) < 0) ||
+		if ((want == NS_SEQUENTIAL &&
+		    dir_write_small(d, "next", "0\n", 1) < 0) ||
 		    dir_stats_store(d, &st) < 0 ||
-		    dir_write_small(d, "mode", want == NS_SEQUENTIAL ? "sequential\n" :
-		    "userkey\n", 1) < 0)
-			return err_set(e, "%s: cannot create the namespace: %s%s",
+		    dir_write_small(d, "mode",
+		    want == NS_SEQUENTIAL ? "sequential\n" : "userkey\n",
+		    1) < 0)
+			return err_set(e,
+			    "%s: cannot create the namespace: %s%s",
 			    d->base.name, strerror(errno), dir_advice(errno));
 		return 0;
 	}
@@ -874,11 +907,14 @@ dir_check_mode(struct dirb *d, enum ns_mode want, struct err *e)
 	else if (strcmp(text, "userkey\n") == 0)
 		have = NS_USERKEY;
 	else
-		return err_set(e, "%s: the mode file says neither sequential nor userkey "
+		return err_set(e,
+		    "%s: the mode file says neither sequential nor userkey "
 		    "(is this directory a zstor namespace?)", d->base.name);
 	if (have != want)
-		return err_set(e, "%s: expected the directory namespace to be in %s mode, "
-		    "but it is in %s mode (a namespace keeps the mode it was created with: "
+		return err_set(e,
+		    "%s: expected the directory namespace to be in %s mode, "
+		    "but it is in %s mode (a namespace keeps the mode it was "
+		    "created with: "
 		    "use another namespace)", d->base.name, ns_mode_text(want),
 		    ns_mode_text(have));
 	return 0;
@@ -902,8 +938,8 @@ dir_clean_tmp(struct dirb *d)
 	}
 	while ((de = readdir(dir)) != NULL)
 		if (strncmp(de->d_name, ".v-", 3) == 0 &&
-		    fstatat(d->tmpfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    sb.st_mtime < old)
+		    fstatat(d->tmpfd, de->d_name, &sb,
+		    AT_SYMLINK_NOFOLLOW) == 0 && sb.st_mtime < old)
 			unlinkat(d->tmpfd, de->d_name, 0);
 	closedir(dir);
 }
@@ -923,7 +959,8 @@ dir_close(struct backend *b)
 }
 
 static struct backend *
-dir_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms, struct err *e)
+dir_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms,
+    struct err *e)
 {
 	const char *ns = ci->ns != NULL ? ci->ns : "default";
 	struct dirb *d;
@@ -940,14 +977,15 @@ dir_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms, struct 
 		return NULL;
 	}
 	if (!dir_ns_valid(ns)) {
-		err_set(e, "%s: invalid namespace name (1 to %d bytes, no '/', not . or ..)",
-		    d->base.name, DIR_NS_MAX);
+		err_set(e, "%s: invalid namespace name (1 to %d bytes, no '/', "
+		    "not . or ..)", d->base.name, DIR_NS_MAX);
 		goto fail;
 	}
 	if (dir_open_dirs(d, ci->addr.path, ns, e) < 0)
 		goto fail;
 	if (dir_lock(d) < 0) {
-		err_set(e, "%s: cannot lock the namespace: %s", d->base.name, strerror(errno));
+		err_set(e, "%s: cannot lock the namespace: %s", d->base.name,
+		    strerror(errno));
 		goto fail;
 	}
 	rc = dir_check_mode(d, want, e);

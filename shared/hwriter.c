@@ -32,7 +32,8 @@ hw_flush(struct hwriter *w, struct hwbuf *o)
 		return;
 	if (w->out_hash)
 		b2_update(w->out_hash, o->buf, o->len);
-	if (!w->failed && pwrite_full(w->fd, o->buf, o->len, (off_t)(w->base + o->at),
+	if (!w->failed &&
+	    pwrite_full(w->fd, o->buf, o->len, (off_t)(w->base + o->at),
 	    &w->err) < 0)
 		w->failed = 1;
 	o->at += o->len;	/* bytes taken later continue from here */

@@ -1,7 +1,7 @@
-/* struct metadata <-> upstream's bincode (legacy config: fixed-width little-endian
- * integers, u64 lengths, u32 enum tags, u8 option tags). The decoder reads data that
- * came off the network: every read is bounds checked and every count is limited
- * before anything is allocated. */
+/* struct metadata <-> upstream's bincode (legacy config: fixed-width
+ * little-endian integers, u64 lengths, u32 enum tags, u8 option tags). The
+ * decoder reads data that came off the network: every read is bounds checked
+ * and every count is limited before anything is allocated. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +95,10 @@ w_addr(struct wbuf *w, const struct zaddr *a, struct err *e)
 		return 0;
 	case ADDR_UNIX:
 	case ADDR_DIR:
-		if (memchr(a->path, '\0', sizeof(a->path)) == NULL || a->path[0] == '\0')
-			return err_set(e, "metadata: backend path is empty or unterminated");
+		if (memchr(a->path, '\0', sizeof(a->path)) == NULL ||
+		    a->path[0] == '\0')
+			return err_set(e,
+			    "metadata: backend path is empty or unterminated");
 		w_uint(w, a->kind == ADDR_UNIX ? TAG_UNIX : TAG_DIR, 4);
 		w_string(w, a->path);
 		return 0;
@@ -122,7 +124,8 @@ w_shard(struct wbuf *w, const struct shard_info *s, size_t n, struct err *e)
 			w_uint(w, KEY_V2, 4);
 			w_uint(w, k->id, 8);
 		} else
-			return err_set(e, "metadata: shard %zu key %zu: kind %d id %llu "
+			return err_set(e,
+			    "metadata: shard %zu key %zu: kind %d id %llu "
 			    "cannot be encoded", n, i, (int)k->kind,
 			    (unsigned long long)k->id);
 	}
@@ -156,7 +159,8 @@ meta_encode(const struct metadata *m, uint8_t **out, size_t *len, struct err *e)
 	}
 	if (w.failed) {
 		free(w.p);
-		return err_set(e, "metadata: out of memory encoding %zu shards", m->nshards);
+		return err_set(e, "metadata: out of memory encoding %zu shards",
+		    m->nshards);
 	}
 	*out = w.p;
 	*len = w.len;
@@ -168,7 +172,8 @@ meta_encode(const struct metadata *m, uint8_t **out, size_t *len, struct err *e)
 struct rd {
 	const uint8_t *p;
 	size_t len, off;
-	long shard;		/* shard being read, -1 outside the shard list */
+	/* shard being read, -1 outside the shard list */
+	long shard;
 	struct err *e;
 };
 
@@ -188,7 +193,8 @@ rd_truncated(struct rd *r, const char *what)
 	char f[96];
 
 	rd_field(r, what, f, sizeof(f));
-	return err_set(r->e, "metadata: truncated at byte %zu (reading %s)", r->off, f);
+	return err_set(r->e, "metadata: truncated at byte %zu (reading %s)",
+	    r->off, f);
 }
 
 static int
@@ -197,7 +203,8 @@ rd_invalid(struct rd *r, size_t at, const char *what, const char *why)
 	char f[96];
 
 	rd_field(r, what, f, sizeof(f));
-	return err_set(r->e, "metadata: invalid %s at byte %zu: %s", f, at, why);
+	return err_set(r->e, "metadata: invalid %s at byte %zu: %s", f, at,
+	    why);
 }
 
 static int
@@ -240,9 +247,11 @@ rd_tag(struct rd *r, uint64_t *tag, uint64_t ntags, const char *what)
 	return 0;
 }
 
-/* A u64 element count, limited by max and by what the rest of the input can hold. */
+/* A u64 element count, limited by max and by what the rest of the input can
+ * hold. */
 static int
-rd_count(struct rd *r, uint64_t *n, uint64_t max, size_t min_each, const char *what)
+rd_count(struct rd *r, uint64_t *n, uint64_t max, size_t min_each,
+    const char *what)
 {
 	char why[96];
 
@@ -260,7 +269,8 @@ rd_count(struct rd *r, uint64_t *n, uint64_t max, size_t min_each, const char *w
 	return 0;
 }
 
-/* A bincode string as a fresh NUL-terminated copy: UTF-8, no NUL, at most max bytes. */
+/* A bincode string as a fresh NUL-terminated copy: UTF-8, no NUL, at most max
+ * bytes. */
 static int
 rd_string(struct rd *r, char **out, size_t max, const char *what)
 {
@@ -299,7 +309,8 @@ rd_opt_string(struct rd *r, char **out, const char *what)
 	if (rd_uint(r, &tag, 1, what) == -1)
 		return -1;
 	if (tag > 1)
-		return rd_invalid(r, r->off - 1, what, "option tag is not 0 or 1");
+		return rd_invalid(r, r->off - 1, what,
+		    "option tag is not 0 or 1");
 	return tag ? rd_string(r, out, META_MAX_STRING, what) : 0;
 }
 
@@ -368,7 +379,8 @@ rd_shard(struct rd *r, const struct metadata *m, struct shard_info *s)
 	if (rd_uint(r, &s->idx, 8, "index") == -1)
 		return -1;
 	if (s->idx >= m->data_shards + m->disposable_shards) {
-		snprintf(why, sizeof(why), "%llu is not below data+disposable shards %llu",
+		snprintf(why, sizeof(why),
+		    "%llu is not below data+disposable shards %llu",
 		    (unsigned long long)s->idx,
 		    (unsigned long long)(m->data_shards + m->disposable_shards));
 		return rd_invalid(r, r->off - 8, "index", why);
@@ -389,9 +401,11 @@ rd_shape(struct rd *r, struct metadata *m)
 	    rd_uint(r, &m->disposable_shards, 8, "disposable_shards") == -1)
 		return -1;
 	if (m->data_shards < 1 || m->disposable_shards < 1 ||
-	    m->data_shards > META_MAX_SHARDS || m->disposable_shards > META_MAX_SHARDS ||
+	    m->data_shards > META_MAX_SHARDS ||
+	    m->disposable_shards > META_MAX_SHARDS ||
 	    m->data_shards + m->disposable_shards > META_MAX_SHARDS)
-		return rd_invalid(r, 0, "shard counts", "need data >= 1, disposable >= 1, "
+		return rd_invalid(r, 0, "shard counts",
+		    "need data >= 1, disposable >= 1, "
 		    "data + disposable <= 256");
 	return 0;
 }
@@ -426,7 +440,8 @@ rd_metadata(struct rd *r, struct metadata *m)
 	if (rd_shape(r, m) == -1 ||
 	    rd_bytes(r, m->checksum, B2_LEN, "checksum") == -1 ||
 	    rd_codecs(r, m) == -1 ||
-	    rd_count(r, &n, META_MAX_SHARDS, MIN_SHARD_BYTES, "shard count") == -1)
+	    rd_count(r, &n, META_MAX_SHARDS, MIN_SHARD_BYTES,
+	    "shard count") == -1)
 		return -1;
 	if (n > 0 && (m->shards = calloc(n, sizeof(*m->shards))) == NULL)
 		return err_set(r->e, "metadata: out of memory");
@@ -467,7 +482,8 @@ meta_free(struct metadata *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Strict UTF-8 as Rust's str: no overlong forms, no surrogates, nothing past U+10FFFF. */
+/* Strict UTF-8 as Rust's str: no overlong forms, no surrogates, nothing past
+ * U+10FFFF. */
 int
 meta_utf8_valid(const void *buf, size_t len)
 {

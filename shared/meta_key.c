@@ -1,5 +1,6 @@
-/* Metadata keys: "/" prefix "/meta/" hex(BLAKE2b-128(path)), where the path is cleaned
- * lexically and taken relative to the virtual root when one is configured. */
+/* Metadata keys: "/" prefix "/meta/" hex(BLAKE2b-128(path)), where the path is
+ * cleaned lexically and taken relative to the virtual root when one is
+ * configured. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,9 @@
 #include "meta.h"
 #include "meta_key.h"
 
-/* The cleaned path is never longer than the input, or 1 byte ("."), so the work is
- * done in a buffer of strlen(in) + 2 and copied out truncated if out is smaller. */
+/* The cleaned path is never longer than the input, or 1 byte ("."), so the work
+ * is done in a buffer of strlen(in) + 2 and copied out truncated if out is
+ * smaller. */
 static void
 clean_into(const char *in, char *w)
 {
@@ -24,7 +26,8 @@ clean_into(const char *in, char *w)
 			r++;
 		else if (in[r] == '.' && (r + 1 == n || in[r + 1] == '/'))
 			r++;
-		else if (in[r] == '.' && in[r + 1] == '.' && (r + 2 == n || in[r + 2] == '/')) {
+		else if (in[r] == '.' && in[r + 1] == '.' &&
+		    (r + 2 == n || in[r + 2] == '/')) {
 			r += 2;
 			if (o > dotdot) {
 				/* drop the last element */
@@ -65,7 +68,8 @@ path_clean(const char *in, char *out, size_t outlen)
 	free(w);
 }
 
-/* Component-wise strip of root from path (both clean). NULL when path is not under root. */
+/* Component-wise strip of root from path (both clean). NULL when path is not
+ * under root. */
 static const char *
 strip_root(const char *path, const char *root)
 {
@@ -81,7 +85,8 @@ strip_root(const char *path, const char *root)
 }
 
 static int
-key_of(const char *prefix, const char *hashed, char *out, size_t outlen, struct err *e)
+key_of(const char *prefix, const char *hashed, char *out, size_t outlen,
+    struct err *e)
 {
 	uint8_t sum[B2_LEN];
 	char hex[2 * B2_LEN + 1];
@@ -93,8 +98,9 @@ key_of(const char *prefix, const char *hashed, char *out, size_t outlen, struct 
 	hex_encode(hex, sum, B2_LEN);
 	n = snprintf(out, outlen, "/%s/meta/%s", prefix, hex);
 	if (n < 0 || (size_t)n >= outlen)
-		return err_set(e, "metadata key for prefix %s does not fit %zu bytes",
-		    prefix, outlen);
+		return err_set(e,
+		    "metadata key for prefix %s does not fit %zu bytes", prefix,
+		    outlen);
 	return 0;
 }
 
@@ -118,7 +124,8 @@ meta_key(const char *prefix, const char *root, const char *path, char *out,
 	if (root != NULL) {
 		clean_into(root, croot);
 		if ((hashed = strip_root(cpath, croot)) == NULL) {
-			err_set(e, "attempting to access file %s which is not in the file "
+			err_set(e, "attempting to access file %s which is not "
+			    "in the file "
 			    "tree rooted at %s", path, root);
 			goto out;
 		}

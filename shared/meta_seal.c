@@ -1,6 +1,6 @@
-/* The metadata record as it sits on the four metadata backends: bincode, sealed with
- * AES-256-GCM, padded and split by RS(2,2), each shard stored as
- * [idx] || shard || BLAKE2b-128(shard). Any two intact values give the record back. */
+/* The metadata record as it sits on the four metadata backends: bincode, sealed
+ * with AES-256-GCM, padded and split by RS(2,2), each shard stored as [idx] ||
+ * shard || BLAKE2b-128(shard). Any two intact values give the record back. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,9 +19,12 @@ metaval_encode(unsigned idx, const uint8_t *shard, size_t len, uint8_t **out,
 	uint8_t *v;
 
 	if (idx > UINT8_MAX)
-		return err_set(e, "metadata value: shard index %u does not fit a byte", idx);
-	if (len > SIZE_MAX - 1 - B2_LEN || (v = malloc(1 + len + B2_LEN)) == NULL)
-		return err_set(e, "metadata value: out of memory for %zu bytes", len);
+		return err_set(e,
+		    "metadata value: shard index %u does not fit a byte", idx);
+	if (len > SIZE_MAX - 1 - B2_LEN ||
+	    (v = malloc(1 + len + B2_LEN)) == NULL)
+		return err_set(e, "metadata value: out of memory for %zu bytes",
+		    len);
 	v[0] = (uint8_t)idx;
 	memcpy(v + 1, shard, len);
 	b2_hash(shard, len, v + 1 + len);
@@ -31,14 +34,15 @@ metaval_encode(unsigned idx, const uint8_t *shard, size_t len, uint8_t **out,
 }
 
 int
-metaval_decode(const uint8_t *val, size_t len, unsigned *idx, const uint8_t **shard,
-    size_t *shard_len, struct err *e)
+metaval_decode(const uint8_t *val, size_t len, unsigned *idx,
+    const uint8_t **shard, size_t *shard_len, struct err *e)
 {
 	uint8_t sum[B2_LEN];
 	size_t n;
 
 	if (val == NULL || len < 1 + 1 + B2_LEN)
-		return err_set(e, "metadata value: %zu bytes is too short", val ? len : 0);
+		return err_set(e, "metadata value: %zu bytes is too short",
+		    val ? len : 0);
 	n = len - 1 - B2_LEN;
 	b2_hash(val + 1, n, sum);
 	if (memcmp(sum, val + 1 + n, B2_LEN) != 0)
@@ -49,13 +53,14 @@ metaval_decode(const uint8_t *val, size_t len, unsigned *idx, const uint8_t **sh
 	return 0;
 }
 
-/* Pads sealed as upstream does and splits it into two data shards plus two parity
- * shards, all in one buffer of 4 * shard_len bytes. */
+/* Pads sealed as upstream does and splits it into two data shards plus two
+ * parity shards, all in one buffer of 4 * shard_len bytes. */
 static int
 split_rs(const uint8_t *sealed, size_t len, uint8_t **out, size_t *shard_len,
     struct err *e)
 {
-	size_t pad = rs_pad_len(len, META_DATA), sl = rs_shard_len(len, META_DATA);
+	size_t pad = rs_pad_len(len, META_DATA),
+	    sl = rs_shard_len(len, META_DATA);
 	uint8_t *buf, *data[META_DATA], *parity[META_PARITY];
 	struct rs *rs;
 
@@ -91,8 +96,8 @@ meta_seal(const struct metadata *m, const uint8_t key[32], const uint8_t *nonce,
 	    split_rs(sealed, slen, &shards, &sl, e) == -1)
 		goto out;
 	for (i = 0; i < META_BACKENDS; i++)
-		if (metaval_encode((unsigned)i, shards + (size_t)i * sl, sl, &values[i],
-		    &lens[i], e) == -1)
+		if (metaval_encode((unsigned)i, shards + (size_t)i * sl, sl,
+		    &values[i], &lens[i], e) == -1)
 			goto out;
 	rc = 0;
 out:
@@ -115,8 +120,8 @@ struct valid {
 };
 
 static void
-collect_valid(uint8_t *const values[META_BACKENDS], const size_t lens[META_BACKENDS],
-    struct valid *v)
+collect_valid(uint8_t *const values[META_BACKENDS],
+    const size_t lens[META_BACKENDS], struct valid *v)
 {
 	const uint8_t *shard;
 	struct err e;
@@ -128,13 +133,17 @@ collect_valid(uint8_t *const values[META_BACKENDS], const size_t lens[META_BACKE
 	for (i = 0; i < META_BACKENDS; i++) {
 		if (values[i] == NULL || lens[i] == 0)
 			continue;
-		if (metaval_decode(values[i], lens[i], &idx, &shard, &n, &e) == -1) {
-			log_warnx("metadata backend %d: skipping value: %s", i, e.msg);
+		if (metaval_decode(values[i], lens[i], &idx, &shard, &n,
+		    &e) == -1) {
+			log_warnx("metadata backend %d: skipping value: %s", i,
+			    e.msg);
 			continue;
 		}
 		if (idx >= META_BACKENDS || v->shard[idx] != NULL) {
-			log_warnx("metadata backend %d: skipping value with %s shard index %u",
-			    i, idx >= META_BACKENDS ? "out of range" : "duplicate", idx);
+			log_warnx("metadata backend %d: skipping value with %s "
+			    "shard index %u", i,
+			    idx >= META_BACKENDS ? "out of range" : "duplicate",
+			    idx);
 			continue;
 		}
 		v->shard[idx] = shard;
@@ -143,7 +152,8 @@ collect_valid(uint8_t *const values[META_BACKENDS], const size_t lens[META_BACKE
 	}
 }
 
-/* Upstream's padding: the last byte says how many (1..data) bytes, all equal to it. */
+/* Upstream's padding: the last byte says how many (1..data) bytes, all equal to
+ * it. */
 static int
 unpad(const uint8_t *buf, size_t *len, struct err *e)
 {
@@ -161,8 +171,8 @@ unpad(const uint8_t *buf, size_t *len, struct err *e)
 
 /* Rebuilds the sealed record from shards a and b and opens it. */
 static int
-open_pair(struct rs *rs, const struct valid *v, int a, int b, const uint8_t key[32],
-    uint8_t **plain, size_t *plen, struct err *e)
+open_pair(struct rs *rs, const struct valid *v, int a, int b,
+    const uint8_t key[32], uint8_t **plain, size_t *plen, struct err *e)
 {
 	uint8_t *buf, *shards[META_BACKENDS], present[META_BACKENDS] = { 0 };
 	size_t sl = v->len[a], len;
@@ -184,8 +194,9 @@ open_pair(struct rs *rs, const struct valid *v, int a, int b, const uint8_t key[
 	return rc;
 }
 
-/* Tries the pairs in index order, the first being the pair upstream would use; a
- * later pair can still succeed when one value is a stale but intact leftover. */
+/* Tries the pairs in index order, the first being the pair upstream would use;
+ * a later pair can still succeed when one value is a stale but intact
+ * leftover. */
 static int
 open_any_pair(const struct valid *v, const uint8_t key[32], uint8_t **plain,
     size_t *plen, struct err *e)
@@ -215,8 +226,9 @@ open_any_pair(const struct valid *v, const uint8_t key[32], uint8_t **plain,
 }
 
 int
-meta_open(uint8_t *const values[META_BACKENDS], const size_t lens[META_BACKENDS],
-    const uint8_t key[32], struct metadata *m, struct err *e)
+meta_open(uint8_t *const values[META_BACKENDS],
+    const size_t lens[META_BACKENDS], const uint8_t key[32], struct metadata *m,
+    struct err *e)
 {
 	struct valid v;
 	uint8_t *plain;
@@ -228,7 +240,8 @@ meta_open(uint8_t *const values[META_BACKENDS], const size_t lens[META_BACKENDS]
 	if (v.count == 0)
 		return 1;
 	if (v.count == 1)
-		return err_set(e, "key reconstruction failed, data is corrupted. "
+		return err_set(e,
+		    "key reconstruction failed, data is corrupted. "
 		    "Need at least 2 shards, only 1 available");
 	if (open_any_pair(&v, key, &plain, &plen, e) == -1)
 		return err_prefix(e, "metadata: cannot open record");

@@ -1,6 +1,6 @@
-/* Retrieve: read shards (data shards first, parity only for missing or bad ones)
- * piece by piece into scratch files, verify each against its checksum, rebuild
- * what is missing stripe by stripe. */
+/* Retrieve: read shards (data shards first, parity only for missing or bad
+ * ones) piece by piece into scratch files, verify each against its checksum,
+ * rebuild what is missing stripe by stripe. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,14 +39,16 @@ fetched_at(const struct fetched *f, unsigned i)
 }
 
 static void
-note_failure(char *why, size_t len, const struct shard_info *si, const char *msg)
+note_failure(char *why, size_t len, const struct shard_info *si,
+    const char *msg)
 {
 	char line[ERR_MSG_MAX + 64];
 
 	snprintf(line, sizeof(line), "%sshard %llu: %s", why[0] ? "; " : "",
 	    (unsigned long long)si->idx, msg);
 	strlcat(why, line, len);
-	log_warnx("could not use shard %llu: %s", (unsigned long long)si->idx, msg);
+	log_warnx("could not use shard %llu: %s", (unsigned long long)si->idx,
+	    msg);
 }
 
 /* Drops shard r->si[i] from the round: its data is unusable. */
@@ -59,8 +61,8 @@ round_drop(struct round *r, size_t i, char *why, size_t whylen, const char *msg)
 
 /* GETs piece j of every live shard of the round into its scratch file. */
 static void
-round_piece(struct round *r, size_t j, struct fetched *f, int timeout, char *why,
-    size_t whylen)
+round_piece(struct round *r, size_t j, struct fetched *f, int timeout,
+    char *why, size_t whylen)
 {
 	struct bop ops[RS_MAX_SHARDS];
 	uint8_t kb[RS_MAX_SHARDS][8];
@@ -84,12 +86,14 @@ round_piece(struct round *r, size_t j, struct fetched *f, int timeout, char *why
 
 		if (ops[i].rc == 1) {
 			snprintf(e.msg, sizeof(e.msg), "%s: missing key %llu",
-			    backend_name(ops[i].b), (unsigned long long)r->si[s]->keys[j].id);
+			    backend_name(ops[i].b),
+			    (unsigned long long)r->si[s]->keys[j].id);
 			round_drop(r, s, why, whylen, e.msg);
 		} else if (ops[i].rc < 0) {
 			round_drop(r, s, why, whylen, ops[i].err.msg);
 		} else if (r->len[s] + ops[i].outlen > f->slot) {
-			snprintf(e.msg, sizeof(e.msg), "%s: shard is longer than its %llu keys "
+			snprintf(e.msg, sizeof(e.msg),
+			    "%s: shard is longer than its %llu keys "
 			    "can hold", backend_name(ops[i].b),
 			    (unsigned long long)r->si[s]->nkeys);
 			round_drop(r, s, why, whylen, e.msg);
@@ -105,7 +109,8 @@ round_piece(struct round *r, size_t j, struct fetched *f, int timeout, char *why
 }
 
 static void
-round_run(struct round *r, struct pool *pool, struct fetched *f, char *why, size_t whylen)
+round_run(struct round *r, struct pool *pool, struct fetched *f, char *why,
+    size_t whylen)
 {
 	size_t i, j, maxkeys = 0;
 	uint8_t sum[B2_LEN];
@@ -129,14 +134,18 @@ round_run(struct round *r, struct pool *pool, struct fetched *f, char *why, size
 			continue;
 		b2_final(&r->hash[i], sum);
 		if (memcmp(sum, r->si[i]->checksum, B2_LEN) != 0) {
-			snprintf(e.msg, sizeof(e.msg), "%s: shard checksum verification failed "
-			    "(corrupt data on the backend)", backend_name(r->b[i]));
+			snprintf(e.msg, sizeof(e.msg),
+			    "%s: shard checksum verification failed "
+			    "(corrupt data on the backend)",
+			    backend_name(r->b[i]));
 			round_drop(r, i, why, whylen, e.msg);
 			continue;
 		}
 		if (f->shard_len != 0 && r->len[i] != f->shard_len) {
-			snprintf(e.msg, sizeof(e.msg), "%s: shard is %llu bytes, others are %llu",
-			    backend_name(r->b[i]), (unsigned long long)r->len[i],
+			snprintf(e.msg, sizeof(e.msg),
+			    "%s: shard is %llu bytes, others are %llu",
+			    backend_name(r->b[i]),
+			    (unsigned long long)r->len[i],
 			    (unsigned long long)f->shard_len);
 			round_drop(r, i, why, whylen, e.msg);
 			continue;
@@ -180,13 +189,14 @@ order_shards(const struct metadata *m, const struct shard_info **by_idx)
 
 	memset(by_idx, 0, RS_MAX_SHARDS * sizeof(*by_idx));
 	for (i = 0; i < m->nshards; i++)
-		if (m->shards[i].idx < RS_MAX_SHARDS && by_idx[m->shards[i].idx] == NULL)
+		if (m->shards[i].idx < RS_MAX_SHARDS &&
+		    by_idx[m->shards[i].idx] == NULL)
 			by_idx[m->shards[i].idx] = &m->shards[i];
 }
 
 static int
-fetch_rounds(struct pool *pool, const struct metadata *m, int all, struct fetched *f,
-    struct err *e)
+fetch_rounds(struct pool *pool, const struct metadata *m, int all,
+    struct fetched *f, struct err *e)
 {
 	const struct shard_info *by_idx[RS_MAX_SHARDS];
 	unsigned n = f->data + f->parity, next = 0, good;
@@ -202,25 +212,29 @@ fetch_rounds(struct pool *pool, const struct metadata *m, int all, struct fetche
 			if (by_idx[next] != NULL)
 				r.si[r.n++] = by_idx[next];
 			else
-				note_failure(why, sizeof(why), &(struct shard_info){ .idx = next },
+				note_failure(why, sizeof(why),
+				    &(struct shard_info){ .idx = next },
 				    "not listed in the metadata");
 		round_run(&r, pool, f, why, sizeof(why));
 	}
 	if (good < f->data)
-		return err_set(e, "only %u of the %u shards needed could be read: %s", good,
+		return err_set(e,
+		    "only %u of the %u shards needed could be read: %s", good,
 		    f->data, why);
 	log_read_shards(f);
 	return 0;
 }
 
-/* Rebuilds the missing shards (data shards only unless all) stripe by stripe. */
+/* Rebuilds the missing shards (data shards only unless all) stripe by
+ * stripe. */
 static int
 reconstruct(struct fetched *f, int all, struct err *e)
 {
 	unsigned n = f->data + f->parity, i, used = 0;
 	uint8_t present[RS_MAX_SHARDS] = { 0 }, fill[RS_MAX_SHARDS] = { 0 };
 	uint8_t *buf[RS_MAX_SHARDS] = { 0 };
-	size_t stripe = f->shard_len < OBJ_STRIPE ? (size_t)f->shard_len : OBJ_STRIPE;
+	size_t stripe = f->shard_len < OBJ_STRIPE ? (size_t)f->shard_len :
+	    OBJ_STRIPE;
 	struct rs *rs;
 	uint64_t off;
 	int rc = -1, any = 0;
@@ -242,7 +256,8 @@ reconstruct(struct fetched *f, int all, struct err *e)
 		}
 	}
 	for (off = 0; off < f->shard_len; off += stripe) {
-		size_t len = f->shard_len - off < stripe ? (size_t)(f->shard_len - off) : stripe;
+		size_t len = f->shard_len - off < stripe ?
+		    (size_t)(f->shard_len - off) : stripe;
 
 		for (i = 0; i < n; i++)
 			if (present[i] && pread_full(f->fd, buf[i], len,
@@ -290,7 +305,8 @@ obj_fetch(struct pool *pool, const struct metadata *m, int all, int scratch_fd,
 	f->owned = scratch_fd < 0;
 	f->slot = slot_size(m);
 	if (ftruncate(f->fd, 0) < 0) {
-		err_set(e, "cannot reset the scratch file: %s", strerror(errno));
+		err_set(e, "cannot reset the scratch file: %s",
+		    strerror(errno));
 		fetched_close(f);
 		return -1;
 	}
@@ -298,11 +314,13 @@ obj_fetch(struct pool *pool, const struct metadata *m, int all, int scratch_fd,
 	    m->data_shards + m->disposable_shards > RS_MAX_SHARDS) {
 		fetched_close(f);
 		return err_set(e, "metadata has invalid shard counts %llu+%llu",
-		    (unsigned long long)m->data_shards, (unsigned long long)m->disposable_shards);
+		    (unsigned long long)m->data_shards,
+		    (unsigned long long)m->disposable_shards);
 	}
 	f->data = (unsigned)m->data_shards;
 	f->parity = (unsigned)m->disposable_shards;
-	if (fetch_rounds(pool, m, all, f, e) < 0 || reconstruct(f, all, e) < 0) {
+	if (fetch_rounds(pool, m, all, f, e) < 0 ||
+	    reconstruct(f, all, e) < 0) {
 		fetched_close(f);
 		return -1;
 	}

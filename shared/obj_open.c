@@ -1,7 +1,8 @@
 /* Retrieve, last pass: the data shards, less their padding, are decrypted,
  * unframed and hashed into the output; the hash and the write of each block run
  * in the background while the next block is decrypted. The output is only
- * trusted by the caller once this returns 0 (tag and file checksum verified). */
+ * trusted by the caller once this returns 0 (tag and file checksum
+ * verified). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,19 +31,20 @@ sealed_length(const struct fetched *f, uint64_t *elen, struct err *e)
 
 	if (f->shard_len == 0)
 		return err_set(e, "object has empty shards");
-	if (pread_full(f->fd, &pad, 1, (off_t)(fetched_at(f, f->data - 1) + f->shard_len - 1),
-	    e) < 0)
+	if (pread_full(f->fd, &pad, 1,
+	    (off_t)(fetched_at(f, f->data - 1) + f->shard_len - 1), e) < 0)
 		return -1;
 	if (pad < 1 || pad > f->data || pad > total)
-		return err_set(e, "object padding is invalid (last byte %u for %u data shards)",
-		    pad, f->data);
+		return err_set(e,
+		    "object padding is invalid (last byte %u for %u data "
+		    "shards)", pad, f->data);
 	*elen = total - pad;
 	return 0;
 }
 
 static int
-feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm, struct hwriter *w,
-    struct err *e)
+feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm,
+    struct hwriter *w, struct err *e)
 {
 	uint8_t *block = malloc(OPEN_BLOCK);
 	uint64_t done = 0, off;
@@ -59,7 +61,8 @@ feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm, struct 
 				len = (size_t)(f->shard_len - off);
 			if (elen - done < len)
 				len = (size_t)(elen - done);
-			if (pread_full(f->fd, block, len, (off_t)(fetched_at(f, i) + off), e) < 0 ||
+			if (pread_full(f->fd, block, len,
+			    (off_t)(fetched_at(f, i) + off), e) < 0 ||
 			    gcm_dec_write(gcm, block, len, e) < 0) {
 				rc = -1;
 				break;
@@ -73,8 +76,8 @@ feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm, struct 
 }
 
 int
-obj_open(const struct fetched *f, const uint8_t key[32], const uint8_t checksum[B2_LEN],
-    int out_fd, struct err *e)
+obj_open(const struct fetched *f, const uint8_t key[32],
+    const uint8_t checksum[B2_LEN], int out_fd, struct err *e)
 {
 	struct hwriter w;
 	struct sink to_plain, to_sf;
@@ -99,19 +102,22 @@ obj_open(const struct fetched *f, const uint8_t key[32], const uint8_t checksum[
 	to_sf.ctx = sf;
 	if ((gcm = gcm_dec_new(key, &to_sf, e)) == NULL)
 		goto done;
-	if (feed_shards(f, elen, gcm, &w, e) < 0 || gcm_dec_finish(gcm, e) < 0 ||
-	    sf_dec_finish(sf, e) < 0 || hwriter_finish(&w, e) < 0)
+	if (feed_shards(f, elen, gcm, &w, e) < 0 ||
+	    gcm_dec_finish(gcm, e) < 0 || sf_dec_finish(sf, e) < 0 ||
+	    hwriter_finish(&w, e) < 0)
 		goto done;
 	b2_final(&hash, sum);
 	if (memcmp(sum, checksum, B2_LEN) != 0) {
 		hex_encode(want, checksum, B2_LEN);
 		hex_encode(got, sum, B2_LEN);
-		err_set(e, "file checksum mismatch after decoding (expected %s, got %s)", want, got);
+		err_set(e, "file checksum mismatch after decoding (expected "
+		    "%s, got %s)", want, got);
 		goto done;
 	}
 	rc = 0;
 done:
-	hwriter_free(&w);	/* waits for the background before anything is freed */
+	/* waits for the background before anything is freed */
+	hwriter_free(&w);
 	gcm_dec_free(gcm);
 	sf_dec_free(sf);
 	return rc;

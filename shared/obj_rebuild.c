@@ -1,7 +1,8 @@
-/* Rebuild: shards that cannot be read are recreated from the others and written to
- * healthy backends that hold no other shard of the object; the readable shards stay
- * where they are. When the config's M/P differ from the object's, the object is
- * re-encoded whole with the config's, and the metadata records what was used. */
+/* Rebuild: shards that cannot be read are recreated from the others and written
+ * to healthy backends that hold no other shard of the object; the readable
+ * shards stay where they are. When the config's M/P differ from the object's,
+ * the object is re-encoded whole with the config's, and the metadata records
+ * what was used. */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,8 @@
 #include "obj.h"
 #include "scratch.h"
 
-/* Deep copy through the canonical encoding: one code path, no field forgotten. */
+/* Deep copy through the canonical encoding: one code path, no field
+ * forgotten. */
 static int
 meta_copy(const struct metadata *m, struct metadata *out, struct err *e)
 {
@@ -28,8 +30,8 @@ meta_copy(const struct metadata *m, struct metadata *out, struct err *e)
 
 /* Whether ci already holds a readable or newly placed shard of the object. */
 static int
-holds_shard(const struct metadata *m, const struct fetched *f, const uint8_t *placed,
-    const struct backend_ci *ci)
+holds_shard(const struct metadata *m, const struct fetched *f,
+    const uint8_t *placed, const struct backend_ci *ci)
 {
 	size_t i;
 
@@ -46,8 +48,8 @@ holds_shard(const struct metadata *m, const struct fetched *f, const uint8_t *pl
 /* A healthy backend for one more shard: in the group holding the fewest shards
  * of this object, at random within it; NULL when none is left. */
 static const struct backend_ci *
-pick_spare(const struct config *cfg, struct pool *pool, const struct metadata *nm,
-    const struct fetched *f, const uint8_t *placed)
+pick_spare(const struct config *cfg, struct pool *pool,
+    const struct metadata *nm, const struct fetched *f, const uint8_t *placed)
 {
 	size_t g, j, best_g = 0, best_count = SIZE_MAX, count, i, nfree;
 
@@ -56,9 +58,11 @@ pick_spare(const struct config *cfg, struct pool *pool, const struct metadata *n
 
 		for (count = 0, i = 0; i < nm->nshards; i++)
 			for (j = 0; j < gr->nbackends; j++)
-				count += ci_equal(&nm->shards[i].ci, &gr->backends[j]);
+				count += ci_equal(&nm->shards[i].ci,
+				    &gr->backends[j]);
 		for (nfree = 0, j = 0; j < gr->nbackends; j++)
-			nfree += !pool_is_failed(pool, &gr->backends[j], NS_SEQUENTIAL) &&
+			nfree += !pool_is_failed(pool, &gr->backends[j],
+			    NS_SEQUENTIAL) &&
 			    !holds_shard(nm, f, placed, &gr->backends[j]);
 		if (nfree > 0 && count < best_count)
 			best_g = g, best_count = count;
@@ -70,15 +74,16 @@ pick_spare(const struct config *cfg, struct pool *pool, const struct metadata *n
 		const struct backend_ci *ci = &gr->backends[randombytes_uniform(
 		    (uint32_t)gr->nbackends)];
 
-		if (!pool_is_failed(pool, ci, NS_SEQUENTIAL) && !holds_shard(nm, f, placed, ci))
+		if (!pool_is_failed(pool, ci, NS_SEQUENTIAL) &&
+		    !holds_shard(nm, f, placed, ci))
 			return ci;
 	}
 }
 
 /* Writes one rebuilt shard from its scratch file to a spare backend. */
 static int
-write_shard(struct pool *pool, const struct fetched *f, unsigned idx, struct backend *b,
-    struct shard_info *si, struct err *e)
+write_shard(struct pool *pool, const struct fetched *f, unsigned idx,
+    struct backend *b, struct shard_info *si, struct err *e)
 {
 	uint8_t *buf;
 	struct bop op;
@@ -94,12 +99,13 @@ write_shard(struct pool *pool, const struct fetched *f, unsigned idx, struct bac
 		return err_set(e, "out of memory");
 	b2_init(&h);
 	for (off = 0; off < f->shard_len && rc == 0; off += OBJ_STRIPE) {
-		size_t len = f->shard_len - off < OBJ_STRIPE ? (size_t)(f->shard_len - off) :
-		    OBJ_STRIPE;
-		struct shard_key *k = reallocarray(si->keys, si->nkeys + 1, sizeof(*k));
+		size_t len = f->shard_len - off < OBJ_STRIPE ?
+		    (size_t)(f->shard_len - off) : OBJ_STRIPE;
+		struct shard_key *k = reallocarray(si->keys, si->nkeys + 1,
+		    sizeof(*k));
 
-		if (k == NULL || pread_full(f->fd, buf, len, (off_t)(fetched_at(f, idx) + off),
-		    e) < 0) {
+		if (k == NULL || pread_full(f->fd, buf, len,
+		    (off_t)(fetched_at(f, idx) + off), e) < 0) {
 			si->keys = k ? k : si->keys;
 			rc = k ? -1 : err_set(e, "out of memory");
 			break;
@@ -130,14 +136,17 @@ drop_placed(struct pool *pool, const struct metadata *nm, const uint8_t *placed)
 	size_t i;
 
 	for (i = 0; i < nm->nshards; i++)
-		if (placed[nm->shards[i].idx] && (b = pool_get(pool, &nm->shards[i].ci,
-		    NS_SEQUENTIAL, &e)) != NULL)
-			obj_delete_keys(pool, b, nm->shards[i].keys, nm->shards[i].nkeys);
+		if (placed[nm->shards[i].idx] &&
+		    (b = pool_get(pool, &nm->shards[i].ci, NS_SEQUENTIAL,
+		    &e)) != NULL)
+			obj_delete_keys(pool, b, nm->shards[i].keys,
+			    nm->shards[i].nkeys);
 }
 
 static int
-place_rebuilt(const struct config *cfg, struct pool *pool, const struct fetched *f,
-    struct metadata *nm, uint8_t *placed, struct err *e)
+place_rebuilt(const struct config *cfg, struct pool *pool,
+    const struct fetched *f, struct metadata *nm, uint8_t *placed,
+    struct err *e)
 {
 	size_t i;
 
@@ -151,24 +160,33 @@ place_rebuilt(const struct config *cfg, struct pool *pool, const struct fetched 
 			continue;
 		while (b == NULL) {
 			if ((ci = pick_spare(cfg, pool, nm, f, placed)) == NULL)
-				return err_set(e, "no healthy backend is left that holds no other "
-				    "shard of this object: add backends to the config or bring "
+				return err_set(e,
+				    "no healthy backend is left that holds no "
+				    "other "
+				    "shard of this object: add backends to the "
+				    "config or bring "
 				    "the dead ones back");
 			memset(&op, 0, sizeof(op));
 			op.kind = BOP_NSINFO;
-			if ((op.b = b = pool_get(pool, ci, NS_SEQUENTIAL, e)) == NULL)
+			if ((op.b = b = pool_get(pool, ci, NS_SEQUENTIAL,
+			    e)) == NULL)
 				continue;
 			backend_run(&op, 1, pool->timeout_ms);
-			if (op.rc == 0 && nsinfo_free_space(&op.info) < f->shard_len)
-				err_set(&op.err, "%s: not enough space for a %llu-byte shard",
-				    backend_name(b), (unsigned long long)f->shard_len);
+			if (op.rc == 0 &&
+			    nsinfo_free_space(&op.info) < f->shard_len)
+				err_set(&op.err, "%s: not enough space for a "
+				    "%llu-byte shard", backend_name(b),
+				    (unsigned long long)f->shard_len);
 			else if (op.rc == 0) {
-				if (write_shard(pool, f, (unsigned)si->idx, b, si, &op.err) == 0)
+				if (write_shard(pool, f, (unsigned)si->idx, b,
+				    si, &op.err) == 0)
 					break;
-				/* si->keys now lists what this attempt wrote on b. */
+				/* si->keys now lists what this attempt wrote on
+				 * b. */
 				obj_delete_keys(pool, b, si->keys, si->nkeys);
 			}
-			log_warnx("rebuild: %s; trying another backend", op.err.msg);
+			log_warnx("rebuild: %s; trying another backend",
+			    op.err.msg);
 			pool_fail(pool, ci, NS_SEQUENTIAL, &op.err);
 			b = NULL;
 		}
@@ -186,8 +204,10 @@ static int
 reencode(const struct config *cfg, struct pool *pool, const struct metadata *m,
     const struct fetched *f, struct metadata *nm, struct err *e)
 {
-	/* The sealed stream goes after the shard slots, in the same scratch file. */
-	struct sealed s = { .fd = f->fd, .base = fetched_at(f, f->data + f->parity) };
+	/* The sealed stream goes after the shard slots, in the same scratch
+	 * file. */
+	struct sealed s = { .fd = f->fd,
+	    .base = fetched_at(f, f->data + f->parity) };
 	uint8_t *buf = malloc(OBJ_STRIPE), pad;
 	uint64_t off, total = (uint64_t)f->data * f->shard_len, elen;
 	size_t len;
@@ -209,14 +229,16 @@ reencode(const struct config *cfg, struct pool *pool, const struct metadata *m,
 			len = (size_t)(f->shard_len - o);
 		if (elen - off < len)
 			len = (size_t)(elen - off);
-		if (pread_full(f->fd, buf, len, (off_t)(fetched_at(f, (unsigned)i) + o), e) < 0 ||
+		if (pread_full(f->fd, buf, len,
+		    (off_t)(fetched_at(f, (unsigned)i) + o), e) < 0 ||
 		    pwrite_full(s.fd, buf, len, (off_t)(s.base + off), e) < 0)
 			goto done;
 	}
 	s.len = elen;
 	memcpy(s.checksum, m->checksum, B2_LEN);
 	if (obj_write(cfg, pool, &s, nm, e) == 0) {
-		memcpy(nm->key, m->key, sizeof(nm->key));	/* sealed with the object's key */
+		/* sealed with the object's key */
+		memcpy(nm->key, m->key, sizeof(nm->key));
 		rc = 0;
 	}
 done:
@@ -236,7 +258,8 @@ log_move(const struct metadata *from, const struct metadata *to)
 
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < side[k]->nshards; i++) {
-			zaddr_format(&side[k]->shards[i].ci.addr, name, sizeof(name));
+			zaddr_format(&side[k]->shards[i].ci.addr, name,
+			    sizeof(name));
 			strlcat(out[k], i ? "," : "", sizeof(a));
 			strlcat(out[k], name, sizeof(a));
 		}
@@ -244,8 +267,9 @@ log_move(const struct metadata *from, const struct metadata *to)
 }
 
 int
-obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *m,
-    int scratch_fd, struct metadata *nm, int *changed, struct err *e)
+obj_rebuild(const struct config *cfg, struct pool *pool,
+    const struct metadata *m, int scratch_fd, struct metadata *nm, int *changed,
+    struct err *e)
 {
 	uint8_t placed[RS_MAX_SHARDS] = { 0 };
 	struct fetched f;
@@ -258,9 +282,11 @@ obj_rebuild(const struct config *cfg, struct pool *pool, const struct metadata *
 		return err_prefix(e, "rebuild");
 	if (cfg->minimal_shards != m->data_shards ||
 	    cfg->expected_shards != m->data_shards + m->disposable_shards) {
-		log_info("rebuild re-encodes the object from %llu+%llu to %u+%u shards",
-		    (unsigned long long)m->data_shards, (unsigned long long)m->disposable_shards,
-		    cfg->minimal_shards, cfg->expected_shards - cfg->minimal_shards);
+		log_info("rebuild re-encodes the object from %llu+%llu to "
+		    "%u+%u shards", (unsigned long long)m->data_shards,
+		    (unsigned long long)m->disposable_shards,
+		    cfg->minimal_shards,
+		    cfg->expected_shards - cfg->minimal_shards);
 		rc = reencode(cfg, pool, m, &f, nm, e);
 		*changed = rc == 0;
 		goto done;

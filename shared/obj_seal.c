@@ -1,8 +1,8 @@
-/* Store pass 1: one read of the file feeds the checksum and the compressor, whose
- * frames are encrypted into the scratch file. Per 1 MiB block the background
- * thread hashes the block and writes the sealed bytes before it, while this
- * thread compresses and encrypts; input blocks alternate between two buffers so
- * a read never overwrites a block still being hashed. */
+/* Store pass 1: one read of the file feeds the checksum and the compressor,
+ * whose frames are encrypted into the scratch file. Per 1 MiB block the
+ * background thread hashes the block and writes the sealed bytes before it,
+ * while this thread compresses and encrypts; input blocks alternate between two
+ * buffers so a read never overwrites a block still being hashed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -36,7 +36,8 @@ static int
 seal_stream(int in_fd, struct b2 *hash, struct sf_enc *sf, struct hwriter *w,
     struct err *e)
 {
-	uint8_t *block[2] = { malloc(SEAL_READ_BLOCK), malloc(SEAL_READ_BLOCK) };
+	uint8_t *block[2] = { malloc(SEAL_READ_BLOCK),
+	    malloc(SEAL_READ_BLOCK) };
 	struct err ignored;
 	ssize_t n;
 	int rc = 0, cur = 0;
@@ -58,8 +59,8 @@ seal_stream(int in_fd, struct b2 *hash, struct sf_enc *sf, struct hwriter *w,
 	}
 	if (n < 0)
 		rc = err_set(e, "read failed: %s", strerror(errno));
-	/* The last block may still be hashed in the background: wait before freeing
-	 * it (keeping the first error). */
+	/* The last block may still be hashed in the background: wait before
+	 * freeing it (keeping the first error). */
 	if (hwriter_finish(w, rc < 0 ? &ignored : e) < 0)
 		rc = -1;
 	free(block[0]);
@@ -68,7 +69,8 @@ seal_stream(int in_fd, struct b2 *hash, struct sf_enc *sf, struct hwriter *w,
 }
 
 int
-obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out, struct err *e)
+obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out,
+    struct err *e)
 {
 	struct hwriter w;
 	struct sink to_out, to_gcm;
@@ -83,7 +85,8 @@ obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out, s
 		return -1;
 	out->owned = scratch_fd < 0;
 	if (ftruncate(out->fd, 0) < 0) {
-		err_set(e, "cannot reset the scratch file: %s", strerror(errno));
+		err_set(e, "cannot reset the scratch file: %s",
+		    strerror(errno));
 		sealed_close(out);
 		return -1;
 	}
@@ -99,8 +102,9 @@ obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out, s
 		goto done;
 	}
 	/* The tail (last frames and the tag) goes out with the final flush. */
-	if (seal_stream(in_fd, &hash, sf, &w, e) < 0 || sf_enc_finish(sf, e) < 0 ||
-	    gcm_enc_finish(gcm, e) < 0 || hwriter_finish(&w, e) < 0)
+	if (seal_stream(in_fd, &hash, sf, &w, e) < 0 ||
+	    sf_enc_finish(sf, e) < 0 || gcm_enc_finish(gcm, e) < 0 ||
+	    hwriter_finish(&w, e) < 0)
 		goto done;
 	b2_final(&hash, out->checksum);
 	out->len = w.total;

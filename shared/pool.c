@@ -62,7 +62,8 @@ pool_entry(struct pool *p, const struct backend_ci *ci, enum ns_mode mode)
 }
 
 struct backend *
-pool_get(struct pool *p, const struct backend_ci *ci, enum ns_mode mode, struct err *e)
+pool_get(struct pool *p, const struct backend_ci *ci, enum ns_mode mode,
+    struct err *e)
 {
 	struct pool_entry *pe = pool_entry(p, ci, mode);
 
@@ -86,7 +87,8 @@ pool_get(struct pool *p, const struct backend_ci *ci, enum ns_mode mode, struct 
 }
 
 void
-pool_fail(struct pool *p, const struct backend_ci *ci, enum ns_mode mode, const struct err *why)
+pool_fail(struct pool *p, const struct backend_ci *ci, enum ns_mode mode,
+    const struct err *why)
 {
 	struct pool_entry *pe = pool_entry(p, ci, mode);
 

@@ -20,8 +20,10 @@ struct rs {
 	unsigned	 n;		/* k + m */
 	uint8_t		*matrix;	/* n x k, row-major */
 	uint8_t		*enc_tbl;	/* ISA-L tables of the parity rows */
-	uint8_t		*dec_tbl;	/* ISA-L tables of dec_present's missing rows */
-	uint8_t		*dec_present;	/* n flags (0/1) dec_tbl was built for */
+	/* ISA-L tables of dec_present's missing rows */
+	uint8_t		*dec_tbl;
+	/* n flags (0/1) dec_tbl was built for */
+	uint8_t		*dec_present;
 	int		 dec_valid;
 	uint8_t		*sub;		/* k x k: rows of the present shards */
 	uint8_t		*inv;		/* k x k: its inverse */
@@ -39,7 +41,8 @@ rs_mat_mul(const uint8_t *a, const uint8_t *b, uint8_t *out, unsigned rows,
 		for (c = 0; c < cols; c++) {
 			acc = 0;
 			for (j = 0; j < inner; j++)
-				acc ^= gf_mul(a[r * inner + j], b[j * cols + c]);
+				acc ^= gf_mul(a[r * inner + j],
+				    b[j * cols + c]);
 			out[r * cols + c] = acc;
 		}
 }
@@ -57,13 +60,14 @@ rs_build_matrix(struct rs *rs, struct err *e)
 	for (r = 0; r < n; r++) {
 		v[r * k] = 1;	/* r^0, including 0^0 */
 		for (c = 1; c < k; c++)
-			v[r * k + c] = gf_mul(v[r * k + c - 1], (unsigned char)r);
+			v[r * k + c] = gf_mul(v[r * k + c - 1],
+			    (unsigned char)r);
 	}
 	memcpy(rs->sub, v, (size_t)k * k);
 	if (gf_invert_matrix(rs->sub, rs->inv, (int)k) != 0) {
 		free(v);
-		return err_set(e, "RS: Vandermonde matrix for %u+%u is singular",
-		    k, rs->m);
+		return err_set(e,
+		    "RS: Vandermonde matrix for %u+%u is singular", k, rs->m);
 	}
 	memset(rs->matrix, 0, (size_t)k * k);
 	for (r = 0; r < k; r++)
@@ -78,13 +82,16 @@ static int
 rs_check_params(unsigned data, unsigned parity, struct err *e)
 {
 	if (data < 1)
-		return err_set(e, "RS: need at least 1 data shard (got %u)", data);
+		return err_set(e, "RS: need at least 1 data shard (got %u)",
+		    data);
 	if (parity < 1)
-		return err_set(e, "RS: need at least 1 parity shard (got %u)", parity);
+		return err_set(e, "RS: need at least 1 parity shard (got %u)",
+		    parity);
 	if (data > RS_MAX_SHARDS || parity > RS_MAX_SHARDS ||
 	    data + parity > RS_MAX_SHARDS)
-		return err_set(e, "RS: %u data + %u parity shards is more than %d",
-		    data, parity, RS_MAX_SHARDS);
+		return err_set(e,
+		    "RS: %u data + %u parity shards is more than %d", data,
+		    parity, RS_MAX_SHARDS);
 	return 0;
 }
 
@@ -159,7 +166,8 @@ rs_matrix(const struct rs *rs)
 	return rs->matrix;
 }
 
-/* dst[i] = sum_j coefficient(i, j) * src[j], for len bytes, in int-sized steps. */
+/* dst[i] = sum_j coefficient(i, j) * src[j], for len bytes, in int-sized
+ * steps. */
 static void
 rs_apply(unsigned k, unsigned rows, uint8_t *tbl, unsigned char **src,
     unsigned char **dst, size_t len)
@@ -179,7 +187,8 @@ rs_apply(unsigned k, unsigned rows, uint8_t *tbl, unsigned char **src,
 }
 
 void
-rs_encode(struct rs *rs, size_t len, uint8_t *const *data, uint8_t *const *parity)
+rs_encode(struct rs *rs, size_t len, uint8_t *const *data,
+    uint8_t *const *parity)
 {
 	unsigned char *src[RS_MAX_SHARDS], *dst[RS_MAX_SHARDS];
 	unsigned i;
@@ -191,8 +200,8 @@ rs_encode(struct rs *rs, size_t len, uint8_t *const *data, uint8_t *const *parit
 	rs_apply(rs->k, rs->m, rs->enc_tbl, src, dst, len);
 }
 
-/* Builds the ISA-L tables that compute every shard missing from `present` out of the
- * first k present ones (sel). */
+/* Builds the ISA-L tables that compute every shard missing from `present` out
+ * of the first k present ones (sel). */
 static int
 rs_build_decoder(struct rs *rs, const uint8_t *present, const unsigned *sel,
     const unsigned *missing, unsigned nmissing, struct err *e)
@@ -200,11 +209,12 @@ rs_build_decoder(struct rs *rs, const uint8_t *present, const unsigned *sel,
 	unsigned k = rs->k, i;
 
 	for (i = 0; i < k; i++)
-		memcpy(rs->sub + (size_t)i * k, rs->matrix + (size_t)sel[i] * k, k);
+		memcpy(rs->sub + (size_t)i * k, rs->matrix + (size_t)sel[i] * k,
+		    k);
 	if (gf_invert_matrix(rs->sub, rs->inv, (int)k) != 0)
 		return err_set(e, "RS: decoding matrix is singular");
-	/* inv maps the selected shards back to the data; a missing shard's row of
-	 * the encoding matrix times inv maps them to that shard. */
+	/* inv maps the selected shards back to the data; a missing shard's row
+	 * of the encoding matrix times inv maps them to that shard. */
 	for (i = 0; i < nmissing; i++)
 		rs_mat_mul(rs->matrix + (size_t)missing[i] * k, rs->inv,
 		    rs->coef + (size_t)i * k, 1, k, k);
@@ -249,7 +259,8 @@ rs_reconstruct(struct rs *rs, size_t len, uint8_t *const *shards,
 		return 0;
 	if (!rs_same_pattern(rs, present)) {
 		rs->dec_valid = 0;
-		if (rs_build_decoder(rs, present, sel, missing, nmissing, e) == -1)
+		if (rs_build_decoder(rs, present, sel, missing, nmissing,
+		    e) == -1)
 			return -1;
 	}
 	for (i = 0; i < rs->k; i++)

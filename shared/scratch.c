@@ -16,8 +16,10 @@ scratch_open(struct err *e)
 		dir = "/var/tmp";
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return err_set(e, "cannot create a scratch file in %s: %s (set TMPDIR to a "
-		    "writable directory with room for the object)", dir, strerror(errno));
+		return err_set(e,
+		    "cannot create a scratch file in %s: %s (set TMPDIR to a "
+		    "writable directory with room for the object)", dir,
+		    strerror(errno));
 	return fd;
 }
 
@@ -32,9 +34,12 @@ pread_full(int fd, void *buf, size_t len, off_t off, struct err *e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return err_set(e, "read of scratch file failed: %s", strerror(errno));
+			return err_set(e, "read of scratch file failed: %s",
+			    strerror(errno));
 		if (n == 0)
-			return err_set(e, "scratch file ended early at offset %lld", (long long)off);
+			return err_set(e,
+			    "scratch file ended early at offset %lld",
+			    (long long)off);
 		p += n, len -= (size_t)n, off += n;
 	}
 	return 0;
@@ -51,7 +56,8 @@ pwrite_full(int fd, const void *buf, size_t len, off_t off, struct err *e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return err_set(e, "write of scratch file failed: %s", strerror(errno));
+			return err_set(e, "write of scratch file failed: %s",
+			    strerror(errno));
 		p += n, len -= (size_t)n, off += n;
 	}
 	return 0;

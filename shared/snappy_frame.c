@@ -39,7 +39,8 @@ sf_crc32c(const void *buf, size_t len)
 	uint32_t crc = 0xffffffff;
 	int n;
 
-	/* ISA-L takes an int length and no final xor; feed it at most 1 GiB at a time. */
+	/* ISA-L takes an int length and no final xor; feed it at most 1 GiB at
+	 * a time. */
 	while (len > 0) {
 		n = len > (1U << 30) ? (1 << 30) : (int)len;
 		crc = crc32_iscsi((unsigned char *)(uintptr_t)p, n, crc);
@@ -126,20 +127,24 @@ sf_emit_chunk(struct sf_enc *enc, const uint8_t *src, size_t n, struct err *e)
 	size_t clen = enc->frame_cap - SF_HDR_LEN - SF_CRC_LEN;
 
 	if (!enc->started) {
-		if (sink_write(&enc->out, sf_stream_id, sizeof(sf_stream_id), e) == -1)
+		if (sink_write(&enc->out, sf_stream_id, sizeof(sf_stream_id),
+		    e) == -1)
 			return -1;
 		enc->started = 1;
 	}
 	put_le32(hdr + SF_HDR_LEN, sf_mask_crc(sf_crc32c(src, n)));
 	if (snappy_compress((const char *)src, n,
 	    (char *)hdr + SF_HDR_LEN + SF_CRC_LEN, &clen) != SNAPPY_OK)
-		return err_set(e, "snappy frame: compressing a %zu-byte chunk failed", n);
+		return err_set(e,
+		    "snappy frame: compressing a %zu-byte chunk failed", n);
 
-	/* Same rule as snap: keep the plain bytes unless we save at least 1/8. */
+	/* Same rule as snap: keep the plain bytes unless we save at least
+	 * 1/8. */
 	if (clen >= n - n / 8) {
 		hdr[0] = SF_T_UNCOMPRESSED;
 		put_le24(hdr + 1, SF_CRC_LEN + n);
-		if (sink_write(&enc->out, hdr, SF_HDR_LEN + SF_CRC_LEN, e) == -1)
+		if (sink_write(&enc->out, hdr, SF_HDR_LEN + SF_CRC_LEN,
+		    e) == -1)
 			return -1;
 		return sink_write(&enc->out, src, n, e);
 	}
@@ -155,10 +160,12 @@ sf_enc_write(struct sf_enc *enc, const void *buf, size_t len, struct err *e)
 	size_t n;
 
 	if (enc->failed)
-		return err_set(e, "snappy frame: encoder used after an earlier failure");
+		return err_set(e,
+		    "snappy frame: encoder used after an earlier failure");
 	while (len > 0) {
 		if (enc->fill == 0 && len >= SF_CHUNK_MAX) {
-			/* A whole chunk is at hand: frame it without copying. */
+			/* A whole chunk is at hand: frame it without
+			 * copying. */
 			n = SF_CHUNK_MAX;
 			if (sf_emit_chunk(enc, p, n, e) == -1)
 				goto fail;
@@ -170,7 +177,8 @@ sf_enc_write(struct sf_enc *enc, const void *buf, size_t len, struct err *e)
 			enc->fill += n;
 			if (enc->fill == SF_CHUNK_MAX) {
 				enc->fill = 0;
-				if (sf_emit_chunk(enc, enc->plain, SF_CHUNK_MAX, e) == -1)
+				if (sf_emit_chunk(enc, enc->plain, SF_CHUNK_MAX,
+				    e) == -1)
 					goto fail;
 			}
 		}
@@ -189,7 +197,8 @@ sf_enc_finish(struct sf_enc *enc, struct err *e)
 	size_t n = enc->fill;
 
 	if (enc->failed)
-		return err_set(e, "snappy frame: encoder used after an earlier failure");
+		return err_set(e,
+		    "snappy frame: encoder used after an earlier failure");
 	enc->fill = 0;
 	if (n > 0 && sf_emit_chunk(enc, enc->plain, n, e) == -1) {
 		enc->failed = 1;
@@ -217,7 +226,8 @@ struct sf_dec {
 	size_t		 body_fill;	/* body bytes seen (kept or skipped) */
 	uint8_t		*body;		/* at most body_max bytes */
 	size_t		 body_max;
-	uint8_t		*plain;		/* SF_CHUNK_MAX bytes of decompressed chunk */
+	/* SF_CHUNK_MAX bytes of decompressed chunk */
+	uint8_t		*plain;
 	unsigned long long offset;	/* stream offset of the current chunk */
 	int		 seen_id;	/* stream identifier read */
 };
@@ -231,7 +241,8 @@ sf_dec_new(const struct sink *out)
 		return NULL;
 	dec->out = *out;
 	dec->state = SF_HEADER;
-	/* Like snap, refuse compressed bodies longer than 64 KiB can compress to. */
+	/* Like snap, refuse compressed bodies longer than 64 KiB can compress
+	 * to. */
 	dec->body_max = SF_CRC_LEN + snappy_max_compressed_length(SF_CHUNK_MAX);
 	dec->body = malloc(dec->body_max);
 	dec->plain = malloc(SF_CHUNK_MAX);
@@ -266,10 +277,12 @@ sf_dec_fail(struct sf_dec *dec, struct err *e, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	dec->state = SF_FAILED;
-	return err_set(e, "snappy frame: chunk at offset %llu: %s", dec->offset, why);
+	return err_set(e, "snappy frame: chunk at offset %llu: %s", dec->offset,
+	    why);
 }
 
-/* A complete header is in dec->hdr: check it and choose how to read the body. */
+/* A complete header is in dec->hdr: check it and choose how to read the
+ * body. */
 static int
 sf_dec_header(struct sf_dec *dec, struct err *e)
 {
@@ -277,39 +290,46 @@ sf_dec_header(struct sf_dec *dec, struct err *e)
 	size_t len = dec->hdr[1] | (size_t)dec->hdr[2] << 8 | (size_t)dec->hdr[3] << 16;
 
 	if (!dec->seen_id && type != SF_T_STREAM_ID)
-		return sf_dec_fail(dec, e, "stream does not start with a stream "
+		return sf_dec_fail(dec, e,
+		    "stream does not start with a stream "
 		    "identifier (chunk type 0x%02x)", type);
 	if (type > SF_T_UNCOMPRESSED && type <= SF_T_RESERVED_LAST)
-		return sf_dec_fail(dec, e, "reserved unskippable chunk type 0x%02x",
-		    type);
+		return sf_dec_fail(dec, e,
+		    "reserved unskippable chunk type 0x%02x", type);
 	if (type == SF_T_STREAM_ID && len != SF_ID_BODY_LEN)
 		return sf_dec_fail(dec, e, "stream identifier has length %zu, "
 		    "want %zu", len, SF_ID_BODY_LEN);
-	if ((type == SF_T_COMPRESSED || type == SF_T_UNCOMPRESSED) && len < SF_CRC_LEN)
-		return sf_dec_fail(dec, e, "data chunk of %zu bytes is too short "
+	if ((type == SF_T_COMPRESSED || type == SF_T_UNCOMPRESSED) &&
+	    len < SF_CRC_LEN)
+		return sf_dec_fail(dec, e,
+		    "data chunk of %zu bytes is too short "
 		    "to hold its CRC", len);
 	if (type == SF_T_UNCOMPRESSED && len - SF_CRC_LEN > SF_CHUNK_MAX)
-		return sf_dec_fail(dec, e, "uncompressed chunk holds %zu bytes, "
+		return sf_dec_fail(dec, e,
+		    "uncompressed chunk holds %zu bytes, "
 		    "more than %d", len - SF_CRC_LEN, SF_CHUNK_MAX);
 	if (type == SF_T_COMPRESSED && len > dec->body_max)
-		return sf_dec_fail(dec, e, "compressed chunk of %zu bytes is longer "
+		return sf_dec_fail(dec, e,
+		    "compressed chunk of %zu bytes is longer "
 		    "than %d bytes can compress to", len, SF_CHUNK_MAX);
 	dec->type = type;
 	dec->body_len = len;
 	dec->body_fill = 0;
-	dec->state = (type >= 0x80 && type != SF_T_STREAM_ID) ? SF_SKIP : SF_BODY;
+	dec->state = (type >= 0x80 && type != SF_T_STREAM_ID) ? SF_SKIP :
+	    SF_BODY;
 	return 0;
 }
 
 /* Checks the CRC of a chunk's plain bytes and passes them on. */
 static int
-sf_dec_deliver(struct sf_dec *dec, uint32_t want, const uint8_t *plain, size_t n,
-    struct err *e)
+sf_dec_deliver(struct sf_dec *dec, uint32_t want, const uint8_t *plain,
+    size_t n, struct err *e)
 {
 	uint32_t got = sf_mask_crc(sf_crc32c(plain, n));
 
 	if (got != want)
-		return sf_dec_fail(dec, e, "CRC mismatch (stored 0x%08x, computed "
+		return sf_dec_fail(dec, e,
+		    "CRC mismatch (stored 0x%08x, computed "
 		    "0x%08x)", want, got);
 	if (sink_write(&dec->out, plain, n, e) == -1) {
 		dec->state = SF_FAILED;
@@ -319,16 +339,19 @@ sf_dec_deliver(struct sf_dec *dec, uint32_t want, const uint8_t *plain, size_t n
 }
 
 static int
-sf_dec_compressed(struct sf_dec *dec, const uint8_t *body, size_t len, struct err *e)
+sf_dec_compressed(struct sf_dec *dec, const uint8_t *body, size_t len,
+    struct err *e)
 {
 	const char *src = (const char *)body + SF_CRC_LEN;
 	size_t srclen = len - SF_CRC_LEN, n;
 
 	if (snappy_uncompressed_length(src, srclen, &n) != SNAPPY_OK)
-		return sf_dec_fail(dec, e, "corrupt compressed body (bad length "
+		return sf_dec_fail(dec, e,
+		    "corrupt compressed body (bad length "
 		    "preamble)");
 	if (n > SF_CHUNK_MAX)
-		return sf_dec_fail(dec, e, "compressed chunk expands to %zu bytes, "
+		return sf_dec_fail(dec, e,
+		    "compressed chunk expands to %zu bytes, "
 		    "more than %d", n, SF_CHUNK_MAX);
 	if (snappy_uncompress(src, srclen, (char *)dec->plain, &n) != SNAPPY_OK)
 		return sf_dec_fail(dec, e, "corrupt compressed body");
@@ -364,7 +387,8 @@ sf_dec_next_chunk(struct sf_dec *dec)
 
 /* Consumes up to len bytes of the current body; returns how many, or -1. */
 static ssize_t
-sf_dec_take_body(struct sf_dec *dec, const uint8_t *p, size_t len, struct err *e)
+sf_dec_take_body(struct sf_dec *dec, const uint8_t *p, size_t len,
+    struct err *e)
 {
 	size_t n = dec->body_len - dec->body_fill;
 
@@ -410,7 +434,8 @@ sf_dec_write(struct sf_dec *dec, const void *buf, size_t len, struct err *e)
 			if (sf_dec_header(dec, e) == -1)
 				return -1;
 			if (dec->body_len == 0)
-				sf_dec_next_chunk(dec);	/* empty skippable chunk */
+				/* empty skippable chunk */
+				sf_dec_next_chunk(dec);
 			break;
 		default:
 			if ((n = sf_dec_take_body(dec, p, len, e)) == -1)
@@ -428,14 +453,16 @@ sf_dec_finish(struct sf_dec *dec, struct err *e)
 {
 	switch (dec->state) {
 	case SF_FAILED:
-		return err_set(e, "snappy frame: decoder used after an earlier failure");
+		return err_set(e,
+		    "snappy frame: decoder used after an earlier failure");
 	case SF_HEADER:
 		if (dec->hdr_fill == 0)
 			return 0;
 		return sf_dec_fail(dec, e, "stream truncated inside the chunk "
 		    "header (%zu of %d bytes)", dec->hdr_fill, SF_HDR_LEN);
 	default:
-		return sf_dec_fail(dec, e, "stream truncated: chunk body has %zu of "
+		return sf_dec_fail(dec, e,
+		    "stream truncated: chunk body has %zu of "
 		    "%zu bytes", dec->body_fill, dec->body_len);
 	}
 }
@@ -484,7 +511,8 @@ sf_membuf_done(struct sf_membuf *m, int rc, uint8_t **out, size_t *outlen)
 }
 
 int
-sf_compress(const void *in, size_t len, uint8_t **out, size_t *outlen, struct err *e)
+sf_compress(const void *in, size_t len, uint8_t **out, size_t *outlen,
+    struct err *e)
 {
 	struct sf_membuf m = { NULL, 0, 0 };
 	struct sink s = { sf_membuf_write, &m };
@@ -503,7 +531,8 @@ sf_compress(const void *in, size_t len, uint8_t **out, size_t *outlen, struct er
 }
 
 int
-sf_decompress(const void *in, size_t len, uint8_t **out, size_t *outlen, struct err *e)
+sf_decompress(const void *in, size_t len, uint8_t **out, size_t *outlen,
+    struct err *e)
 {
 	struct sf_membuf m = { NULL, 0, 0 };
 	struct sink s = { sf_membuf_write, &m };

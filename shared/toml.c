@@ -142,7 +142,8 @@ array_push(struct parser *ps, struct toml_node *a, struct toml_node *v)
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? 2 * a->cap : 8;
 
-		if ((grown = reallocarray(a->items, cap, sizeof(*grown))) == NULL) {
+		if ((grown = reallocarray(a->items, cap,
+		    sizeof(*grown))) == NULL) {
 			toml_free(v);
 			return perr(ps, "out of memory");
 		}
@@ -261,8 +262,8 @@ end_of_line(struct parser *ps, const char *after)
 		return -1;
 	if (ps->p >= ps->end || eat_newline(ps))
 		return 0;
-	return perr(ps, "unexpected %s after %s (expected a new line or a # comment)",
-	    show_char(ps, buf), after);
+	return perr(ps, "unexpected %s after %s (expected a new line or a # "
+	    "comment)", show_char(ps, buf), after);
 }
 
 /* Blanks, newlines and comments, as allowed inside an inline array. */
@@ -297,9 +298,11 @@ parse_unicode_escape(struct parser *ps, struct sbuf *b, int ndigits)
 		cp = cp << 4 | (uint32_t)d;
 	}
 	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return perr(ps, "escape U+%04X is not a Unicode scalar value", cp);
+		return perr(ps, "escape U+%04X is not a Unicode scalar value",
+		    cp);
 	if (cp == 0)
-		return perr(ps, "NUL characters (\\u0000) are not allowed in strings");
+		return perr(ps, "NUL characters (\\u0000) are not allowed in "
+		    "strings");
 	if (cp < 0x80) {
 		utf8[0] = (char)cp, n = 1;
 	} else if (cp < 0x800) {
@@ -334,8 +337,8 @@ parse_escape(struct parser *ps, struct sbuf *b)
 	case 'u': ps->p++; return parse_unicode_escape(ps, b, 4);
 	case 'U': ps->p++; return parse_unicode_escape(ps, b, 8);
 	default:
-		return perr(ps, "invalid escape sequence: backslash followed by %s",
-		    show_char(ps, buf));
+		return perr(ps, "invalid escape sequence: backslash followed "
+		    "by %s", show_char(ps, buf));
 	}
 	ps->p++;
 	return sbuf_put(ps, b, &c, 1);
@@ -348,10 +351,12 @@ parse_basic_string(struct parser *ps, char **out)
 	unsigned char c;
 
 	if (ps->end - ps->p >= 3 && memcmp(ps->p, "\"\"\"", 3) == 0)
-		return perr(ps, "multi-line strings (\"\"\") are not supported");
+		return perr(ps, "multi-line strings (\"\"\") are not "
+		    "supported");
 	for (ps->p++;;) {
 		if (ps->p >= ps->end || *ps->p == '\n' || *ps->p == '\r') {
-			perr(ps, "unterminated string (the closing \" is missing on this line)");
+			perr(ps, "unterminated string (the closing \" is "
+			    "missing on this line)");
 			goto fail;
 		}
 		c = (unsigned char)*ps->p;
@@ -363,7 +368,8 @@ parse_basic_string(struct parser *ps, char **out)
 			continue;
 		}
 		if (is_control(c)) {
-			perr(ps, "control character in a string (write it as an escape)");
+			perr(ps, "control character in a string (write it as "
+			    "an escape)");
 			goto fail;
 		}
 		if (sbuf_put(ps, &b, ps->p++, 1) == -1)
@@ -394,7 +400,8 @@ parse_literal_string(struct parser *ps, char **out)
 			return perr(ps, "control character in a string");
 	}
 	if (ps->p >= ps->end || *ps->p != '\'')
-		return perr(ps, "unterminated string (the closing ' is missing on this line)");
+		return perr(ps, "unterminated string (the closing ' is missing "
+		    "on this line)");
 	if ((*out = strndup(start, (size_t)(ps->p - start))) == NULL)
 		return perr(ps, "out of memory");
 	ps->p++;
@@ -435,7 +442,8 @@ parse_key(struct parser *ps, struct keypath *kp)
 	kp->line = ps->line;
 	for (;;) {
 		if (kp->n == KEY_PARTS_MAX)
-			return perr(ps, "key has more than %d dotted parts", KEY_PARTS_MAX);
+			return perr(ps, "key has more than %d dotted parts",
+			    KEY_PARTS_MAX);
 		if (parse_simple_key(ps, &kp->part[kp->n]) == -1)
 			return -1;
 		kp->n++;
@@ -478,24 +486,29 @@ parse_integer(struct parser *ps, int64_t *out)
 
 	if (*s == '+' || *s == '-')
 		neg = *s++ == '-';
-	if (ps->end - s >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b')) {
+	if (ps->end - s >= 2 && s[0] == '0' &&
+	    (s[1] == 'x' || s[1] == 'o' || s[1] == 'b')) {
 		if (s != ps->p)
-			return perr(ps, "a sign is not allowed before 0x, 0o or 0b");
+			return perr(ps, "a sign is not allowed before 0x, 0o "
+			    "or 0b");
 		base = s[1] == 'x' ? 16 : s[1] == 'o' ? 8 : 2;
 		s += 2;
 	}
 	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (digits = s; s < ps->end; s++) {
 		if (*s == '_') {
-			if (!prev_digit || ps->end - s < 2 || (d = hex_digit(s[1])) < 0 || d >= base)
-				return perr(ps, "'_' in a number must stand between two digits");
+			if (!prev_digit || ps->end - s < 2 ||
+			    (d = hex_digit(s[1])) < 0 || d >= base)
+				return perr(ps, "'_' in a number must stand "
+				    "between two digits");
 			prev_digit = 0;
 			continue;
 		}
 		if ((d = hex_digit(*s)) < 0 || d >= base)
 			break;
 		if (v > (limit - (uint64_t)d) / (uint64_t)base)
-			return perr(ps, "integer out of range: it must fit in 64 bits "
+			return perr(ps, "integer out of range: it must fit in "
+			    "64 bits "
 			    "(-9223372036854775808 to 9223372036854775807)");
 		v = v * (uint64_t)base + (uint64_t)d;
 		prev_digit = 1;
@@ -505,7 +518,8 @@ parse_integer(struct parser *ps, int64_t *out)
 	if (base == 10 && digits[0] == '0' && s - digits > 1)
 		return perr(ps, "leading zeros are not allowed in integers");
 	if (base == 10 && s < ps->end && (*s == '.' || *s == 'e' || *s == 'E'))
-		return perr(ps, "floating-point numbers are not supported (expected an integer)");
+		return perr(ps, "floating-point numbers are not supported "
+		    "(expected an integer)");
 	if (base == 10 && s < ps->end && (*s == ':' || *s == '-'))
 		return perr(ps, "dates and times are not supported");
 	ps->p = s;
@@ -532,7 +546,8 @@ parse_array(struct parser *ps, struct toml_node **out)
 			goto unclosed;
 		if (*ps->p == ']')
 			break;
-		if (parse_value(ps, &item) == -1 || array_push(ps, arr, item) == -1)
+		if (parse_value(ps, &item) == -1 ||
+		    array_push(ps, arr, item) == -1)
 			goto fail;
 		if (skip_blank(ps) == -1)
 			goto fail;
@@ -541,7 +556,8 @@ parse_array(struct parser *ps, struct toml_node **out)
 		if (*ps->p == ']')
 			break;
 		if (*ps->p != ',') {
-			perr(ps, "expected ',' or ']' in an array, got %s", show_char(ps, buf));
+			perr(ps, "expected ',' or ']' in an array, got %s",
+			    show_char(ps, buf));
 			goto fail;
 		}
 	}
@@ -576,7 +592,8 @@ parse_inline_table(struct parser *ps, struct toml_node **out)
 		if (ps->p < ps->end && *ps->p == '}')
 			break;
 		if (ps->p >= ps->end || *ps->p != ',') {
-			perr(ps, "expected ',' or '}' in an inline table (which must stay on one "
+			perr(ps, "expected ',' or '}' in an inline table "
+			    "(which must stay on one "
 			    "line), got %s", show_char(ps, buf));
 			goto fail;
 		}
@@ -602,7 +619,8 @@ parse_scalar(struct parser *ps, struct toml_node *n)
 		return *s == '"' ? parse_basic_string(ps, &n->str) :
 		    parse_literal_string(ps, &n->str);
 	}
-	if ((left >= 4 && memcmp(s, "true", 4) == 0) || (left >= 5 && memcmp(s, "false", 5) == 0)) {
+	if ((left >= 4 && memcmp(s, "true", 4) == 0) ||
+	    (left >= 5 && memcmp(s, "false", 5) == 0)) {
 		n->type = TOML_BOOLEAN;
 		n->integer = *s == 't';
 		ps->p += *s == 't' ? 4 : 5;
@@ -610,8 +628,10 @@ parse_scalar(struct parser *ps, struct toml_node *n)
 	}
 	if (*s == '+' || *s == '-')
 		s++, left--;
-	if ((left >= 3 && (memcmp(s, "inf", 3) == 0 || memcmp(s, "nan", 3) == 0)))
-		return perr(ps, "floating-point numbers are not supported (expected an integer)");
+	if ((left >= 3 &&
+	    (memcmp(s, "inf", 3) == 0 || memcmp(s, "nan", 3) == 0)))
+		return perr(ps, "floating-point numbers are not supported "
+		    "(expected an integer)");
 	if (left > 0 && *s >= '0' && *s <= '9') {
 		n->type = TOML_INTEGER;
 		return parse_integer(ps, &n->integer);
@@ -628,18 +648,24 @@ parse_value(struct parser *ps, struct toml_node **out)
 
 	if (ps->p < ps->end && (*ps->p == '[' || *ps->p == '{')) {
 		if (++ps->depth > NEST_MAX)
-			return perr(ps, "arrays and inline tables nested too deeply");
-		rc = *ps->p == '[' ? parse_array(ps, out) : parse_inline_table(ps, out);
+			return perr(ps, "arrays and inline tables nested too "
+			    "deeply");
+		rc = *ps->p == '[' ? parse_array(ps, out) :
+		    parse_inline_table(ps, out);
 		ps->depth--;
 		return rc;
 	}
-	if (ps->p >= ps->end || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '#')
-		return perr(ps, "expected a value after '=', got %s", show_char(ps, buf));
+	if (ps->p >= ps->end || *ps->p == '\n' || *ps->p == '\r' ||
+	    *ps->p == '#')
+		return perr(ps, "expected a value after '=', got %s",
+		    show_char(ps, buf));
 	if ((n = node_new(ps, TOML_STRING, 0)) == NULL)
 		return -1;
 	if ((rc = parse_scalar(ps, n)) == -2)
-		perr(ps, "expected a value (a \"string\", an integer, true/false, an "
-		    "[array] or an {inline table}), got %s", show_char(ps, buf));
+		perr(ps, "expected a value (a \"string\", an integer, "
+		    "true/false, an "
+		    "[array] or an {inline table}), got %s",
+		    show_char(ps, buf));
 	if (rc != 0) {
 		toml_free(n);
 		return -1;
@@ -648,26 +674,32 @@ parse_value(struct parser *ps, struct toml_node **out)
 	return 0;
 }
 
-/* Table for the dotted-key part i: created here, or one earlier dotted keys made. */
+/* Table for the dotted-key part i: created here, or one earlier dotted keys
+ * made. */
 static struct toml_node *
-dotted_table(struct parser *ps, struct toml_node *t, const struct keypath *kp, size_t i)
+dotted_table(struct parser *ps, struct toml_node *t, const struct keypath *kp,
+    size_t i)
 {
 	const struct toml_entry *ent = toml_find(t, kp->part[i]);
 	struct toml_node *n;
 	char name[NAME_MAX_LEN];
 
 	if (ent == NULL) {
-		if ((n = node_new(ps, TOML_TABLE, F_DEFINED | F_DOTTED)) == NULL)
+		if ((n = node_new(ps, TOML_TABLE,
+		    F_DEFINED | F_DOTTED)) == NULL)
 			return NULL;
 		n->line = kp->line;
-		return table_add(ps, t, kp->part[i], kp->line, n) == -1 ? NULL : n;
+		return table_add(ps, t, kp->part[i], kp->line, n) == -1 ? NULL :
+		    n;
 	}
 	n = ent->value;
-	if (n->type == TOML_TABLE && (n->flags & F_DOTTED) && !(n->flags & F_INLINE))
+	if (n->type == TOML_TABLE && (n->flags & F_DOTTED) &&
+	    !(n->flags & F_INLINE))
 		return n;
 	ps->line = kp->line;
-	perr(ps, "cannot add keys to %s with a dotted key: it is already defined on line %d",
-	    keypath_name(kp, i + 1, name, sizeof(name)), ent->line);
+	perr(ps, "cannot add keys to %s with a dotted key: it is already "
+	    "defined on line %d", keypath_name(kp, i + 1, name, sizeof(name)),
+	    ent->line);
 	return NULL;
 }
 
@@ -685,7 +717,8 @@ parse_keyval(struct parser *ps, struct toml_node *table)
 		goto out;
 	if (ps->p >= ps->end || *ps->p != '=') {
 		perr(ps, "expected '=' after the key %s, got %s",
-		    keypath_name(&kp, kp.n, name, sizeof(name)), show_char(ps, buf));
+		    keypath_name(&kp, kp.n, name, sizeof(name)),
+		    show_char(ps, buf));
 		goto out;
 	}
 	ps->p++;
@@ -712,7 +745,8 @@ out:
 /* Parent part i of a header path: an existing table, the last table of an array
  * of tables, or a new implicit table that a later header may still define. */
 static struct toml_node *
-header_parent(struct parser *ps, struct toml_node *t, const struct keypath *kp, size_t i)
+header_parent(struct parser *ps, struct toml_node *t, const struct keypath *kp,
+    size_t i)
 {
 	const struct toml_entry *ent = toml_find(t, kp->part[i]);
 	struct toml_node *n;
@@ -721,7 +755,8 @@ header_parent(struct parser *ps, struct toml_node *t, const struct keypath *kp, 
 	if (ent == NULL) {
 		if ((n = node_new(ps, TOML_TABLE, 0)) == NULL)
 			return NULL;
-		return table_add(ps, t, kp->part[i], ps->line, n) == -1 ? NULL : n;
+		return table_add(ps, t, kp->part[i], ps->line, n) == -1 ? NULL :
+		    n;
 	}
 	n = ent->value;
 	keypath_name(kp, i + 1, name, sizeof(name));
@@ -730,16 +765,18 @@ header_parent(struct parser *ps, struct toml_node *t, const struct keypath *kp, 
 	if (n->type == TOML_ARRAY && (n->flags & F_AOT) && n->n > 0)
 		return n->items[n->n - 1];
 	if (n->flags & F_INLINE)
-		perr(ps, "cannot add to %s: an inline %s is complete as written (line %d)",
-		    name, n->type == TOML_TABLE ? "table" : "array", ent->line);
+		perr(ps, "cannot add to %s: an inline %s is complete as "
+		    "written (line %d)", name,
+		    n->type == TOML_TABLE ? "table" : "array", ent->line);
 	else
-		perr(ps, "cannot use %s as a table: it is already %s (line %d)", name,
-		    toml_type_name(n), ent->line);
+		perr(ps, "cannot use %s as a table: it is already %s (line %d)",
+		    name, toml_type_name(n), ent->line);
 	return NULL;
 }
 
 static int
-open_array_table(struct parser *ps, struct toml_node *parent, const struct keypath *kp)
+open_array_table(struct parser *ps, struct toml_node *parent,
+    const struct keypath *kp)
 {
 	const char *last = kp->part[kp->n - 1];
 	const struct toml_entry *ent = toml_find(parent, last);
@@ -751,13 +788,15 @@ open_array_table(struct parser *ps, struct toml_node *parent, const struct keypa
 		if ((arr = node_new(ps, TOML_ARRAY, F_AOT)) == NULL ||
 		    table_add(ps, parent, last, ps->line, arr) == -1)
 			return -1;
-	} else if (ent->value->type == TOML_ARRAY && (ent->value->flags & F_AOT)) {
+	} else if (ent->value->type == TOML_ARRAY &&
+	    (ent->value->flags & F_AOT)) {
 		arr = ent->value;
 	} else {
-		return perr(ps, "cannot define [[%s]]: %s is already %s (line %d)",
-		    name, name, toml_type_name(ent->value), ent->line);
+		return perr(ps, "cannot define [[%s]]: %s is already %s (line "
+		    "%d)", name, name, toml_type_name(ent->value), ent->line);
 	}
-	if ((t = node_new(ps, TOML_TABLE, F_DEFINED)) == NULL || array_push(ps, arr, t) == -1)
+	if ((t = node_new(ps, TOML_TABLE, F_DEFINED)) == NULL ||
+	    array_push(ps, arr, t) == -1)
 		return -1;
 	ps->cur = t;
 	return 0;
@@ -792,7 +831,8 @@ open_table(struct parser *ps, const struct keypath *kp, int array)
 		return 0;
 	}
 	if (n->type == TOML_TABLE)
-		return perr(ps, "table [%s] is defined twice (first on line %d)", name, n->line);
+		return perr(ps, "table [%s] is defined twice (first on line "
+		    "%d)", name, n->line);
 	return perr(ps, "cannot define table [%s]: %s is already %s (line %d)",
 	    name, name, toml_type_name(n), ent->line);
 }
@@ -814,8 +854,8 @@ parse_header(struct parser *ps)
 		goto out;
 	if (ps->p >= ps->end || *ps->p != ']' ||
 	    (array && (ps->end - ps->p < 2 || ps->p[1] != ']'))) {
-		perr(ps, "bad table header: expected '%s' after the name, got %s",
-		    array ? "]]" : "]", show_char(ps, buf));
+		perr(ps, "bad table header: expected '%s' after the name, got "
+		    "%s", array ? "]]" : "]", show_char(ps, buf));
 		goto out;
 	}
 	ps->p += array ? 2 : 1;
@@ -836,7 +876,8 @@ parse_document(struct parser *ps)
 			break;
 		c = *ps->p;
 		if (c == '[') {
-			if (parse_header(ps) == -1 || end_of_line(ps, "the table header") == -1)
+			if (parse_header(ps) == -1 ||
+			    end_of_line(ps, "the table header") == -1)
 				return -1;
 		} else if (c == '#' || c == '\n' || c == '\r') {
 			if (end_of_line(ps, "the comment") == -1)

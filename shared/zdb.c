@@ -1,9 +1,10 @@
-/* The 0-db client. One non-blocking hiredis connection per backend; commands are
- * queued with redisAppendCommandArgv (binary-safe) and one poll() loop drives every
- * connection of a backend_run, so backends work in parallel and the ops of one
- * backend are pipelined, their replies matched in FIFO order. hiredis 0.14 has no
- * timeouts for non-blocking contexts: the deadline is ours, and a connection that
- * misses it is dropped, to be reopened (and re-SELECTed) on its next use. */
+/* The 0-db client. One non-blocking hiredis connection per backend; commands
+ * are queued with redisAppendCommandArgv (binary-safe) and one poll() loop
+ * drives every connection of a backend_run, so backends work in parallel and
+ * the ops of one backend are pipelined, their replies matched in FIFO order.
+ * hiredis 0.14 has no timeouts for non-blocking contexts: the deadline is ours,
+ * and a connection that misses it is dropped, to be reopened (and re-SELECTed)
+ * on its next use. */
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -40,7 +41,8 @@ struct zdb {
 	char addr[ADDR_PATH_MAX + 16];	/* for "is 0-db running at ...?" */
 	redisContext *ctx;
 	enum zconn_state state;
-	int skip_select;	/* backend_open reads NSINFO before SELECT, as upstream */
+	/* backend_open reads NSINFO before SELECT, as upstream */
+	int skip_select;
 
 	/* The ops of the running backend_run, in order: [0, done) answered,
 	 * [done, sent) in flight, [sent, n) not sent yet. */
@@ -50,7 +52,8 @@ struct zdb {
 	uint8_t *rbuf;		/* ZDB_READ_CHUNK bytes, shared by the run */
 };
 
-/* 0-db's error replies, exactly as it sends them, and what the operator can do. */
+/* 0-db's error replies, exactly as it sends them, and what the operator can
+ * do. */
 static const struct zdb_advice {
 	const char *error;
 	const char *advice;
@@ -58,43 +61,55 @@ static const struct zdb_advice {
 	{ "No space left on this namespace",
 	    "the namespace is full: raise its maxsize or remove this backend" },
 	{ "Namespace is in read-only mode",
-	    "the namespace was selected without its password, or the 0-db runs with "
+	    "the namespace was selected without its password, or the 0-db runs "
+	    "with "
 	    "--protect: set the namespace password in the config" },
 	{ "Namespace is temporarily locked (read-only)",
-	    "an operator locked the namespace: unlock it (NSSET <ns> lock 0) or "
+	    "an operator locked the namespace: unlock it (NSSET <ns> lock 0) "
+	    "or "
 	    "remove this backend" },
 	{ "Namespace is temporarily frozen (read-write disabled)",
-	    "an operator froze the namespace: unfreeze it (NSSET <ns> freeze 0) or "
+	    "an operator froze the namespace: unfreeze it (NSSET <ns> freeze "
+	    "0) or "
 	    "remove this backend" },
 	{ "Namespace is protected by worm mode",
 	    "the namespace is write-once (worm): stored values cannot change" },
 	{ "Cannot delete a key when namespace is in worm mode",
 	    "the namespace is write-once (worm): values cannot be deleted" },
-	{ "Access denied", "wrong namespace password: fix the password in the config" },
+	{ "Access denied",
+	    "wrong namespace password: fix the password in the config" },
 	{ "Namespace protected and private",
 	    "the namespace needs a password: add it to the config" },
 	{ "Namespace not found",
-	    "the namespace does not exist on this 0-db: create it (NSNEW) or fix the "
+	    "the namespace does not exist on this 0-db: create it (NSNEW) or "
+	    "fix the "
 	    "namespace name in the config" },
 	{ "Payload too big",
 	    "0-db takes values of at most 8 MiB and dropped the connection" },
 	{ "Password too long",
-	    "0-db takes passwords of at most 255 bytes: fix the password in the config" },
+	    "0-db takes passwords of at most 255 bytes: fix the password in "
+	    "the config" },
 	{ "Invalid key, only update authorized",
-	    "the namespace is in sequential mode: it only takes new values with an "
+	    "the namespace is in sequential mode: it only takes new values "
+	    "with an "
 	    "empty key" },
 	{ "Invalid argument, key needed",
-	    "the namespace is in user-key mode, but a sequential one was expected" },
+	    "the namespace is in user-key mode, but a sequential one was "
+	    "expected" },
 	{ "Key too large", "0-db keys are at most 255 bytes" },
 	{ "Cannot write data right now",
-	    "the 0-db cannot write to its data disk: check that server's disk and log" },
+	    "the 0-db cannot write to its data disk: check that server's disk "
+	    "and log" },
 	{ "Cannot write index right now",
-	    "the 0-db cannot write to its index disk: check that server's disk and log" },
+	    "the 0-db cannot write to its index disk: check that server's disk "
+	    "and log" },
 	{ "Your active namespace is not available anymore (probably removed).",
-	    "the namespace was deleted on the server: recreate it or remove this backend" },
+	    "the namespace was deleted on the server: recreate it or remove "
+	    "this backend" },
 	{ "Permission denied", "the command needs 0-db admin rights" },
 	{ "Command not supported",
-	    "the server does not speak the 0-db v2 protocol: check the address" },
+	    "the server does not speak the 0-db v2 protocol: check the "
+	    "address" },
 };
 
 static const char *
@@ -139,7 +154,8 @@ zdb_fail_conn(struct zdb *z, const char *fmt, ...)
 		bop_fail(z->q[z->done], "%s", cause);
 	z->sent = z->n;
 	if (z->ctx != NULL)
-		log_debug("%s: dropping the connection: %s", z->base.name, cause);
+		log_debug("%s: dropping the connection: %s", z->base.name,
+		    cause);
 	zdb_drop(z);
 }
 
@@ -152,9 +168,10 @@ zdb_connect(struct zdb *z)
 	if (a->kind == ADDR_UNIX)
 		z->ctx = redisConnectUnixNonBlock(a->path);
 	else {
-		if (inet_ntop(a->kind == ADDR_IP4 ? AF_INET : AF_INET6, a->ip, ip,
-		    sizeof(ip)) == NULL) {
-			zdb_fail_conn(z, "cannot connect: bad address %s", z->addr);
+		if (inet_ntop(a->kind == ADDR_IP4 ? AF_INET : AF_INET6, a->ip,
+		    ip, sizeof(ip)) == NULL) {
+			zdb_fail_conn(z, "cannot connect: bad address %s",
+			    z->addr);
 			return -1;
 		}
 		z->ctx = redisConnectNonBlock(ip, a->port);
@@ -164,8 +181,8 @@ zdb_connect(struct zdb *z)
 		return -1;
 	}
 	if (z->ctx->err) {
-		zdb_fail_conn(z, "cannot connect: %s (is 0-db running and reachable at %s?)",
-		    z->ctx->errstr, z->addr);
+		zdb_fail_conn(z, "cannot connect: %s (is 0-db running and "
+		    "reachable at %s?)", z->ctx->errstr, z->addr);
 		return -1;
 	}
 	z->state = ZC_CONNECTING;
@@ -181,8 +198,8 @@ zdb_connect_done(struct zdb *z)
 	if (getsockopt(z->ctx->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
 		soerr = errno;
 	if (soerr != 0) {
-		zdb_fail_conn(z, "cannot connect: %s (is 0-db running and reachable at %s?)",
-		    strerror(soerr), z->addr);
+		zdb_fail_conn(z, "cannot connect: %s (is 0-db running and "
+		    "reachable at %s?)", strerror(soerr), z->addr);
 		return;
 	}
 	z->state = ZC_CONNECTED;
@@ -226,7 +243,8 @@ zdb_append_op(struct zdb *z, const struct bop *op)
 		break;
 	}
 #undef ARG
-	return redisAppendCommandArgv(z->ctx, argc, argv, lens) == REDIS_OK ? 0 : -1;
+	return redisAppendCommandArgv(z->ctx, argc, argv, lens) == REDIS_OK ?
+	    0 : -1;
 }
 
 static int
@@ -237,15 +255,16 @@ zdb_append_select(struct zdb *z)
 
 	if (argv[2] != NULL)
 		lens[2] = strlen(argv[2]);
-	if (redisAppendCommandArgv(z->ctx, argv[2] != NULL ? 3 : 2, argv, lens) != REDIS_OK) {
+	if (redisAppendCommandArgv(z->ctx, argv[2] != NULL ? 3 : 2, argv,
+	    lens) != REDIS_OK) {
 		zdb_fail_conn(z, "out of memory");
 		return -1;
 	}
 	return 0;
 }
 
-/* Drains the replies already received, then fails the rest: a server closing the
- * connection may have said why first. */
+/* Drains the replies already received, then fails the rest: a server closing
+ * the connection may have said why first. */
 static int zdb_drain(struct zdb *);
 
 static int
@@ -257,7 +276,8 @@ zdb_conn_lost(struct zdb *z, const char *why)
 	if (zdb_drain(z) < 0)
 		return -1;
 	if (z->done < z->n)
-		zdb_fail_conn(z, "connection lost: %s (the server closed or reset the "
+		zdb_fail_conn(z, "connection lost: %s (the server closed or "
+		    "reset the "
 		    "connection; it is reopened on the next use)", cause);
 	else
 		zdb_drop(z);
@@ -310,7 +330,8 @@ zdb_advance(struct zdb *z)
 			return;
 		if (zdb_flush(z) < 0)
 			return;
-		if (sdslen(z->ctx->obuf) > 0 || z->state != ZC_READY || z->sent == z->n)
+		if (sdslen(z->ctx->obuf) > 0 || z->state != ZC_READY ||
+		    z->sent == z->n)
 			return;
 	}
 }
@@ -337,7 +358,8 @@ zdb_reply_type(const redisReply *r)
 static int
 zdb_unexpected(struct bop *op, const redisReply *r)
 {
-	return bop_fail(op, "unexpected %s reply (is this address really a 0-db v2?)",
+	return bop_fail(op,
+	    "unexpected %s reply (is this address really a 0-db v2?)",
 	    zdb_reply_type(r));
 }
 
@@ -352,7 +374,8 @@ zdb_seq_set_reply(struct bop *op, const redisReply *r)
 		return;
 	}
 	if (r->len != 4 && r->len != 8) {
-		bop_fail(op, "the server answered a key of %zu bytes; 0-db keys are 4 "
+		bop_fail(op, "the server answered a key of %zu bytes; 0-db "
+		    "keys are 4 "
 		    "(v1) or 8 (v2) bytes", r->len);
 		return;
 	}
@@ -398,7 +421,8 @@ zdb_scan_reply(struct bop *op, const redisReply *r)
 		    e->element[2]->type != REDIS_REPLY_INTEGER ||
 		    e->element[1]->integer < 0 || e->element[2]->integer < 0)
 			goto bad;
-		sb->entries[i].key = zdb_memdup(e->element[0]->str, e->element[0]->len);
+		sb->entries[i].key = zdb_memdup(e->element[0]->str,
+		    e->element[0]->len);
 		if (sb->entries[i].key == NULL)
 			goto nomem;
 		sb->entries[i].keylen = e->element[0]->len;
@@ -409,7 +433,8 @@ zdb_scan_reply(struct bop *op, const redisReply *r)
 	return;
 bad:
 	scan_batch_free(sb);
-	bop_fail(op, "malformed SCAN reply (is this address really a 0-db v2?)");
+	bop_fail(op, "malformed SCAN reply (is this address really a 0-db "
+	    "v2?)");
 	return;
 nomem:
 	scan_batch_free(sb);
@@ -419,13 +444,15 @@ nomem:
 static void
 zdb_error_reply(struct bop *op, const redisReply *r)
 {
-	if (op->kind == BOP_DEL && r->len == 13 && memcmp(r->str, "Key not found", 13) == 0)
+	if (op->kind == BOP_DEL && r->len == 13 &&
+	    memcmp(r->str, "Key not found", 13) == 0)
 		op->rc = 1;
 	else if (op->kind == BOP_SCAN && r->len == 12 &&
 	    memcmp(r->str, "No more data", 12) == 0)
 		op->rc = 1;
 	else
-		bop_fail(op, "%.*s (%s)", (int)r->len, r->str, zdb_advice(r->str, r->len));
+		bop_fail(op, "%.*s (%s)", (int)r->len, r->str,
+		    zdb_advice(r->str, r->len));
 }
 
 static void
@@ -448,7 +475,8 @@ zdb_reply_to_op(struct bop *op, redisReply *r)
 			zdb_unexpected(op, r);
 		else {
 			/* hiredis 0.14 allocates reply strings with malloc and
-			 * frees them with free: take the value, do not copy it. */
+			 * frees them with free: take the value, do not copy
+			 * it. */
 			op->out = (uint8_t *)r->str;
 			op->outlen = r->len;
 			r->str = NULL;
@@ -481,15 +509,17 @@ zdb_on_reply(struct zdb *z, redisReply *r)
 {
 	if (z->state == ZC_SELECTING) {
 		if (r->type == REDIS_REPLY_ERROR) {
-			zdb_fail_conn(z, "cannot SELECT namespace %s: %.*s (%s)", zdb_ns(z),
-			    (int)r->len, r->str, zdb_advice(r->str, r->len));
+			zdb_fail_conn(z, "cannot SELECT namespace %s: %.*s "
+			    "(%s)", zdb_ns(z), (int)r->len, r->str,
+			    zdb_advice(r->str, r->len));
 			return -1;
 		}
 		z->state = ZC_READY;
 		return 0;
 	}
 	if (z->done >= z->sent) {
-		zdb_fail_conn(z, "unexpected %s reply without a request (is this "
+		zdb_fail_conn(z, "unexpected %s reply without a request (is "
+		    "this "
 		    "address really a 0-db?)", zdb_reply_type(r));
 		return -1;
 	}
@@ -505,8 +535,8 @@ zdb_drain(struct zdb *z)
 
 	for (;;) {
 		if (redisGetReplyFromReader(z->ctx, &reply) != REDIS_OK) {
-			zdb_fail_conn(z, "protocol error: %s (is this address really a 0-db?)",
-			    z->ctx->errstr);
+			zdb_fail_conn(z, "protocol error: %s (is this address "
+			    "really a 0-db?)", z->ctx->errstr);
 			return -1;
 		}
 		if (reply == NULL)
@@ -528,13 +558,15 @@ zdb_read(struct zdb *z)
 
 	for (i = 0; i < ZDB_READ_ROUNDS; i++) {
 		r = read(z->ctx->fd, z->rbuf, ZDB_READ_CHUNK);
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
 			break;
 		if (r <= 0)
-			return zdb_conn_lost(z, r == 0 ? "the server closed the connection" :
+			return zdb_conn_lost(z,
+			    r == 0 ? "the server closed the connection" :
 			    strerror(errno));
-		if (redisReaderFeed(z->ctx->reader, (const char *)z->rbuf, (size_t)r) !=
-		    REDIS_OK) {
+		if (redisReaderFeed(z->ctx->reader, (const char *)z->rbuf,
+		    (size_t)r) != REDIS_OK) {
 			zdb_fail_conn(z, "out of memory");
 			return -1;
 		}
@@ -545,7 +577,8 @@ zdb_read(struct zdb *z)
 }
 
 /* Rejects client-side what 0-db would refuse, above all values over 8 MiB: 0-db
- * answers those by dropping the connection, which would fail every op behind. */
+ * answers those by dropping the connection, which would fail every op
+ * behind. */
 static int
 zdb_check_op(struct bop *op)
 {
@@ -553,14 +586,17 @@ zdb_check_op(struct bop *op)
 		return bop_fail(op, "unknown operation");
 	if ((op->kind == BOP_SEQ_SET || op->kind == BOP_KEY_SET) &&
 	    op->vallen > ZDB_VALUE_MAX)
-		return bop_fail(op, "a value of %zu bytes is over 0-db's limit of %u bytes "
+		return bop_fail(op,
+		    "a value of %zu bytes is over 0-db's limit of %u bytes "
 		    "(8 MiB); it was not sent", op->vallen, ZDB_VALUE_MAX);
-	if (op->kind == BOP_GET || op->kind == BOP_DEL || op->kind == BOP_KEY_SET ||
+	if (op->kind == BOP_GET || op->kind == BOP_DEL ||
+	    op->kind == BOP_KEY_SET ||
 	    (op->kind == BOP_SCAN && op->key != NULL)) {
 		if (op->key == NULL || op->keylen == 0)
 			return bop_fail(op, "empty key");
 		if (op->kind != BOP_SCAN && op->keylen > ZDB_KEY_MAX)
-			return bop_fail(op, "a key of %zu bytes is over 0-db's limit of "
+			return bop_fail(op,
+			    "a key of %zu bytes is over 0-db's limit of "
 			    "%d bytes", op->keylen, ZDB_KEY_MAX);
 	}
 	return 0;
@@ -599,7 +635,8 @@ zdb_start(struct zdb *z)
 	if (z->n == 0)
 		return;
 	if (z->state != ZC_DOWN && zdb_is_stale(z)) {
-		log_debug("%s: the idle connection was closed, reconnecting", z->base.name);
+		log_debug("%s: the idle connection was closed, reconnecting",
+		    z->base.name);
 		zdb_drop(z);
 	}
 	if (z->state == ZC_DOWN && zdb_connect(z) < 0)
@@ -649,9 +686,11 @@ zdb_poll(struct zdb **zs, size_t nz, struct pollfd *pfd, struct zdb **pz,
 			return 0;
 		if ((now = backend_now_ms()) >= deadline)
 			return -1;
-		if (poll(pfd, np, (int)(deadline - now)) < 0 && errno != EINTR) {
+		if (poll(pfd, np, (int)(deadline - now)) < 0 &&
+		    errno != EINTR) {
 			for (i = 0; i < np; i++)
-				zdb_fail_conn(pz[i], "poll: %s", strerror(errno));
+				zdb_fail_conn(pz[i], "poll: %s",
+				    strerror(errno));
 			return 0;
 		}
 		for (i = 0; i < np; i++)
@@ -693,8 +732,10 @@ zdb_run(struct bop **ops, size_t n, int64_t deadline, int timeout_ms)
 	if (zdb_poll(zs, nz, pfd, pz, deadline) < 0)
 		for (i = 0; i < nz; i++)
 			if (zs[i]->done < zs[i]->n)
-				zdb_fail_conn(zs[i], "timeout after %d ms (the server did "
-				    "not answer in time; the connection was dropped and is "
+				zdb_fail_conn(zs[i],
+				    "timeout after %d ms (the server did "
+				    "not answer in time; the connection was "
+				    "dropped and is "
 				    "reopened on the next use)", timeout_ms);
 	for (i = 0; i < nz; i++) {
 		zs[i]->listed = 0;
@@ -750,17 +791,23 @@ zdb_check_mode(struct zdb *z, const struct nsinfo *ni, enum ns_mode want,
 {
 	if (ni->mode == want)
 		return 0;
-	return err_set(e, "%s: expected 0-db namespace to be in %s mode, but it is in %s "
-	    "mode (%s)", z->base.name, ns_mode_text(want), ns_mode_text(ni->mode),
-	    want == NS_SEQUENTIAL ? "data shards need a sequential namespace: run 0-db "
+	return err_set(e,
+	    "%s: expected 0-db namespace to be in %s mode, but it is in %s "
+	    "mode (%s)", z->base.name, ns_mode_text(want),
+	    ns_mode_text(ni->mode),
+	    want == NS_SEQUENTIAL ?
+	    "data shards need a sequential namespace: run 0-db "
 	    "with --mode seq, or NSSET <ns> mode seq on a fresh namespace" :
-	    "metadata needs a user-key namespace: run 0-db with --mode user or in "
+	    "metadata needs a user-key namespace: run 0-db with --mode user or "
+	    "in "
 	    "mixed mode");
 }
 
-/* Upstream's order: PING, NSINFO (before SELECT), the mode check, then SELECT. */
+/* Upstream's order: PING, NSINFO (before SELECT), the mode check, then
+ * SELECT. */
 static struct backend *
-zdb_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms, struct err *e)
+zdb_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms,
+    struct err *e)
 {
 	int64_t deadline = backend_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	struct bop ops[2];

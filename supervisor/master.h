@@ -31,8 +31,10 @@
 
 #define MASTER_NAME		"zstor-master"
 #define HANDSHAKE_SECS		10	/* hello -> config -> ready */
-#define REQUEST_SECS		30	/* a client's request frame, and our reply */
-#define DRAIN_SECS		30	/* shutdown: finish queued jobs by then */
+/* a client's request frame, and our reply */
+#define REQUEST_SECS		30
+/* shutdown: finish queued jobs by then */
+#define DRAIN_SECS		30
 #define RESPAWN_MIN_SECS	1
 #define RESPAWN_MAX_SECS	30
 #define RETRY_MIN_SECS		1	/* background stores */
@@ -51,10 +53,13 @@ struct master {
 	char			*pid_path;
 	char			*sock_path;
 	char			*failures_dir;
-	int			 started;	/* every worker was ready: READY=1 sent */
-	int			 reloading;	/* workers still to confirm a reload */
+	/* every worker was ready: READY=1 sent */
+	int			 started;
+	/* workers still to confirm a reload */
+	int			 reloading;
 	int			 stopping;	/* draining the queues */
-	int			 exiting;	/* drained: workers are let go */
+	/* drained: workers are let go */
+	int			 exiting;
 };
 
 extern struct master	*master;
@@ -78,19 +83,22 @@ struct job {
 	enum job_step		 step;
 	int			 waiting;
 	struct proc		*worker;	/* runs the current step */
-	struct conn		*conn;		/* to answer; NULL once answered */
+	/* to answer; NULL once answered */
+	struct conn		*conn;
 	uid_t			 uid;		/* who asked */
 	gid_t			 gid;
 	char			 what[160];	/* "store /a/b", for logs */
 	char			*path;		/* the file (store, retrieve) */
-	char			*key_path;	/* store: the key derives from it */
+	/* store: the key derives from it */
+	char			*key_path;
 	char			*key;		/* metadata key */
 	int			 fd;		/* the client's file */
 	int			 del;
 	int			 save_failure;
 	int			 background;
 	int			 recorded;	/* has a failure record */
-	int			 has_old;	/* a checksum is stored under key */
+	/* a checksum is stored under key */
+	int			 has_old;
 	uint8_t			 old_sum[B2_LEN];
 	uint8_t			*meta;		/* bincode metadata */
 	size_t			 metalen;

@@ -75,7 +75,8 @@ pid_file_owner_alive(const char *path, long *pid)
 	buf[n] = '\0';
 	*pid = strtol(buf, &end, 10);
 	if (end == buf || *pid <= 0 || *pid == (long)getpid()) {
-		log_debug("pid file %s holds no other process (\"%s\")", path, buf);
+		log_debug("pid file %s holds no other process (\"%s\")", path,
+		    buf);
 		return 0;
 	}
 	snprintf(buf, sizeof(buf), "%ld", *pid);
@@ -95,12 +96,15 @@ pid_file_claim(const char *path, struct err *e)
 	int fd, n;
 
 	if (pid_file_owner_alive(path, &pid))
-		return err_set(e, "another daemon instance is running (pid %ld, "
+		return err_set(e,
+		    "another daemon instance is running (pid %ld, "
 		    "pid file %s)", pid, path);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd == -1)
-		return err_set(e, "cannot write the pid file %s: %s (set pid_file "
-		    "in the config to a writable place)", path, strerror(errno));
+		return err_set(e,
+		    "cannot write the pid file %s: %s (set pid_file "
+		    "in the config to a writable place)", path,
+		    strerror(errno));
 	n = snprintf(buf, sizeof(buf), "%ld", (long)getpid());	/* no newline */
 	if (write(fd, buf, (size_t)n) != n) {
 		close(fd);

@@ -59,8 +59,10 @@ struct proc {
 	struct job		*job;
 	uint64_t		 gen_sent;	/* config generation sent ... */
 	uint64_t		 gen_acked;	/* ... and confirmed by ready */
-	int			 exited;	/* reaped: pid must not be signalled */
-	int			 backoff;	/* seconds before the next start */
+	/* reaped: pid must not be signalled */
+	int			 exited;
+	/* seconds before the next start */
+	int			 backoff;
 	time_t			 ready_at;
 };
 
@@ -233,8 +235,8 @@ proc_on_frame(struct proc *p, const char *json, size_t len, int nfds)
 
 	if ((m = msg_parse(json, len, MSG_WORKER_TO_MASTER, &e)) == NULL ||
 	    msg_check_fds(m, nfds, &e) == -1) {
-		log_warnx("%s (pid %d) sent a bad frame: %s", p->name, (int)p->pid,
-		    e.msg);
+		log_warnx("%s (pid %d) sent a bad frame: %s", p->name,
+		    (int)p->pid, e.msg);
 		msg_free(m);
 		return -1;
 	}
@@ -297,7 +299,8 @@ proc_on_read(int sock, short ev, void *arg)
 		proc_lost(p, why);
 	} else if (rc == 0) {
 		/* it exited: its job fails when we learn how (proc_reap) */
-		log_debug("%s (pid %d) closed its socket", p->name, (int)p->pid);
+		log_debug("%s (pid %d) closed its socket", p->name,
+		    (int)p->pid);
 		proc_close(p);
 	}
 }
@@ -340,7 +343,8 @@ proc_send(struct proc *p, struct msg *m, const int *fds, int nfds)
 	if (rc == 0 && (rc = frame_writer_flush(&p->wr, p->sock, &e)) == 0)
 		event_add(p->wr_ev, NULL);
 	if (rc == -1) {
-		snprintf(why, sizeof(why), "cannot be sent a message: %s", e.msg);
+		snprintf(why, sizeof(why), "cannot be sent a message: %s",
+		    e.msg);
 		proc_lost(p, why);
 		return -1;
 	}
@@ -387,7 +391,8 @@ proc_on_timer(int fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	if (p->state == PROC_HELLO || p->state == PROC_CONFIG)
-		proc_lost(p, "did not finish its start-up (hello, config, ready) "
+		proc_lost(p, "did not finish its start-up (hello, config, "
+		    "ready) "
 		    "in time");
 	else if (p->state == PROC_DOWN && p->pid == 0 && p->wanted &&
 	    !master->exiting)
@@ -418,7 +423,8 @@ proc_fds(int sv[2], int errp[2])
 static void
 proc_spawn(struct proc *p)
 {
-	struct timeval hs = { HANDSHAKE_SECS, 0 }, retry = { RESPAWN_MAX_SECS, 0 };
+	struct timeval hs = { HANDSHAKE_SECS, 0 }, retry = { RESPAWN_MAX_SECS,
+	    0 };
 	char name[] = MASTER_NAME, wflag[] = "--worker", cflag[] = "-c";
 	char dflag[] = "-d", role[32], *argv[8];
 	int sv[2], errp[2], n = 0;
@@ -491,7 +497,8 @@ proc_fail_job(struct proc *p, const char *why)
 	if (j == NULL)
 		return;
 	p->job = NULL;
-	snprintf(msg, sizeof(msg), "the zstor-master %s working on this request "
+	snprintf(msg, sizeof(msg),
+	    "the zstor-master %s working on this request "
 	    "(pid %d) %.500s; the request was not completed, try again",
 	    role_name(p->role), (int)p->pid, why);
 	sched_lost(j, msg);
@@ -512,7 +519,8 @@ static void
 proc_describe_exit(int status, char *out, size_t len)
 {
 	if (WIFEXITED(status))
-		snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
+		snprintf(out, len, "exited with status %d",
+		    WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		snprintf(out, len, "was killed by signal %d (%s)%s",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)),
@@ -534,7 +542,8 @@ proc_schedule_respawn(struct proc *p, int status)
 		return;
 	if (p->ready_at != 0 && time(NULL) - p->ready_at >= RESPAWN_MAX_SECS)
 		p->backoff = RESPAWN_MIN_SECS;
-	if (!(WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_RESPAWN)) {
+	if (!(WIFEXITED(status) &&
+	    WEXITSTATUS(status) == WORKER_EXIT_RESPAWN)) {
 		tv.tv_sec = p->backoff;
 		p->backoff = p->backoff * 2 > RESPAWN_MAX_SECS ?
 		    RESPAWN_MAX_SECS : p->backoff * 2;
@@ -552,7 +561,8 @@ proc_idle_or_busy(enum sandbox_role role)
 	size_t i, n = 0;
 
 	for (i = 0; i < nprocs; i++)
-		n += procs[i].role->sandbox == role && procs[i].state == PROC_READY;
+		n += procs[i].role->sandbox == role &&
+		    procs[i].state == PROC_READY;
 	return n;
 }
 
@@ -602,7 +612,8 @@ proc_reap(void)
 			log_debug("%s (pid %d) %s", p->name, (int)pid, how);
 		proc_fail_job(p, how);
 		p->pid = 0;
-		if (p->ready_at == 0 && proc_idle_or_busy(p->role->sandbox) == 0)
+		if (p->ready_at == 0 &&
+		    proc_idle_or_busy(p->role->sandbox) == 0)
 			proc_cannot_start(p, how);
 		proc_schedule_respawn(p, status);
 	}
@@ -623,13 +634,14 @@ proc_init(struct err *e)
 		for (i = 0; i < n; i++, p++) {
 			p->role = &proc_roles[r];
 			p->slot = (unsigned)i + 1;
-			snprintf(p->name, sizeof(p->name), n > 1 ? "%s %u" : "%s",
-			    role_name(p->role), p->slot);
+			snprintf(p->name, sizeof(p->name),
+			    n > 1 ? "%s %u" : "%s", role_name(p->role),
+			    p->slot);
 			p->wanted = role_runs(p->role, &master->cfg);
 			p->sock = p->err.fd = -1;
 			p->backoff = RESPAWN_MIN_SECS;
-			if ((p->timer_ev = evtimer_new(master->base, proc_on_timer,
-			    p)) == NULL)
+			if ((p->timer_ev = evtimer_new(master->base,
+			    proc_on_timer, p)) == NULL)
 				return err_set(e, "out of memory for a timer");
 		}
 	}
@@ -662,8 +674,8 @@ proc_push_config(void)
 		if (p->state == PROC_READY && p->wanted)
 			(void)proc_send_config(p);
 		else if (p->state != PROC_DOWN && !p->wanted) {
-			log_info("stopping the %s: the config no longer needs it",
-			    p->name);
+			log_info("stopping the %s: the config no longer needs "
+			    "it", p->name);
 			kill(p->pid, SIGTERM);
 		} else if (p->state == PROC_DOWN && p->pid == 0 && p->wanted &&
 		    !evtimer_pending(p->timer_ev, NULL))

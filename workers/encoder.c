@@ -147,7 +147,8 @@ enc_retrieve(struct worker *w, struct msg *m, int out_fd, int scratch)
 		rc = err_set(&e, "cannot reset the output file: %s",
 		    strerror(errno));
 	pool_init(&pool, w->timeout_ms);
-	if (rc == 0 && (rc = obj_fetch(&pool, &meta, 0, scratch, &f, &e)) == 0) {
+	if (rc == 0 && (rc = obj_fetch(&pool, &meta, 0, scratch, &f,
+	    &e)) == 0) {
 		rc = obj_open(&f, meta.key, meta.checksum, out_fd, &e);
 		fetched_close(&f);
 	}

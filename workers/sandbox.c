@@ -69,7 +69,8 @@ struct ll_path_beneath_attr {
 	int32_t		parent_fd;
 } __attribute__((packed));
 
-/* The 0-db-fs statistics ioctl the evictor polls on the mountpoint it opened. */
+/* The 0-db-fs statistics ioctl the evictor polls on the mountpoint it
+ * opened. */
 #define ZDBFS_IOC_STATS		_IOR('E', 1, uint8_t[240])
 
 /* An encoder or metawriter with dir: backends is a role of its own here: it
@@ -94,11 +95,14 @@ struct ll_path_beneath_attr {
 struct sc_rule {
 	int			 nr;
 	unsigned		 roles;
-	int			 eacces;	/* answer EACCES instead of running it */
+	/* answer EACCES instead of running it */
+	int			 eacces;
 	unsigned		 arg;
 	enum scmp_compare	 op;		/* 0: no comparison */
-	uint64_t		 a, b;		/* MASKED_EQ: mask, value; EQ: value */
-	int			 self;		/* EQ our pid (known at run time) */
+	/* MASKED_EQ: mask, value; EQ: value */
+	uint64_t		 a, b;
+	/* EQ our pid (known at run time) */
+	int			 self;
 };
 
 #define ALLOW(sys, r)		{ SCMP_SYS(sys), r, 0, 0, 0, 0, 0, 0 }
@@ -143,17 +147,20 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW(sched_yield, R_ALL), ALLOW(futex, R_ALL),
 	ALLOW(rt_sigaction, R_ALL), ALLOW(rt_sigprocmask, R_ALL),
 	ALLOW(rt_sigreturn, R_ALL), ALLOW(restart_syscall, R_ALL),
-	ALLOW_SELF(kill, R_ALL, 0), ALLOW_SELF(tgkill, R_ALL, 0),	/* abort() */
+	/* abort() */
+	ALLOW_SELF(kill, R_ALL, 0), ALLOW_SELF(tgkill, R_ALL, 0),
 	ALLOW(exit, R_ALL), ALLOW(exit_group, R_ALL),
 	/* 0-db backends over TCP or a unix socket */
-	ALLOW_EQ(socket, R_NET, 0, AF_INET), ALLOW_EQ(socket, R_NET, 0, AF_INET6),
+	ALLOW_EQ(socket, R_NET, 0, AF_INET),
+	    ALLOW_EQ(socket, R_NET, 0, AF_INET6),
 	ALLOW_EQ(socket, R_NET, 0, AF_UNIX), EACCES_(socket, R_EVI),
-	ALLOW(connect, R_NET), ALLOW(getsockopt, R_NET), ALLOW(setsockopt, R_NET),
+	ALLOW(connect, R_NET), ALLOW(getsockopt, R_NET),
+	    ALLOW(setsockopt, R_NET),
 	/* paths: libc looks at files by itself (locale, time zone, nss); say no
 	 * rather than kill. fstat() is fstatat(fd, "", AT_EMPTY_PATH) in glibc.
-	 * seccomp cannot read the path: a path given with AT_EMPTY_PATH is still
-	 * looked up, so file metadata (never contents) stays visible, as Landlock
-	 * does not cover stat either. */
+	 * seccomp cannot read the path: a path given with AT_EMPTY_PATH is
+	 * still looked up, so file metadata (never contents) stays visible, as
+	 * Landlock does not cover stat either. */
 	EACCES_(open, R_ALL), EACCES_(stat, R_ALL), EACCES_(lstat, R_ALL),
 	EACCES_(access, R_ALL), EACCES_(faccessat, R_ALL),
 	EACCES_(faccessat2, R_ALL), EACCES_(readlink, R_ALL),
@@ -164,14 +171,15 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW_BITS(statx, R_NOPATH, 2, AT_EMPTY_PATH, AT_EMPTY_PATH),
 	EACCES_BITS(statx, R_NOPATH, 2, AT_EMPTY_PATH, 0),
 	/* dir: backends, beneath their bases only (Landlock): a namespace is a
-	 * directory of value files written in tmp/, fsynced, renamed into place,
-	 * counted with readdir and fstatat, locked with flock */
+	 * directory of value files written in tmp/, fsynced, renamed into
+	 * place, counted with readdir and fstatat, locked with flock */
 	ALLOW(openat, R_DIRS), ALLOW(newfstatat, R_DIRS), ALLOW(statx, R_DIRS),
 	ALLOW(mkdirat, R_DIRS), ALLOW(unlinkat, R_DIRS),
 	ALLOW(renameat, R_DIRS), ALLOW(renameat2, R_DIRS),
 	ALLOW(getdents64, R_DIRS), ALLOW(flock, R_DIRS), ALLOW(fstatfs, R_DIRS),
 	ALLOW(fsync, R_METAD), ALLOW(fdatasync, R_METAD),
-	/* evictor: read and unlink in its cache directory (Landlock says where) */
+	/* evictor: read and unlink in its cache directory (Landlock says
+	 * where) */
 	ALLOW_BITS(openat, R_EVI, 2, OPEN_WRITES, 0),
 	EACCES_BITS(openat, R_EVI, 2, O_WRONLY, O_WRONLY),
 	EACCES_BITS(openat, R_EVI, 2, O_RDWR, O_RDWR),
@@ -255,16 +263,19 @@ drop_privileges(enum sandbox_role role, const struct sandbox_opts *o,
 		if (prctl(PR_GET_PDEATHSIG, &pdeath) == -1)
 			pdeath = 0;
 		if ((pw = getpwnam(user)) == NULL)
-			return err_set(e, "sandbox: user \"%s\" does not exist; "
+			return err_set(e,
+			    "sandbox: user \"%s\" does not exist; "
 			    "create it or set another unprivileged user", user);
 		uid = pw->pw_uid;
 		gid = pw->pw_gid;
 		if (uid == 0)
 			return err_set(e, "sandbox: user \"%s\" is root", user);
-		if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+		if (setgroups(1, &gid) == -1 ||
+		    setresgid(gid, gid, gid) == -1 ||
 		    setresuid(uid, uid, uid) == -1)
-			return err_set(e, "sandbox: cannot become user \"%s\": %s",
-			    user, strerror(errno));
+			return err_set(e,
+			    "sandbox: cannot become user \"%s\": %s", user,
+			    strerror(errno));
 		if (setuid(0) != -1 || seteuid(0) != -1)
 			return err_set(e, "sandbox: could regain root after "
 			    "dropping to \"%s\"", user);
@@ -272,7 +283,8 @@ drop_privileges(enum sandbox_role role, const struct sandbox_opts *o,
 			return -1;
 	}
 	if (chdir(dir) == -1)
-		return err_set(e, "sandbox: chdir %s: %s", dir, strerror(errno));
+		return err_set(e, "sandbox: chdir %s: %s", dir,
+		    strerror(errno));
 	return 0;
 }
 
@@ -289,10 +301,12 @@ set_rlimits(enum sandbox_role role, const struct sandbox_opts *o,
 		return err_set(e, "sandbox: RLIMIT_NPROC: %s", strerror(errno));
 	if (setrlimit(RLIMIT_CORE, &zero) == -1)
 		return err_set(e, "sandbox: RLIMIT_CORE: %s", strerror(errno));
-	if (role == SANDBOX_ENCODER || o->ndirs > 0)	/* dir: backends write */
+	/* dir: backends write */
+	if (role == SANDBOX_ENCODER || o->ndirs > 0)
 		return 0;
 	if (fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode))
-		log_warnx("sandbox: stderr is a regular file; with RLIMIT_FSIZE 0 "
+		log_warnx("sandbox: stderr is a regular file; with "
+		    "RLIMIT_FSIZE 0 "
 		    "the %s cannot log there (give it a pipe)",
 		    sandbox_role_name(role));
 	if (setrlimit(RLIMIT_FSIZE, &zero) == -1)
@@ -329,7 +343,8 @@ landlock_attr(enum sandbox_role role, int abi, struct ll_ruleset_attr *attr)
 		attr->handled_access_fs |= LL_FS_IOCTL_DEV;
 	if (abi < 4)
 		return sizeof(attr->handled_access_fs);
-	/* Backend roles connect out but never listen; the evictor has no TCP. */
+	/* Backend roles connect out but never listen; the evictor has no
+	 * TCP. */
 	attr->handled_access_net = LL_NET_BIND_TCP;
 	if (role == SANDBOX_EVICTOR)
 		attr->handled_access_net |= LL_NET_CONNECT_TCP;
@@ -379,13 +394,16 @@ landlock_allow_dirs(int ruleset, int abi, const struct sandbox_opts *o,
 		access |= LL_FS_TRUNCATE;
 	for (i = 0; i < o->ndirs; i++) {
 		if (stat(o->dirs[i], &st) == -1 && errno == ENOENT) {
-			log_warnx("sandbox: dir: backend %s does not exist; it stays "
-			    "out of reach until the worker restarts", o->dirs[i]);
+			log_warnx("sandbox: dir: backend %s does not exist; it "
+			    "stays "
+			    "out of reach until the worker restarts",
+			    o->dirs[i]);
 			continue;
 		}
 		if (landlock_allow(ruleset, o->dirs[i], access, e) == -1) {
 			if (geteuid() != 0 && errno == EACCES)
-				err_prefix(e, "the worker's user (uid %d) cannot "
+				err_prefix(e, "the worker's user (uid %d) "
+				    "cannot "
 				    "reach a dir: backend",
 				    (int)geteuid());
 			return -1;
@@ -407,7 +425,8 @@ apply_landlock(enum sandbox_role role, const struct sandbox_opts *o,
 	if (abi == 0) {
 		if (o->ndirs > 0)
 			log_warnx("sandbox: Landlock is not available in this "
-			    "kernel: the %s may open any path its user can, not "
+			    "kernel: the %s may open any path its user can, "
+			    "not "
 			    "only its dir: backends", sandbox_role_name(role));
 		else
 			log_info("sandbox: Landlock is not available in this "
@@ -426,13 +445,15 @@ apply_landlock(enum sandbox_role role, const struct sandbox_opts *o,
 	if (rc == 0 && o->ndirs > 0)
 		rc = landlock_allow_dirs(ruleset, abi, o, e);
 	if (rc == 0 && syscall(__NR_landlock_restrict_self, ruleset, 0) == -1)
-		rc = err_set(e, "sandbox: landlock restrict: %s", strerror(errno));
+		rc = err_set(e, "sandbox: landlock restrict: %s",
+		    strerror(errno));
 	close(ruleset);
 	return rc;
 }
 
 /* Writes "sandbox: trapped syscall N (name)" with async-signal-safe calls only,
- * then lets the syscall fail with ENOSYS so one run shows every missing call. */
+ * then lets the syscall fail with ENOSYS so one run shows every missing
+ * call. */
 static void
 sc_trap(int sig, siginfo_t *si, void *uctx)
 {
@@ -483,7 +504,8 @@ install_trap_handler(struct err *e)
 	sigaddset(&set, SIGSYS);
 	if (sigaction(SIGSYS, &sa, NULL) == -1 ||
 	    sigprocmask(SIG_UNBLOCK, &set, NULL) == -1)
-		return err_set(e, "sandbox: SIGSYS handler: %s", strerror(errno));
+		return err_set(e, "sandbox: SIGSYS handler: %s",
+		    strerror(errno));
 	return 0;
 }
 
@@ -530,7 +552,8 @@ apply_seccomp(enum sandbox_role role, int dirs, int debug, struct err *e)
 	if ((ctx = seccomp_init(debug ? SCMP_ACT_TRAP : kill)) == NULL)
 		return err_set(e, "sandbox: seccomp_init failed");
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, kill)) != 0) {
-		err_set(e, "sandbox: seccomp bad-arch action: %s", strerror(-rc));
+		err_set(e, "sandbox: seccomp bad-arch action: %s",
+		    strerror(-rc));
 		goto fail;
 	}
 	for (i = 0; i < SC_RULES; i++)
@@ -568,15 +591,17 @@ sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 	if (o == NULL)
 		o = &none;
 	if (role == SANDBOX_EVICTOR && o->cache_dir == NULL)
-		return err_set(e, "sandbox: the evictor needs its cache directory");
+		return err_set(e,
+		    "sandbox: the evictor needs its cache directory");
 	if (o->ndirs > 0 && role != SANDBOX_ENCODER &&
 	    role != SANDBOX_METAWRITER)
 		return err_set(e, "sandbox: the %s uses no dir: backends",
 		    sandbox_role_name(role));
 	debug = debug_requested(o);
 #ifdef __SANITIZE_ADDRESS__
-	/* LeakSanitizer's exit-time check needs /proc, ptrace and a thread, none
-	 * of which a sandboxed worker has: check now, and not again at exit. */
+	/* LeakSanitizer's exit-time check needs /proc, ptrace and a thread,
+	 * none of which a sandboxed worker has: check now, and not again at
+	 * exit. */
 	__lsan_do_leak_check();
 #endif
 	if (drop_privileges(role, o, e) == -1 || set_rlimits(role, o, e) == -1)
@@ -586,7 +611,8 @@ sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 	if (apply_landlock(role, o, e) == -1)
 		return -1;
 	if (debug)
-		log_warnx("sandbox: %s traps denied syscalls (debug mode, not for "
+		log_warnx("sandbox: %s traps denied syscalls (debug mode, not "
+		    "for "
 		    "production)", sandbox_role_name(role));
 	return apply_seccomp(role, o->ndirs > 0, debug, e);
 }

@@ -4,15 +4,16 @@
  *
  * A worker calls sandbox_enter() once, after everything it needs from the
  * filesystem is open (its socketpair, libsodium, the time zone) and before it
- * reads its first job. From then on it can use
- * only descriptors it holds or is given; it cannot open paths (EACCES), fork or
- * exec (killed). The evictor alone may read and unlink under its cache directory,
- * and an encoder or metawriter whose backends include local directories (dir:)
- * may read and write beneath those.
+ * reads its first job. From then on it can use only descriptors it holds or is
+ * given; it cannot open paths (EACCES), fork or exec (killed). The evictor
+ * alone may read and unlink under its cache directory, and an encoder or
+ * metawriter whose backends include local directories (dir:) may read and write
+ * beneath those.
  *
- * Roles that write no file (metawriter, repairer, evictor) get RLIMIT_FSIZE 0 and
- * SIGXFSZ ignored: a write to a regular file fails with EFBIG. Their log output
- * must therefore go to a pipe, a terminal or a socket, not straight to a file. */
+ * Roles that write no file (metawriter, repairer, evictor) get RLIMIT_FSIZE 0
+ * and SIGXFSZ ignored: a write to a regular file fails with EFBIG. Their log
+ * output must therefore go to a pipe, a terminal or a socket, not straight to a
+ * file. */
 #ifndef SANDBOX_H
 #define SANDBOX_H
 
@@ -29,14 +30,17 @@ enum sandbox_role {
 #define SANDBOX_ROLES	4
 
 struct sandbox_opts {
-	const char	*user;		/* when started as root; NULL: "nobody" */
-	const char	*cache_dir;	/* evictor: the one directory it may touch */
+	/* when started as root; NULL: "nobody" */
+	const char	*user;
+	/* evictor: the one directory it may touch */
+	const char	*cache_dir;
 	/* An encoder's or metawriter's dir: backends: it may read and write
 	 * beneath dirs[0 .. ndirs-1], and its seccomp list has the calls the
 	 * directory backend makes. */
 	const char *const *dirs;
 	size_t		 ndirs;
-	int		 debug_trap;	/* log denied syscalls instead of killing */
+	/* log denied syscalls instead of killing */
+	int		 debug_trap;
 };
 
 /* Environment switch for debug_trap, for a worker started by the master. */
@@ -46,8 +50,8 @@ struct sandbox_opts {
  * mode (opts->debug_trap or ZSTOR_SECCOMP_DEBUG=1) a syscall outside the
  * allow-list is written to stderr as "sandbox: trapped syscall N (name)" and
  * fails with ENOSYS; never use it in production. */
-int		 sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
-		    struct err *e);
+int		 sandbox_enter(enum sandbox_role role,
+		    const struct sandbox_opts *o, struct err *e);
 
 const char	*sandbox_role_name(enum sandbox_role role);
 int		 sandbox_role_parse(const char *name, enum sandbox_role *role);

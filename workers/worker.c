@@ -139,12 +139,14 @@ sandbox_covers(enum sandbox_role role, const struct config *old,
 	size_t on = role_dirs(role, old, od), nn = role_dirs(role, new, nd), i;
 
 	if ((on == 0) != (nn == 0))
-		return 0;	/* the seccomp list differs with and without dirs */
+		/* the seccomp list differs with and without dirs */
+		return 0;
 	for (i = 0; i < nn; i++)
 		if (!dir_listed(od, on, nd[i]))
 			return 0;
 	if (role == SANDBOX_EVICTOR)
-		return old->zdb_data_dir_path != NULL && new->zdb_data_dir_path != NULL &&
+		return old->zdb_data_dir_path != NULL &&
+		    new->zdb_data_dir_path != NULL &&
 		    strcmp(old->zdb_data_dir_path, new->zdb_data_dir_path) == 0;
 	return 1;
 }
@@ -210,12 +212,13 @@ worker_config(struct worker *w, struct msg *m, struct err *e)
 	const char *text = msg_get_str(m, "text");
 	struct config cfg;
 
-	if (config_parse(text, strlen(text), "config from the master", &cfg, e) == -1)
+	if (config_parse(text, strlen(text), "config from the master", &cfg,
+	    e) == -1)
 		return -1;
 	if (w->has_cfg && !sandbox_covers(w->role, &w->cfg, &cfg)) {
 		log_info("the new config needs other directories than this "
-		    "sandbox allows; exiting so that the master starts a fresh %s",
-		    sandbox_role_name(w->role));
+		    "sandbox allows; exiting so that the master starts a fresh "
+		    "%s", sandbox_role_name(w->role));
 		exit(WORKER_EXIT_RESPAWN);
 	}
 	if (w->has_cfg)
@@ -336,7 +339,8 @@ worker_main(const char *role, int debug)
 	(void)prctl(PR_SET_NAME, "zstor-master", 0, 0, 0);
 	setproctitle("%s", role);
 	if (fstat(WORKER_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
-		fatalx("fd %d is not the master's socket; workers are started by "
+		fatalx("fd %d is not the master's socket; workers are started "
+		    "by "
 		    "zstor-master, not by hand", WORKER_FD);
 	w.sock = WORKER_FD;
 	w.debug = debug;

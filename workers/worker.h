@@ -18,8 +18,10 @@
 #include "msg.h"
 #include "sandbox.h"
 
-#define WORKER_FD		3	/* the socketpair, as the master dup2'd it */
-#define WORKER_HELLO_MS		10000	/* the master's config must come by then */
+/* the socketpair, as the master dup2'd it */
+#define WORKER_FD		3
+/* the master's config must come by then */
+#define WORKER_HELLO_MS		10000
 /* Exit status asking for an immediate respawn: a reloaded config needs a
  * sandbox this process can no longer enter (new dir: backends, cache dir). */
 #define WORKER_EXIT_RESPAWN	75
@@ -39,7 +41,8 @@ void	worker_main(const char *role, int debug) __attribute__((noreturn));
 /* The result of job (the id of its message). result_fail takes the error of
  * the job; result_ok may add metadata (bincode, sent as hex) and a checksum.
  * -1 when the master cannot be answered. */
-int	worker_result_fail(struct worker *w, int64_t job, const struct err *why);
+int	worker_result_fail(struct worker *w, int64_t job,
+	    const struct err *why);
 int	worker_result_ok(struct worker *w, int64_t job, const uint8_t *meta,
 	    size_t metalen, const uint8_t *checksum);
 /* Refuses a message this role does not take, with a failed result. */

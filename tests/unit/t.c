@@ -67,7 +67,8 @@ t_load_vectors(const char *name)
 	char *text;
 	cJSON *json;
 
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/vectors", name);
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/vectors",
+	    name);
 	text = t_read_file(path, NULL);
 	json = cJSON_Parse(text);
 	free(text);

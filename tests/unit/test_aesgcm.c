@@ -1,4 +1,5 @@
-/* AES-256-GCM: vectors, streaming with random splits, tampering and short input. */
+/* AES-256-GCM: vectors, streaming with random splits, tampering and short
+ * input. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,8 @@ piece(size_t maxpiece, size_t left)
 }
 
 static int
-seal_stream(const uint8_t *key, const uint8_t *nonce, const uint8_t *in, size_t len,
-    size_t maxpiece, struct t_buf *out, struct err *e)
+seal_stream(const uint8_t *key, const uint8_t *nonce, const uint8_t *in,
+    size_t len, size_t maxpiece, struct t_buf *out, struct err *e)
 {
 	struct sink s = { t_buf_write, out };
 	struct gcm_enc *g;
@@ -79,7 +80,8 @@ check_case(const cJSON *c)
 	nonce = t_unhex(t_jstr(c, "nonce"), &nlen);
 	plain = t_unhex(t_jstr(c, "plain"), &plen);
 	sealed = t_unhex(t_jstr(c, "sealed"), &slen);
-	T_CHECK(klen == GCM_KEY_LEN && nlen == GCM_NONCE_LEN, "%s: bad vector", name);
+	T_CHECK(klen == GCM_KEY_LEN && nlen == GCM_NONCE_LEN, "%s: bad vector",
+	    name);
 
 	T_CHECK(gcm_seal(key, nonce, plain, plen, &out, &olen, &e) == 0 &&
 	    t_same(out, olen, sealed, slen), "%s: gcm_seal differs", name);
@@ -88,12 +90,15 @@ check_case(const cJSON *c)
 	    t_same(out, olen, plain, plen), "%s: gcm_open differs", name);
 	free(out);
 	for (maxpiece = 1; maxpiece <= 64; maxpiece *= 4) {
-		T_CHECK(seal_stream(key, nonce, plain, plen, maxpiece, &b, &e) == 0 &&
-		    t_same(b.p, b.len, sealed, slen), "%s: streamed seal differs", name);
-		T_CHECK(open_stream(key, sealed, slen, maxpiece, &b, &held, &e) == 0 &&
-		    t_same(b.p, b.len, plain, plen), "%s: streamed open differs", name);
-		T_CHECK(held == plen, "%s: %zu bytes out before the tag check, want %zu",
-		    name, held, plen);
+		T_CHECK(seal_stream(key, nonce, plain, plen, maxpiece, &b,
+		    &e) == 0 && t_same(b.p, b.len, sealed, slen),
+		    "%s: streamed seal differs", name);
+		T_CHECK(open_stream(key, sealed, slen, maxpiece, &b, &held,
+		    &e) == 0 && t_same(b.p, b.len, plain, plen),
+		    "%s: streamed open differs", name);
+		T_CHECK(held == plen,
+		    "%s: %zu bytes out before the tag check, want %zu", name,
+		    held, plen);
 	}
 	free(b.p);
 	free(key);
@@ -114,9 +119,10 @@ check_invalid(const cJSON *c)
 
 	key = t_unhex(t_jstr(c, "key"), &klen);
 	sealed = t_unhex(t_jstr(c, "sealed"), &slen);
-	T_CHECK(gcm_open(key, sealed, slen, &out, &olen, &e) == -1 && out == NULL &&
-	    olen == 0, "invalid %s: gcm_open accepted it", name);
-	T_CHECK(strcmp(e.msg, "AES-GCM: authentication failed (wrong key or corrupt "
+	T_CHECK(gcm_open(key, sealed, slen, &out, &olen, &e) == -1 &&
+	    out == NULL && olen == 0, "invalid %s: gcm_open accepted it", name);
+	T_CHECK(strcmp(e.msg,
+	    "AES-GCM: authentication failed (wrong key or corrupt "
 	    "data)") == 0, "invalid %s: message \"%s\"", name, e.msg);
 	T_CHECK(open_stream(key, sealed, slen, 3, &b, &held, &e) == -1,
 	    "invalid %s: streamed open accepted it", name);
@@ -136,8 +142,8 @@ check_short(void)
 
 	memset(in, 0xa5, sizeof(in));
 	for (len = 0; len < GCM_OVERHEAD; len++) {
-		T_CHECK(gcm_open(key, in, len, &out, &olen, &e) == -1 && out == NULL,
-		    "gcm_open accepted %zu bytes", len);
+		T_CHECK(gcm_open(key, in, len, &out, &olen, &e) == -1 &&
+		    out == NULL, "gcm_open accepted %zu bytes", len);
 		T_CHECK(strstr(e.msg, "shorter than nonce and tag") != NULL,
 		    "short input message: %s", e.msg);
 		T_CHECK(open_stream(key, in, len, 1, &b, &held, &e) == -1 &&
@@ -169,13 +175,16 @@ check_stream_large(void)
 	    olen == len + GCM_OVERHEAD && memcmp(one, two, GCM_NONCE_LEN) != 0,
 	    "random nonces repeat or wrong length");
 	T_CHECK(seal_stream(key, one, plain, len, 70000, &b, &e) == 0 &&
-	    t_same(b.p, b.len, one, olen), "streamed seal differs from one-shot");
+	    t_same(b.p, b.len, one, olen),
+	    "streamed seal differs from one-shot");
 	T_CHECK(open_stream(key, one, olen, 100000, &b, &held, &e) == 0 &&
 	    t_same(b.p, b.len, plain, len), "streamed open differs");
 	T_CHECK(open_stream(key, two, olen2, 17, &b, &held, &e) == 0 &&
-	    t_same(b.p, b.len, plain, len), "streamed open (small pieces) differs");
+	    t_same(b.p, b.len, plain, len),
+	    "streamed open (small pieces) differs");
 	T_CHECK(open_stream(key2, one, olen, 0, &b, &held, &e) == -1 &&
-	    strstr(e.msg, "authentication failed") != NULL, "wrong key accepted");
+	    strstr(e.msg, "authentication failed") != NULL,
+	    "wrong key accepted");
 	free(one);
 	free(two);
 	free(plain);

@@ -1,8 +1,9 @@
 /* Backend tests. The directory backend is always tested, in a temporary
- * directory. With ZDB_BIN naming a 0-db binary, the same checks run against real
- * 0-db servers (sequential and user-key on loopback TCP, user-key on a unix
- * socket), plus the 0-db-only ones: passwords, a full namespace, a dead and a hung
- * server. ZDBD_DOUBLE does the same with the project's 0-db test double. */
+ * directory. With ZDB_BIN naming a 0-db binary, the same checks run against
+ * real 0-db servers (sequential and user-key on loopback TCP, user-key on a
+ * unix socket), plus the 0-db-only ones: passwords, a full namespace, a dead
+ * and a hung server. ZDBD_DOUBLE does the same with the project's 0-db test
+ * double. */
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -149,7 +150,8 @@ seq_set(struct backend *b, const void *val, size_t len, struct shard_key *k,
 
 /* GET by shard key; compares with want when given. */
 static int
-get_check(struct backend *b, const struct shard_key *k, const uint8_t *want, size_t len)
+get_check(struct backend *b, const struct shard_key *k, const uint8_t *want,
+    size_t len)
 {
 	uint8_t kb[8];
 	struct bop op;
@@ -159,8 +161,8 @@ get_check(struct backend *b, const struct shard_key *k, const uint8_t *want, siz
 	op.key = kb;
 	op.keylen = shard_key_bytes(k, kb);
 	if (run1(&op, TMO) != 0) {
-		t_fail(__FILE__, __LINE__, "GET %llu: rc %d: %s", (unsigned long long)k->id,
-		    op.rc, op.err.msg);
+		t_fail(__FILE__, __LINE__, "GET %llu: rc %d: %s",
+		    (unsigned long long)k->id, op.rc, op.err.msg);
 		return -1;
 	}
 	ok = op.outlen == len && memcmp(op.out, want, len) == 0;
@@ -180,30 +182,42 @@ key_op(struct backend *b, enum bop_kind kind, const char *key, const void *val,
 	return run1(op, TMO);
 }
 
-/* ------------------------------------------------------------ pure functions */
+/* ------------------------------------------------------------ pure
+ * functions */
 
 static const char nsinfo_test[] =
     "# namespace\nname: test\nentries: 1\npublic: yes\nworm: no\nlocked: no\n"
-    "password: yes\ndata_size_bytes: 1\ndata_size_mb: 0.00\ndata_limits_bytes: 0\n"
-    "index_size_bytes: 65\nindex_size_kb: 0.06\nnext_internal_id: 0x100000000000000\n"
+    "password: yes\ndata_size_bytes: 1\ndata_size_mb: 0.00\ndata_limits_bytes: "
+    "0\n"
+    "index_size_bytes: 65\nindex_size_kb: 0.06\nnext_internal_id: "
+    "0x100000000000000\n"
     "mode: userkey\nstats_index_io_errors: 0\nstats_index_io_error_last: 0\n"
-    "stats_index_faults: 0\nstats_data_io_errors: 0\nstats_data_io_error_last: 0\n"
+    "stats_index_faults: 0\nstats_data_io_errors: 0\nstats_data_io_error_last: "
+    "0\n"
     "stats_data_faults: 0\nindex_disk_freespace_bytes: 84885180416\n"
-    "index_disk_freespace_mb: 80952.82\ndata_disk_freespace_bytes: 84885180416\n"
+    "index_disk_freespace_mb: 80952.82\ndata_disk_freespace_bytes: "
+    "84885180416\n"
     "data_disk_freespace_mb: 80952.82\ndata_path: /var/lib/zdb/user/data/test\n"
-    "data_active: /var/lib/zdb/user/data/test/d0\nindex_path: /var/lib/zdb/user/index/test\n"
+    "data_active: /var/lib/zdb/user/data/test/d0\nindex_path: "
+    "/var/lib/zdb/user/index/test\n"
     "index_active: /var/lib/zdb/user/index/test/i0\ndata_current_id: 0\n"
     "data_current_offset: 48\n";
 
-/* A non-admin NSINFO (no paths) of a namespace with a limit, from the transcripts. */
+/* A non-admin NSINFO (no paths) of a namespace with a limit, from the
+ * transcripts. */
 static const char nsinfo_nonadmin[] =
-    "# namespace\nname: default\nentries: 1\npublic: yes\nworm: no\nlocked: no\n"
-    "password: yes\ndata_size_bytes: 1\ndata_size_mb: 0.00\ndata_limits_bytes: 0\n"
-    "index_size_bytes: 65\nindex_size_kb: 0.06\nnext_internal_id: 0x200000000000000\n"
+    "# namespace\nname: default\nentries: 1\npublic: yes\nworm: no\nlocked: "
+    "no\n"
+    "password: yes\ndata_size_bytes: 1\ndata_size_mb: 0.00\ndata_limits_bytes: "
+    "0\n"
+    "index_size_bytes: 65\nindex_size_kb: 0.06\nnext_internal_id: "
+    "0x200000000000000\n"
     "mode: userkey\nstats_index_io_errors: 0\nstats_index_io_error_last: 0\n"
-    "stats_index_faults: 0\nstats_data_io_errors: 0\nstats_data_io_error_last: 0\n"
+    "stats_index_faults: 0\nstats_data_io_errors: 0\nstats_data_io_error_last: "
+    "0\n"
     "stats_data_faults: 0\nindex_disk_freespace_bytes: 84573962240\n"
-    "index_disk_freespace_mb: 80656.02\ndata_disk_freespace_bytes: 84573962240\n"
+    "index_disk_freespace_mb: 80656.02\ndata_disk_freespace_bytes: "
+    "84573962240\n"
     "data_disk_freespace_mb: 80656.02\n\r\n";
 
 static char *
@@ -231,8 +245,8 @@ nsinfo_bad(const char *from, const char *to, const char *want)
 	struct nsinfo ni;
 	struct err e;
 
-	T_CHECK(nsinfo_parse(t, strlen(t), &ni, &e) == -1 && strstr(e.msg, want),
-	    "NSINFO with %s changed: %s", from, e.msg);
+	T_CHECK(nsinfo_parse(t, strlen(t), &ni, &e) == -1 &&
+	    strstr(e.msg, want), "NSINFO with %s changed: %s", from, e.msg);
 	free(t);
 }
 
@@ -243,28 +257,29 @@ test_nsinfo_parse(void)
 	struct err e;
 	char *t;
 
-	T_CHECK(nsinfo_parse(nsinfo_test, strlen(nsinfo_test), &ni, &e) == 0, "%s", e.msg);
+	T_CHECK(nsinfo_parse(nsinfo_test, strlen(nsinfo_test), &ni, &e) == 0,
+	    "%s", e.msg);
 	T_CHECK(strcmp(ni.name, "test") == 0, "name %s", ni.name);
-	T_CHECK(ni.entries == 1 && ni.public_ == 1 && ni.password == 1 && ni.worm == 0 &&
-	    ni.locked == 0, "flags");
+	T_CHECK(ni.entries == 1 && ni.public_ == 1 && ni.password == 1 &&
+	    ni.worm == 0 && ni.locked == 0, "flags");
 	T_CHECK(ni.data_size_bytes == 1 && ni.data_limits_bytes == 0 &&
 	    ni.index_size_bytes == 65, "sizes");
 	T_CHECK(ni.mode == NS_USERKEY, "mode");
 	T_CHECK(ni.data_disk_freespace_bytes == 84885180416ull &&
 	    ni.index_disk_freespace_bytes == 84885180416ull, "disk free");
 
-	T_CHECK(nsinfo_parse(nsinfo_nonadmin, strlen(nsinfo_nonadmin), &ni, &e) == 0,
-	    "non-admin NSINFO: %s", e.msg);
+	T_CHECK(nsinfo_parse(nsinfo_nonadmin, strlen(nsinfo_nonadmin), &ni,
+	    &e) == 0, "non-admin NSINFO: %s", e.msg);
 	T_CHECK(strcmp(ni.name, "default") == 0, "name %s", ni.name);
 
 	t = replace(nsinfo_test, "mode: userkey\n", "mode: sequential\n");
-	T_CHECK(nsinfo_parse(t, strlen(t), &ni, &e) == 0 && ni.mode == NS_SEQUENTIAL,
-	    "sequential");
+	T_CHECK(nsinfo_parse(t, strlen(t), &ni, &e) == 0 &&
+	    ni.mode == NS_SEQUENTIAL, "sequential");
 	free(t);
 	t = replace(nsinfo_test, "data_limits_bytes: 0\n",
 	    "data_limits_bytes: 10\nspace_available: 9\n");
-	T_CHECK(nsinfo_parse(t, strlen(t), &ni, &e) == 0 && ni.data_limits_bytes == 10,
-	    "limit");
+	T_CHECK(nsinfo_parse(t, strlen(t), &ni, &e) == 0 &&
+	    ni.data_limits_bytes == 10, "limit");
 	free(t);
 
 	nsinfo_bad("worm: no\n", "", "\"worm\" is missing");
@@ -272,10 +287,12 @@ test_nsinfo_parse(void)
 	    "\"data_disk_freespace_bytes\" is missing");
 	nsinfo_bad("entries: 1\n", "entries: many\n",
 	    "\"entries\" has the malformed value \"many\"");
-	nsinfo_bad("mode: userkey\n", "mode: direct\n", "\"mode\" has the malformed");
-	nsinfo_bad("public: yes\n", "public: 1\n", "\"public\" has the malformed");
-	T_CHECK(nsinfo_parse("", 0, &ni, &e) == -1 && strstr(e.msg, "name"), "empty: %s",
-	    e.msg);
+	nsinfo_bad("mode: userkey\n", "mode: direct\n",
+	    "\"mode\" has the malformed");
+	nsinfo_bad("public: yes\n", "public: 1\n",
+	    "\"public\" has the malformed");
+	T_CHECK(nsinfo_parse("", 0, &ni, &e) == -1 && strstr(e.msg, "name"),
+	    "empty: %s", e.msg);
 }
 
 static void
@@ -317,14 +334,18 @@ static void
 test_shard_key_bytes(void)
 {
 	struct shard_key k1 = { KEY_V1, 0x01020304 }, k2 = { KEY_V2, 5 };
-	const uint8_t w1[4] = { 4, 3, 2, 1 }, w2[8] = { 5, 0, 0, 0, 0, 0, 0, 0 };
+	const uint8_t w1[4] = { 4, 3, 2, 1 }, w2[8] = { 5, 0, 0, 0, 0, 0, 0,
+	    0 };
 	uint8_t b[8];
 
-	T_CHECK(shard_key_bytes(&k1, b) == 4 && memcmp(b, w1, 4) == 0, "v1 key");
-	T_CHECK(shard_key_bytes(&k2, b) == 8 && memcmp(b, w2, 8) == 0, "v2 key");
+	T_CHECK(shard_key_bytes(&k1, b) == 4 && memcmp(b, w1, 4) == 0,
+	    "v1 key");
+	T_CHECK(shard_key_bytes(&k2, b) == 8 && memcmp(b, w2, 8) == 0,
+	    "v2 key");
 }
 
-/* ------------------------------------------------------------ generic checks */
+/* ------------------------------------------------------------ generic
+ * checks */
 
 /* A value over 8 MiB between two others in one pipelined run: refused before it
  * is sent, so the connection (0-db would drop it) carries the op behind it. */
@@ -340,16 +361,20 @@ test_oversize(const char *label, struct backend *b, const uint8_t *val)
 		ops[i].vallen = i == 1 ? ZDB_VALUE_MAX + 1 : 100;
 	}
 	backend_run(ops, 3, TMO);
-	T_CHECK(ops[0].rc == 0 && ops[2].rc == 0, "%s: SETs around the big one: %s %s",
-	    label, ops[0].err.msg, ops[2].err.msg);
-	T_CHECK(ops[2].newkey.id > ops[0].newkey.id, "%s: keys keep increasing", label);
+	T_CHECK(ops[0].rc == 0 && ops[2].rc == 0,
+	    "%s: SETs around the big one: %s %s", label, ops[0].err.msg,
+	    ops[2].err.msg);
+	T_CHECK(ops[2].newkey.id > ops[0].newkey.id, "%s: keys keep increasing",
+	    label);
 	T_CHECK(ops[1].rc == -1 && strstr(ops[1].err.msg, "8 MiB") &&
-	    strstr(ops[1].err.msg, "it was not") && strstr(ops[1].err.msg, backend_name(b)),
-	    "%s: over 8 MiB: %s", label, ops[1].err.msg);
+	    strstr(ops[1].err.msg, "it was not") &&
+	    strstr(ops[1].err.msg, backend_name(b)), "%s: over 8 MiB: %s",
+	    label, ops[1].err.msg);
 }
 
 /* Sequential namespace: increasing 8-byte keys, reads, misses, 2 MiB pieces,
- * exactly 8 MiB, and a value over 8 MiB refused without harm to the connection. */
+ * exactly 8 MiB, and a value over 8 MiB refused without harm to the
+ * connection. */
 static void
 test_seq(const char *label, const char *addr, const char *ns)
 {
@@ -362,30 +387,35 @@ test_seq(const char *label, const char *addr, const char *ns)
 	int i;
 
 	if ((b = open_be(addr, ns, NULL, NS_SEQUENTIAL, &e)) == NULL) {
-		t_fail(__FILE__, __LINE__, "%s: open %s: %s", label, addr, e.msg);
+		t_fail(__FILE__, __LINE__, "%s: open %s: %s", label, addr,
+		    e.msg);
 		free(vbig);
 		return;
 	}
 	for (i = 0; i < 5; i++) {
 		v[i] = pattern(100 + (size_t)i, (unsigned)i);
-		T_CHECK(seq_set(b, v[i], 100 + (size_t)i, &k[i], &e) == 0, "%s: SET: %s",
-		    label, e.msg);
+		T_CHECK(seq_set(b, v[i], 100 + (size_t)i, &k[i], &e) == 0,
+		    "%s: SET: %s", label, e.msg);
 		T_CHECK(k[i].kind == KEY_V2, "%s: 8-byte keys", label);
-		T_CHECK(i == 0 || k[i].id > k[i - 1].id, "%s: increasing keys", label);
+		T_CHECK(i == 0 || k[i].id > k[i - 1].id, "%s: increasing keys",
+		    label);
 	}
 	for (i = 0; i < 5; i++) {
-		T_CHECK(get_check(b, &k[i], v[i], 100 + (size_t)i) == 0, "%s: GET %d", label, i);
+		T_CHECK(get_check(b, &k[i], v[i], 100 + (size_t)i) == 0,
+		    "%s: GET %d", label, i);
 		free(v[i]);
 	}
 	op_init(&op, b, BOP_GET);
 	op.key = kb;
 	op.keylen = shard_key_bytes(&kmissing, kb);
-	T_CHECK(run1(&op, TMO) == 1 && op.out == NULL, "%s: GET missing: rc %d %s", label,
-	    op.rc, op.err.msg);
+	T_CHECK(run1(&op, TMO) == 1 && op.out == NULL,
+	    "%s: GET missing: rc %d %s", label, op.rc, op.err.msg);
 
-	T_CHECK(seq_set(b, vbig, big, &kbig, &e) == 0, "%s: 2 MiB: %s", label, e.msg);
+	T_CHECK(seq_set(b, vbig, big, &kbig, &e) == 0, "%s: 2 MiB: %s", label,
+	    e.msg);
 	T_CHECK(get_check(b, &kbig, vbig, big) == 0, "%s: GET 2 MiB", label);
-	T_CHECK(seq_set(b, vbig, max, &kbig, &e) == 0, "%s: 8 MiB: %s", label, e.msg);
+	T_CHECK(seq_set(b, vbig, max, &kbig, &e) == 0, "%s: 8 MiB: %s", label,
+	    e.msg);
 	T_CHECK(get_check(b, &kbig, vbig, max) == 0, "%s: GET 8 MiB", label);
 	test_oversize(label, b, vbig);
 	op_init(&op, b, BOP_NSINFO);
@@ -411,7 +441,8 @@ test_mode_mismatch(const char *label, const char *addr, const char *ns,
 		return;
 	}
 	T_CHECK(strstr(e.msg, "mode, but it is in") != NULL &&
-	    strstr(e.msg, wrong == NS_SEQUENTIAL ? "in sequential mode" : "in user-key mode"),
+	    strstr(e.msg,
+	    wrong == NS_SEQUENTIAL ? "in sequential mode" : "in user-key mode"),
 	    "%s: mode message: %s", label, e.msg);
 }
 
@@ -424,38 +455,41 @@ test_userkey(const char *label, const char *addr, const char *ns)
 	uint64_t entries;
 
 	if ((b = open_be(addr, ns, NULL, NS_USERKEY, &e)) == NULL) {
-		t_fail(__FILE__, __LINE__, "%s: open %s: %s", label, addr, e.msg);
+		t_fail(__FILE__, __LINE__, "%s: open %s: %s", label, addr,
+		    e.msg);
 		return;
 	}
-	T_CHECK(key_op(b, BOP_KEY_SET, "/t/meta/a", "alpha", 5, &op) == 0, "%s: SET: %s",
-	    label, op.err.msg);
+	T_CHECK(key_op(b, BOP_KEY_SET, "/t/meta/a", "alpha", 5, &op) == 0,
+	    "%s: SET: %s", label, op.err.msg);
 	T_CHECK(key_op(b, BOP_KEY_SET, "/t/meta/a", "alpha", 5, &op) == 0,
 	    "%s: SET same value: %s", label, op.err.msg);
-	T_CHECK(key_op(b, BOP_KEY_SET, "/t/meta/b", "", 0, &op) == 0, "%s: SET empty: %s",
+	T_CHECK(key_op(b, BOP_KEY_SET, "/t/meta/b", "", 0, &op) == 0,
+	    "%s: SET empty: %s", label, op.err.msg);
+	T_CHECK(key_op(b, BOP_GET, "/t/meta/a", NULL, 0, &op) == 0 &&
+	    op.outlen == 5 && memcmp(op.out, "alpha", 5) == 0, "%s: GET: %s",
 	    label, op.err.msg);
-	T_CHECK(key_op(b, BOP_GET, "/t/meta/a", NULL, 0, &op) == 0 && op.outlen == 5 &&
-	    memcmp(op.out, "alpha", 5) == 0, "%s: GET: %s", label, op.err.msg);
 	free(op.out);
 	T_CHECK(key_op(b, BOP_KEY_SET, "/t/meta/a", "beta!!", 6, &op) == 0,
 	    "%s: overwrite: %s", label, op.err.msg);
-	T_CHECK(key_op(b, BOP_GET, "/t/meta/a", NULL, 0, &op) == 0 && op.outlen == 6 &&
-	    memcmp(op.out, "beta!!", 6) == 0, "%s: GET overwritten", label);
+	T_CHECK(key_op(b, BOP_GET, "/t/meta/a", NULL, 0, &op) == 0 &&
+	    op.outlen == 6 && memcmp(op.out, "beta!!", 6) == 0,
+	    "%s: GET overwritten", label);
 	free(op.out);
-	T_CHECK(key_op(b, BOP_GET, "/t/meta/b", NULL, 0, &op) == 0 && op.outlen == 0,
-	    "%s: GET empty value: %s", label, op.err.msg);
+	T_CHECK(key_op(b, BOP_GET, "/t/meta/b", NULL, 0, &op) == 0 &&
+	    op.outlen == 0, "%s: GET empty value: %s", label, op.err.msg);
 	free(op.out);
 	op_init(&op, b, BOP_NSINFO);
-	T_CHECK(run1(&op, TMO) == 0 && op.info.mode == NS_USERKEY, "%s: NSINFO: %s", label,
-	    op.err.msg);
+	T_CHECK(run1(&op, TMO) == 0 && op.info.mode == NS_USERKEY,
+	    "%s: NSINFO: %s", label, op.err.msg);
 	entries = op.info.entries;
-	T_CHECK(key_op(b, BOP_DEL, "/t/meta/a", NULL, 0, &op) == 0, "%s: DEL: %s", label,
-	    op.err.msg);
-	T_CHECK(key_op(b, BOP_DEL, "/t/meta/a", NULL, 0, &op) == 1, "%s: DEL again: %d %s",
-	    label, op.rc, op.err.msg);
-	T_CHECK(key_op(b, BOP_GET, "/t/meta/a", NULL, 0, &op) == 1, "%s: GET deleted",
-	    label);
-	T_CHECK(key_op(b, BOP_GET, "/t/meta/never", NULL, 0, &op) == 1, "%s: GET missing",
-	    label);
+	T_CHECK(key_op(b, BOP_DEL, "/t/meta/a", NULL, 0, &op) == 0,
+	    "%s: DEL: %s", label, op.err.msg);
+	T_CHECK(key_op(b, BOP_DEL, "/t/meta/a", NULL, 0, &op) == 1,
+	    "%s: DEL again: %d %s", label, op.rc, op.err.msg);
+	T_CHECK(key_op(b, BOP_GET, "/t/meta/a", NULL, 0, &op) == 1,
+	    "%s: GET deleted", label);
+	T_CHECK(key_op(b, BOP_GET, "/t/meta/never", NULL, 0, &op) == 1,
+	    "%s: GET missing", label);
 	op_init(&op, b, BOP_NSINFO);
 	T_CHECK(run1(&op, TMO) == 0 && op.info.entries == entries - 1,
 	    "%s: entries after DEL %llu, before %llu", label,
@@ -479,8 +513,8 @@ store_scan_keys(const char *label, struct backend *b, size_t nkeys)
 		ops[i].val = keys[i];
 		ops[i].vallen = 10;
 	}
-	T_CHECK(backend_run(ops, nkeys, TMO) == 0, "%s: storing scan keys: %s", label,
-	    ops[0].err.msg);
+	T_CHECK(backend_run(ops, nkeys, TMO) == 0, "%s: storing scan keys: %s",
+	    label, ops[0].err.msg);
 	free(ops);
 	free(keys);
 }
@@ -505,13 +539,15 @@ test_scan(const char *label, const char *addr, const char *ns, size_t nkeys,
 	}
 	store_scan_keys(label, b, nkeys);
 	memset(&prev, 0, sizeof(prev));
-	while ((rc = backend_scan(b, prev.cursor, prev.cursorlen, &sb, TMO, &e)) == 0) {
+	while ((rc = backend_scan(b, prev.cursor, prev.cursorlen, &sb, TMO,
+	    &e)) == 0) {
 		batches++;
 		for (i = 0; i < sb.n; i++, total++) {
 			memset(key, 0, sizeof(key));
 			if (sb.entries[i].keylen == 12)
 				memcpy(key, sb.entries[i].key, 12);
-			if (sscanf(key, "/scan/%6u", &idx) != 1 || idx >= nkeys) {
+			if (sscanf(key, "/scan/%6u", &idx) != 1 ||
+			    idx >= nkeys) {
 				foreign++;
 				continue;
 			}
@@ -528,11 +564,13 @@ test_scan(const char *label, const char *addr, const char *ns, size_t nkeys,
 	T_CHECK(rc == 1, "%s: scan ended with %d: %s", label, rc, e.msg);
 	for (i = 0; i < nkeys && seen[i]; i++)
 		;
-	T_CHECK(i == nkeys && dup == 0, "%s: scan saw %zu of %zu keys, %zu twice", label,
-	    i, nkeys, dup);
-	T_CHECK(badsize == 0, "%s: %zu scan entries with a wrong size", label, badsize);
-	T_CHECK(batches >= (size_t)want_batches, "%s: %zu batches (%zu entries, %zu others)",
-	    label, batches, total, foreign);
+	T_CHECK(i == nkeys && dup == 0,
+	    "%s: scan saw %zu of %zu keys, %zu twice", label, i, nkeys, dup);
+	T_CHECK(badsize == 0, "%s: %zu scan entries with a wrong size", label,
+	    badsize);
+	T_CHECK(batches >= (size_t)want_batches,
+	    "%s: %zu batches (%zu entries, %zu others)", label, batches, total,
+	    foreign);
 	T_CHECK(backend_scan(b, NULL, 0, &sb, TMO, &e) == 0 && sb.n > 0,
 	    "%s: scan restarts", label);
 	scan_batch_free(&sb);
@@ -541,9 +579,11 @@ out:
 	free(seen);
 }
 
-/* 6 backends x 20 pipelined SETs of 64 KiB in one run, then 120 GETs in one run. */
+/* 6 backends x 20 pipelined SETs of 64 KiB in one run, then 120 GETs in one
+ * run. */
 static void
-test_parallel(const char *label, const char *const addrs[6], const char *const ns[6])
+test_parallel(const char *label, const char *const addrs[6],
+    const char *const ns[6])
 {
 	enum { NB = 6, PER = 20, LEN = 64 * 1024 };
 	struct bop *ops = calloc(NB * PER, sizeof(*ops));
@@ -554,8 +594,10 @@ test_parallel(const char *label, const char *const addrs[6], const char *const n
 	struct err e;
 
 	for (i = 0; i < NB; i++)
-		if ((b[i] = open_be(addrs[i], ns[i], NULL, NS_SEQUENTIAL, &e)) == NULL) {
-			t_fail(__FILE__, __LINE__, "%s: open %s: %s", label, addrs[i], e.msg);
+		if ((b[i] = open_be(addrs[i], ns[i], NULL, NS_SEQUENTIAL,
+		    &e)) == NULL) {
+			t_fail(__FILE__, __LINE__, "%s: open %s: %s", label,
+			    addrs[i], e.msg);
 			goto out;
 		}
 	for (i = 0; i < NB * PER; i++) {
@@ -572,7 +614,8 @@ test_parallel(const char *label, const char *const addrs[6], const char *const n
 		if (i >= NB && keys[i].id <= keys[i - NB].id)
 			bad++;
 	}
-	T_CHECK(bad == 0, "%s: pipelined keys not increasing per backend", label);
+	T_CHECK(bad == 0, "%s: pipelined keys not increasing per backend",
+	    label);
 	for (i = 0; i < NB * PER; i++) {
 		op_init(&ops[i], b[i % NB], BOP_GET);
 		ops[i].key = kb[i];
@@ -582,19 +625,22 @@ test_parallel(const char *label, const char *const addrs[6], const char *const n
 	T_CHECK(failed == 0, "%s: parallel GET: %zu failed: %s", label, failed,
 	    ops[0].err.msg);
 	for (i = 0, bad = 0; i < NB * PER; i++) {
-		if (ops[i].rc != 0 || ops[i].outlen != LEN || memcmp(ops[i].out, vals[i], LEN))
+		if (ops[i].rc != 0 || ops[i].outlen != LEN ||
+		    memcmp(ops[i].out, vals[i], LEN))
 			bad++;
 		free(ops[i].out);
 		free(vals[i]);
 	}
-	T_CHECK(bad == 0, "%s: %zu parallel GETs returned wrong data", label, bad);
+	T_CHECK(bad == 0, "%s: %zu parallel GETs returned wrong data", label,
+	    bad);
 out:
 	for (i = 0; i < NB; i++)
 		backend_close(b[i]);
 	free(ops);
 }
 
-/* ------------------------------------------------------------ directory backend */
+/* ------------------------------------------------------------ directory
+ * backend */
 
 static int
 count_files(const char *dir)
@@ -606,7 +652,8 @@ count_files(const char *dir)
 	if ((d = opendir(dir)) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
 			n++;
 	closedir(d);
 	return n;
@@ -630,27 +677,32 @@ test_dir_persistence(const char *addr, const char *base)
 	backend_close(b);
 	/* a new process (or a crash) continues past every id handed out */
 	b = open_be(addr, "persist", NULL, NS_SEQUENTIAL, &e);
-	T_CHECK(b != NULL && seq_set(b, "three", 5, &k3, &e) == 0 && k3.id > k2.id,
-	    "dir: id after reopen %llu <= %llu", (unsigned long long)k3.id,
-	    (unsigned long long)k2.id);
+	T_CHECK(b != NULL && seq_set(b, "three", 5, &k3, &e) == 0 &&
+	    k3.id > k2.id, "dir: id after reopen %llu <= %llu",
+	    (unsigned long long)k3.id, (unsigned long long)k2.id);
 	backend_close(b);
-	/* a lost counter is rebuilt from the stored values, a lost stats file recounted */
+	/* a lost counter is rebuilt from the stored values, a lost stats file
+	 * recounted */
 	snprintf(path, sizeof(path), "%s/persist/next", base);
 	T_CHECK(unlink(path) == 0, "unlink next");
 	snprintf(path, sizeof(path), "%s/persist/stats", base);
 	T_CHECK(unlink(path) == 0, "unlink stats");
 	b = open_be(addr, "persist", NULL, NS_SEQUENTIAL, &e);
-	T_CHECK(b != NULL && seq_set(b, "four", 4, &k1, &e) == 0 && k1.id > k3.id,
-	    "dir: id after losing the counter %llu <= %llu", (unsigned long long)k1.id,
-	    (unsigned long long)k3.id);
+	T_CHECK(b != NULL && seq_set(b, "four", 4, &k1, &e) == 0 &&
+	    k1.id > k3.id, "dir: id after losing the counter %llu <= %llu",
+	    (unsigned long long)k1.id, (unsigned long long)k3.id);
 	op_init(&op, b, BOP_NSINFO);
-	T_CHECK(run1(&op, TMO) == 0 && op.info.entries == 4 && op.info.data_size_bytes == 15,
-	    "dir: recounted %llu entries, %llu bytes", (unsigned long long)op.info.entries,
+	T_CHECK(run1(&op, TMO) == 0 && op.info.entries == 4 &&
+	    op.info.data_size_bytes == 15,
+	    "dir: recounted %llu entries, %llu bytes",
+	    (unsigned long long)op.info.entries,
 	    (unsigned long long)op.info.data_size_bytes);
-	T_CHECK(get_check(b, &k2, (const uint8_t *)"two", 3) == 0, "dir GET after reopen");
+	T_CHECK(get_check(b, &k2, (const uint8_t *)"two", 3) == 0,
+	    "dir GET after reopen");
 	snprintf(path, sizeof(path), "%s/persist/tmp", base);
 	T_CHECK(count_files(path) == 0, "dir: temporary files left behind");
-	snprintf(path, sizeof(path), "%s/persist/%016llx", base, (unsigned long long)k2.id);
+	snprintf(path, sizeof(path), "%s/persist/%016llx", base,
+	    (unsigned long long)k2.id);
 	T_CHECK(access(path, F_OK) == 0, "dir: value file %s", path);
 	backend_close(b);
 }
@@ -673,11 +725,13 @@ test_dir_errors(const char *addr, const char *base)
 		t_fail(__FILE__, __LINE__, "dir: default namespace: %s", e.msg);
 		return;
 	}
-	T_CHECK(strstr(backend_name(b), "/default") != NULL, "dir name %s", backend_name(b));
+	T_CHECK(strstr(backend_name(b), "/default") != NULL, "dir name %s",
+	    backend_name(b));
 	memset(key, 'k', sizeof(key) - 1);
 	key[sizeof(key) - 1] = '\0';
 	T_CHECK(key_op(b, BOP_KEY_SET, key, "v", 1, &op) == -1 &&
-	    strstr(op.err.msg, backend_name(b)), "dir: long key: %s", op.err.msg);
+	    strstr(op.err.msg, backend_name(b)), "dir: long key: %s",
+	    op.err.msg);
 	op_init(&op, b, BOP_SEQ_SET);
 	op.val = "x";
 	op.vallen = 1;
@@ -830,7 +884,8 @@ zsrv_start(struct zsrv *s)
 		zsrv_exec(s);
 	children[nchildren++] = s->pid;
 	if (zsrv_wait(s) < 0) {
-		t_fail(__FILE__, __LINE__, "%s did not start (see %s/log)", s->bin, s->dir);
+		t_fail(__FILE__, __LINE__, "%s did not start (see %s/log)",
+		    s->bin, s->dir);
 		return -1;
 	}
 	return 0;
@@ -868,7 +923,8 @@ zsrv_init(struct zsrv *s, const char *bin, int is_double, const char *label,
 	return zsrv_start(s);
 }
 
-/* An admin command on a fresh connection, e.g. zadmin(s, "NSNEW", "x", NULL). */
+/* An admin command on a fresh connection, e.g. zadmin(s, "NSNEW", "x",
+ * NULL). */
 static int
 zadmin(const struct zsrv *s, const char *cmd, ...)
 {
@@ -917,8 +973,9 @@ test_password(const char *label, const struct zsrv *u)
 		backend_close(b);
 	}
 	b = open_be(u->addr, "secret", "wrong", NS_USERKEY, &e);
-	T_CHECK(b == NULL && strstr(e.msg, "Access denied") && strstr(e.msg, "secret") &&
-	    strstr(e.msg, u->addr), "%s: bad password: %s", label, e.msg);
+	T_CHECK(b == NULL && strstr(e.msg, "Access denied") &&
+	    strstr(e.msg, "secret") && strstr(e.msg, u->addr),
+	    "%s: bad password: %s", label, e.msg);
 	backend_close(b);
 	b = open_be(u->addr, "secret", NULL, NS_USERKEY, &e);
 	T_CHECK(b == NULL && strstr(e.msg, "Namespace protected and private"),
@@ -945,11 +1002,11 @@ test_full(const char *label, const struct zsrv *s)
 		t_fail(__FILE__, __LINE__, "%s: open full: %s", label, e.msg);
 		goto out;
 	}
-	T_CHECK(seq_set(b, v, 2000, &k, &e) == -1 && strstr(e.msg, backend_name(b)) &&
-	    strstr(e.msg, "No space left") && strstr(e.msg, "maxsize"),
-	    "%s: full namespace: %s", label, e.msg);
-	T_CHECK(seq_set(b, v, 500, &k, &e) == 0, "%s: small SET still fits: %s", label,
-	    e.msg);
+	T_CHECK(seq_set(b, v, 2000, &k, &e) == -1 &&
+	    strstr(e.msg, backend_name(b)) && strstr(e.msg, "No space left") &&
+	    strstr(e.msg, "maxsize"), "%s: full namespace: %s", label, e.msg);
+	T_CHECK(seq_set(b, v, 500, &k, &e) == 0, "%s: small SET still fits: %s",
+	    label, e.msg);
 	backend_close(b);
 out:
 	free(v);
@@ -971,7 +1028,8 @@ test_dead(const char *label)
 	    "%s: dead unix server: %s", label, e.msg);
 }
 
-/* A stopped server: the op times out on time, and works again once it resumes. */
+/* A stopped server: the op times out on time, and works again once it
+ * resumes. */
 static void
 test_hung(const char *label, const struct zsrv *s)
 {
@@ -986,7 +1044,8 @@ test_hung(const char *label, const struct zsrv *s)
 		t_fail(__FILE__, __LINE__, "%s: open: %s", label, e.msg);
 		return;
 	}
-	T_CHECK(seq_set(b, "before", 6, &k, &e) == 0, "%s: SET: %s", label, e.msg);
+	T_CHECK(seq_set(b, "before", 6, &k, &e) == 0, "%s: SET: %s", label,
+	    e.msg);
 	kill(s->pid, SIGSTOP);
 	op_init(&op, b, BOP_GET);
 	op.key = kb;
@@ -998,7 +1057,8 @@ test_hung(const char *label, const struct zsrv *s)
 	    strstr(op.err.msg, backend_name(b)) &&
 	    strstr(op.err.msg, "GET key 0x0000000000000000"),
 	    "%s: hung server: %s", label, op.err.msg);
-	T_CHECK(ms >= 450 && ms < 1500, "%s: timed out after %lld ms", label, (long long)ms);
+	T_CHECK(ms >= 450 && ms < 1500, "%s: timed out after %lld ms", label,
+	    (long long)ms);
 	kill(s->pid, SIGCONT);
 	T_CHECK(get_check(b, &k, (const uint8_t *)"before", 6) == 0,
 	    "%s: works again after the server resumed", label);
@@ -1024,8 +1084,8 @@ test_restart(const char *label, struct zsrv *s)
 	if (zsrv_start(s) == 0) {
 		if (s->is_double)
 			zadmin(s, "NSNEW", "meta1", NULL);
-		T_CHECK(key_op(b, BOP_KEY_SET, "/after/restart", "x", 1, &op) == 0,
-		    "%s: SET after restart: %s", label, op.err.msg);
+		T_CHECK(key_op(b, BOP_KEY_SET, "/after/restart", "x", 1,
+		    &op) == 0, "%s: SET after restart: %s", label, op.err.msg);
 		T_CHECK(key_op(b, BOP_GET, "/after/restart", NULL, 0, &op) == 0,
 		    "%s: GET after restart: %s", label, op.err.msg);
 		free(op.out);
@@ -1036,7 +1096,8 @@ test_restart(const char *label, struct zsrv *s)
 static void
 test_zdb_suite(const char *label, const char *bin, int is_double)
 {
-	static const char *const pns[6] = { "p0", "p1", "p2", "p3", "p4", "p5" };
+	static const char *const pns[6] = { "p0", "p1", "p2", "p3", "p4",
+	    "p5" };
 	const char *addrs[6];
 	struct zsrv seq, user, unx;
 	int i;
@@ -1091,6 +1152,7 @@ main(void)
 	if (dbl != NULL && *dbl != '\0')
 		test_zdb_suite("double", dbl, 1);
 	else
-		printf("ZDBD_DOUBLE not set: skipping the 0-db test double tests\n");
+		printf("ZDBD_DOUBLE not set: skipping the 0-db test double "
+		    "tests\n");
 	return t_finish();
 }

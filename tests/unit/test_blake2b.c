@@ -1,4 +1,5 @@
-/* BLAKE2b-128 against blake2b.json, one-shot and streamed in odd-sized pieces. */
+/* BLAKE2b-128 against blake2b.json, one-shot and streamed in odd-sized
+ * pieces. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +70,8 @@ mt_twist(struct mt *mt)
 
 	for (i = 0; i < MT_N; i++) {
 		y = (s[i] & 0x80000000U) | (s[(i + 1) % MT_N] & 0x7fffffffU);
-		s[i] = s[(i + MT_M) % MT_N] ^ (y >> 1) ^ ((y & 1) ? 0x9908b0dfU : 0);
+		s[i] = s[(i + MT_M) % MT_N] ^ (y >> 1) ^ ((y & 1) ?
+		    0x9908b0dfU : 0);
 	}
 	mt->i = 0;
 }
@@ -109,7 +111,8 @@ seeded_bytes(uint32_t seed, size_t len)
 }
 
 static void
-check_hex(const uint8_t *got, const char *want_hex, const char *what, const char *name)
+check_hex(const uint8_t *got, const char *want_hex, const char *what,
+    const char *name)
 {
 	uint8_t *want;
 	size_t n;
@@ -137,7 +140,8 @@ recipe_input(const cJSON *r, const char *name, size_t *len)
 		buf = seeded_bytes((uint32_t)seed->valuedouble, *len);
 		check_hex(buf, t_jstr(r, "first32"), "first32", name);
 		if (*len >= 32)
-			check_hex(buf + *len - 32, t_jstr(r, "last32"), "last32", name);
+			check_hex(buf + *len - 32, t_jstr(r, "last32"),
+			    "last32", name);
 		return buf;
 	}
 	buf = malloc(*len + 1);
@@ -147,9 +151,11 @@ recipe_input(const cJSON *r, const char *name, size_t *len)
 }
 
 static void
-check_streamed(const uint8_t *in, size_t len, const uint8_t *want, const char *name)
+check_streamed(const uint8_t *in, size_t len, const uint8_t *want,
+    const char *name)
 {
-	static const size_t steps[] = { 1, 3, 7, 13, 127, 128, 129, 1000, 4097, 65537 };
+	static const size_t steps[] = { 1, 3, 7, 13, 127, 128, 129, 1000, 4097,
+	    65537 };
 	uint8_t got[B2_LEN];
 	struct b2 h;
 	size_t off = 0, n, k = 0;
@@ -202,9 +208,10 @@ main(void)
 
 	/* The digest length is a parameter, not a truncation. */
 	b2_hash("abc", 3, d128);
-	crypto_generichash_blake2b(d512, sizeof(d512), (const unsigned char *)"abc",
-	    3, NULL, 0);
-	T_CHECK(memcmp(d128, d512, B2_LEN) != 0, "BLAKE2b-128 equals truncated BLAKE2b-512");
+	crypto_generichash_blake2b(d512, sizeof(d512),
+	    (const unsigned char *)"abc", 3, NULL, 0);
+	T_CHECK(memcmp(d128, d512, B2_LEN) != 0,
+	    "BLAKE2b-128 equals truncated BLAKE2b-512");
 	cJSON_Delete(v);
 	return t_finish();
 }

@@ -13,7 +13,9 @@ main(void)
 
 	hex_encode(out, in, 3);
 	T_CHECK(strcmp(out, "00abff") == 0, "hex_encode gave %s", out);
-	T_CHECK(hex_decode(back, "00ABff", 3) == 0 && memcmp(back, in, 3) == 0, "hex_decode mixed case");
-	T_CHECK(hex_decode(back, "0g", 1) == -1, "hex_decode accepts a bad digit");
+	T_CHECK(hex_decode(back, "00ABff", 3) == 0 && memcmp(back, in, 3) == 0,
+	    "hex_decode mixed case");
+	T_CHECK(hex_decode(back, "0g", 1) == -1,
+	    "hex_decode accepts a bad digit");
 	return t_finish();
 }

@@ -1,6 +1,6 @@
-/* The background writer: bytes land at their offsets whatever the cuts, a finish
- * in the middle of a stream does not disturb what follows, hashes match, and a
- * failing write is reported; with and without the background thread. */
+/* The background writer: bytes land at their offsets whatever the cuts, a
+ * finish in the middle of a stream does not disturb what follows, hashes match,
+ * and a failing write is reported; with and without the background thread. */
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -19,7 +19,8 @@ int main(void);
 static void
 run(int threads, uint64_t base)
 {
-	uint8_t *data = malloc(TOTAL), *back = malloc(TOTAL), want[B2_LEN], got[B2_LEN];
+	uint8_t *data = malloc(TOTAL), *back = malloc(TOTAL), want[B2_LEN],
+	    got[B2_LEN];
 	uint8_t in_want[B2_LEN], in_got[B2_LEN];
 	struct b2 out_hash, in_hash, in_ref;
 	struct hwriter w;
@@ -46,20 +47,25 @@ run(int threads, uint64_t base)
 			b2_update(&in_ref, data + off, n);
 			cuts++;
 		}
-		if (randombytes_uniform(10) == 0)	/* a finish mid-stream, then more */
-			T_CHECK(hwriter_finish(&w, &e) == 0, "finish mid-stream: %s", e.msg);
+		/* a finish mid-stream, then more */
+		if (randombytes_uniform(10) == 0)
+			T_CHECK(hwriter_finish(&w, &e) == 0,
+			    "finish mid-stream: %s", e.msg);
 		off += n;
 	}
 	T_CHECK(hwriter_finish(&w, &e) == 0, "finish: %s", e.msg);
 	T_CHECK(w.total == TOTAL, "total %llu", (unsigned long long)w.total);
 	T_CHECK(pread_full(fd, back, TOTAL, (off_t)base, &e) == 0, "read back");
-	T_CHECK(memcmp(back, data, TOTAL) == 0, "bytes at their offsets (threads %d)", threads);
+	T_CHECK(memcmp(back, data, TOTAL) == 0,
+	    "bytes at their offsets (threads %d)", threads);
 	b2_final(&out_hash, got);
 	b2_hash(data, TOTAL, want);
-	T_CHECK(memcmp(got, want, B2_LEN) == 0, "hash of the output (threads %d)", threads);
+	T_CHECK(memcmp(got, want, B2_LEN) == 0,
+	    "hash of the output (threads %d)", threads);
 	b2_final(&in_hash, in_got);
 	b2_final(&in_ref, in_want);
-	T_CHECK(cuts == 0 || memcmp(in_got, in_want, B2_LEN) == 0, "hash of the input blocks");
+	T_CHECK(cuts == 0 || memcmp(in_got, in_want, B2_LEN) == 0,
+	    "hash of the input blocks");
 	hwriter_free(&w);
 	close(fd);
 	free(data);

@@ -78,7 +78,8 @@ send_raw(int sock, const void *buf, size_t len, int fd, int nfds)
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(int) * 4)];
 	} cm;
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf,
+	    .iov_len = len };
 	struct msghdr mh;
 	struct cmsghdr *c;
 	int fds[4] = { fd, fd, fd, fd };
@@ -186,32 +187,41 @@ test_round_trip(void)
 
 	pair(sv, 0);
 	T_CHECK(send1(sv[0], "{\"a\":1}", 7, -1, &e) == 0, "send: %s", e.msg);
-	T_CHECK(recv1(sv[1], &json, &len, &fd, 1000, &e) == 1, "recv: %s", e.msg);
+	T_CHECK(recv1(sv[1], &json, &len, &fd, 1000, &e) == 1, "recv: %s",
+	    e.msg);
 	T_CHECK(json && len == 7 && strcmp(json, "{\"a\":1}") == 0 && fd == -1,
 	    "round trip without fd");
 	free(json);
 
-	T_CHECK(send1(sv[0], "{\"b\":2}", 7, file, &e) == 0, "send fd: %s", e.msg);
-	T_CHECK(recv1(sv[1], &json, &len, &fd, 1000, &e) == 1, "recv fd: %s", e.msg);
-	T_CHECK(fd >= 0 && same_file(fd, file), "received fd is not the same file");
-	T_CHECK(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC), "received fd not cloexec");
-	T_CHECK(json && strcmp(json, "{\"b\":2}") == 0, "round trip with fd: body");
+	T_CHECK(send1(sv[0], "{\"b\":2}", 7, file, &e) == 0, "send fd: %s",
+	    e.msg);
+	T_CHECK(recv1(sv[1], &json, &len, &fd, 1000, &e) == 1, "recv fd: %s",
+	    e.msg);
+	T_CHECK(fd >= 0 && same_file(fd, file),
+	    "received fd is not the same file");
+	T_CHECK(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC),
+	    "received fd not cloexec");
+	T_CHECK(json && strcmp(json, "{\"b\":2}") == 0,
+	    "round trip with fd: body");
 	free(json);
 	close(fd);
 
 	/* The same through the incremental reader. */
 	frame_reader_init(&r);
 	T_CHECK(send1(sv[0], "{\"c\":3}", 7, file, &e) == 0, "send: %s", e.msg);
-	T_CHECK(feed_next(&r, sv[1], &json, &len, &fd, &e) == 1, "reader: %s", e.msg);
-	T_CHECK(fd >= 0 && same_file(fd, file) && json && strcmp(json, "{\"c\":3}") == 0,
-	    "reader round trip with fd");
+	T_CHECK(feed_next(&r, sv[1], &json, &len, &fd, &e) == 1, "reader: %s",
+	    e.msg);
+	T_CHECK(fd >= 0 && same_file(fd, file) && json &&
+	    strcmp(json, "{\"c\":3}") == 0, "reader round trip with fd");
 	free(json);
 	if (fd >= 0)
 		close(fd);
 	close(sv[0]);
 	T_CHECK(frame_reader_feed(&r, sv[1], &e) == 0, "reader sees EOF");
-	T_CHECK(next1(&r, &json, &len, &fd, &e) == 0, "clean EOF between frames");
-	T_CHECK(recv1(sv[1], &json, &len, &fd, 100, &e) == 0, "frame_recv clean EOF");
+	T_CHECK(next1(&r, &json, &len, &fd, &e) == 0,
+	    "clean EOF between frames");
+	T_CHECK(recv1(sv[1], &json, &len, &fd, 100, &e) == 0,
+	    "frame_recv clean EOF");
 	frame_reader_free(&r);
 	close(sv[1]);
 	close(file);
@@ -235,7 +245,8 @@ test_byte_by_byte(void)
 		if (i + 1 < n && rc != 0)
 			early = 1;
 	}
-	T_CHECK(!early, "frame_next returned a frame early or failed: %s", e.msg);
+	T_CHECK(!early, "frame_next returned a frame early or failed: %s",
+	    e.msg);
 	T_CHECK(rc == 1 && json && strcmp(json, "{\"split\":true}") == 0,
 	    "byte-by-byte frame: rc %d %s", rc, e.msg);
 	T_CHECK(fd >= 0 && same_file(fd, file), "byte-by-byte fd");
@@ -248,7 +259,8 @@ test_byte_by_byte(void)
 	for (i = 0; i < n; i++)
 		send_raw(sv[0], buf + i, 1, file, i == 0);
 	rc = recv1(sv[1], &json, &len, &fd, 1000, &e);
-	T_CHECK(rc == 1 && fd >= 0 && same_file(fd, file), "frame_recv split: %s", e.msg);
+	T_CHECK(rc == 1 && fd >= 0 && same_file(fd, file),
+	    "frame_recv split: %s", e.msg);
 	free(json);
 	if (fd >= 0)
 		close(fd);
@@ -272,10 +284,10 @@ test_two_in_one_write(void)
 	frame_reader_init(&r);
 	send_raw(sv[0], buf, n, -1, 0);
 	T_CHECK(frame_reader_feed(&r, sv[1], &e) == 1, "feed: %s", e.msg);
-	T_CHECK(next1(&r, &a, &len, &fd1, &e) == 1 && strcmp(a, "{\"one\":1}") == 0,
-	    "first of two frames");
-	T_CHECK(next1(&r, &b, &len, &fd2, &e) == 1 && strcmp(b, "{\"two\":2}") == 0,
-	    "second of two frames");
+	T_CHECK(next1(&r, &a, &len, &fd1, &e) == 1 &&
+	    strcmp(a, "{\"one\":1}") == 0, "first of two frames");
+	T_CHECK(next1(&r, &b, &len, &fd2, &e) == 1 &&
+	    strcmp(b, "{\"two\":2}") == 0, "second of two frames");
 	T_CHECK(next1(&r, &c, &len, &fd3, &e) == 0, "no third frame");
 	free(a);
 	free(b);
@@ -302,8 +314,8 @@ test_two_in_one_write(void)
 
 /* Bytes that must make both readers fail with an error containing want. */
 static void
-expect_bad_stream(const char *what, const uint8_t *bytes, size_t n, int close_after,
-    const char *want)
+expect_bad_stream(const char *what, const uint8_t *bytes, size_t n,
+    int close_after, const char *want)
 {
 	struct frame_reader r;
 	struct err e = { "" };
@@ -326,8 +338,8 @@ expect_bad_stream(const char *what, const uint8_t *bytes, size_t n, int close_af
 		} else
 			rc = recv1(sv[1], &json, &len, &fd, 1000, &e);
 		T_CHECK(rc == -1 && strstr(e.msg, want) != NULL,
-		    "%s (%s): rc %d, error \"%s\"", what, i ? "frame_recv" : "reader",
-		    rc, e.msg);
+		    "%s (%s): rc %d, error \"%s\"", what,
+		    i ? "frame_recv" : "reader", rc, e.msg);
 		if (!close_after)
 			close(sv[0]);
 		close(sv[1]);
@@ -344,7 +356,8 @@ test_bad_lengths(void)
 	struct err e = { "" };
 
 	expect_bad_stream("length 0", zero, sizeof(zero), 0, "length 0");
-	expect_bad_stream("length > 1 MiB", huge, sizeof(huge), 0, "larger than");
+	expect_bad_stream("length > 1 MiB", huge, sizeof(huge), 0,
+	    "larger than");
 	expect_bad_stream("EOF mid-frame", cut, sizeof(cut), 1,
 	    "peer closed the connection in the middle of a frame");
 	expect_bad_stream("EOF mid-header", hdr_cut, sizeof(hdr_cut), 1,
@@ -369,11 +382,13 @@ test_fd_errors(void)
 	frame_reader_init(&r);
 	send_raw(sv[0], buf, n, file, 3);
 	rc = feed_next(&r, sv[1], &json, &len, &fd, &e);
-	T_CHECK(rc == -1 && strstr(e.msg, "at most 2"), "three fds: %d %s", rc, e.msg);
+	T_CHECK(rc == -1 && strstr(e.msg, "at most 2"), "three fds: %d %s", rc,
+	    e.msg);
 	frame_reader_free(&r);
 	close(sv[0]);
 	close(sv[1]);
-	T_CHECK(count_fds() == before, "three fds in a frame leaked a descriptor");
+	T_CHECK(count_fds() == before,
+	    "three fds in a frame leaked a descriptor");
 
 	pair(sv, 1);
 	frame_reader_init(&r);
@@ -382,7 +397,8 @@ test_fd_errors(void)
 	rc = feed_next(&r, sv[1], &json, &len, &fd, &e);
 	if (rc == 0)
 		rc = feed_next(&r, sv[1], &json, &len, &fd, &e);
-	T_CHECK(rc == -1 && strstr(e.msg, "middle of a frame"), "fd on byte 2: %s", e.msg);
+	T_CHECK(rc == -1 && strstr(e.msg, "middle of a frame"),
+	    "fd on byte 2: %s", e.msg);
 	frame_reader_free(&r);
 	close(sv[0]);
 	close(sv[1]);
@@ -391,7 +407,8 @@ test_fd_errors(void)
 	pair(sv, 0);
 	send_raw(sv[0], buf, n, file, 4);
 	rc = recv1(sv[1], &json, &len, &fd, 1000, &e);
-	T_CHECK(rc == -1 && strstr(e.msg, "at most 2"), "frame_recv four fds: %s", e.msg);
+	T_CHECK(rc == -1 && strstr(e.msg, "at most 2"),
+	    "frame_recv four fds: %s", e.msg);
 	close(sv[0]);
 	close(sv[1]);
 	T_CHECK(count_fds() == before, "frame_recv leaked a descriptor");
@@ -413,12 +430,14 @@ test_timeout(void)
 	rc = recv1(sv[1], &json, &len, &fd, 150, &e);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	T_CHECK(rc == -1 && strstr(e.msg, "timed out"), "timeout: %d %s", rc, e.msg);
+	T_CHECK(rc == -1 && strstr(e.msg, "timed out"), "timeout: %d %s", rc,
+	    e.msg);
 	T_CHECK(ms >= 140 && ms < 2000, "timeout took %ld ms", ms);
 	/* A frame that stops halfway times out too. */
 	send_raw(sv[0], "\0\0\0\x05{", 5, -1, 0);
 	rc = recv1(sv[1], &json, &len, &fd, 100, &e);
-	T_CHECK(rc == -1 && strstr(e.msg, "timed out"), "partial frame timeout: %s", e.msg);
+	T_CHECK(rc == -1 && strstr(e.msg, "timed out"),
+	    "partial frame timeout: %s", e.msg);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -432,7 +451,8 @@ test_writer_big(void)
 	struct err e = { "" };
 	char *big = malloc(IPC_FRAME_MAX), *json = NULL;
 	size_t len = 0;
-	int sv[2], fd = -1, got = 0, flushed = 0, rounds = 0, file = temp_file();
+	int sv[2], fd = -1, got = 0, flushed = 0, rounds = 0,
+	    file = temp_file();
 
 	memset(big, ' ', IPC_FRAME_MAX);
 	big[0] = '{';
@@ -440,19 +460,24 @@ test_writer_big(void)
 	pair(sv, 1);
 	frame_writer_init(&w);
 	frame_reader_init(&r);
-	T_CHECK(push1(&w, big, IPC_FRAME_MAX, file, &e) == 0, "push: %s", e.msg);
+	T_CHECK(push1(&w, big, IPC_FRAME_MAX, file, &e) == 0, "push: %s",
+	    e.msg);
 	T_CHECK(push1(&w, "{}", 2, -1, &e) == 0, "push: %s", e.msg);
-	T_CHECK(frame_writer_flush(&w, sv[0], &e) == 0, "1 MiB fit in a socket buffer?");
+	T_CHECK(frame_writer_flush(&w, sv[0], &e) == 0,
+	    "1 MiB fit in a socket buffer?");
 	while (got < 2 && rounds++ < 100000) {
 		flushed = frame_writer_flush(&w, sv[0], &e);
 		if (frame_reader_feed(&r, sv[1], &e) == -1)
 			break;
 		while (next1(&r, &json, &len, &fd, &e) == 1) {
 			if (got++ == 0)
-				T_CHECK(len == IPC_FRAME_MAX && same_file(fd, file) &&
-				    memcmp(json, big, len) == 0, "1 MiB frame content");
+				T_CHECK(len == IPC_FRAME_MAX &&
+				    same_file(fd, file) &&
+				    memcmp(json, big, len) == 0,
+				    "1 MiB frame content");
 			else
-				T_CHECK(len == 2 && fd == -1, "small frame after the big one");
+				T_CHECK(len == 2 && fd == -1,
+				    "small frame after the big one");
 			if (fd >= 0)
 				close(fd);
 			free(json);
@@ -489,7 +514,8 @@ test_send_big(void)
 	T_CHECK(rc == 1 && len == IPC_FRAME_MAX && memcmp(json, big, len) == 0,
 	    "1 MiB blocking frame: %s", e.msg);
 	waitpid(pid, &status, 0);
-	T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "big sender failed");
+	T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "big sender failed");
 	free(json);
 	free(big);
 	close(sv[1]);
@@ -548,7 +574,8 @@ check_sample(const struct msg *m, const struct msg_field *f)
 
 	switch (f->kind) {
 	case MSG_STR:
-		return strcmp(msg_get_str(m, f->name), "/data/caf\xc3\xa9 \"quoted\"\n") == 0;
+		return strcmp(msg_get_str(m, f->name),
+		    "/data/caf\xc3\xa9 \"quoted\"\n") == 0;
 	case MSG_BOOL:
 		return msg_get_bool(m, f->name) == 1;
 	case MSG_INT:
@@ -556,13 +583,14 @@ check_sample(const struct msg *m, const struct msg_field *f)
 	case MSG_U64:
 		return msg_get_u64(m, f->name, &u) == 0 && u == UINT64_MAX;
 	case MSG_HEX:
-		ok = msg_get_hex(m, f->name, &hex, &n) == 0 && n == sizeof(sample_hex) &&
-		    memcmp(hex, sample_hex, n) == 0;
+		ok = msg_get_hex(m, f->name, &hex, &n) == 0 &&
+		    n == sizeof(sample_hex) && memcmp(hex, sample_hex, n) == 0;
 		free(hex);
 		return ok;
 	default:
 		j = msg_get_json(m, f->name);
-		return j != NULL && (f->kind == MSG_ARRAY ? cJSON_GetArraySize(j) == 2 :
+		return j != NULL &&
+		    (f->kind == MSG_ARRAY ? cJSON_GetArraySize(j) == 2 :
 		    cJSON_GetObjectItem(j, "entries") != NULL);
 	}
 }
@@ -588,15 +616,17 @@ round_trip_def(enum msg_type t, int all)
 	json = msg_encode(m, &len, &e);
 	T_CHECK(json != NULL, "encode %s: %s", d->type, e.msg);
 	back = json ? msg_parse(json, len, d->dir, &e) : NULL;
-	T_CHECK(back != NULL, "parse %s: %s (%s)", d->type, e.msg, json ? json : "");
+	T_CHECK(back != NULL, "parse %s: %s (%s)", d->type, e.msg,
+	    json ? json : "");
 	if (back != NULL) {
-		T_CHECK(msg_type(back) == t && strcmp(msg_type_name(back), d->type) == 0 &&
-		    msg_id(back) == 12345,
-		    "%s: type or id changed", d->type);
+		T_CHECK(msg_type(back) == t &&
+		    strcmp(msg_type_name(back), d->type) == 0 &&
+		    msg_id(back) == 12345, "%s: type or id changed", d->type);
 		for (i = 0; i < MSG_FIELDS_MAX && d->fields[i].name; i++) {
 			if (!all && !d->fields[i].required)
-				T_CHECK(!msg_has(back, d->fields[i].name), "%s.%s present",
-				    d->type, d->fields[i].name);
+				T_CHECK(!msg_has(back, d->fields[i].name),
+				    "%s.%s present", d->type,
+				    d->fields[i].name);
 			else if (!check_sample(back, &d->fields[i]))
 				ok = 0;
 		}
@@ -622,7 +652,8 @@ test_table_round_trip(void)
 			    "type %s twice in the table", d->type);
 		for (j = 0; j < MSG_FIELDS_MAX && d->fields[j].name; j++)
 			T_CHECK(strcmp(d->fields[j].name, "type") &&
-			    strcmp(d->fields[j].name, "id") && strcmp(d->fields[j].name, "v"),
+			    strcmp(d->fields[j].name, "id") &&
+			    strcmp(d->fields[j].name, "v"),
 			    "%s uses a header name as a field", d->type);
 		round_trip_def((enum msg_type)i, 1);
 		round_trip_def((enum msg_type)i, 0);
@@ -632,14 +663,15 @@ test_table_round_trip(void)
 				break;
 		if (j < MSG_FIELDS_MAX && d->fields[j].name) {
 			json = msg_encode(m, &len, &e);
-			T_CHECK(json == NULL && strstr(e.msg, "missing required field"),
+			T_CHECK(json == NULL &&
+			    strstr(e.msg, "missing required field"),
 			    "%s built without %s", d->type, d->fields[j].name);
 			free(json);
 		}
 		msg_free(m);
 	}
-	T_CHECK(n == MSG_TYPES && n >= 16, "table has %zu messages, msg_types.h %d",
-	    n, MSG_TYPES);
+	T_CHECK(n == MSG_TYPES && n >= 16,
+	    "table has %zu messages, msg_types.h %d", n, MSG_TYPES);
 }
 
 static int	is_fatal(void (*)(const struct msg *), const struct msg *);
@@ -663,20 +695,23 @@ test_builder_misuse(void)
 
 	T_CHECK(is_fatal(new_unknown, NULL), "built an unknown type");
 	T_CHECK(msg_new(MT_STATUS, -1, &e) == NULL, "built a negative id");
-	T_CHECK(msg_new(MT_STATUS, (1LL << 53) + 1, &e) == NULL, "built an id > 2^53");
+	T_CHECK(msg_new(MT_STATUS, (1LL << 53) + 1, &e) == NULL,
+	    "built an id > 2^53");
 
 	m = msg_new(MT_CHECK, 1, &e);
 	T_CHECK(msg_set_bool(m, "path", 1) == -1, "set bool on a string field");
 	msg_set_str(m, "path", "/a");	/* too late: the first error sticks */
 	json = msg_encode(m, &len, &e);
-	T_CHECK(json == NULL && strstr(e.msg, "must be a string"), "sticky error: %s", e.msg);
+	T_CHECK(json == NULL && strstr(e.msg, "must be a string"),
+	    "sticky error: %s", e.msg);
 	msg_free(m);
 
 	m = msg_new(MT_CHECK, 1, &e);
 	msg_set_str(m, "path", "/a");
 	T_CHECK(msg_set_str(m, "colour", "red") == -1, "set an unknown field");
-	T_CHECK(msg_encode(m, &len, &e) == NULL && strstr(e.msg, "no field \"colour\""),
-	    "unknown field built: %s", e.msg);
+	T_CHECK(msg_encode(m, &len, &e) == NULL &&
+	    strstr(e.msg, "no field \"colour\""), "unknown field built: %s",
+	    e.msg);
 	msg_free(m);
 
 	m = msg_new(MT_CHECK, 1, &e);
@@ -684,7 +719,8 @@ test_builder_misuse(void)
 	msg_free(m);
 
 	m = msg_new(MT_HELLO, 1, &e);
-	T_CHECK(msg_set_int(m, "pid", (1LL << 53) + 1) == -1, "int beyond 2^53");
+	T_CHECK(msg_set_int(m, "pid", (1LL << 53) + 1) == -1,
+	    "int beyond 2^53");
 	msg_free(m);
 
 	m = msg_new(MT_ENCODE, 1, &e);
@@ -694,7 +730,8 @@ test_builder_misuse(void)
 
 	m = msg_new(MT_STATUS, 7, &e);
 	json = msg_encode(m, &len, &e);
-	T_CHECK(json && strcmp(json, "{\"v\":1,\"type\":\"status\",\"id\":7}") == 0,
+	T_CHECK(json && strcmp(json,
+	    "{\"v\":1,\"type\":\"status\",\"id\":7}") == 0,
 	    "status encodes as %s", json ? json : e.msg);
 	T_CHECK(msg_check_fds(m, 0, &e) == 0 && msg_check_fds(m, 1, &e) == -1,
 	    "status with an fd");
@@ -723,68 +760,99 @@ struct bad {
 static const struct bad bad_frames[] = {
 	{ C, "{\"v\":1,\"type\":\"status\",\"id\":1", 0, "not valid JSON" },
 	{ C, "\"status\"", 0, "a string, not a JSON object" },
-	{ C, "[{\"v\":1,\"type\":\"status\",\"id\":1}]", 0, "an array, not a JSON object" },
+	{ C, "[{\"v\":1,\"type\":\"status\",\"id\":1}]", 0,
+	    "an array, not a JSON object" },
 	{ C, "42", 0, "a number, not a JSON object" },
 	{ C, "{}", 0, "has no \"type\"" },
 	{ C, "{\"v\":1,\"id\":1}", 0, "has no \"type\"" },
 	{ C, "{" H "\"type\":7}", 0, "\"type\" must be a string" },
 	{ C, "{" H "\"type\":\"fly\"}", 0, "unknown message type \"fly\"" },
 	{ C, "{\"v\":1,\"type\":\"status\"}", 0, "has no \"id\"" },
-	{ C, "{\"v\":1,\"type\":\"status\",\"id\":\"1\"}", 0, "\"id\" must be an integer, not a string" },
-	{ C, "{\"v\":1,\"type\":\"status\",\"id\":1.5}", 0, "\"id\" must be an integer 0..2^53" },
-	{ C, "{\"v\":1,\"type\":\"status\",\"id\":-3}", 0, "\"id\" must be an integer 0..2^53" },
-	{ C, "{\"v\":1,\"type\":\"status\",\"id\":1e300}", 0, "\"id\" must be an integer 0..2^53" },
-	{ C, "{\"v\":2,\"type\":\"status\",\"id\":1}", 0, "unsupported protocol version 2" },
+	{ C, "{\"v\":1,\"type\":\"status\",\"id\":\"1\"}", 0,
+	    "\"id\" must be an integer, not a string" },
+	{ C, "{\"v\":1,\"type\":\"status\",\"id\":1.5}", 0,
+	    "\"id\" must be an integer 0..2^53" },
+	{ C, "{\"v\":1,\"type\":\"status\",\"id\":-3}", 0,
+	    "\"id\" must be an integer 0..2^53" },
+	{ C, "{\"v\":1,\"type\":\"status\",\"id\":1e300}", 0,
+	    "\"id\" must be an integer 0..2^53" },
+	{ C, "{\"v\":2,\"type\":\"status\",\"id\":1}", 0,
+	    "unsupported protocol version 2" },
 	{ C, "{\"type\":\"status\",\"id\":1}", 0, "no protocol version" },
-	{ C, "{\"v\":\"1\",\"type\":\"status\",\"id\":1}", 0, "\"v\" must be an integer, not a string" },
-	{ C, "{" H "\"type\":\"check\"}", 0, "missing required field \"path\"" },
+	{ C, "{\"v\":\"1\",\"type\":\"status\",\"id\":1}", 0,
+	    "\"v\" must be an integer, not a string" },
+	{ C, "{" H "\"type\":\"check\"}", 0,
+	    "missing required field \"path\"" },
 	{ C, "{" H "\"type\":\"store\",\"path\":\"/a\",\"delete\":false,\"blocking\":true}", 0,
 	    "missing required field \"save_failure\"" },
 	{ C, "{" H "\"type\":\"store\",\"path\":\"/a\",\"delete\":\"yes\",\"blocking\":true,"
-	    "\"save_failure\":false}", 0, "field \"delete\" must be a boolean, not a string" },
-	{ C, "{" H "\"type\":\"check\",\"path\":true}", 0, "\"path\" must be a string, not a boolean" },
-	{ C, "{" H "\"type\":\"check\",\"path\":5}", 0, "\"path\" must be a string, not a number" },
-	{ C, "{" H "\"type\":\"check\",\"path\":null}", 0, "\"path\" must be a string, not null" },
-	{ C, "{" H "\"type\":\"check\",\"path\":{\"a\":[]}}", 0, "must be a string, not an object" },
-	{ MSG_MASTER_TO_CLIENT, "{" H "\"type\":\"reply\",\"ok\":true,\"checksum\":\"zz\"}", 0,
+	    "\"save_failure\":false}", 0,
+	    "field \"delete\" must be a boolean, not a string" },
+	{ C, "{" H "\"type\":\"check\",\"path\":true}", 0,
+	    "\"path\" must be a string, not a boolean" },
+	{ C, "{" H "\"type\":\"check\",\"path\":5}", 0,
+	    "\"path\" must be a string, not a number" },
+	{ C, "{" H "\"type\":\"check\",\"path\":null}", 0,
+	    "\"path\" must be a string, not null" },
+	{ C, "{" H "\"type\":\"check\",\"path\":{\"a\":[]}}", 0,
+	    "must be a string, not an object" },
+	{ MSG_MASTER_TO_CLIENT,
+	    "{" H "\"type\":\"reply\",\"ok\":true,\"checksum\":\"zz\"}", 0,
 	    "\"checksum\" is not lowercase hex" },
-	{ MSG_MASTER_TO_CLIENT, "{" H "\"type\":\"reply\",\"ok\":true,\"checksum\":\"AB\"}", 0,
+	{ MSG_MASTER_TO_CLIENT,
+	    "{" H "\"type\":\"reply\",\"ok\":true,\"checksum\":\"AB\"}", 0,
 	    "is not lowercase hex" },
-	{ MSG_MASTER_TO_CLIENT, "{" H "\"type\":\"reply\",\"ok\":true,\"checksum\":\"abc\"}", 0,
+	{ MSG_MASTER_TO_CLIENT,
+	    "{" H "\"type\":\"reply\",\"ok\":true,\"checksum\":\"abc\"}", 0,
 	    "odd number" },
 	{ MSG_MASTER_TO_CLIENT, "{" H "\"type\":\"reply\",\"ok\":1}", 0,
 	    "\"ok\" must be a boolean, not a number" },
-	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"hello\",\"role\":\"x\",\"pid\":9007199254740994}",
+	{ MSG_WORKER_TO_MASTER,
+	    "{\"id\":1,\"type\":\"hello\",\"role\":\"x\",\"pid\":9007199254740994}",
 	    0, "not an integer within" },
-	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"hello\",\"role\":\"x\",\"pid\":2.5}", 0,
+	{ MSG_WORKER_TO_MASTER,
+	    "{\"id\":1,\"type\":\"hello\",\"role\":\"x\",\"pid\":2.5}", 0,
 	    "not an integer within" },
 	{ C, "{" H "\"type\":\"status\",\"x\":1}", 0, "unknown field \"x\"" },
-	{ MSG_WORKER_TO_MASTER, "{\"v\":1,\"id\":1,\"type\":\"ready\"}", 0, "unknown field \"v\"" },
+	{ MSG_WORKER_TO_MASTER, "{\"v\":1,\"id\":1,\"type\":\"ready\"}", 0,
+	    "unknown field \"v\"" },
 	{ C, "{" H "\"type\":\"status\"}x", 0, "trailing bytes" },
 	{ C, "{" H "\"type\":\"status\"}{}", 0, "trailing bytes" },
-	{ C, "{" H "\"type\":\"check\",\"path\":\"/a\",\"path\":\"/b\"}", 0, "duplicate key \"path\"" },
-	{ C, "{" H "\"type\":\"status\",\"type\":\"status\"}", 0, "duplicate key \"type\"" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"/a\",\"path\":\"/b\"}", 0,
+	    "duplicate key \"path\"" },
+	{ C, "{" H "\"type\":\"status\",\"type\":\"status\"}", 0,
+	    "duplicate key \"type\"" },
 	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"result\",\"ok\":true,"
-	    "\"stats\":{\"a\":1,\"b\":{\"c\":1,\"c\":2}}}", 0, "duplicate key \"c\"" },
-	{ C, "{" H "\"type\":\"status\",\"x\":{\"a\":[1,2,{]}}", 0, "not valid JSON" },
-	{ C, "{" H "\"type\":\"check\",\"path\":\"a\\u0000b\"}", 0, "NUL character" },
+	    "\"stats\":{\"a\":1,\"b\":{\"c\":1,\"c\":2}}}", 0,
+	    "duplicate key \"c\"" },
+	{ C, "{" H "\"type\":\"status\",\"x\":{\"a\":[1,2,{]}}", 0,
+	    "not valid JSON" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"a\\u0000b\"}", 0,
+	    "NUL character" },
 	{ C, NUL_FRAME, sizeof(NUL_FRAME) - 1, "NUL byte" },
-	{ C, "{" H "\"type\":\"check\",\"path\":\"\xff\"}", 0, "invalid UTF-8" },
-	{ C, "{" H "\"type\":\"check\",\"path\":\"\xc0\xaf\"}", 0, "invalid UTF-8" },
-	{ C, "{" H "\"type\":\"check\",\"path\":\"\xed\xa0\x80\"}", 0, "invalid UTF-8" },
-	{ C, "{" H "\"type\":\"check\",\"path\":\"\xe2\x82\"}", 0, "invalid UTF-8" },
-	{ C, "{" H "\"type\":\"check\",\"path\":\"a\x01\"}", 0, "control character" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"\xff\"}", 0,
+	    "invalid UTF-8" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"\xc0\xaf\"}", 0,
+	    "invalid UTF-8" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"\xed\xa0\x80\"}", 0,
+	    "invalid UTF-8" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"\xe2\x82\"}", 0,
+	    "invalid UTF-8" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"a\x01\"}", 0,
+	    "control character" },
 	{ C, "{" H "\"type\":\"check\",\"path\":\"\\q\"}", 0, "bad escape" },
 	{ C, "{\"v\":1,\"id\":01,\"type\":\"status\"}", 0, "malformed number" },
 	{ C, "{\"v\":1,\"id\":1.,\"type\":\"status\"}", 0, "malformed number" },
 	{ C, "\xef\xbb\xbf{" H "\"type\":\"status\"}", 0, "outside a string" },
 	{ C, "{" H "\"type\":\"hello\",\"role\":\"encoder\",\"pid\":1}", 0,
 	    "goes worker->master, it is not accepted client->master" },
-	{ C, "{" H "\"type\":\"reply\",\"ok\":true}", 0, "goes master->client" },
+	{ C, "{" H "\"type\":\"reply\",\"ok\":true}", 0,
+	    "goes master->client" },
 	{ MSG_WORKER_TO_MASTER, "{\"id\":1,\"type\":\"encode\",\"key\":\"k\","
 	    "\"path\":\"p\"}", 0, "goes master->worker" },
-	{ MSG_MASTER_TO_WORKER, "{\"id\":1,\"type\":\"meta_get\",\"job\":1,\"key\":\"k\"}",
-	    0, "unknown field \"job\"" },
+	{ MSG_MASTER_TO_WORKER,
+	    "{\"id\":1,\"type\":\"meta_get\",\"job\":1,\"key\":\"k\"}", 0,
+	    "unknown field \"job\"" },
 	{ C, "", 0, "message of 0 bytes" },
 };
 
@@ -799,10 +867,11 @@ test_bad_frames(void)
 	for (i = 0; i < n; i++) {
 		b = &bad_frames[i];
 		strcpy(e.msg, "(no error)");
-		m = msg_parse(b->json, b->len ? b->len : strlen(b->json), b->dir, &e);
+		m = msg_parse(b->json, b->len ? b->len : strlen(b->json),
+		    b->dir, &e);
 		T_CHECK(m == NULL && strstr(e.msg, b->want) != NULL,
-		    "bad frame %zu %s: wanted \"%s\", got \"%s\"", i, b->json, b->want,
-		    m ? "accepted" : e.msg);
+		    "bad frame %zu %s: wanted \"%s\", got \"%s\"", i, b->json,
+		    b->want, m ? "accepted" : e.msg);
 		msg_free(m);
 	}
 	T_CHECK(n >= 25, "only %zu malformed frames", n);
@@ -821,7 +890,8 @@ test_u64(void)
 	} cases[] = {
 		{ NULL, 12, "must be a decimal string (u64), not a number" },
 		{ "12a", 0, "not a decimal string" },
-		{ "18446744073709551616", 0, "larger than 18446744073709551615" },
+		{ "18446744073709551616", 0,
+		    "larger than 18446744073709551615" },
 		{ "-1", 0, "not a decimal string" },
 		{ NULL, -1, "not a number" },
 		{ "007", 0, "leading zero" },
@@ -844,7 +914,8 @@ test_u64(void)
 		if (cases[i].want == NULL)
 			T_CHECK(rc == 0, "u64 case %zu: %s", i, e.msg);
 		else
-			T_CHECK(rc == -1 && strstr(e.msg, cases[i].want) != NULL,
+			T_CHECK(rc == -1 &&
+			    strstr(e.msg, cases[i].want) != NULL,
 			    "u64 case %zu: wanted \"%s\", got \"%s\"", i,
 			    cases[i].want, rc == 0 ? "accepted" : e.msg);
 	}
@@ -868,8 +939,8 @@ test_two_fds(void)
 	two[1] = temp_file();
 	before = count_fds();
 	pair(sv, 0);
-	T_CHECK(frame_send(sv[0], "{\"a\":1}", 7, two, 2, &e) == 0, "send two: %s",
-	    e.msg);
+	T_CHECK(frame_send(sv[0], "{\"a\":1}", 7, two, 2, &e) == 0,
+	    "send two: %s", e.msg);
 	T_CHECK(frame_recv(sv[1], &json, &len, fds, &nfds, 1000, &e) == 1 &&
 	    nfds == 2 && same_file(fds[0], two[0]) && same_file(fds[1], two[1]),
 	    "two fds in order through frame_recv: %d %s", nfds, e.msg);
@@ -887,7 +958,8 @@ test_two_fds(void)
 	frame_writer_init(&w);
 	frame_reader_init(&r);
 	T_CHECK(frame_writer_push(&w, "{}", 2, two, 2, &e) == 0 &&
-	    frame_writer_flush(&w, sv[0], &e) == 1, "writer with two: %s", e.msg);
+	    frame_writer_flush(&w, sv[0], &e) == 1, "writer with two: %s",
+	    e.msg);
 	T_CHECK(frame_reader_feed(&r, sv[1], &e) == 1 &&
 	    frame_next(&r, &json, &len, fds, &nfds, &e) == 1 && nfds == 2 &&
 	    same_file(fds[0], two[0]) && same_file(fds[1], two[1]),
@@ -965,21 +1037,26 @@ test_good_frames(void)
 	T_CHECK(m != NULL, "good store with trailing whitespace: %s", e.msg);
 	if (m != NULL) {
 		T_CHECK(msg_id(m) == 9 && msg_get_bool(m, "blocking") == 1 &&
-		    msg_get_bool(m, "delete") == 0 && strcmp(msg_get_str(m, "key_path"), "/k") == 0,
+		    msg_get_bool(m, "delete") == 0 &&
+		    strcmp(msg_get_str(m, "key_path"), "/k") == 0,
 		    "store getters");
-		T_CHECK(msg_check_fds(m, 0, &e) == -1 && strstr(e.msg, "needs a file descriptor"),
+		T_CHECK(msg_check_fds(m, 0, &e) == -1 &&
+		    strstr(e.msg, "needs a file descriptor"),
 		    "store without fd accepted");
 		T_CHECK(msg_check_fds(m, 2, &e) == -1 && strstr(e.msg, "not 2"),
 		    "store with two fds accepted");
-		T_CHECK(is_fatal(get_bool_of_str, m) && is_fatal(get_str_unknown, m) &&
+		T_CHECK(is_fatal(get_bool_of_str, m) &&
+		    is_fatal(get_str_unknown, m) &&
 		    is_fatal(get_int_of_bool, m) && is_fatal(has_unknown, m) &&
-		    is_fatal(get_json_of_str, m), "getter of the wrong kind answered");
-		T_CHECK(msg_has(m, "key_path") && msg_get_str(m, "path") != NULL,
-		    "getters of listed fields");
+		    is_fatal(get_json_of_str, m),
+		    "getter of the wrong kind answered");
+		T_CHECK(msg_has(m, "key_path") &&
+		    msg_get_str(m, "path") != NULL, "getters of listed fields");
 	}
 	msg_free(m);
 
-	hdr = (size_t)sprintf(big, "{\"v\":1,\"type\":\"check\",\"id\":1,\"path\":\"");
+	hdr = (size_t)sprintf(big,
+	    "{\"v\":1,\"type\":\"check\",\"id\":1,\"path\":\"");
 	memset(big + hdr, 'a', n - hdr - 2);
 	memcpy(big + n - 2, "\"}", 2);
 	m = msg_parse(big, n, MSG_CLIENT_TO_MASTER, &e);
@@ -988,8 +1065,8 @@ test_good_frames(void)
 	msg_free(m);
 	memset(big + hdr, 'a', IPC_FRAME_MAX + 1 - hdr - 2);
 	memcpy(big + IPC_FRAME_MAX + 1 - 2, "\"}", 2);
-	T_CHECK(msg_parse(big, IPC_FRAME_MAX + 1, MSG_CLIENT_TO_MASTER, &e) == NULL,
-	    "a message above 1 MiB was parsed");
+	T_CHECK(msg_parse(big, IPC_FRAME_MAX + 1, MSG_CLIENT_TO_MASTER,
+	    &e) == NULL, "a message above 1 MiB was parsed");
 	free(big);
 }
 
@@ -1009,15 +1086,19 @@ test_send_store(void)
 	msg_set_bool(m, "delete", 0);
 	msg_set_bool(m, "blocking", 1);
 	msg_set_bool(m, "save_failure", 0);
-	T_CHECK(msg_send(sv[0], m, NULL, 0, &e) == -1, "store sent without its fd");
+	T_CHECK(msg_send(sv[0], m, NULL, 0, &e) == -1,
+	    "store sent without its fd");
 	T_CHECK(msg_send(sv[0], m, (int[]){ file, file }, 2, &e) == -1,
 	    "store sent with two fds");
 	T_CHECK(msg_send(sv[0], m, &file, 1, &e) == 0, "msg_send: %s", e.msg);
-	T_CHECK(recv1(sv[1], &json, &len, &fd, 1000, &e) == 1, "recv: %s", e.msg);
+	T_CHECK(recv1(sv[1], &json, &len, &fd, 1000, &e) == 1, "recv: %s",
+	    e.msg);
 	if (json)
 		back = msg_parse(json, len, MSG_CLIENT_TO_MASTER, &e);
-	T_CHECK(back != NULL && msg_check_fds(back, fd >= 0, &e) == 0 && same_file(fd, file) &&
-	    strcmp(msg_get_str(back, "path"), "/srv/a") == 0, "store over a socket: %s", e.msg);
+	T_CHECK(back != NULL && msg_check_fds(back, fd >= 0, &e) == 0 &&
+	    same_file(fd, file) &&
+	    strcmp(msg_get_str(back, "path"), "/srv/a") == 0,
+	    "store over a socket: %s", e.msg);
 	msg_free(back);
 	msg_free(m);
 	free(json);

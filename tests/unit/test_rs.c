@@ -1,5 +1,5 @@
-/* Reed-Solomon: upstream's matrix, encoded vectors, and every erasure pattern of
- * 10+5 and 16+4 up to one more than the parity count. */
+/* Reed-Solomon: upstream's matrix, encoded vectors, and every erasure pattern
+ * of 10+5 and 16+4 up to one more than the parity count. */
 #include <cjson/cJSON.h>
 #include <isa-l/erasure_code.h>
 #include <limits.h>
@@ -43,14 +43,17 @@ check_spot(const cJSON *v)
 	unsigned a, b, want;
 	int n = 0;
 
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(v, "spot_checks")) {
+	cJSON_ArrayForEach(c,
+	    cJSON_GetObjectItemCaseSensitive(v, "spot_checks")) {
 		want = (unsigned)strtoul(c->valuestring, NULL, 16);
 		if (sscanf(c->string, "gmul(%x,%x)", &a, &b) == 2)
-			T_CHECK(gf_mul((unsigned char)a, (unsigned char)b) == want,
-			    "%s = %02x, want %02x", c->string,
-			    gf_mul((unsigned char)a, (unsigned char)b), want);
+			T_CHECK(gf_mul((unsigned char)a,
+			    (unsigned char)b) == want, "%s = %02x, want %02x",
+			    c->string, gf_mul((unsigned char)a,
+			    (unsigned char)b), want);
 		else if (sscanf(c->string, "inverse(%x)", &a) == 1)
-			T_CHECK(gf_inv((unsigned char)a) == want, "%s wrong", c->string);
+			T_CHECK(gf_inv((unsigned char)a) == want, "%s wrong",
+			    c->string);
 		else
 			T_CHECK(0, "unknown spot check %s", c->string);
 		n++;
@@ -80,9 +83,11 @@ check_matrix(const cJSON *m)
 			ident &= mat[r * k + c] == (r == c);
 	T_CHECK(ident, "%u+%u: top rows are not the identity", k, p);
 	r = k;
-	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(m, "parity_rows")) {
+	cJSON_ArrayForEach(row,
+	    cJSON_GetObjectItemCaseSensitive(m, "parity_rows")) {
 		want = t_unhex(row->valuestring, &len);
-		T_CHECK(len == k && r < k + p && memcmp(mat + r * k, want, k) == 0,
+		T_CHECK(len == k && r < k + p &&
+		    memcmp(mat + r * k, want, k) == 0,
 		    "%u+%u: parity row %u differs", k, p, r - k);
 		free(want);
 		r++;
@@ -93,7 +98,8 @@ check_matrix(const cJSON *m)
 
 /* Pads and splits input as upstream does; returns the shard length. */
 static size_t
-pad_split(const uint8_t *in, size_t len, unsigned k, struct shards *s, unsigned n)
+pad_split(const uint8_t *in, size_t len, unsigned k, struct shards *s,
+    unsigned n)
 {
 	size_t pad = rs_pad_len(len, k), slen = rs_shard_len(len, k);
 
@@ -103,10 +109,12 @@ pad_split(const uint8_t *in, size_t len, unsigned k, struct shards *s, unsigned 
 	return slen;
 }
 
-/* Erases the listed shards (filling them with junk), rebuilds, unpads, compares. */
+/* Erases the listed shards (filling them with junk), rebuilds, unpads,
+ * compares. */
 static void
-check_decode(struct rs *rs, const struct shards *orig, size_t slen, const uint8_t *in,
-    size_t len, const unsigned *erase, unsigned nerase, const char *name)
+check_decode(struct rs *rs, const struct shards *orig, size_t slen,
+    const uint8_t *in, size_t len, const unsigned *erase, unsigned nerase,
+    const char *name)
 {
 	unsigned k = rs_data(rs), n = k + rs_parity(rs), i;
 	uint8_t present[RS_MAX_SHARDS];
@@ -121,9 +129,10 @@ check_decode(struct rs *rs, const struct shards *orig, size_t slen, const uint8_
 		present[erase[i]] = 0;
 		memset(w.p[erase[i]], 0xee, slen);
 	}
-	T_CHECK(rs_reconstruct(rs, slen, w.p, present, &e) == 0, "%s: %s", name, e.msg);
-	T_CHECK(memcmp(w.mem, orig->mem, n * slen) == 0, "%s: rebuilt shards differ",
-	    name);
+	T_CHECK(rs_reconstruct(rs, slen, w.p, present, &e) == 0, "%s: %s", name,
+	    e.msg);
+	T_CHECK(memcmp(w.mem, orig->mem, n * slen) == 0,
+	    "%s: rebuilt shards differ", name);
 	pad = w.mem[k * slen - 1];
 	T_CHECK(pad >= 1 && pad <= k && k * slen - pad == len &&
 	    memcmp(w.mem, in, len) == 0, "%s: decoded input differs", name);
@@ -133,7 +142,8 @@ check_decode(struct rs *rs, const struct shards *orig, size_t slen, const uint8_
 static void
 check_rs_case(const cJSON *c)
 {
-	unsigned k = jnum(c, "data"), p = jnum(c, "parity"), i, erase[RS_MAX_SHARDS];
+	unsigned k = jnum(c, "data"), p = jnum(c, "parity"), i,
+	    erase[RS_MAX_SHARDS];
 	const char *name = t_jstr(c, "name");
 	const cJSON *sh, *dc, *x;
 	uint8_t *in, *want;
@@ -144,18 +154,21 @@ check_rs_case(const cJSON *c)
 
 	in = t_unhex(t_jstr(c, "input"), &len);
 	slen = pad_split(in, len, k, &s, k + p);
-	T_CHECK(slen == jnum(c, "shard_len"), "%s: shard length %zu", name, slen);
+	T_CHECK(slen == jnum(c, "shard_len"), "%s: shard length %zu", name,
+	    slen);
 	rs_encode(rs, slen, s.p, s.p + k);
 	i = 0;
 	cJSON_ArrayForEach(sh, cJSON_GetObjectItemCaseSensitive(c, "shards")) {
 		want = t_unhex(sh->valuestring, &wlen);
-		T_CHECK(i < k + p && wlen == slen && memcmp(s.p[i], want, slen) == 0,
-		    "%s: shard %u differs", name, i);
+		T_CHECK(i < k + p && wlen == slen &&
+		    memcmp(s.p[i], want, slen) == 0, "%s: shard %u differs",
+		    name, i);
 		free(want);
 		i++;
 	}
 	T_CHECK(i == k + p, "%s: %u shards in vectors", name, i);
-	cJSON_ArrayForEach(dc, cJSON_GetObjectItemCaseSensitive(c, "decode_cases")) {
+	cJSON_ArrayForEach(dc,
+	    cJSON_GetObjectItemCaseSensitive(c, "decode_cases")) {
 		i = 0;
 		cJSON_ArrayForEach(x, dc)
 			erase[i++] = (unsigned)x->valuedouble;
@@ -174,17 +187,20 @@ static void
 check_crate_kat(const cJSON *kat)
 {
 	unsigned k = jnum(kat, "data"), p = jnum(kat, "parity"), i = 0;
-	uint8_t *data[RS_MAX_SHARDS], *parity[RS_MAX_SHARDS], *want[RS_MAX_SHARDS];
+	uint8_t *data[RS_MAX_SHARDS], *parity[RS_MAX_SHARDS],
+	    *want[RS_MAX_SHARDS];
 	const cJSON *x;
 	size_t len = 0;
 	struct err e;
 	struct rs *rs = rs_new(k, p, &e);
 
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(kat, "data_shards"))
+	cJSON_ArrayForEach(x,
+	    cJSON_GetObjectItemCaseSensitive(kat, "data_shards"))
 		data[i++] = t_unhex(x->valuestring, &len);
 	T_CHECK(i == k, "crate_kat: %u data shards", i);
 	i = 0;
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(kat, "parity_shards")) {
+	cJSON_ArrayForEach(x,
+	    cJSON_GetObjectItemCaseSensitive(kat, "parity_shards")) {
 		want[i] = t_unhex(x->valuestring, &len);
 		parity[i] = calloc(1, len);
 		i++;
@@ -192,7 +208,8 @@ check_crate_kat(const cJSON *kat)
 	T_CHECK(i == p, "crate_kat: %u parity shards", i);
 	rs_encode(rs, len, data, parity);
 	for (i = 0; i < p; i++) {
-		T_CHECK(memcmp(parity[i], want[i], len) == 0, "crate_kat: parity %u", i);
+		T_CHECK(memcmp(parity[i], want[i], len) == 0,
+		    "crate_kat: parity %u", i);
 		free(parity[i]);
 		free(want[i]);
 	}
@@ -260,10 +277,12 @@ check_exhaustive(unsigned k, unsigned p, size_t len)
 		for (i = 0; i < size; i++)
 			idx[i] = i;
 		do {
-			snprintf(name, sizeof(name), "%u+%u lose %u", k, p, size);
+			snprintf(name, sizeof(name), "%u+%u lose %u", k, p,
+			    size);
 			check_decode(rs, &s, slen, in, len, idx, size, name);
 			patterns++;
-		} while (t_failed == t_before && next_combination(idx, size, n));
+		} while (t_failed == t_before &&
+		    next_combination(idx, size, n));
 	}
 	T_CHECK(t_failed == t_before, "%u+%u: a pattern failed", k, p);
 	for (i = 0; i <= p; i++)
@@ -283,8 +302,8 @@ check_exhaustive(unsigned k, unsigned p, size_t len)
 static void
 check_params(void)
 {
-	static const unsigned bad[][2] = { { 0, 1 }, { 1, 0 }, { 0, 0 }, { 200, 57 },
-	    { 256, 1 }, { 1, 256 }, { UINT_MAX, 2 }, { 2, UINT_MAX } };
+	static const unsigned bad[][2] = { { 0, 1 }, { 1, 0 }, { 0, 0 }, { 200,
+	    57 }, { 256, 1 }, { 1, 256 }, { UINT_MAX, 2 }, { 2, UINT_MAX } };
 	struct err e;
 	struct rs *rs;
 	size_t i;
@@ -293,7 +312,8 @@ check_params(void)
 		e.msg[0] = '\0';
 		rs = rs_new(bad[i][0], bad[i][1], &e);
 		T_CHECK(rs == NULL && strncmp(e.msg, "RS: ", 4) == 0,
-		    "rs_new(%u, %u) accepted or unclear: %s", bad[i][0], bad[i][1], e.msg);
+		    "rs_new(%u, %u) accepted or unclear: %s", bad[i][0],
+		    bad[i][1], e.msg);
 		rs_free(rs);
 	}
 	T_CHECK(rs_pad_len(0, 2) == 2 && rs_pad_len(5, 2) == 1 &&
@@ -302,11 +322,13 @@ check_params(void)
 	    rs_shard_len(999, 10) == 100, "rs_shard_len");
 }
 
-/* The largest shapes still build, and 128 parity shards rebuild 128 lost ones. */
+/* The largest shapes still build, and 128 parity shards rebuild 128 lost
+ * ones. */
 static void
 check_wide(void)
 {
-	static const unsigned shapes[][2] = { { 255, 1 }, { 1, 255 }, { 128, 128 } };
+	static const unsigned shapes[][2] = { { 255, 1 }, { 1, 255 }, { 128,
+	    128 } };
 	unsigned idx[RS_MAX_SHARDS], i, j;
 	uint8_t in[500];
 	struct shards s;
@@ -318,15 +340,17 @@ check_wide(void)
 		in[i] = (uint8_t)t_rng();
 	for (j = 0; j < 3; j++) {
 		rs = rs_new(shapes[j][0], shapes[j][1], &e);
-		T_CHECK(rs != NULL, "rs_new(%u, %u): %s", shapes[j][0], shapes[j][1], e.msg);
+		T_CHECK(rs != NULL, "rs_new(%u, %u): %s", shapes[j][0],
+		    shapes[j][1], e.msg);
 		if (rs == NULL)
 			continue;
-		slen = pad_split(in, sizeof(in), shapes[j][0], &s, shapes[j][0] +
-		    shapes[j][1]);
+		slen = pad_split(in, sizeof(in), shapes[j][0], &s,
+		    shapes[j][0] + shapes[j][1]);
 		rs_encode(rs, slen, s.p, s.p + shapes[j][0]);
 		for (i = 0; i < shapes[j][1]; i++)
 			idx[i] = i * (shapes[j][0] + shapes[j][1]) / shapes[j][1];
-		check_decode(rs, &s, slen, in, sizeof(in), idx, shapes[j][1], "wide");
+		check_decode(rs, &s, slen, in, sizeof(in), idx, shapes[j][1],
+		    "wide");
 		free(s.mem);
 		rs_free(rs);
 	}

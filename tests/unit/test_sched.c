@@ -265,9 +265,10 @@ test_store(void)
 	    "store: encode with the file and a scratch file, no old checksum");
 	T_CHECK(answer(&enc, 1, NULL, 1, 1) == 0, "store: encode answered");
 	s = last_sent();
-	T_CHECK(nsent == 3 && s->p == &mw && s->type == MT_META_PUT && s->meta &&
-	    s->nfds == 0, "store: meta_put with the metadata");
-	T_CHECK(c.replied == 0, "store: answered before its metadata was saved");
+	T_CHECK(nsent == 3 && s->p == &mw && s->type == MT_META_PUT &&
+	    s->meta && s->nfds == 0, "store: meta_put with the metadata");
+	T_CHECK(c.replied == 0,
+	    "store: answered before its metadata was saved");
 	T_CHECK(answer(&mw, 1, NULL, 0, 0) == 0, "store: meta_put answered");
 	T_CHECK(c.replied == 1 && c.ok && unlinked == 1,
 	    "store: ok once saved, and the file deleted (--delete)");
@@ -380,7 +381,8 @@ test_retries(void)
 		sched_submit(j);
 		answer(&mw, 0, "metadata backend down", 0, 0);
 		T_CHECK(recorded == 1 && c.replied == 1 && !c.ok &&
-		    strstr(c.error, "--save-failure") != NULL && retry_in(j) > 0,
+		    strstr(c.error, "--save-failure") != NULL &&
+		    retry_in(j) > 0,
 		    "save_failure: recorded, answered, retried: %s", c.error);
 		fire_retry(j);
 		answer(&mw, 1, NULL, 0, 0);
@@ -514,8 +516,8 @@ test_drain(void)
 	answer(&mw, 0, "metadata backend down", 0, 0);
 	T_CHECK(recorded == 1 && c2.replied == 1 && !c2.ok &&
 	    strstr(c2.error, "retries") == NULL && drained >= 1,
-	    "drain: a failing store is recorded, not retried, while stopping: %s",
-	    c2.error);
+	    "drain: a failing store is recorded, not retried, while stopping: "
+	    "%s", c2.error);
 	sched_shutdown();
 	T_CHECK(recorded == 1, "drain: recorded twice at exit");
 }

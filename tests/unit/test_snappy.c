@@ -1,4 +1,5 @@
-/* Snappy framing: vectors, split independence, round trips and mutated frames. */
+/* Snappy framing: vectors, split independence, round trips and mutated
+ * frames. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,8 @@ piece(int mode, size_t left)
 
 /* Decodes in pieces; returns 0 with out filled, or -1 with e set. */
 static int
-decode(const uint8_t *in, size_t len, int mode, struct t_buf *out, struct err *e)
+decode(const uint8_t *in, size_t len, int mode, struct t_buf *out,
+    struct err *e)
 {
 	struct sink s = { t_buf_write, out };
 	struct sf_dec *d = sf_dec_new(&s);
@@ -49,7 +51,8 @@ decode(const uint8_t *in, size_t len, int mode, struct t_buf *out, struct err *e
 }
 
 static int
-encode(const uint8_t *in, size_t len, int mode, struct t_buf *out, struct err *e)
+encode(const uint8_t *in, size_t len, int mode, struct t_buf *out,
+    struct err *e)
 {
 	struct sink s = { t_buf_write, out };
 	struct sf_enc *enc = sf_enc_new(&s);
@@ -76,14 +79,17 @@ check_crcs(const cJSON *v)
 	size_t len;
 	uint32_t crc, masked;
 
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(v, "crc_checks")) {
+	cJSON_ArrayForEach(c,
+	    cJSON_GetObjectItemCaseSensitive(v, "crc_checks")) {
 		in = t_unhex(t_jstr(c, "input"), &len);
 		crc = (uint32_t)strtoul(t_jstr(c, "crc32c"), NULL, 16);
 		masked = (uint32_t)strtoul(t_jstr(c, "masked"), NULL, 16);
-		T_CHECK(sf_crc32c(in, len) == crc, "crc32c(%s) = %08x, want %08x",
-		    t_jstr(c, "input"), sf_crc32c(in, len), crc);
-		T_CHECK(sf_mask_crc(crc) == masked, "mask(%08x) = %08x, want %08x",
-		    crc, sf_mask_crc(crc), masked);
+		T_CHECK(sf_crc32c(in, len) == crc,
+		    "crc32c(%s) = %08x, want %08x", t_jstr(c, "input"),
+		    sf_crc32c(in, len), crc);
+		T_CHECK(sf_mask_crc(crc) == masked,
+		    "mask(%08x) = %08x, want %08x", crc, sf_mask_crc(crc),
+		    masked);
 		free(in);
 	}
 }
@@ -104,9 +110,11 @@ check_valid(const cJSON *v)
 		for (mode = 0; mode < 3; mode++) {
 			e.msg[0] = '\0';
 			T_CHECK(decode(framed, flen, mode, &out, &e) == 0,
-			    "valid %s (mode %d): %s", t_jstr(c, "name"), mode, e.msg);
+			    "valid %s (mode %d): %s", t_jstr(c, "name"), mode,
+			    e.msg);
 			T_CHECK(t_same(out.p, out.len, plain, plen),
-			    "valid %s (mode %d): wrong output", t_jstr(c, "name"), mode);
+			    "valid %s (mode %d): wrong output",
+			    t_jstr(c, "name"), mode);
 		}
 		free(framed);
 		free(plain);
@@ -131,14 +139,18 @@ check_invalid(const cJSON *v)
 		for (mode = 0; mode < 3; mode++) {
 			e.msg[0] = '\0';
 			T_CHECK(decode(framed, flen, mode, &out, &e) == -1,
-			    "invalid %s (mode %d) accepted", t_jstr(c, "name"), mode);
+			    "invalid %s (mode %d) accepted", t_jstr(c, "name"),
+			    mode);
 			T_CHECK(strncmp(e.msg, "snappy frame: ", 14) == 0,
-			    "invalid %s: unclear error \"%s\"", t_jstr(c, "name"), e.msg);
+			    "invalid %s: unclear error \"%s\"",
+			    t_jstr(c, "name"), e.msg);
 		}
 		if (strcmp(t_jstr(c, "name"), "wrong_crc") == 0)
-			T_CHECK(strcmp(e.msg, "snappy frame: chunk at offset 10: CRC "
-			    "mismatch (stored 0x191c1fba, computed 0x191c1fbb)") == 0,
-			    "wrong_crc message: %s", e.msg);
+			T_CHECK(strcmp(e.msg,
+			    "snappy frame: chunk at offset 10: CRC "
+			    "mismatch (stored 0x191c1fba, computed "
+			    "0x191c1fbb)") == 0, "wrong_crc message: %s",
+			    e.msg);
 		free(framed);
 		n++;
 	}
@@ -149,16 +161,19 @@ check_invalid(const cJSON *v)
 static void
 fill(uint8_t *p, size_t len, int compressible)
 {
-	static const char words[] = "the quick brown fox jumps over a lazy dog ";
+	static const char words[] = "the quick brown fox jumps over a lazy "
+	    "dog ";
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		p[i] = compressible ? (uint8_t)words[(i + i / 4096) % (sizeof(words) - 1)] :
+		p[i] = compressible ?
+		    (uint8_t)words[(i + i / 4096) % (sizeof(words) - 1)] :
 		    (uint8_t)t_rng();
 }
 
-/* Round trip through streaming encoder and decoder with random splits; the framed
- * bytes must not depend on the split and must use the expected chunk type. */
+/* Round trip through streaming encoder and decoder with random splits; the
+ * framed bytes must not depend on the split and must use the expected chunk
+ * type. */
 static void
 check_roundtrip(size_t len, int compressible)
 {
@@ -168,22 +183,25 @@ check_roundtrip(size_t len, int compressible)
 	struct err e;
 
 	fill(in, len, compressible);
-	T_CHECK(encode(in, len, 2, &framed, &e) == 0, "encode %zu: %s", len, e.msg);
-	T_CHECK(encode(in, len, 2, &framed2, &e) == 0, "encode %zu: %s", len, e.msg);
+	T_CHECK(encode(in, len, 2, &framed, &e) == 0, "encode %zu: %s", len,
+	    e.msg);
+	T_CHECK(encode(in, len, 2, &framed2, &e) == 0, "encode %zu: %s", len,
+	    e.msg);
 	T_CHECK(sf_compress(in, len, &oneshot, &oneshot_len, &e) == 0,
 	    "sf_compress %zu: %s", len, e.msg);
 	T_CHECK(t_same(framed.p, framed.len, framed2.p, framed2.len) &&
 	    t_same(framed.p, framed.len, oneshot, oneshot_len),
 	    "encoding of %zu bytes depends on the write split", len);
 	if (len == 0)
-		T_CHECK(framed.len == 0 && oneshot == NULL, "empty input framed to %zu bytes",
-		    framed.len);
+		T_CHECK(framed.len == 0 && oneshot == NULL,
+		    "empty input framed to %zu bytes", framed.len);
 	else
-		T_CHECK(framed.len > 14 && memcmp(framed.p, "\xff\x06\0\0sNaPpY", 10) == 0 &&
+		T_CHECK(framed.len > 14 &&
+		    memcmp(framed.p, "\xff\x06\0\0sNaPpY", 10) == 0 &&
 		    framed.p[10] == (compressible && len > 100 ? 0x00 : 0x01),
 		    "%zu bytes: bad stream start or chunk type", len);
-	T_CHECK(decode(framed.p, framed.len, 2, &plain, &e) == 0, "decode %zu: %s",
-	    len, e.msg);
+	T_CHECK(decode(framed.p, framed.len, 2, &plain, &e) == 0,
+	    "decode %zu: %s", len, e.msg);
 	T_CHECK(t_same(plain.p, plain.len, in, len),
 	    "round trip of %zu %s bytes differs", len,
 	    compressible ? "compressible" : "random");
@@ -252,8 +270,9 @@ check_mutations(const uint8_t *const *seeds, const size_t *seed_len, int nseeds,
 		ok += ra == 0;
 	}
 	fprintf(stderr, "mutations: %d of %d decoded\n", ok, rounds);
-	T_CHECK(bad == 0, "%d of %d mutated frames decode differently when split",
-	    bad, rounds);
+	T_CHECK(bad == 0,
+	    "%d of %d mutated frames decode differently when split", bad,
+	    rounds);
 	T_CHECK(ok < rounds, "no mutated frame was rejected");
 	free(a.p);
 	free(b.p);
@@ -268,12 +287,15 @@ check_sink_failure(void)
 	static const uint8_t frame[] = "\xff\x06\0\0sNaPpY\x01\x09\0\0\xbb\x1f\x1c\x19hello";
 	struct err e;
 
-	T_CHECK(sf_enc_write(enc, "hello", 5, &e) == 0, "buffered write failed");
-	T_CHECK(sf_enc_finish(enc, &e) == -1 && strcmp(e.msg, "sink refuses") == 0,
+	T_CHECK(sf_enc_write(enc, "hello", 5, &e) == 0,
+	    "buffered write failed");
+	T_CHECK(sf_enc_finish(enc, &e) == -1 &&
+	    strcmp(e.msg, "sink refuses") == 0,
 	    "encoder hides a sink failure: %s", e.msg);
 	T_CHECK(sf_dec_write(dec, frame, sizeof(frame) - 1, &e) == -1 &&
 	    strcmp(e.msg, "sink refuses") == 0, "decoder hides a sink failure");
-	T_CHECK(sf_dec_finish(dec, &e) == -1, "decoder finishes after a failure");
+	T_CHECK(sf_dec_finish(dec, &e) == -1,
+	    "decoder finishes after a failure");
 	sf_enc_free(enc);
 	sf_dec_free(dec);
 }
@@ -295,7 +317,8 @@ check_fuzz(const cJSON *v)
 	}
 	for (i = 0; i < 3; i++) {
 		fill(plain, 500 + 400 * (size_t)i, i != 1);
-		if (sf_compress(plain, 500 + 400 * (size_t)i, &seeds[n], &lens[n], &e) == 0)
+		if (sf_compress(plain, 500 + 400 * (size_t)i, &seeds[n],
+		    &lens[n], &e) == 0)
 			n++;
 	}
 	check_mutations((const uint8_t *const *)seeds, lens, n, 100000);
@@ -307,8 +330,8 @@ check_fuzz(const cJSON *v)
 int
 main(void)
 {
-	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 3 * 65536 + 7,
-	    1 << 20 };
+	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537,
+	    3 * 65536 + 7, 1 << 20 };
 	cJSON *v = t_load_vectors("snappy_frames.json");
 	size_t i;
 
