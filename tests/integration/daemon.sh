@@ -113,6 +113,14 @@ zt_check "... the file is gone" test ! -e "$D/files/del"
 zt_check_eq "... and stored" "$(printf 'delete me' | b2sum -l 128 | cut -d' ' -f1)" \
 	"$(Z check -f "$D/files/del")"
 
+# ... but only while the path is the file that was stored (device and inode).
+if zt_zdb_fault m0 slow 300; then
+	zt_check_delete_replaced "$D/daemon.log" "$D/files/del2" Z
+	zt_zdb_fault m0 none
+else
+	zt_skip "--delete of a file replaced during the store (needs a slow backend)"
+fi
+
 # --notblocking: the daemon answers at once and stores in the background.
 head -c 300000 /dev/urandom >"$D/files/bg"
 zt_check "store --notblocking returns" Z store -f "$D/files/bg" -n

@@ -167,20 +167,57 @@ zt_log_has() {
 
 # ---- processes ----
 
-# zt_wait_open SECS PID PATH: waits until process PID holds PATH open (one of
-# its descriptors resolves to PATH); fails when PID exits first or SECS pass.
+# PID and every process below it.
+zt__tree() {
+	local p
+
+	echo "$1"
+	for p in $(pgrep -P "$1"); do zt__tree "$p"; done
+}
+
+# zt_wait_open SECS PID PATH: waits until process PID or one below it (PID may be
+# the subshell running a shell function, under `timeout`) holds PATH open; fails
+# when PID exits first or SECS pass.
 zt_wait_open() {
-	local secs=$1 pid=$2 path i fd
+	local secs=$1 pid=$2 path i p fd
 
 	path=$(realpath "$3") || return 1
 	for ((i = 0; i < secs * 50; i++)); do
 		kill -0 "$pid" 2>/dev/null || return 1
-		for fd in /proc/"$pid"/fd/*; do
-			[[ $(readlink "$fd" 2>/dev/null) == "$path" ]] && return 0
+		for p in $(zt__tree "$pid"); do
+			for fd in /proc/"$p"/fd/*; do
+				[[ $(readlink "$fd" 2>/dev/null) == "$path" ]] && return 0
+			done
 		done
 		sleep 0.02
 	done
 	return 1
+}
+
+# zt_check_delete_replaced LOG DIR CMD...: runs `CMD store --file DIR/x
+# --delete` and, once CMD holds DIR/x open, renames another file over it (same
+# directory, so the same device but another inode). --delete must keep the new
+# file and log why. The caller makes the store slow enough that the rename comes
+# first (a slow metadata backend); CMD logs to LOG.
+zt_check_delete_replaced() {
+	local log=$1 dir=$2 pid rc
+	shift 2
+
+	mkdir -p "$dir"
+	head -c 5000 /dev/urandom >"$dir/x"
+	echo "the file put in its place" >"$dir/new"
+	zt_log_mark "$log"
+	"$@" store --file "$dir/x" --delete >"$dir/out" 2>&1 &
+	pid=$!
+	zt_check "store --delete: the client opened the file" zt_wait_open 30 "$pid" "$dir/x"
+	mv "$dir/new" "$dir/x"
+	wait "$pid"
+	rc=$?
+	zt_check_eq "... a file renamed over it meanwhile: the store exits 0" 0 "$rc" ||
+	    cat "$dir/out"
+	zt_check_eq "... and the new file is not deleted" "the file put in its place" \
+	    "$(cat "$dir/x" 2>/dev/null)"
+	zt_check "... the log says why" zt_log_has "$log" "not deleting $dir/x: it changed"
 }
 
 # ---- 0-db backends ----
