@@ -92,11 +92,11 @@ zd_wait_ready() {
 }
 
 # zd_start CFG LOG: `zstor monitor` in the background (it execs zstor-master,
-# so $! is the master), then waits until it serves.
+# so $! is the master), then waits until it serves. ZD_DEBUG=1: debug logging.
 zd_start() {
 	local cfg=$1 log=$2
 
-	"$ZT_ZSTOR" -c "$cfg" --log_file "$log" monitor >>"$log.out" 2>&1 &
+	"$ZT_ZSTOR" ${ZD_DEBUG:+-d} -c "$cfg" --log_file "$log" monitor >>"$log.out" 2>&1 &
 	ZD_PID=$!
 	if ! zd_wait_ready "$cfg"; then
 		echo "zd: the daemon did not come up; its log:" >&2
