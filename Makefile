@@ -4,6 +4,7 @@
 #   make check      install deps, build, run every test (plain and ASan+UBSan)
 #   make demo       end-to-end demo on local directory backends
 #   make bench      throughput and memory figures against single-core ceilings
+#   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS (10)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
@@ -25,6 +26,13 @@ CFLAGS  += -std=gnu11 -pthread $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -Ishared -
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LDFLAGS += -pthread $(if $(SAN),-fsanitize=address$(comma)undefined)
 comma   := ,
+# Fuzzing: the engine built with clang, ASan and UBSan and libFuzzer's coverage.
+FUZZBUILD    ?= $(BUILD)-fuzz
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 10
+ifneq ($(FUZZ),)
+CFLAGS  += -fsanitize=fuzzer-no-link
+endif
 
 # Short build lines; V=1 shows the full commands.
 say      = $(if $(V),,@printf '  %-3s %s\n' $(1) $(2);)
@@ -44,6 +52,8 @@ SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 LIB        := $(BUILD)/libzstor.a
 MSG_TYPES  := $(BUILD)/gen/msg_types.h
 
@@ -88,6 +98,27 @@ $(BUILD)/tests/unit/%.o: CFLAGS += -Itests/unit -Isupervisor
 # the master.
 $(BUILD)/tests/test_sched: $(BUILD)/supervisor/sched.o
 
+# One libFuzzer program per tests/fuzz/fuzz_*.c (a new harness is picked up by
+# name); seeds are made from tests/vectors/ into $(BUILD)/fuzz/seeds/.
+fuzzers: $(FUZZ_BIN) $(BUILD)/fuzz/seeds/.made
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/fuzz.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/mkseeds: $(BUILD)/tests/fuzz/mkseeds.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/seeds/.made: $(BUILD)/fuzz/mkseeds $(wildcard tests/vectors/*.json)
+	$(call say,GEN,$(BUILD)/fuzz/seeds)rm -rf $(dir $@) && $< tests/vectors $(dir $@) && touch $@
+
+$(BUILD)/tests/fuzz/%.o: CFLAGS += -Itests/fuzz
+
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=$(FUZZBUILD) SAN=1 FUZZ=1 CC=$(FUZZ_CC) fuzzers
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-tests $(FUZZBUILD)
+
 deps:
 	@scripts/install-deps
 
@@ -95,7 +126,8 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=$(SANBUILD) SAN=1 all
-	@scripts/run-tests $(BUILD) $(SANBUILD)
+	@$(MAKE) --no-print-directory BUILD=$(FUZZBUILD) SAN=1 FUZZ=1 CC=$(FUZZ_CC) fuzzers
+	@FUZZ_SECONDS=10 scripts/run-tests $(BUILD) $(SANBUILD) $(FUZZBUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -121,8 +153,8 @@ install: $(PROGS)
 		>$(DESTDIR)$(UNITDIR)/zstor-master.service
 
 clean:
-	rm -rf $(BUILD) $(SANBUILD)
+	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)
 
-.PHONY: all deps check demo bench install clean
+.PHONY: all deps check demo bench install clean fuzz fuzzers
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
