@@ -5,13 +5,19 @@
 #include "fuzz.h"
 #include "log.h"
 
-void
-fuzz_quiet(void)
+__attribute__((weak)) void
+fuzz_setup(void)
 {
-	static int done;
+}
 
-	if (!done && log_init("/dev/null", 0) == 0)
-		done = 1;
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	if (log_init("/dev/null", 0) == -1)
+		fuzz_broken("cannot send the log to /dev/null");
+	fuzz_setup();
+	return 0;
 }
 
 void

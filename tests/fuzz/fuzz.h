@@ -9,10 +9,11 @@
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* fuzz.c's: logs go nowhere (a decoder's warnings are not findings), then
+ * fuzz_setup. */
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-/* Logs go nowhere: a decoder's warnings are not findings. */
-void fuzz_quiet(void);
+/* A harness's own start-up, if it has one (fuzz.c has an empty default). */
+void fuzz_setup(void);
 /* Aborts with a message: an invariant the harness checks was broken. */
 void fuzz_broken(const char *what) __attribute__((noreturn));
 

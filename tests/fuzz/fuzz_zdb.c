@@ -60,13 +60,17 @@ serve(void *arg)
 	return NULL;
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+static void
+remove_socket(void)
+{
+	unlink(where.sun_path);
+}
+
+void
+fuzz_setup(void)
 {
 	pthread_t t;
 
-	(void)argc, (void)argv;
-	fuzz_quiet();
 	signal(SIGPIPE, SIG_IGN);
 	where.sun_family = AF_UNIX;
 	snprintf(where.sun_path, sizeof(where.sun_path), "/tmp/zstor-fuzz-zdb.%d",
@@ -78,7 +82,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		perror("fuzz_zdb: listening socket");
 		exit(1);
 	}
-	return 0;
+	atexit(remove_socket);
 }
 
 /* Connects and waits until the server closes: every earlier connection has
