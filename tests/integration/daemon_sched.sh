@@ -24,17 +24,17 @@ zt_zdb_hang m0
 Z check -f "$D/files/a" >"$D/a.out" 2>&1 &
 pa=$!
 zt_check "check A holds the metadata worker" \
-	zd_wait_for 20 zt_log_has "$L" "check $D/files/a: meta_get on"
+	zt_wait_for 20 zt_log_has "$L" "check $D/files/a: meta_get on"
 zt_check "background store B is answered once queued" Z store -n -f "$D/files/b"
 Z check -f "$D/files/c" >"$D/c.out" 2>&1 &
 pc=$!
-zt_check "check C is queued after B" zd_wait_for 20 zt_log_has "$L" "check $D/files/c$"
+zt_check "check C is queued after B" zt_wait_for 20 zt_log_has "$L" "check $D/files/c$"
 zt_check "... while A still waits" kill -0 "$pa"
 zt_zdb_unhang m0
 wait "$pa"; zt_check_eq "check A answers" 0 $?
 wait "$pc"; zt_check_eq "check C answers" 0 $?
 stored_b() { zt_log_has "$L" "stored $D/files/b as"; }
-zt_check "store B is done" zd_wait_for 30 stored_b
+zt_check "store B is done" zt_wait_for 30 stored_b
 steps=$(zt_log_since "$L" | grep -o -e "check $D/files/c: meta_get" \
 	-e "store $D/files/b: meta_get" | sed "s|$D/files/||")
 zt_check_eq "the metadata worker took C (interactive) before B (background)" \
@@ -50,7 +50,7 @@ zt_check "a background store with a metadata backend down is queued" \
 	Z store -n -f "$D/files/a"
 retries() { zt_log_since "$L" | grep "store $D/files/a: failed, queueing a retry in"; }
 four() { [[ $(retries | wc -l) -ge 4 ]]; }
-zt_check "four failures, each queueing a retry" zd_wait_for 40 four
+zt_check "four failures, each queueing a retry" zt_wait_for 40 four
 delays=$(retries | head -n 4 | sed 's/.*queueing a retry in \([0-9]*\) s.*/\1/' | tr '\n' ' ')
 zt_check_eq "... in 1, 2, 4 and 8 s" "1 2 4 8 " "$delays"
 # Seconds between successive failures (the log stamps whole seconds, so a
