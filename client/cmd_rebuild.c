@@ -6,6 +6,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "obj.h"
+#include "store.h"
 
 enum { O_FILE, O_KEY };
 
@@ -23,7 +24,7 @@ rebuild_key(struct cli *c, const char *key, struct err *e)
 		return -1;
 	rc = obj_rebuild(&c->cfg, &c->pool, &m, -1, &nm, &changed, e);
 	if (rc == 0 && changed) {
-		rc = metastore_save(&c->ms, key, &nm, e);
+		rc = store_commit(&c->ms, &c->pool, key, &nm, &m, e);
 		meta_free(&nm);
 	}
 	meta_free(&m);

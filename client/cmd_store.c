@@ -12,8 +12,10 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "fileid.h"
 #include "log.h"
 #include "obj.h"
+#include "store.h"
 
 enum { O_FILE, O_KEY_PATH, O_ERROR_ON_FAILURE, O_SAVE_FAILURE, O_DELETE, O_NOTBLOCKING };
 
@@ -42,56 +44,28 @@ key_path_of(const char *file, const char *keydir, char *out, size_t outlen, stru
 	return 0;
 }
 
-/* Deletes path only if it is still the file that was uploaded. */
-static void
-delete_uploaded(const char *path, int fd)
-{
-	struct stat a, b;
-
-	if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_dev != b.st_dev ||
-	    a.st_ino != b.st_ino) {
-		log_warnx("not deleting %s: it changed since it was uploaded", path);
-		return;
-	}
-	if (unlink(path) < 0)
-		log_warn("Failed to delete file %s", path);
-}
-
-/* Already stored with the same checksum? Then there is nothing to upload. */
+/* Uploads the sealed file under key unless store_unchanged says it is there. */
 static int
-already_stored(struct cli *c, const char *key, const struct sealed *s, struct err *e)
+store_sealed(struct cli *c, const char *path, const char *key, const struct sealed *s,
+    struct err *e)
 {
-	struct metadata old;
-	int rc = metastore_load(&c->ms, key, &old, e);
+	struct metadata old, m;
+	int settled, found, rc;
 
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	rc = memcmp(old.checksum, s->checksum, B2_LEN) == 0;
-	meta_free(&old);
-	return rc;
-}
-
-static int
-store_sealed(struct cli *c, const char *key, const struct sealed *s, struct err *e)
-{
-	struct metadata m;
-	int dup = already_stored(c, key, s, e);
-
-	if (dup < 0)
+	if ((found = metastore_load_state(&c->ms, key, &old, &settled, e)) == -1)
 		return -1;
-	if (dup) {
-		log_info("Skipping %s: already uploaded with the same checksum", key);
-		return 0;
+	if (found == 0 && store_unchanged(&c->pool, &old, s->checksum, path, key)) {
+		rc = settled ? 0 : store_commit(&c->ms, &c->pool, key, &old, &old, e);
+		meta_free(&old);
+		return rc;
 	}
+	if (found == 0)
+		meta_free(&old);
 	if (obj_write(&c->cfg, &c->pool, s, &m, e) < 0)
 		return -1;
-	if (metastore_save(&c->ms, key, &m, e) < 0) {
-		obj_delete_shards(&c->pool, &m);
-		meta_free(&m);
-		return -1;
-	}
+	rc = store_commit(&c->ms, &c->pool, key, &m, NULL, e);
 	meta_free(&m);
-	return 0;
+	return rc;
 }
 
 /* The daemon reads the file through the descriptor opened here, with the
@@ -115,6 +89,8 @@ store_one(struct cli *c, const char *path, const char **vals, struct err *e)
 {
 	char keypath[PATH_MAX + 1], key[512];
 	struct sealed s = { .fd = -1 };
+	struct file_id read_as;
+	struct err del;
 	struct stat st;
 	int fd, rc = -1;
 
@@ -130,14 +106,15 @@ store_one(struct cli *c, const char *path, const char **vals, struct err *e)
 		rc = store_via_daemon(c, path, keypath, vals, fd, e);
 		goto done;
 	}
+	file_id_from_stat(&st, &read_as);
 	if (metastore_key(&c->ms, keypath, key, sizeof(key), e) < 0 ||
 	    obj_seal(fd, -1, c->cfg.key, &s, e) < 0)
 		goto done;
-	if (store_sealed(c, key, &s, e) < 0)
+	if (store_sealed(c, path, key, &s, e) < 0)
 		goto done;
 	log_info("stored %s as %s", path, key);
-	if (vals[O_DELETE])
-		delete_uploaded(path, fd);
+	if (vals[O_DELETE] && file_unlink_same(path, &read_as, &del) == -1)
+		log_warnx("%s", del.msg);
 	rc = 0;
 done:
 	sealed_close(&s);

@@ -53,29 +53,33 @@ static const struct msg_def msg_table[] = {
 	{ "encode", M2W, 2, {		/* fds: the input file, scratch */
 		{ "key", MSG_STR, REQ }, { "path", MSG_STR, REQ },
 		{ "backends", MSG_ARRAY, OPT },
-		/* the checksum stored under key: a file with it is not
-		 * uploaded */
-		{ "checksum", MSG_HEX, OPT } } },
+		/* the record stored under key: a file it holds is not uploaded */
+		{ "meta", MSG_HEX, OPT } } },
 	{ "decode", M2W, 2, {		/* fds: the output file, scratch */
 		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ } } },
 	/* rebuild: unreadable shards onto healthy backends */
 	{ "reencode", M2W, 1, {			/* fd: scratch */
 		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ },
 		{ "backends", MSG_ARRAY, OPT } } },
-	{ "drop_shards", M2W, 0, {	/* after a failed metadata save */
+	/* the pieces a failed metadata update left unreachable */
+	{ "drop_shards", M2W, 0, {
 		{ "meta", MSG_HEX, REQ } } },
 
 	/* metawriter jobs; meta is the bincode metadata as hex */
 	{ "meta_get", M2W, 0, {		/* writable: fail unless all 4 up */
 		{ "key", MSG_STR, REQ }, { "writable", MSG_BOOL, OPT } } },
-	{ "meta_put", M2W, 0, {
-		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ } } },
+	{ "meta_put", M2W, 0, {		/* base: replace only that record */
+		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ },
+		{ "base", MSG_HEX, OPT } } },
 
-	/* any job's outcome */
+	/* any job's outcome; from meta_get, settled: all 4 backends agree; from
+	 * a failed meta_put, drop: the pieces no reader can reach, or in_doubt:
+	 * both records are kept */
 	{ "result", W2M, 0, {
 		{ "ok", MSG_BOOL, REQ }, { "error", MSG_STR, OPT },
 		{ "meta", MSG_HEX, OPT }, { "checksum", MSG_HEX, OPT },
-		{ "stats", MSG_OBJECT, OPT } } },
+		{ "stats", MSG_OBJECT, OPT }, { "settled", MSG_BOOL, OPT },
+		{ "drop", MSG_HEX, OPT }, { "in_doubt", MSG_BOOL, OPT } } },
 };
 
 #define MSG_TABLE_LEN	(sizeof(msg_table) / sizeof(msg_table[0]))

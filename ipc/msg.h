@@ -25,9 +25,8 @@
 #include "msg_types.h"
 
 #define MSG_PROTO_VERSION	1
-#define MSG_FIELDS_MAX		8
-/* JSON-safe; larger travel as u64 strings */
-#define MSG_INT_MAX		((1LL << 53) - 1)
+#define MSG_FIELDS_MAX		12
+#define MSG_INT_MAX		((1LL << 53) - 1)	/* JSON-safe; larger travel as u64 strings */
 
 /* Metadata travels as hex in one frame, with room for the rest of the
  * message: about 40 000 shard pieces of 2 MiB, some 80 GB of shards per

@@ -286,19 +286,39 @@ bop_describe(const struct bop *op, char *out, size_t len)
 		snprintf(out, len, "%s", verb);
 }
 
-int
-bop_fail(struct bop *op, const char *fmt, ...)
+static int
+bop_failv(struct bop *op, int refused, const char *fmt, va_list ap)
 {
 	char what[400], cause[ERR_MSG_MAX];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(cause, sizeof(cause), fmt, ap);
-	va_end(ap);
 	bop_describe(op, what, sizeof(what));
 	err_set(&op->err, "%s: %s failed: %s",
 	    op->b != NULL ? op->b->name : "?", what, cause);
 	op->rc = -1;
+	op->refused = refused;
+	return -1;
+}
+
+int
+bop_fail(struct bop *op, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	bop_failv(op, 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+bop_refuse(struct bop *op, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	bop_failv(op, 1, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

@@ -98,6 +98,9 @@ struct bop {
 	/* results */
 	/* 0 ok, 1 not found, -1 error (err says what) */
 	int			 rc;
+	/* with rc -1: the backend refused the op, so it certainly did not
+	 * happen (0: it may have) */
+	int			 refused;
 	struct shard_key	 newkey;
 	uint8_t			*out;
 	size_t			 outlen;

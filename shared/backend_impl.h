@@ -45,5 +45,9 @@ void	bop_describe(const struct bop *op, char *out, size_t len);
 /* Sets rc -1 and err to "<backend>: <op> failed: <cause>"; returns -1. */
 int	bop_fail(struct bop *op, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* bop_fail for an op that certainly did not take effect: refused by the
+ * server, or rejected before it was sent. */
+int	bop_refuse(struct bop *op, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 #endif

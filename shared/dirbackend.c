@@ -99,6 +99,16 @@ dir_fail(struct bop *op, const char *what, const char *file)
 	    dir_advice(saved));
 }
 
+/* dir_fail before the value could take effect (nothing was renamed into place). */
+static int
+dir_refuse(struct bop *op, const char *what, const char *file)
+{
+	int saved = errno;
+
+	return bop_refuse(op, "%s %s: %s%s", what, file, strerror(saved),
+	    dir_advice(saved));
+}
+
 static int
 dir_lock(struct dirb *d)
 {
@@ -355,15 +365,15 @@ dir_put(struct dirb *d, struct bop *op, const char *name)
 	int existed, counted;
 
 	if (dir_write_tmp(d, op->val, op->vallen, 1, tmp) < 0)
-		return dir_fail(op, "write", "tmp/");
+		return dir_refuse(op, "write", "tmp/");
 	if (dir_lock(d) < 0) {
 		unlinkat(d->tmpfd, tmp, 0);
-		return dir_fail(op, "lock", ".");
+		return dir_refuse(op, "lock", ".");
 	}
 	counted = dir_stats_load(d, &st) == 0;
 	existed = fstatat(d->dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
 	if (renameat(d->tmpfd, tmp, d->dfd, name) < 0) {
-		dir_fail(op, "rename into", name);
+		dir_refuse(op, "rename into", name);
 		dir_unlock(d);
 		unlinkat(d->tmpfd, tmp, 0);
 		return -1;
@@ -392,7 +402,7 @@ dir_key_name(struct dirb *d, struct bop *op, char out[DIR_NAME_MAX])
 	size_t i;
 
 	if (k == NULL || op->keylen == 0)
-		return bop_fail(op, "empty key");
+		return bop_refuse(op, "empty key");
 	if (d->base.mode == NS_SEQUENTIAL) {
 		/* as 0-db: a key that is not 8 bytes is simply not found */
 		if (op->keylen != 8)
@@ -403,8 +413,7 @@ dir_key_name(struct dirb *d, struct bop *op, char out[DIR_NAME_MAX])
 		return 0;
 	}
 	if (op->keylen > DIR_KEY_MAX)
-		return bop_fail(op,
-		    "a key of %zu bytes is over the directory backend's "
+		return bop_refuse(op, "a key of %zu bytes is over the directory backend's "
 		    "limit of %d bytes", op->keylen, DIR_KEY_MAX);
 	hex_encode(out, k, op->keylen);
 	return 0;
@@ -414,12 +423,10 @@ static int
 dir_check_value(struct bop *op)
 {
 	if (op->vallen > ZDB_VALUE_MAX)
-		return bop_fail(op,
-		    "a value of %zu bytes is over the limit of %u bytes "
-		    "(8 MiB, as 0-db); it was not stored", op->vallen,
-		    ZDB_VALUE_MAX);
+		return bop_refuse(op, "a value of %zu bytes is over the limit of %u bytes "
+		    "(8 MiB, as 0-db); it was not stored", op->vallen, ZDB_VALUE_MAX);
 	if (op->val == NULL && op->vallen > 0)
-		return bop_fail(op, "no value");
+		return bop_refuse(op, "no value");
 	return 0;
 }
 
@@ -454,8 +461,7 @@ dir_key_set(struct dirb *d, struct bop *op)
 	if (dir_check_value(op) < 0)
 		return;
 	if (d->base.mode != NS_USERKEY) {
-		bop_fail(op, "the namespace is in sequential mode: it only "
-		    "takes new "
+		bop_refuse(op, "the namespace is in sequential mode: it only takes new "
 		    "values with an empty key");
 		return;
 	}

@@ -50,6 +50,13 @@ int	meta_encode(const struct metadata *m, uint8_t **out, size_t *len,
 int	meta_decode(const uint8_t *buf, size_t len, struct metadata *m,
 	    struct err *e);
 void	meta_free(struct metadata *m);
+/* Deep copy (out is freed with meta_free). */
+int	meta_copy(const struct metadata *m, struct metadata *out,
+	    struct err *e);
+/* out = a with only the pieces that b does not list on the same backend (all
+ * of a when b is NULL); -1 without memory. */
+int	meta_diff(const struct metadata *a, const struct metadata *b,
+	    struct metadata *out);
 /* Strict UTF-8 as Rust's str accepts it (no overlong forms, surrogates or >
  * U+10FFFF). */
 int	meta_utf8_valid(const void *buf, size_t len);

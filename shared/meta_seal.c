@@ -152,8 +152,45 @@ collect_valid(uint8_t *const values[META_BACKENDS],
 	}
 }
 
-/* Upstream's padding: the last byte says how many (1..data) bytes, all equal to
- * it. */
+int
+meta_values_agree(uint8_t *const values[META_BACKENDS], const size_t lens[META_BACKENDS])
+{
+	uint8_t *buf, *data[META_DATA], *parity[META_PARITY];
+	struct valid v;
+	struct err e;
+	struct rs *rs;
+	size_t sl;
+	int i, same;
+
+	collect_valid(values, lens, &v);
+	if (v.count != META_BACKENDS)
+		return 0;
+	sl = v.len[0];
+	for (i = 1; i < META_BACKENDS; i++)
+		if (v.len[i] != sl)
+			return 0;
+	if ((rs = rs_new(META_DATA, META_PARITY, &e)) == NULL)
+		return 0;
+	if ((buf = malloc(META_BACKENDS * sl)) == NULL) {
+		rs_free(rs);
+		return 0;
+	}
+	/* The parity the data shards give must be the parity stored. */
+	for (i = 0; i < META_DATA; i++) {
+		data[i] = buf + (size_t)i * sl;
+		memcpy(data[i], v.shard[i], sl);
+	}
+	for (i = 0; i < META_PARITY; i++)
+		parity[i] = buf + (size_t)(META_DATA + i) * sl;
+	rs_encode(rs, sl, data, parity);
+	same = memcmp(parity[0], v.shard[2], sl) == 0 &&
+	    memcmp(parity[1], v.shard[3], sl) == 0;
+	free(buf);
+	rs_free(rs);
+	return same;
+}
+
+/* Upstream's padding: the last byte says how many (1..data) bytes, all equal to it. */
 static int
 unpad(const uint8_t *buf, size_t *len, struct err *e)
 {

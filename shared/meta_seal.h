@@ -26,5 +26,8 @@ int	meta_seal(const struct metadata *m, const uint8_t key[32],
 int	meta_open(uint8_t *const values[META_BACKENDS],
 	    const size_t lens[META_BACKENDS], const uint8_t key[32],
 	    struct metadata *m, struct err *e);
+/* All four values are intact shards of one and the same record. */
+int	meta_values_agree(uint8_t *const values[META_BACKENDS],
+	    const size_t lens[META_BACKENDS]);
 
 #endif

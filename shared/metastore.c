@@ -7,6 +7,16 @@
 #include "meta_seal.h"
 #include "metastore.h"
 
+/* What the four backends hold under one key. */
+struct meta_values {
+	struct backend *b[META_BACKENDS];	/* NULL: unreachable */
+	uint8_t *v[META_BACKENDS];		/* NULL: no value */
+	size_t len[META_BACKENDS];
+	int answered[META_BACKENDS];
+	int nanswered;
+	char dead[1024];			/* names of the silent ones */
+};
+
 void
 metastore_init(struct metastore *ms, const struct config *cfg, struct pool *pool)
 {
@@ -18,6 +28,14 @@ int
 metastore_key(struct metastore *ms, const char *path, char *key, size_t keylen, struct err *e)
 {
 	return meta_key(ms->cfg->meta_prefix, ms->cfg->root, path, key, keylen, e);
+}
+
+static void
+add_name(char *list, size_t len, const char *name)
+{
+	if (list[0])
+		strlcat(list, ", ", len);
+	strlcat(list, name, len);
 }
 
 /* Opens the metadata backends; names the unreachable ones in `dead`. */
@@ -37,9 +55,7 @@ metastore_open_all(struct metastore *ms, struct backend *b[META_BACKENDS], char 
 			continue;
 		}
 		ci_name(&ms->cfg->meta_backends[i], name, sizeof(name));
-		if (dead[0])
-			strlcat(dead, ", ", deadlen);
-		strlcat(dead, name, deadlen);
+		add_name(dead, deadlen, name);
 	}
 	return up;
 }
@@ -57,22 +73,30 @@ metastore_writable(struct metastore *ms, struct err *e)
 	    "`zstor status`)", dead);
 }
 
-int
-metastore_load(struct metastore *ms, const char *key, struct metadata *m, struct err *e)
+static void
+values_free(struct meta_values *mv)
 {
-	struct backend *b[META_BACKENDS];
-	struct bop ops[META_BACKENDS];
-	uint8_t *values[META_BACKENDS] = { 0 };
-	size_t lens[META_BACKENDS] = { 0 }, slot[META_BACKENDS], n = 0, i;
-	char dead[1024];
-	int answered = 0, rc;
+	int i;
 
-	metastore_open_all(ms, b, dead, sizeof(dead));
+	for (i = 0; i < META_BACKENDS; i++)
+		free(mv->v[i]);
+}
+
+/* GETs key on every reachable metadata backend, each answer in its backend's
+ * slot. */
+static void
+values_get(struct metastore *ms, const char *key, struct meta_values *mv)
+{
+	struct bop ops[META_BACKENDS];
+	size_t slot[META_BACKENDS], n = 0, i;
+
+	memset(mv, 0, sizeof(*mv));
+	metastore_open_all(ms, mv->b, mv->dead, sizeof(mv->dead));
 	memset(ops, 0, sizeof(ops));
 	for (i = 0; i < META_BACKENDS; i++) {
-		if (b[i] == NULL)
+		if (mv->b[i] == NULL)
 			continue;
-		ops[n].b = b[i];
+		ops[n].b = mv->b[i];
 		ops[n].kind = BOP_GET;
 		ops[n].key = key;
 		ops[n].keylen = strlen(key);
@@ -82,58 +106,189 @@ metastore_load(struct metastore *ms, const char *key, struct metadata *m, struct
 	for (i = 0; i < n; i++) {
 		if (ops[i].rc < 0) {
 			log_warnx("reading metadata %s: %s", key, ops[i].err.msg);
-			if (dead[0])
-				strlcat(dead, ", ", sizeof(dead));
-			strlcat(dead, backend_name(ops[i].b), sizeof(dead));
+			add_name(mv->dead, sizeof(mv->dead), backend_name(ops[i].b));
 			continue;
 		}
-		answered++;
-		values[slot[i]] = ops[i].out;
-		lens[slot[i]] = ops[i].outlen;
+		mv->answered[slot[i]] = 1;
+		mv->nanswered++;
+		mv->v[slot[i]] = ops[i].out;
+		mv->len[slot[i]] = ops[i].outlen;
 	}
-	rc = meta_open(values, lens, ms->cfg->key, m, e);
-	for (i = 0; i < n; i++)
-		free(ops[i].out);
-	/* "Not found" is only certain when at most one backend could hold a shard we
-	 * did not see: with fewer answers a stored object could be hidden. */
-	if (rc == 1 && answered < META_BACKENDS - 1)
+}
+
+/* Opens the record in mv: 0 found, 1 none, -1 error naming what is missing. */
+static int
+values_open(struct metastore *ms, const char *key, struct meta_values *mv,
+    struct metadata *m, struct err *e)
+{
+	int rc = meta_open(mv->v, mv->len, ms->cfg->key, m, e);
+
+	/* "Not found" is only certain when at most one backend could hold a shard
+	 * we did not see: with fewer answers a stored object could be hidden. */
+	if (rc == 1 && mv->nanswered < META_BACKENDS - 1)
 		return err_set(e, "metadata %s could not be read: only %d of 4 metadata "
-		    "backends answered (unreachable: %s)", key, answered, dead);
+		    "backends answered (unreachable: %s); retry when they are back",
+		    key, mv->nanswered, mv->dead);
+	if (rc < 0 && mv->nanswered < META_BACKENDS)
+		return err_set(e, "metadata %s could not be read: %s; %d of 4 metadata "
+		    "backends answered (unreachable: %s); retry when they are back",
+		    key, e->msg, mv->nanswered, mv->dead);
 	if (rc < 0)
 		return err_prefix(e, "metadata %s", key);
 	return rc;
 }
 
 int
-metastore_save(struct metastore *ms, const char *key, const struct metadata *m, struct err *e)
+metastore_load_state(struct metastore *ms, const char *key, struct metadata *m,
+    int *settled, struct err *e)
 {
-	struct backend *b[META_BACKENDS];
-	struct bop ops[META_BACKENDS];
-	uint8_t *values[META_BACKENDS] = { 0 };
-	size_t lens[META_BACKENDS];
-	char dead[1024];
-	int i, rc = 0;
+	struct meta_values mv;
+	int rc;
 
-	if (metastore_open_all(ms, b, dead, sizeof(dead)) != META_BACKENDS)
-		return metastore_writable(ms, e);
-	if (meta_seal(m, ms->cfg->key, NULL, values, lens, e) < 0)
-		return -1;
+	values_get(ms, key, &mv);
+	rc = values_open(ms, key, &mv, m, e);
+	if (settled != NULL)
+		*settled = rc == 0 && meta_values_agree(mv.v, mv.len);
+	values_free(&mv);
+	return rc;
+}
+
+int
+metastore_load(struct metastore *ms, const char *key, struct metadata *m, struct err *e)
+{
+	return metastore_load_state(ms, key, m, NULL, e);
+}
+
+/* The record under key is still base (bincode for bincode). */
+static int
+values_hold(struct metastore *ms, const char *key, struct meta_values *mv,
+    const struct metadata *base, struct err *e)
+{
+	uint8_t *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	struct metadata cur;
+	int same;
+
+	if (values_open(ms, key, mv, &cur, e) != 0)
+		return err_set(e, "the metadata of %s changed while it was being "
+		    "rebuilt (it is gone or unreadable now); nothing was saved", key);
+	same = meta_encode(&cur, &a, &alen, e) == 0 &&
+	    meta_encode(base, &b, &blen, e) == 0 && alen == blen &&
+	    memcmp(a, b, alen) == 0;
+	meta_free(&cur);
+	free(a);
+	free(b);
+	if (!same)
+		return err_set(e, "the metadata of %s changed while it was being "
+		    "rebuilt (it was stored again); nothing was saved", key);
+	return 0;
+}
+
+/* Puts back on every backend whose write may have landed what it held before
+ * (or deletes the key where it held nothing). Returns how many backends may
+ * still hold the new value, and names them in `left`. */
+static int
+values_restore(struct metastore *ms, const char *key, const struct meta_values *old,
+    const struct bop *wrote, char *left, size_t leftlen)
+{
+	struct bop ops[META_BACKENDS];
+	size_t which[META_BACKENDS], n = 0, i;
+	int stuck = 0;
+
+	left[0] = '\0';
 	memset(ops, 0, sizeof(ops));
 	for (i = 0; i < META_BACKENDS; i++) {
-		ops[i].b = b[i];
+		if (wrote[i].rc == -1 && wrote[i].refused)
+			continue;	/* it still holds the old value */
+		ops[n].b = old->b[i];
+		ops[n].kind = old->v[i] != NULL ? BOP_KEY_SET : BOP_DEL;
+		ops[n].key = key;
+		ops[n].keylen = strlen(key);
+		ops[n].val = old->v[i];
+		ops[n].vallen = old->len[i];
+		which[n++] = i;
+	}
+	backend_run(ops, n, ms->pool->timeout_ms);
+	for (i = 0; i < n; i++) {
+		if (ops[i].rc >= 0)
+			continue;
+		log_warnx("putting back metadata %s: %s", key, ops[i].err.msg);
+		add_name(left, leftlen, backend_name(old->b[which[i]]));
+		stuck++;
+	}
+	return stuck;
+}
+
+/* SETs the sealed values of m on all four backends; ops[i] tells how each went.
+ * Returns the number of failures; e says the first. */
+static int
+values_write(struct metastore *ms, const char *key, const struct meta_values *old,
+    const struct metadata *m, struct bop ops[META_BACKENDS], struct err *e)
+{
+	uint8_t *nv[META_BACKENDS] = { 0 };
+	size_t nl[META_BACKENDS];
+	int i, failed = 0;
+
+	memset(ops, 0, META_BACKENDS * sizeof(*ops));
+	if (meta_seal(m, ms->cfg->key, NULL, nv, nl, e) == -1)
+		return -1;
+	for (i = 0; i < META_BACKENDS; i++) {
+		ops[i].b = old->b[i];
 		ops[i].kind = BOP_KEY_SET;
 		ops[i].key = key;
 		ops[i].keylen = strlen(key);
-		ops[i].val = values[i];
-		ops[i].vallen = lens[i];
+		ops[i].val = nv[i];
+		ops[i].vallen = nl[i];
 	}
 	backend_run(ops, META_BACKENDS, ms->pool->timeout_ms);
 	for (i = 0; i < META_BACKENDS; i++) {
-		if (ops[i].rc < 0 && rc == 0) {
+		if (ops[i].rc == -1 && failed++ == 0)
 			*e = ops[i].err;
-			rc = err_prefix(e, "saving metadata %s", key);
-		}
-		free(values[i]);
+		free(nv[i]);
 	}
-	return rc;
+	return failed;
+}
+
+int
+metastore_replace(struct metastore *ms, const char *key, const struct metadata *m,
+    const struct metadata *base, enum meta_outcome *how, struct metadata *drop,
+    struct err *e)
+{
+	struct bop wrote[META_BACKENDS];
+	struct meta_values old;
+	char left[1024];
+	int failed, stuck;
+
+	*how = META_ROLLED_BACK;
+	memset(drop, 0, sizeof(*drop));
+	values_get(ms, key, &old);
+	if (old.nanswered < META_BACKENDS) {
+		err_set(e, "metadata store is not writable: metadata backend(s) %s "
+		    "did not answer; stores are refused until all 4 metadata backends "
+		    "are up (check them with `zstor status`)", old.dead);
+		goto undo;
+	}
+	if (base != NULL && values_hold(ms, key, &old, base, e) == -1)
+		goto undo;
+	if ((failed = values_write(ms, key, &old, m, wrote, e)) == 0) {
+		values_free(&old);
+		*how = META_COMMITTED;
+		return 0;
+	}
+	if (failed > 0 && (stuck = values_restore(ms, key, &old, wrote, left,
+	    sizeof(left))) > 1) {
+		*how = META_IN_DOUBT;
+		values_free(&old);
+		return err_prefix(e, "saving metadata %s failed, and putting the "
+		    "previous value back failed too on %s: readers may see the new "
+		    "or the previous version, so the shards of both are kept (store "
+		    "the file again to settle it); the first failure", key, left);
+	}
+	err_prefix(e, "saving metadata %s (the previous value was kept)", key);
+undo:
+	values_free(&old);
+	if (meta_diff(m, base, drop) == -1)
+		log_warnx("%s: out of memory; the pieces of the failed update stay "
+		    "behind", key);
+	return -1;
 }

@@ -1,6 +1,14 @@
 /* The metadata store: four user-key backends holding each object's metadata as
  * 2+2 Reed-Solomon shards. Reads need any 2 valid shards, whatever the other
- * backends do; writes need all 4 backends (upstream refuses stores otherwise). */
+ * backends do; writes need all 4 backends (upstream refuses stores otherwise).
+ *
+ * An update is all-or-nothing to readers (metastore_replace): the values that
+ * were there are read first; the new ones go to all four; when a write fails,
+ * the old values are put back wherever the new one may have landed. Two values
+ * of one record are needed to read it, so a record on at most one backend is
+ * invisible: the old record is what readers see. Only when the new record may
+ * sit on two or more backends after the roll-back failed is the outcome in
+ * doubt, and then both records are complete: nothing of either is deleted. */
 #ifndef METASTORE_H
 #define METASTORE_H
 
@@ -14,12 +22,30 @@ struct metastore {
 	struct pool *pool;
 };
 
+/* How a metadata update ended. */
+enum meta_outcome {
+	META_COMMITTED,		/* the new record is on all 4 backends */
+	META_ROLLED_BACK,	/* failed; readers see the record that was there */
+	META_IN_DOUBT,		/* failed; readers may see either record */
+};
+
 void metastore_init(struct metastore *ms, const struct config *cfg, struct pool *pool);
 /* 0 when all 4 metadata backends are reachable; -1 naming the dead ones. */
 int metastore_writable(struct metastore *ms, struct err *e);
 /* 0 found (m filled), 1 no metadata, -1 error (e.g. too few backends answered). */
 int metastore_load(struct metastore *ms, const char *key, struct metadata *m, struct err *e);
-int metastore_save(struct metastore *ms, const char *key, const struct metadata *m,
+/* metastore_load that also tells whether all 4 backends hold the same value
+ * (*settled): otherwise a failed update or a replaced backend left them apart,
+ * and saving the record again settles them. */
+int metastore_load_state(struct metastore *ms, const char *key, struct metadata *m,
+    int *settled, struct err *e);
+/* Writes m under key, all-or-nothing to readers (see above). With base, only
+ * replaces that record (a rebuild): if the record changed meanwhile nothing is
+ * written. On failure *drop holds the pieces of m that no reader can reach
+ * (those not in the record readers see) when *how is META_ROLLED_BACK, and
+ * nothing otherwise; the caller deletes them. Free drop with meta_free. */
+int metastore_replace(struct metastore *ms, const char *key, const struct metadata *m,
+    const struct metadata *base, enum meta_outcome *how, struct metadata *drop,
     struct err *e);
 /* Key of a path (lexical cleaning, virtual root), as in meta_key. */
 int metastore_key(struct metastore *ms, const char *path, char *key, size_t keylen,

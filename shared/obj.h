@@ -67,6 +67,11 @@ struct fetched {
 int obj_fetch(struct pool *pool, const struct metadata *m, int all, int scratch_fd,
     struct fetched *f, struct err *e);
 void fetched_close(struct fetched *f);
+/* Reads shards as obj_fetch does and checks each against its checksum, keeping
+ * nothing; good[] says which passed. 0 when at least `data` did (with all, every
+ * shard is read), -1 otherwise, e naming the failures. */
+int obj_check(struct pool *pool, const struct metadata *m, int all,
+    uint8_t good[RS_MAX_SHARDS], struct err *e);
 /* Offset of shard i in the scratch file. */
 uint64_t fetched_at(const struct fetched *f, unsigned i);
 

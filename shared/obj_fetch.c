@@ -97,7 +97,7 @@ round_piece(struct round *r, size_t j, struct fetched *f, int timeout,
 			    "can hold", backend_name(ops[i].b),
 			    (unsigned long long)r->si[s]->nkeys);
 			round_drop(r, s, why, whylen, e.msg);
-		} else if (pwrite_full(f->fd, ops[i].out, ops[i].outlen,
+		} else if (f->fd >= 0 && pwrite_full(f->fd, ops[i].out, ops[i].outlen,
 		    (off_t)(fetched_at(f, idx) + r->len[s]), &e) < 0) {
 			round_drop(r, s, why, whylen, e.msg);
 		} else {
@@ -294,33 +294,54 @@ slot_size(const struct metadata *m)
 	return (uint64_t)most * ZDB_VALUE_MAX;
 }
 
+/* The shard counts of m, checked, and room for its shards. */
+static int
+fetched_init(const struct metadata *m, struct fetched *f, struct err *e)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	if (m->data_shards < 1 || m->disposable_shards < 1 ||
+	    m->data_shards + m->disposable_shards > RS_MAX_SHARDS)
+		return err_set(e, "metadata has invalid shard counts %llu+%llu",
+		    (unsigned long long)m->data_shards, (unsigned long long)m->disposable_shards);
+	f->data = (unsigned)m->data_shards;
+	f->parity = (unsigned)m->disposable_shards;
+	f->slot = slot_size(m);
+	return 0;
+}
+
+int
+obj_check(struct pool *pool, const struct metadata *m, int all,
+    uint8_t good[RS_MAX_SHARDS], struct err *e)
+{
+	struct fetched f;
+	int rc;
+
+	memset(good, 0, RS_MAX_SHARDS);
+	if (fetched_init(m, &f, e) < 0)
+		return -1;
+	rc = fetch_rounds(pool, m, all, &f, e);
+	memcpy(good, f.good, RS_MAX_SHARDS);
+	return rc;
+}
+
 int
 obj_fetch(struct pool *pool, const struct metadata *m, int all, int scratch_fd,
     struct fetched *f, struct err *e)
 {
-	memset(f, 0, sizeof(*f));
+	if (fetched_init(m, f, e) < 0)
+		return -1;
 	f->fd = scratch_fd;
 	if (scratch_fd < 0 && (f->fd = scratch_open(e)) < 0)
 		return -1;
 	f->owned = scratch_fd < 0;
-	f->slot = slot_size(m);
 	if (ftruncate(f->fd, 0) < 0) {
 		err_set(e, "cannot reset the scratch file: %s",
 		    strerror(errno));
 		fetched_close(f);
 		return -1;
 	}
-	if (m->data_shards < 1 || m->disposable_shards < 1 ||
-	    m->data_shards + m->disposable_shards > RS_MAX_SHARDS) {
-		fetched_close(f);
-		return err_set(e, "metadata has invalid shard counts %llu+%llu",
-		    (unsigned long long)m->data_shards,
-		    (unsigned long long)m->disposable_shards);
-	}
-	f->data = (unsigned)m->data_shards;
-	f->parity = (unsigned)m->disposable_shards;
-	if (fetch_rounds(pool, m, all, f, e) < 0 ||
-	    reconstruct(f, all, e) < 0) {
+	if (fetch_rounds(pool, m, all, f, e) < 0 || reconstruct(f, all, e) < 0) {
 		fetched_close(f);
 		return -1;
 	}

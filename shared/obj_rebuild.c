@@ -12,22 +12,6 @@
 #include "obj.h"
 #include "scratch.h"
 
-/* Deep copy through the canonical encoding: one code path, no field
- * forgotten. */
-static int
-meta_copy(const struct metadata *m, struct metadata *out, struct err *e)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc;
-
-	if (meta_encode(m, &buf, &len, e) < 0)
-		return -1;
-	rc = meta_decode(buf, len, out, e);
-	free(buf);
-	return rc;
-}
-
 /* Whether ci already holds a readable or newly placed shard of the object. */
 static int
 holds_shard(const struct metadata *m, const struct fetched *f,

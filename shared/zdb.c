@@ -451,8 +451,7 @@ zdb_error_reply(struct bop *op, const redisReply *r)
 	    memcmp(r->str, "No more data", 12) == 0)
 		op->rc = 1;
 	else
-		bop_fail(op, "%.*s (%s)", (int)r->len, r->str,
-		    zdb_advice(r->str, r->len));
+		bop_refuse(op, "%.*s (%s)", (int)r->len, r->str, zdb_advice(r->str, r->len));
 }
 
 static void
@@ -583,20 +582,18 @@ static int
 zdb_check_op(struct bop *op)
 {
 	if ((unsigned)op->kind > BOP_SCAN)
-		return bop_fail(op, "unknown operation");
+		return bop_refuse(op, "unknown operation");
 	if ((op->kind == BOP_SEQ_SET || op->kind == BOP_KEY_SET) &&
 	    op->vallen > ZDB_VALUE_MAX)
-		return bop_fail(op,
-		    "a value of %zu bytes is over 0-db's limit of %u bytes "
+		return bop_refuse(op, "a value of %zu bytes is over 0-db's limit of %u bytes "
 		    "(8 MiB); it was not sent", op->vallen, ZDB_VALUE_MAX);
 	if (op->kind == BOP_GET || op->kind == BOP_DEL ||
 	    op->kind == BOP_KEY_SET ||
 	    (op->kind == BOP_SCAN && op->key != NULL)) {
 		if (op->key == NULL || op->keylen == 0)
-			return bop_fail(op, "empty key");
+			return bop_refuse(op, "empty key");
 		if (op->kind != BOP_SCAN && op->keylen > ZDB_KEY_MAX)
-			return bop_fail(op,
-			    "a key of %zu bytes is over 0-db's limit of "
+			return bop_refuse(op, "a key of %zu bytes is over 0-db's limit of "
 			    "%d bytes", op->keylen, ZDB_KEY_MAX);
 	}
 	return 0;

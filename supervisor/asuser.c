@@ -68,23 +68,15 @@ asuser_leave(const struct saved_ids *s)
 
 /* --delete: unlinks path only if it still is the file that was stored. */
 int
-asuser_unlink_same(uid_t uid, gid_t gid, const char *path, int fd,
-    struct err *e)
+asuser_unlink_same(uid_t uid, gid_t gid, const char *path,
+    const struct file_id *read_as, struct err *e)
 {
 	struct saved_ids s;
-	struct stat a, b;
 	int same, rc;
 
 	if ((same = asuser_enter(uid, gid, &s, e)) == -1)
 		return -1;
-	rc = 0;
-	if (fstat(fd, &a) == -1 || stat(path, &b) == -1 ||
-	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-		rc = err_set(e, "not deleting %s: it changed since it was "
-		    "uploaded", path);
-	else if (unlink(path) == -1)
-		rc = err_set(e, "Failed to delete file %s: %s", path,
-		    strerror(errno));
+	rc = file_unlink_same(path, read_as, e);
 	if (!same)
 		asuser_leave(&s);
 	return rc;

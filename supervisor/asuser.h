@@ -6,10 +6,11 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "fileid.h"
 
-/* --delete: unlinks path only if it still is the file fd refers to. */
-int	asuser_unlink_same(uid_t uid, gid_t gid, const char *path, int fd,
-	    struct err *e);
+/* --delete: unlinks path only if it still is the file that was read. */
+int	asuser_unlink_same(uid_t uid, gid_t gid, const char *path,
+	    const struct file_id *read_as, struct err *e);
 /* A file to store, opened read-only; it must be a regular file. */
 int	asuser_open(uid_t uid, gid_t gid, const char *path, struct err *e);
 

@@ -25,6 +25,7 @@
 #include "blake2b.h"
 #include "config.h"
 #include "err.h"
+#include "fileid.h"
 #include "frame.h"
 #include "msg.h"
 #include "sandbox.h"
@@ -97,11 +98,13 @@ struct job {
 	int			 save_failure;
 	int			 background;
 	int			 recorded;	/* has a failure record */
-	/* a checksum is stored under key */
-	int			 has_old;
-	uint8_t			 old_sum[B2_LEN];
+	int			 has_old;	/* a record is stored under key */
+	int			 settled;	/* ... alike on all 4 backends */
+	struct file_id		 read_as;	/* the file as the encoder got it */
 	uint8_t			*meta;		/* bincode metadata */
 	size_t			 metalen;
+	uint8_t			*base;		/* meta_put: replace only this */
+	size_t			 baselen;
 	unsigned		 attempts;
 	struct event		*retry_ev;
 };

@@ -111,6 +111,7 @@ job_free(struct job *j)
 	free(j->key_path);
 	free(j->key);
 	free(j->meta);
+	free(j->base);
 	free(j);
 }
 
@@ -174,11 +175,18 @@ step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
 	if (j->step == STEP_ENCODE) {
 		msg_set_str(m, "path", j->path);
 		if (j->has_old)
-			msg_set_hex(m, "checksum", j->old_sum, B2_LEN);
+			msg_set_hex(m, "meta", j->meta, j->metalen);
 	}
 	if (j->step == STEP_DECODE || j->step == STEP_REENCODE ||
 	    j->step == STEP_META_PUT || j->step == STEP_DROP)
 		msg_set_hex(m, "meta", j->meta, j->metalen);
+	if (j->step == STEP_META_PUT && j->base != NULL)
+		msg_set_hex(m, "base", j->base, j->baselen);
+	/* --delete later removes only the file the encoder is given now. */
+	if (j->step == STEP_ENCODE && file_id_of_fd(j->fd, &j->read_as, e) == -1) {
+		msg_free(m);
+		return NULL;
+	}
 	if (j->step == STEP_ENCODE || j->step == STEP_DECODE)
 		fds[(*nfds)++] = j->fd;
 	if (scratch != -1)
@@ -262,8 +270,8 @@ job_succeed(struct job *j, const uint8_t *sum)
 
 	if (j->kind == JOB_STORE) {
 		log_info("stored %s as %s", j->path, j->key);
-		if (j->del && asuser_unlink_same(j->uid, j->gid, j->path, j->fd,
-		    &e) == -1)
+		if (j->del && asuser_unlink_same(j->uid, j->gid, j->path,
+		    &j->read_as, &e) == -1)
 			log_warnx("%s", e.msg);
 		if (j->recorded)
 			failures_forget(j);
@@ -303,6 +311,8 @@ job_retry(struct job *j, const char *why)
 	j->has_old = 0;
 	free(j->meta);
 	j->meta = NULL;
+	free(j->base);
+	j->base = NULL;
 	log_info("%s: failed, queueing a retry in %lld s", j->what,
 	    (long long)tv.tv_sec);
 	evtimer_add(j->retry_ev, &tv);
@@ -348,11 +358,11 @@ answer_meta_get(struct job *j, struct msg *m)
 		free(sum);
 		return -1;
 	}
+	j->settled = msg_get_bool(m, "settled") == 1;
 	if (j->kind == JOB_CHECK)
 		job_succeed(j, sum);
 	else if (j->kind == JOB_STORE) {
-		if ((j->has_old = found))
-			memcpy(j->old_sum, sum, B2_LEN);
+		j->has_old = found;
 		job_next(j, STEP_ENCODE);
 	} else if (found)
 		job_next(j, j->kind == JOB_RETRIEVE ? STEP_DECODE : STEP_REENCODE);
@@ -367,26 +377,58 @@ answer_meta_get(struct job *j, struct msg *m)
 	return 0;
 }
 
-/* The metadata could not be saved: the shards just written are orphans. */
-static void
-job_drop_shards(struct job *j)
+/* A metadata update failed and the metawriter named the pieces no reader can
+ * reach (metastore_replace): an encoder deletes them. */
+static int
+job_drop(struct job *j, struct msg *m)
 {
 	struct job *d;
 	char what[200];
 
 	snprintf(what, sizeof(what), "cleanup after %s", j->what);
-	if ((d = job_new(JOB_DROP, what)) == NULL || (d->meta = malloc(
-	    j->metalen ? j->metalen : 1)) == NULL) {
+	if ((d = job_new(JOB_DROP, what)) == NULL) {
 		log_warnx("%s: out of memory; its shards stay on the backends",
 		    j->what);
-		if (d != NULL)
-			job_free(d);
-		return;
+		return 0;
 	}
-	memcpy(d->meta, j->meta, j->metalen);
-	d->metalen = j->metalen;
+	if (msg_get_hex(m, "drop", &d->meta, &d->metalen) == -1) {
+		job_free(d);
+		return -1;
+	}
 	d->prio = j->prio;
 	job_next(d, STEP_DROP);
+	return 0;
+}
+
+/* An encoder's answer: new metadata to save, or none (already stored, or
+ * nothing to rebuild). An unchanged file whose record the 4 backends do not
+ * hold alike saves that record again (store.h). A rebuild replaces only the
+ * record it rebuilt from. */
+static int
+answer_encoded(struct job *j, struct msg *m)
+{
+	if (!msg_has(m, "meta")) {
+		if (j->kind != JOB_STORE || !j->has_old || j->settled) {
+			job_succeed(j, NULL);
+			return 0;
+		}
+		if ((j->base = malloc(j->metalen)) == NULL)
+			return -1;
+		memcpy(j->base, j->meta, j->metalen);
+		j->baselen = j->metalen;
+		job_next(j, STEP_META_PUT);
+		return 0;
+	}
+	if (j->kind == JOB_REBUILD) {
+		free(j->base);
+		j->base = j->meta;
+		j->baselen = j->metalen;
+		j->meta = NULL;
+	}
+	if (job_take_meta(j, m) == -1)
+		return -1;
+	job_next(j, STEP_META_PUT);
+	return 0;
 }
 
 /* A result for the step j holds. */
@@ -396,8 +438,9 @@ answer_result(struct job *j, struct msg *m)
 	const char *error = msg_get_str(m, "error");
 
 	if (msg_get_bool(m, "ok") != 1) {
-		if (j->step == STEP_META_PUT && j->kind == JOB_STORE)
-			job_drop_shards(j);
+		if (j->step == STEP_META_PUT && msg_has(m, "drop") &&
+		    job_drop(j, m) == -1)
+			return -1;
 		job_fail(j, error != NULL ? error : "failed (no reason given)");
 		return 0;
 	}
@@ -406,13 +449,7 @@ answer_result(struct job *j, struct msg *m)
 		return answer_meta_get(j, m);
 	case STEP_ENCODE:
 	case STEP_REENCODE:
-		if (!msg_has(m, "meta"))	/* already stored; nothing to do */
-			job_succeed(j, NULL);
-		else if (job_take_meta(j, m) == -1)
-			return -1;
-		else
-			job_next(j, STEP_META_PUT);
-		return 0;
+		return answer_encoded(j, m);
 	default:
 		job_succeed(j, NULL);
 		return 0;

@@ -3,15 +3,14 @@
  * to the data backends.
  *
  *   encode       fds: input, scratch. Seal the input file; skip the upload
- *                when the master says the stored checksum is the file's; else
- *                write the shards and return the metadata (the master saves
- *                it through the metawriter)
+ *                when the record the master sent already holds it
+ *                (store_unchanged); else write the shards and return the
+ *                metadata (the master saves it through the metawriter)
  *   decode       fds: output, scratch. Fetch, verify, decrypt and decompress
  *                into the client's file
  *   reencode     fd: scratch. Rebuild an object's unreadable shards; metadata
  *                back if changed
- *   drop_shards  delete an object's shards after its metadata could not be
- *                saved
+ *   drop_shards  delete the pieces a failed metadata update left unreachable
  *
  * A fresh connection pool per job: a backend that failed is marked failed for
  * the rest of the job only, as in the standalone commands. */
@@ -23,6 +22,7 @@
 #include "frame.h"
 #include "log.h"
 #include "obj.h"
+#include "store.h"
 #include "worker.h"
 
 /* The "meta" field as decoded metadata. */
@@ -64,13 +64,12 @@ enc_reply_meta(struct worker *w, int64_t job, const struct metadata *meta,
 }
 
 /* Seals in_fd (read from its start: a retried store reuses the descriptor);
- * 1 when the file already is stored with this checksum. */
+ * 1 when the record the master sent already holds the file. */
 static int
-enc_seal(struct worker *w, struct msg *m, int in_fd, int scratch,
-    struct sealed *s, struct err *e)
+enc_seal(struct worker *w, struct msg *m, struct pool *pool, int in_fd,
+    int scratch, struct sealed *s, struct err *e)
 {
-	uint8_t *old = NULL;
-	size_t oldlen = 0;
+	struct metadata old;
 	int same;
 
 	if (lseek(in_fd, 0, SEEK_SET) == -1)
@@ -78,12 +77,13 @@ enc_seal(struct worker *w, struct msg *m, int in_fd, int scratch,
 		    strerror(errno));
 	if (obj_seal(in_fd, scratch, w->cfg.key, s, e) == -1)
 		return -1;
-	if (!msg_has(m, "checksum"))
+	if (!msg_has(m, "meta"))
 		return 0;
-	if (msg_get_hex(m, "checksum", &old, &oldlen) == -1)
-		return err_set(e, "internal error: bad checksum in the job");
-	same = oldlen == B2_LEN && memcmp(old, s->checksum, B2_LEN) == 0;
-	free(old);
+	if (enc_meta_arg(m, &old, e) == -1)
+		return -1;
+	same = store_unchanged(pool, &old, s->checksum, msg_get_str(m, "path"),
+	    msg_get_str(m, "key"));
+	meta_free(&old);
 	return same;
 }
 
@@ -98,18 +98,14 @@ enc_store(struct worker *w, struct msg *m, int in_fd, int scratch)
 	struct err e;
 	int rc;
 
-	rc = enc_seal(w, m, in_fd, scratch, &s, &e);
+	pool_init(&pool, w->timeout_ms);
+	rc = enc_seal(w, m, &pool, in_fd, scratch, &s, &e);
 	if (rc == 1) {
-		log_info("Skipping %s: already uploaded with the same checksum",
-		    path);
 		rc = worker_result_ok(w, job, NULL, 0, s.checksum);
 		goto done;
 	}
-	if (rc == 0) {
-		pool_init(&pool, w->timeout_ms);
+	if (rc == 0)
 		rc = obj_write(&w->cfg, &pool, &s, &meta, &e);
-		pool_free(&pool);
-	}
 	if (rc == -1) {
 		log_warnx("store %s: %s", path, e.msg);
 		rc = worker_result_fail(w, job, &e);
@@ -117,13 +113,12 @@ enc_store(struct worker *w, struct msg *m, int in_fd, int scratch)
 	}
 	log_debug("store %s: %zu shards written", path, meta.nshards);
 	if ((rc = enc_reply_meta(w, job, &meta, &e)) == -2) {
-		pool_init(&pool, w->timeout_ms);
 		obj_delete_shards(&pool, &meta);
-		pool_free(&pool);
 		rc = worker_result_fail(w, job, &e);
 	}
 	meta_free(&meta);
 done:
+	pool_free(&pool);
 	sealed_close(&s);
 	return rc;
 }

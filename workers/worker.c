@@ -35,7 +35,7 @@ static int (*const role_dispatch[SANDBOX_ROLES])(struct worker *, struct msg *,
 	[SANDBOX_EVICTOR] = NULL,
 };
 
-static int
+int
 worker_send(struct worker *w, struct msg *m)
 {
 	struct err e;
@@ -48,18 +48,29 @@ worker_send(struct worker *w, struct msg *m)
 	return rc;
 }
 
-int
-worker_result_fail(struct worker *w, int64_t job, const struct err *why)
+struct msg *
+worker_result(int64_t job, const struct err *why)
 {
 	struct msg *m;
 	struct err e;
 
 	if ((m = msg_new(MT_RESULT, job, &e)) == NULL) {
 		log_warnx("%s", e.msg);
-		return -1;
+		return NULL;
 	}
-	msg_set_bool(m, "ok", 0);
-	msg_set_str(m, "error", why->msg);
+	msg_set_bool(m, "ok", why == NULL);
+	if (why != NULL)
+		msg_set_str(m, "error", why->msg);
+	return m;
+}
+
+int
+worker_result_fail(struct worker *w, int64_t job, const struct err *why)
+{
+	struct msg *m;
+
+	if ((m = worker_result(job, why)) == NULL)
+		return -1;
 	return worker_send(w, m);
 }
 
@@ -68,13 +79,9 @@ worker_result_ok(struct worker *w, int64_t job, const uint8_t *meta,
     size_t metalen, const uint8_t *checksum)
 {
 	struct msg *m;
-	struct err e;
 
-	if ((m = msg_new(MT_RESULT, job, &e)) == NULL) {
-		log_warnx("%s", e.msg);
+	if ((m = worker_result(job, NULL)) == NULL)
 		return -1;
-	}
-	msg_set_bool(m, "ok", 1);
 	if (meta != NULL)
 		msg_set_hex(m, "meta", meta, metalen);
 	if (checksum != NULL)

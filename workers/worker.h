@@ -40,9 +40,12 @@ void	worker_main(const char *role, int debug) __attribute__((noreturn));
 
 /* The result of job (the id of its message). result_fail takes the error of
  * the job; result_ok may add metadata (bincode, sent as hex) and a checksum.
- * -1 when the master cannot be answered. */
-int	worker_result_fail(struct worker *w, int64_t job,
-	    const struct err *why);
+ * -1 when the master cannot be answered. worker_result makes a result to
+ * add fields to before worker_send (which frees it): ok without why, else
+ * failed with it; NULL (logged) without memory. */
+struct msg *worker_result(int64_t job, const struct err *why);
+int	worker_send(struct worker *w, struct msg *m);
+int	worker_result_fail(struct worker *w, int64_t job, const struct err *why);
 int	worker_result_ok(struct worker *w, int64_t job, const uint8_t *meta,
 	    size_t metalen, const uint8_t *checksum);
 /* Refuses a message this role does not take, with a failed result. */

@@ -79,7 +79,8 @@ put_object(const struct config *cfg, struct metastore *ms, const cJSON *obj, con
 	const cJSON *shards = cJSON_GetObjectItem(obj, "shards");
 	const cJSON *sums = cJSON_GetObjectItem(obj, "shard_checksums");
 	const char *name = cJSON_GetObjectItem(obj, "name")->valuestring;
-	struct metadata m = { 0 };
+	struct metadata m = { 0 }, drop;
+	enum meta_outcome how;
 	char path[4096], key[512];
 	uint8_t *buf;
 	size_t len, i;
@@ -110,11 +111,12 @@ put_object(const struct config *cfg, struct metastore *ms, const cJSON *obj, con
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (metastore_key(ms, path, key, sizeof(key), &e) < 0 ||
-	    metastore_save(ms, key, &m, &e) < 0) {
+	    metastore_replace(ms, key, &m, NULL, &how, &drop, &e) < 0) {
 		fprintf(stderr, "put-objects: %s: %s\n", name, e.msg);
 		exit(1);
 	}
 	meta_free(&m);
+	meta_free(&drop);
 	snprintf(path, sizeof(path), "%s/%s.expected", dir, name);
 	buf = unhex(cJSON_GetObjectItem(obj, "file")->valuestring, &len);
 	if ((f = fopen(path, "wb")) == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {

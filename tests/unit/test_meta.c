@@ -396,6 +396,92 @@ test_open_failures(const uint8_t *plain, size_t plainlen, const uint8_t key[32],
 	free(sealed);
 }
 
+/* Two records under one key, their values mixed across the four backends as a
+ * failed update leaves them: a reader opens one of the two whole, never a blend,
+ * and only four values of one record count as settled. b differs from a in its
+ * checksum; with grow, b also has one more piece, so its values are longer. */
+static void
+test_mixed_records(const struct metadata *a, const uint8_t key[32], int grow)
+{
+	uint8_t *va[4], *vb[4], *mix[4];
+	size_t la[4], lb[4], lm[4];
+	struct metadata b, got;
+	struct err e;
+	unsigned mask, i, na;
+	int rc;
+
+	T_CHECK(meta_copy(a, &b, &e) == 0, "copy: %s", e.msg);
+	b.checksum[0] ^= 0x5a;
+	if (grow && b.nshards > 0) {
+		struct shard_info *si = &b.shards[0];
+
+		si->keys = reallocarray(si->keys, si->nkeys + 1, sizeof(*si->keys));
+		si->keys[si->nkeys].kind = KEY_V2;
+		si->keys[si->nkeys++].id = 999999;
+	}
+	T_CHECK(meta_seal(a, key, NULL, va, la, &e) == 0, "seal a: %s", e.msg);
+	T_CHECK(meta_seal(&b, key, NULL, vb, lb, &e) == 0, "seal b: %s", e.msg);
+	for (mask = 0; mask < 16; mask++) {	/* bit i: backend i holds b */
+		for (i = 0, na = 0; i < 4; i++) {
+			mix[i] = mask >> i & 1 ? vb[i] : va[i];
+			lm[i] = mask >> i & 1 ? lb[i] : la[i];
+			na += !(mask >> i & 1);
+		}
+		rc = meta_open(mix, lm, key, &got, &e);
+		T_CHECK(rc == 0, "mix %x (grow %d): a reader opens one record: %s",
+		    mask, grow, e.msg);
+		if (rc == 0) {
+			T_CHECK(meta_equal(&got, a) || meta_equal(&got, &b),
+			    "mix %x: the record opened is one of the two", mask);
+			if (na >= 3)
+				T_CHECK(meta_equal(&got, a), "mix %x: a on 3", mask);
+			if (na <= 1)
+				T_CHECK(meta_equal(&got, &b), "mix %x: b on 3", mask);
+			meta_free(&got);
+		}
+		T_CHECK(meta_values_agree(mix, lm) == (mask == 0 || mask == 15),
+		    "mix %x: settled only when all four are one record", mask);
+	}
+	free_values(va);
+	free_values(vb);
+	meta_free(&b);
+}
+
+/* meta_diff keeps the pieces the other record does not list on the same
+ * backend, and all of them against no record. */
+static void
+test_diff(const struct metadata *a)
+{
+	struct metadata b, d;
+	size_t i, total = 0, left = 0;
+	struct err e;
+
+	for (i = 0; i < a->nshards; i++)
+		total += a->shards[i].nkeys;
+	T_CHECK(meta_diff(a, NULL, &d) == 0 && meta_equal(&d, a),
+	    "diff against nothing is the record");
+	meta_free(&d);
+	T_CHECK(meta_diff(a, a, &d) == 0, "diff with itself");
+	for (i = 0; i < d.nshards; i++)
+		left += d.shards[i].nkeys;
+	T_CHECK(left == 0, "a record minus itself has no pieces (%zu)", left);
+	meta_free(&d);
+	if (a->nshards < 2 || a->shards[0].nkeys == 0)
+		return;
+	/* b: a's first piece moved to another backend (a's second shard's) */
+	T_CHECK(meta_copy(a, &b, &e) == 0, "copy: %s", e.msg);
+	ci_free(&b.shards[0].ci);
+	ci_copy(&b.shards[0].ci, &a->shards[1].ci);
+	T_CHECK(meta_diff(a, &b, &d) == 0, "diff");
+	for (i = 0, left = 0; i < d.nshards; i++)
+		left += d.shards[i].nkeys;
+	T_CHECK(left == a->shards[0].nkeys || ci_equal(&a->shards[0].ci,
+	    &a->shards[1].ci), "the pieces on the backend b lacks stay (%zu of "
+	    "%zu)", left, total);
+	meta_free(&d);
+	meta_free(&b);
+}
+
 static void
 test_storage(const cJSON *v)
 {
@@ -415,6 +501,9 @@ test_storage(const cJSON *v)
 	test_skipped_values(values, lens, key, &want);
 	test_mixed_lengths(values, lens, key, &want);
 	test_open_failures(plain, plainlen, key, nonce);
+	test_mixed_records(&want, key, 0);
+	test_mixed_records(&want, key, 1);
+	test_diff(&want);
 	free_values(values);
 	/* a random nonce still opens */
 	T_CHECK(meta_seal(&want, key, NULL, values, lens, &e) == 0, "seal: %s", e.msg);

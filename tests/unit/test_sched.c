@@ -43,8 +43,9 @@ struct sent {
 	int64_t		 id;
 	int		 nfds;
 	int		 writable;
-	int		 checksum;	/* encode: the stored checksum came */
+	int		 old;		/* encode: the stored record came */
 	int		 meta;
+	int		 base;		/* meta_put: replace only this record */
 };
 
 static struct master	 the_master;
@@ -56,6 +57,8 @@ static size_t		 nsent;
 static int		 drained, recorded, forgotten, unlinked;
 
 static const uint8_t	 meta_bytes[] = { 1, 2, 3, 4, 5 };
+/* What the next answer adds: settled (meta_get), drop or in_doubt (meta_put). */
+static int		 ans_settled, ans_drop, ans_in_doubt;
 static const uint8_t	 sum_bytes[B2_LEN] = { 0xaa, 0xbb };
 
 const char *
@@ -97,7 +100,9 @@ proc_send(struct proc *p, struct msg *m, const int *fds, int nfds)
 	if (s->type == MT_META_GET)
 		s->writable = msg_get_bool(m, "writable") == 1;
 	if (s->type == MT_ENCODE)
-		s->checksum = msg_has(m, "checksum");
+		s->old = msg_has(m, "meta");
+	if (s->type == MT_META_PUT)
+		s->base = msg_has(m, "base");
 	if (s->type == MT_DECODE || s->type == MT_REENCODE ||
 	    s->type == MT_META_PUT || s->type == MT_DROP_SHARDS)
 		s->meta = msg_has(m, "meta");
@@ -137,13 +142,13 @@ failures_forget(struct job *j)
 }
 
 int
-asuser_unlink_same(uid_t uid, gid_t gid, const char *path, int fd,
-    struct err *e)
+asuser_unlink_same(uid_t uid, gid_t gid, const char *path,
+    const struct file_id *read_as, struct err *e)
 {
 	(void)uid;
 	(void)gid;
 	(void)path;
-	(void)fd;
+	(void)read_as;
 	(void)e;
 	unlinked++;
 	return 0;
@@ -161,6 +166,7 @@ reset(void)
 	memset(sent, 0, sizeof(sent));
 	nsent = 0;
 	drained = recorded = forgotten = unlinked = 0;
+	ans_settled = ans_drop = ans_in_doubt = 0;
 	mw.up = enc.up = 1;
 	mw.job = enc.job = NULL;
 	master->stopping = 0;
@@ -216,6 +222,13 @@ answer(struct proc *p, int ok, const char *error, int meta, int sum)
 		msg_set_hex(m, "meta", meta_bytes, sizeof(meta_bytes));
 	if (sum)
 		msg_set_hex(m, "checksum", sum_bytes, sizeof(sum_bytes));
+	if (ans_settled)
+		msg_set_bool(m, "settled", 1);
+	if (ans_drop)
+		msg_set_hex(m, "drop", meta_bytes, sizeof(meta_bytes));
+	if (ans_in_doubt)
+		msg_set_bool(m, "in_doubt", 1);
+	ans_settled = ans_drop = ans_in_doubt = 0;
 	rc = sched_answer(p, j, m);
 	msg_free(m);
 	return rc;
@@ -261,37 +274,51 @@ test_store(void)
 	T_CHECK(answer(&mw, 1, NULL, 0, 0) == 0, "store: meta_get answered");
 	s = last_sent();
 	T_CHECK(nsent == 2 && s->p == &enc && s->type == MT_ENCODE &&
-	    s->nfds == 2 && !s->checksum && s->id == j->id,
-	    "store: encode with the file and a scratch file, no old checksum");
+	    s->nfds == 2 && !s->old && s->id == j->id,
+	    "store: encode with the file and a scratch file, no old record");
 	T_CHECK(answer(&enc, 1, NULL, 1, 1) == 0, "store: encode answered");
 	s = last_sent();
-	T_CHECK(nsent == 3 && s->p == &mw && s->type == MT_META_PUT &&
-	    s->meta && s->nfds == 0, "store: meta_put with the metadata");
-	T_CHECK(c.replied == 0,
-	    "store: answered before its metadata was saved");
+	T_CHECK(nsent == 3 && s->p == &mw && s->type == MT_META_PUT && s->meta &&
+	    !s->base && s->nfds == 0, "store: meta_put with the metadata, over "
+	    "whatever is stored");
+	T_CHECK(c.replied == 0, "store: answered before its metadata was saved");
 	T_CHECK(answer(&mw, 1, NULL, 0, 0) == 0, "store: meta_put answered");
 	T_CHECK(c.replied == 1 && c.ok && unlinked == 1,
 	    "store: ok once saved, and the file deleted (--delete)");
 	T_CHECK(mw.job == NULL && enc.job == NULL, "store: workers left busy");
 }
 
-/* A checksum already stored goes to the encoder, which may skip the upload:
- * then there is nothing to save. */
+/* The record already stored goes to the encoder, which may skip the upload:
+ * then there is nothing to save, unless the 4 backends do not hold the record
+ * alike; then it is saved again, over itself only. */
 static void
 test_store_unchanged(void)
 {
 	struct conn c;
 	struct job *j;
+	struct sent *s;
 
 	reset();
 	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
 	sched_submit(j);
+	ans_settled = 1;
 	answer(&mw, 1, NULL, 1, 1);
-	T_CHECK(last_sent()->type == MT_ENCODE && last_sent()->checksum,
-	    "unchanged: encode gets the stored checksum");
+	T_CHECK(last_sent()->type == MT_ENCODE && last_sent()->old,
+	    "unchanged: encode gets the stored record");
 	answer(&enc, 1, NULL, 0, 1);
 	T_CHECK(nsent == 2 && c.replied == 1 && c.ok,
 	    "unchanged: ok without a meta_put");
+
+	reset();
+	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	answer(&mw, 1, NULL, 1, 1);		/* not settled */
+	answer(&enc, 1, NULL, 0, 1);
+	s = last_sent();
+	T_CHECK(nsent == 3 && s->type == MT_META_PUT && s->meta && s->base &&
+	    c.replied == 0, "unsettled: the record is saved again over itself");
+	answer(&mw, 1, NULL, 0, 0);
+	T_CHECK(c.replied == 1 && c.ok, "unsettled: ok once saved");
 }
 
 /* A failed save: the shards just written are dropped by a job of their own,
@@ -310,11 +337,13 @@ test_undo_after_failed_save(void)
 	sched_submit(j);
 	answer(&mw, 1, NULL, 0, 0);
 	answer(&enc, 1, NULL, 1, 1);
+	ans_drop = 1;
 	T_CHECK(answer(&mw, 0, "2 of 4 metadata backends failed", 0, 0) == 0,
 	    "undo: failed meta_put answered");
 	s = last_sent();
 	T_CHECK(s != NULL && s->p == &enc && s->type == MT_DROP_SHARDS &&
-	    s->meta && s->nfds == 0, "undo: drop_shards with the metadata");
+	    s->meta && s->nfds == 0, "undo: drop_shards with what the "
+	    "metawriter named");
 	T_CHECK(s != NULL && s->id != id, "undo: the drop is a job of its own");
 	T_CHECK(c.replied == 1 && !c.ok && strstr(c.error, "2 of 4") != NULL,
 	    "undo: the client gets the save's error: %s", c.error);
@@ -330,6 +359,40 @@ test_undo_after_failed_save(void)
 	answer(&enc, 0, "no backend left", 0, 0);
 	T_CHECK(nsent == 2 && c.replied == 1 && !c.ok,
 	    "undo: a failed encode drops nothing");
+
+	/* an update in doubt keeps every piece: either record may be read */
+	reset();
+	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	answer(&mw, 1, NULL, 0, 0);
+	answer(&enc, 1, NULL, 1, 1);
+	ans_in_doubt = 1;
+	answer(&mw, 0, "readers may see the new or the previous version", 0, 0);
+	T_CHECK(nsent == 3 && c.replied == 1 && !c.ok &&
+	    strstr(c.error, "previous version") != NULL,
+	    "in doubt: nothing dropped, the client told: %s", c.error);
+}
+
+/* A rebuild saves its new record only over the one it rebuilt from. */
+static void
+test_rebuild_base(void)
+{
+	struct conn c;
+	struct job *j;
+	struct sent *s;
+
+	reset();
+	j = new_job(JOB_REBUILD, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	answer(&mw, 1, NULL, 1, 1);
+	s = last_sent();
+	T_CHECK(s->type == MT_REENCODE && s->meta, "rebuild: reencode the record");
+	answer(&enc, 1, NULL, 1, 1);
+	s = last_sent();
+	T_CHECK(s->type == MT_META_PUT && s->meta && s->base,
+	    "rebuild: meta_put over the record it rebuilt from");
+	answer(&mw, 1, NULL, 0, 0);
+	T_CHECK(c.replied == 1 && c.ok, "rebuild: ok once saved");
 }
 
 /* A background store that fails is tried again 1 s, 2 s, 4 s ... later, up
@@ -583,6 +646,7 @@ main(void)
 	}
 	log_init(NULL, 0);
 	test_store();
+	test_rebuild_base();
 	test_store_unchanged();
 	test_undo_after_failed_save();
 	test_retries();

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/buffer.h>
+
 #include "zdbd.h"
 
 static enum cmd_result cmd_xfault(struct call *);
@@ -80,7 +82,12 @@ cmd_dispatch(struct call *c)
 		reply_error(c->out, "Command not supported");
 		return CMD_NEXT;
 	}
-	return cmd->run(c);
+	if (c->srv->fault != FAULT_LOSTREPLY || (cmd->run != cmd_set &&
+	    cmd->run != cmd_del))
+		return cmd->run(c);
+	(void)cmd->run(c);
+	evbuffer_drain(c->out, evbuffer_get_length(c->out));
+	return CMD_CLOSE;
 }
 
 struct ns *
@@ -94,7 +101,8 @@ zdbd_find_ns(struct zdbd *srv, const uint8_t *name, size_t len)
 	return NULL;
 }
 
-/* mode is none|hang|slow|full|readonly|corrupt|down; slow needs arg (ms). */
+/* mode is none|hang|slow|full|readonly|corrupt|down|lostreply; slow needs arg
+ * (ms). */
 int
 fault_parse(const char *mode, const char *arg, enum fault *fault, unsigned *ms)
 {
@@ -105,7 +113,7 @@ fault_parse(const char *mode, const char *arg, enum fault *fault, unsigned *ms)
 		{ "none", FAULT_NONE }, { "hang", FAULT_HANG },
 		{ "slow", FAULT_SLOW }, { "full", FAULT_FULL },
 		{ "readonly", FAULT_READONLY }, { "corrupt", FAULT_CORRUPT },
-		{ "down", FAULT_DOWN },
+		{ "down", FAULT_DOWN }, { "lostreply", FAULT_LOSTREPLY },
 	};
 	char *end;
 	unsigned long v = 0;
@@ -138,7 +146,7 @@ cmd_xfault(struct call *c)
 	    fault_parse((const char *)c->argv[1],
 	    c->argc == 3 ? (const char *)c->argv[2] : NULL, &fault, &ms) == -1) {
 		reply_error(c->out, "Invalid fault, expected: none, hang, "
-		    "slow <ms>, full, readonly, corrupt, down");
+		    "slow <ms>, full, readonly, corrupt, down, lostreply");
 		return CMD_NEXT;
 	}
 	c->srv->fault = fault;

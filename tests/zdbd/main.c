@@ -21,7 +21,7 @@ usage(void)
 	    "           [--data DIR] [--index DIR] [--datasize N] [--sync]\n"
 	    "       zdbd-double --client HOST:PORT|unix:PATH [--raw-hex | --raw]\n"
 	    "           [--select NS [--password PW]] CMD [ARG...]\n"
-	    "faults: none hang slow:MS full readonly corrupt down "
+	    "faults: none hang slow:MS full readonly corrupt down lostreply "
 	    "(at run time: XFAULT MODE [ARG])\n");
 	exit(1);
 }
