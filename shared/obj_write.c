@@ -1,5 +1,6 @@
 /* Store pass 2: choose backends, then cut the sealed stream into stripes, add parity
  * and write one piece per shard per stripe, all backends in parallel. */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,18 +131,36 @@ add_key(struct shard_info *si, const struct shard_key *k)
 	return 0;
 }
 
-/* One stripe: a buffer and a write per shard. Two of them alternate so the next
- * stripe is read, encoded and hashed here while the background thread writes the
- * previous one. */
+/* One stripe: a buffer per shard and a write per live shard. Two of them
+ * alternate so the next stripe is read, encoded and hashed here while the
+ * background thread writes the previous one. */
 struct stripe {
 	uint8_t **buf;
 	struct bop *ops;
+	unsigned *which;	/* ops[k] writes shard which[k] */
+	unsigned nops;
 	size_t len;
 	struct metadata *m;
 	int timeout;
 	unsigned n;
-	int failed;
-	struct err err;
+	int posted;		/* written, results not looked at yet */
+	int failed;		/* out of memory recording keys */
+};
+
+/* One store's write pass. A shard whose backend fails is dead: it is left out
+ * of the later stripes and written again, whole, to a spare afterwards. */
+struct wpass {
+	const struct config *cfg;
+	struct pool *pool;
+	const struct sealed *s;
+	struct metadata *m;
+	struct bref *refs;
+	struct backend **chosen;
+	struct rs *rs;
+	uint64_t shard_len;
+	uint8_t dead[RS_MAX_SHARDS];
+	struct err *cause;	/* why each dead shard died */
+	struct err why;		/* the first failure */
 };
 
 static void
@@ -154,6 +173,7 @@ stripe_free(struct stripe *st, unsigned n)
 			free(st->buf[i]);
 	free(st->buf);
 	free(st->ops);
+	free(st->which);
 }
 
 static int
@@ -165,7 +185,8 @@ stripe_init(struct stripe *st, unsigned n, size_t len)
 	st->n = n;
 	st->buf = calloc(n, sizeof(*st->buf));
 	st->ops = calloc(n, sizeof(*st->ops));
-	if (st->buf == NULL || st->ops == NULL)
+	st->which = calloc(n, sizeof(*st->which));
+	if (st->buf == NULL || st->ops == NULL || st->which == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
 		if ((st->buf[i] = malloc(len)) == NULL)
@@ -173,54 +194,91 @@ stripe_init(struct stripe *st, unsigned n, size_t len)
 	return 0;
 }
 
-/* Background task: write every shard's piece of the stripe, record the keys. */
+/* Background task: write every live shard's piece of the stripe, record the
+ * keys. Every key written is recorded, so that a failed store can delete all
+ * it wrote; failures are the main thread's to look at (stripe_reap). */
 static void
 stripe_write(void *arg)
 {
 	struct stripe *st = arg;
-	unsigned i;
+	unsigned k;
 
-	backend_run(st->ops, st->n, st->timeout);
-	/* Every key written is recorded, also after a failure, so that a failed
-	 * store can delete all it wrote. */
-	for (i = 0; i < st->n; i++) {
-		if (st->ops[i].rc == 0 && add_key(&st->m->shards[i],
-		    &st->ops[i].newkey) < 0 && !st->failed) {
-			err_set(&st->err, "out of memory");
+	backend_run(st->ops, st->nops, st->timeout);
+	for (k = 0; k < st->nops; k++)
+		if (st->ops[k].rc == 0 && add_key(&st->m->shards[st->which[k]],
+		    &st->ops[k].newkey) < 0)
 			st->failed = 1;
-		}
-		if (st->ops[i].rc != 0 && !st->failed) {
-			st->err = st->ops[i].err;
-			st->failed = 1;
-		}
-	}
 }
 
-/* The stripe at off of every shard: data read from the sealed stream (padding
- * past its end), parity computed, every piece hashed into its shard's checksum. */
+/* The stripe at off of every shard into st->buf: data read from the sealed
+ * stream (padding past its end), parity computed. */
 static int
-stripe_fill(struct stripe *st, struct rs *rs, unsigned m, const struct sealed *s,
-    uint64_t shard_len, uint64_t off, struct b2 *hash, struct backend **chosen,
-    struct err *e)
+stripe_compute(struct stripe *st, struct wpass *w, uint64_t off, struct err *e)
 {
-	uint8_t pad = (uint8_t)rs_pad_len(s->len, m);
-	unsigned i;
+	unsigned m = w->cfg->minimal_shards, i;
+	uint8_t pad = (uint8_t)rs_pad_len(w->s->len, m);
 
 	for (i = 0; i < m; i++)
-		if (fill_data_stripe(s, shard_len, i, off, st->len, pad, st->buf[i], e) < 0)
+		if (fill_data_stripe(w->s, w->shard_len, i, off, st->len, pad,
+		    st->buf[i], e) < 0)
 			return -1;
-	rs_encode(rs, st->len, st->buf, st->buf + m);
+	rs_encode(w->rs, st->len, st->buf, st->buf + m);
+	return 0;
+}
+
+/* stripe_compute, every piece hashed into its shard's checksum, and a write
+ * for each shard still alive. */
+static int
+stripe_fill(struct stripe *st, struct wpass *w, uint64_t off, struct b2 *hash,
+    struct err *e)
+{
+	unsigned i;
+
+	if (stripe_compute(st, w, off, e) < 0)
+		return -1;
 	memset(st->ops, 0, st->n * sizeof(*st->ops));
+	st->nops = 0;
 	for (i = 0; i < st->n; i++) {
 		b2_update(&hash[i], st->buf[i], st->len);
-		st->ops[i].b = chosen[i];
-		st->ops[i].kind = BOP_SEQ_SET;
-		st->ops[i].val = st->buf[i];
-		st->ops[i].vallen = st->len;
+		if (w->dead[i])
+			continue;
+		st->ops[st->nops].b = w->chosen[i];
+		st->ops[st->nops].kind = BOP_SEQ_SET;
+		st->ops[st->nops].val = st->buf[i];
+		st->ops[st->nops].vallen = st->len;
+		st->which[st->nops++] = i;
 	}
 	return 0;
 }
 
+/* A shard's backend failed: the shard is dead for the rest of the pass. (Its
+ * backend is failed for the rest of the command only once the background
+ * thread is done: a write to it may still be in flight.) */
+static void
+shard_died(struct wpass *w, unsigned i, const struct err *why)
+{
+	if (w->dead[i])
+		return;
+	w->dead[i] = 1;
+	w->cause[i] = *why;
+	log_warnx("shard %u: %s; writing it to a spare", i, why->msg);
+	if (w->why.msg[0] == '\0')
+		w->why = *why;
+}
+
+/* Looks at the results of a stripe the background thread finished. */
+static void
+stripe_reap(struct stripe *st, struct wpass *w)
+{
+	unsigned k;
+
+	if (!st->posted)
+		return;
+	st->posted = 0;
+	for (k = 0; k < st->nops; k++)
+		if (st->ops[k].rc != 0)
+			shard_died(w, st->which[k], &st->ops[k].err);
+}
 static int
 meta_init_shards(struct metadata *m, const struct config *cfg, const struct bref *refs)
 {
@@ -239,56 +297,214 @@ meta_init_shards(struct metadata *m, const struct config *cfg, const struct bref
 	return 0;
 }
 
+/* Whether backend j of group g already holds a shard of the object. */
 static int
-write_all_stripes(const struct config *cfg, struct pool *pool, const struct sealed *s,
-    struct backend **chosen, struct metadata *m, struct err *e)
+holds_shard(const struct wpass *w, unsigned g, unsigned j)
 {
-	unsigned mm = cfg->minimal_shards, n = cfg->expected_shards, i, k = 0;
-	uint64_t shard_len = rs_shard_len(s->len, mm), off;
-	size_t stripe = shard_len < OBJ_STRIPE ? (size_t)shard_len : OBJ_STRIPE;
-	struct b2 *hash = calloc(n, sizeof(*hash));
-	struct rs *rs = rs_new(mm, n - mm, e);
-	struct stripe st[2];
+	unsigned i;
+
+	for (i = 0; i < w->m->nshards; i++)
+		if (w->refs[i].group == g && w->refs[i].backend == j)
+			return 1;
+	return 0;
+}
+
+/* A spare for dead shard i: a healthy backend of the same group that holds no
+ * shard of the object, with room for one. The same group keeps the count of
+ * shards per group, and so the redundancy the placement promised. */
+static struct backend *
+pick_spare(struct wpass *w, unsigned i, unsigned *backend)
+{
+	const struct group *gr = &w->cfg->groups[w->refs[i].group];
+	unsigned start = randombytes_uniform((uint32_t)gr->nbackends), t, j;
+	struct backend *b;
+	struct bop op;
+	struct err e;
+
+	for (t = 0; t < gr->nbackends; t++) {
+		j = (start + t) % (unsigned)gr->nbackends;
+		if (holds_shard(w, w->refs[i].group, j) ||
+		    pool_is_failed(w->pool, &gr->backends[j], NS_SEQUENTIAL) ||
+		    (b = pool_get(w->pool, &gr->backends[j], NS_SEQUENTIAL, &e)) == NULL)
+			continue;
+		memset(&op, 0, sizeof(op));
+		op.b = b;
+		op.kind = BOP_NSINFO;
+		backend_run(&op, 1, w->pool->timeout_ms);
+		if (op.rc == 0 && nsinfo_free_space(&op.info) >= w->shard_len) {
+			*backend = j;
+			return b;
+		}
+		if (op.rc == 0)
+			err_set(&op.err, "%s: not enough space left for a shard",
+			    backend_name(b));
+		pool_fail(w->pool, &gr->backends[j], NS_SEQUENTIAL, &op.err);
+	}
+	return NULL;
+}
+
+/* Writes shard i whole to b, computing it again stripe by stripe (its
+ * checksum is already known: the pass hashed every shard). */
+static int
+write_shard_to(struct wpass *w, struct stripe *st, unsigned i, struct backend *b,
+    struct shard_info *si, struct err *e)
+{
+	uint64_t off;
+	struct bop op;
+
+	for (off = 0; off < w->shard_len; off += OBJ_STRIPE) {
+		st->len = w->shard_len - off < OBJ_STRIPE ?
+		    (size_t)(w->shard_len - off) : OBJ_STRIPE;
+		if (stripe_compute(st, w, off, e) < 0)
+			return -1;
+		memset(&op, 0, sizeof(op));
+		op.b = b, op.kind = BOP_SEQ_SET;
+		op.val = st->buf[i], op.vallen = st->len;
+		backend_run(&op, 1, w->pool->timeout_ms);
+		if (op.rc != 0) {
+			*e = op.err;
+			return -1;
+		}
+		if (add_key(si, &op.newkey) < 0)
+			return err_set(e, "out of memory");
+	}
+	return 0;
+}
+
+/* Dead shard i to a spare of its group; 1 when no spare is left. The pieces
+ * it had on the dead backend cannot be deleted now: they stay behind. */
+static int
+respare(struct wpass *w, struct stripe *st, unsigned i, struct err *e)
+{
+	struct shard_info *si = &w->m->shards[i];
+	const struct group *gr;
+	struct backend *b;
+	unsigned j;
+
+	while ((b = pick_spare(w, i, &j)) != NULL) {
+		free(si->keys);
+		si->keys = NULL;
+		si->nkeys = 0;
+		if (write_shard_to(w, st, i, b, si, e) == 0) {
+			gr = &w->cfg->groups[w->refs[i].group];
+			ci_free(&si->ci);
+			if (ci_copy(&si->ci, &gr->backends[j]) < 0)
+				return err_set(e, "out of memory");
+			log_info("shard %u moved to spare %s", i, backend_name(b));
+			w->refs[i].backend = j;
+			w->chosen[i] = b;
+			w->dead[i] = 0;
+			return 0;
+		}
+		obj_delete_keys(w->pool, b, si->keys, si->nkeys);
+		log_warnx("shard %u: spare %s failed: %s", i, backend_name(b), e->msg);
+		pool_fail(w->pool, &w->cfg->groups[w->refs[i].group].backends[j],
+		    NS_SEQUENTIAL, e);
+	}
+	return 1;
+}
+
+/* Every stripe of every shard, all backends in parallel. Returns 0, -1, or 1
+ * when a shard lost its backend and no spare of its group is left: the caller
+ * places the object again without the failed backends. */
+static int
+write_stripes(struct wpass *w, struct stripe st[2], struct b2 *hash, struct err *e)
+{
+	size_t stripe = st[0].len;
+	unsigned n = w->cfg->expected_shards, i, k = 0;
 	struct bg writer;
+	uint64_t off;
+	int rc = 0;
+
+	bg_start(&writer);
+	for (off = 0; off < w->shard_len; off += stripe, k ^= 1) {
+		st[k].len = w->shard_len - off < stripe ? (size_t)(w->shard_len - off) :
+		    stripe;
+		if ((rc = stripe_fill(&st[k], w, off, hash, e)) < 0)
+			break;
+		st[k].posted = 1;
+		bg_post(&writer, stripe_write, &st[k]);	/* after the previous write */
+		stripe_reap(&st[k ^ 1], w);		/* ... which is done now */
+	}
+	bg_stop(&writer);
+	stripe_reap(&st[0], w);
+	stripe_reap(&st[1], w);
+	for (i = 0; i < n; i++)
+		if (w->dead[i])
+			pool_fail(w->pool, &w->cfg->groups[w->refs[i].group].
+			    backends[w->refs[i].backend], NS_SEQUENTIAL, &w->cause[i]);
+	if (rc == 0 && (st[0].failed || st[1].failed))
+		rc = err_set(e, "out of memory recording the keys written");
+	for (i = 0; i < n && rc == 0; i++)
+		if (w->dead[i])
+			rc = respare(w, &st[0], i, e);
+	if (rc == 1)
+		*e = w->why;
+	return rc;
+}
+
+static int
+write_all_stripes(struct wpass *w, struct err *e)
+{
+	unsigned n = w->cfg->expected_shards, i;
+	size_t stripe = w->shard_len < OBJ_STRIPE ? (size_t)w->shard_len : OBJ_STRIPE;
+	struct b2 *hash = calloc(n, sizeof(*hash));
+	struct stripe st[2];
 	int rc = -1;
 
 	memset(st, 0, sizeof(st));
+	memset(w->dead, 0, sizeof(w->dead));
+	w->why.msg[0] = '\0';
 	e->msg[0] = '\0';
-	if (rs == NULL || hash == NULL || stripe_init(&st[0], n, stripe) < 0 ||
-	    stripe_init(&st[1], n, stripe) < 0) {
-		if (rs != NULL)
-			err_set(e, "out of memory for 2 x %u stripes of %zu bytes", n, stripe);
+	if (hash == NULL || stripe_init(&st[0], n, stripe ? stripe : 1) < 0 ||
+	    stripe_init(&st[1], n, stripe ? stripe : 1) < 0) {
+		err_set(e, "out of memory for 2 x %u stripes of %zu bytes", n, stripe);
 		goto done;
+	}
+	for (i = 0; i < 2; i++) {
+		st[i].m = w->m;
+		st[i].timeout = w->pool->timeout_ms;
+		st[i].len = stripe;
 	}
 	for (i = 0; i < n; i++)
 		b2_init(&hash[i]);
-	bg_start(&writer);
-	for (off = 0; off < shard_len; off += stripe, k ^= 1) {
-		st[k].len = shard_len - off < stripe ? (size_t)(shard_len - off) : stripe;
-		st[k].m = m;
-		st[k].timeout = pool->timeout_ms;
-		if (stripe_fill(&st[k], rs, mm, s, shard_len, off, hash, chosen, e) < 0)
-			break;
-		bg_post(&writer, stripe_write, &st[k]);	/* after the previous write */
-		if (st[k ^ 1].failed)
-			break;
-	}
-	bg_stop(&writer);
-	for (i = 0; i < 2 && e->msg[0] == '\0'; i++)
-		if (st[i].failed)
-			*e = st[i].err;
-	if (off < shard_len || st[0].failed || st[1].failed) {
-		err_prefix(e, "writing shards");
+	if ((rc = write_stripes(w, st, hash, e)) != 0) {
+		if (rc < 0)
+			err_prefix(e, "writing shards");
 		goto done;
 	}
 	for (i = 0; i < n; i++)
-		b2_final(&hash[i], m->shards[i].checksum);
-	rc = 0;
+		b2_final(&hash[i], w->m->shards[i].checksum);
 done:
 	stripe_free(&st[0], n);
 	stripe_free(&st[1], n);
 	free(hash);
-	rs_free(rs);
+	return rc;
+}
+
+/* Places and writes the object once; 1 when it must be placed again. */
+static int
+write_placed(struct wpass *w, struct err *e)
+{
+	const struct config *cfg = w->cfg;
+	struct metadata *m = w->m;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->data_shards = cfg->minimal_shards;
+	m->disposable_shards = cfg->expected_shards - cfg->minimal_shards;
+	memcpy(m->checksum, w->s->checksum, B2_LEN);
+	memcpy(m->key, cfg->key, sizeof(m->key));
+	if (choose_backends(cfg, w->pool, w->shard_len, w->chosen, w->refs, e) < 0)
+		return -1;
+	if (meta_init_shards(m, cfg, w->refs) < 0)
+		rc = err_set(e, "out of memory");
+	else
+		rc = write_all_stripes(w, e);
+	if (rc != 0) {
+		obj_delete_shards(w->pool, m);
+		meta_free(m);
+	}
 	return rc;
 }
 
@@ -297,34 +513,29 @@ obj_write(const struct config *cfg, struct pool *pool, const struct sealed *s,
     struct metadata *m, struct err *e)
 {
 	unsigned n = cfg->expected_shards;
-	uint64_t shard_len = rs_shard_len(s->len, cfg->minimal_shards);
-	struct backend **chosen = calloc(n, sizeof(*chosen));
-	struct bref *refs = calloc(n, sizeof(*refs));
+	struct wpass w = { .cfg = cfg, .pool = pool, .s = s, .m = m };
 	int rc = -1;
 
 	memset(m, 0, sizeof(*m));
-	m->data_shards = cfg->minimal_shards;
-	m->disposable_shards = n - cfg->minimal_shards;
-	memcpy(m->checksum, s->checksum, B2_LEN);
-	memcpy(m->key, cfg->key, sizeof(m->key));
-	if (chosen == NULL || refs == NULL) {
+	w.shard_len = rs_shard_len(s->len, cfg->minimal_shards);
+	w.chosen = calloc(n, sizeof(*w.chosen));
+	w.refs = calloc(n, sizeof(*w.refs));
+	w.cause = calloc(n, sizeof(*w.cause));
+	if (w.chosen == NULL || w.refs == NULL || w.cause == NULL) {
 		err_set(e, "out of memory");
 		goto done;
 	}
-	if (choose_backends(cfg, pool, shard_len, chosen, refs, e) < 0)
+	if ((w.rs = rs_new(cfg->minimal_shards, n - cfg->minimal_shards, e)) == NULL)
 		goto done;
-	if (meta_init_shards(m, cfg, refs) < 0) {
-		err_set(e, "out of memory");
-		goto done;
-	}
-	rc = write_all_stripes(cfg, pool, s, chosen, m, e);
-	if (rc < 0) {
-		obj_delete_shards(pool, m);
-		meta_free(m);
-	}
+	/* Each round fails one more backend or ends: the loop is bounded. */
+	while ((rc = write_placed(&w, e)) == 1)
+		log_warnx("%s; no spare in its group: placing the object again "
+		    "without the failed backends", e->msg);
 done:
-	free(chosen);
-	free(refs);
+	rs_free(w.rs);
+	free(w.chosen);
+	free(w.refs);
+	free(w.cause);
 	return rc;
 }
 

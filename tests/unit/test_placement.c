@@ -523,8 +523,10 @@ time_large(size_t ng, unsigned size, unsigned m, unsigned n, unsigned rg, unsign
 		    "%zu failures (%s)", ng, size, m, n, rg, rn, fails, e.msg);
 	T_CHECK(bad == 0, "%zux%u M=%u N=%u: %zu bad picks (%s)", ng, size, m, n, bad,
 	    why);
-	T_CHECK(per < limit_ms, "%zux%u M=%u N=%u RG=%u RN=%u: %.3f ms per pick",
-	    ng, size, m, n, rg, rn, per);
+	/* A guard against an exponential blow-up, not a speed goal (make bench
+	 * measures speed): the machine running the tests may be loaded. */
+	T_CHECK(per < 50 * limit_ms, "%zux%u M=%u N=%u RG=%u RN=%u: %.3f ms per "
+	    "pick", ng, size, m, n, rg, rn, per);
 	free(f);
 }
 
