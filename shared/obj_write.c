@@ -1,6 +1,7 @@
 /* Store pass 2: choose backends, then cut the sealed stream into stripes, add parity
  * and write one piece per shard per stripe, all backends in parallel. */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,6 +160,7 @@ struct wpass {
 	struct rs *rs;
 	uint64_t shard_len;
 	uint8_t dead[RS_MAX_SHARDS];
+	uint8_t refused[RS_MAX_SHARDS];	/* ... by an answer: it is alive */
 	struct err *cause;	/* why each dead shard died */
 	struct err why;		/* the first failure */
 };
@@ -255,11 +257,14 @@ stripe_fill(struct stripe *st, struct wpass *w, uint64_t off, struct b2 *hash,
  * backend is failed for the rest of the command only once the background
  * thread is done: a write to it may still be in flight.) */
 static void
-shard_died(struct wpass *w, unsigned i, const struct err *why)
+shard_died(struct wpass *w, unsigned i, const struct bop *op)
 {
+	const struct err *why = &op->err;
+
 	if (w->dead[i])
 		return;
 	w->dead[i] = 1;
+	w->refused[i] = (uint8_t)op->refused;
 	w->cause[i] = *why;
 	log_warnx("shard %u: %s; writing it to a spare", i, why->msg);
 	if (w->why.msg[0] == '\0')
@@ -277,7 +282,7 @@ stripe_reap(struct stripe *st, struct wpass *w)
 	st->posted = 0;
 	for (k = 0; k < st->nops; k++)
 		if (st->ops[k].rc != 0)
-			shard_died(w, st->which[k], &st->ops[k].err);
+			shard_died(w, st->which[k], &st->ops[k]);
 }
 static int
 meta_init_shards(struct metadata *m, const struct config *cfg, const struct bref *refs)
@@ -429,10 +434,19 @@ write_stripes(struct wpass *w, struct stripe st[2], struct b2 *hash, struct err 
 	bg_stop(&writer);
 	stripe_reap(&st[0], w);
 	stripe_reap(&st[1], w);
-	for (i = 0; i < n; i++)
-		if (w->dead[i])
-			pool_fail(w->pool, &w->cfg->groups[w->refs[i].group].
-			    backends[w->refs[i].backend], NS_SEQUENTIAL, &w->cause[i]);
+	for (i = 0; i < n; i++) {
+		const struct backend_ci *ci;
+
+		if (!w->dead[i])
+			continue;
+		ci = &w->cfg->groups[w->refs[i].group].backends[w->refs[i].backend];
+		/* One that answered keeps its connection, to delete the pieces
+		 * it took if the store fails. */
+		if (w->refused[i])
+			pool_fail_alive(w->pool, ci, NS_SEQUENTIAL, &w->cause[i]);
+		else
+			pool_fail(w->pool, ci, NS_SEQUENTIAL, &w->cause[i]);
+	}
 	if (rc == 0 && (st[0].failed || st[1].failed))
 		rc = err_set(e, "out of memory recording the keys written");
 	for (i = 0; i < n && rc == 0; i++)
@@ -454,6 +468,7 @@ write_all_stripes(struct wpass *w, struct err *e)
 
 	memset(st, 0, sizeof(st));
 	memset(w->dead, 0, sizeof(w->dead));
+	memset(w->refused, 0, sizeof(w->refused));
 	w->why.msg[0] = '\0';
 	e->msg[0] = '\0';
 	if (hash == NULL || stripe_init(&st[0], n, stripe ? stripe : 1) < 0 ||
@@ -514,6 +529,8 @@ obj_write(const struct config *cfg, struct pool *pool, const struct sealed *s,
 {
 	unsigned n = cfg->expected_shards;
 	struct wpass w = { .cfg = cfg, .pool = pool, .s = s, .m = m };
+	struct err lost = { "" };
+	char first[ERR_MSG_MAX];
 	int rc = -1;
 
 	memset(m, 0, sizeof(*m));
@@ -528,9 +545,16 @@ obj_write(const struct config *cfg, struct pool *pool, const struct sealed *s,
 	if ((w.rs = rs_new(cfg->minimal_shards, n - cfg->minimal_shards, e)) == NULL)
 		goto done;
 	/* Each round fails one more backend or ends: the loop is bounded. */
-	while ((rc = write_placed(&w, e)) == 1)
+	while ((rc = write_placed(&w, e)) == 1) {
 		log_warnx("%s; no spare in its group: placing the object again "
 		    "without the failed backends", e->msg);
+		lost = *e;
+	}
+	if (rc == -1 && lost.msg[0] != '\0') {
+		snprintf(first, sizeof(first), "%s", e->msg);
+		err_set(e, "writing shards: %s; and no other placement is left: "
+		    "%s", lost.msg, first);
+	}
 done:
 	rs_free(w.rs);
 	free(w.chosen);
@@ -572,11 +596,10 @@ void
 obj_delete_shards(struct pool *pool, const struct metadata *m)
 {
 	struct backend *b;
-	struct err e;
 	size_t i;
 
 	for (i = 0; i < m->nshards; i++)
-		if (m->shards[i].nkeys > 0 &&
-		    (b = pool_get(pool, &m->shards[i].ci, NS_SEQUENTIAL, &e)) != NULL)
+		if (m->shards[i].nkeys > 0 && (b = pool_cleanup_get(pool,
+		    &m->shards[i].ci, NS_SEQUENTIAL)) != NULL)
 			obj_delete_keys(pool, b, m->shards[i].keys, m->shards[i].nkeys);
 }

@@ -102,6 +102,32 @@ pool_fail(struct pool *p, const struct backend_ci *ci, enum ns_mode mode,
 		pe->why = *why;
 }
 
+void
+pool_fail_alive(struct pool *p, const struct backend_ci *ci, enum ns_mode mode,
+    const struct err *why)
+{
+	struct pool_entry *pe = pool_entry(p, ci, mode);
+
+	if (pe == NULL)
+		return;
+	pe->failed = 1;
+	if (why)
+		pe->why = *why;
+}
+
+struct backend *
+pool_cleanup_get(struct pool *p, const struct backend_ci *ci, enum ns_mode mode)
+{
+	struct pool_entry *pe = pool_entry(p, ci, mode);
+	struct err e;
+
+	if (pe == NULL)
+		return NULL;
+	if (pe->failed)
+		return pe->b;
+	return pool_get(p, ci, mode, &e);
+}
+
 int
 pool_is_failed(struct pool *p, const struct backend_ci *ci, enum ns_mode mode)
 {

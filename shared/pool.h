@@ -41,6 +41,14 @@ struct pool_entry	*pool_entry(struct pool *p, const struct backend_ci *ci,
 /* Marks a backend failed and drops its connection. */
 void	pool_fail(struct pool *p, const struct backend_ci *ci,
 	    enum ns_mode mode, const struct err *why);
+/* pool_fail for a backend that refused an operation: it answered, so its
+ * connection stays for pool_cleanup_get. */
+void	pool_fail_alive(struct pool *p, const struct backend_ci *ci,
+	    enum ns_mode mode, const struct err *why);
+/* The backend to delete from what a failing command wrote to it: opened if
+ * needed, or still connected after pool_fail_alive; NULL when unreachable. */
+struct backend	*pool_cleanup_get(struct pool *p, const struct backend_ci *ci,
+	    enum ns_mode mode);
 int	pool_is_failed(struct pool *p, const struct backend_ci *ci,
 	    enum ns_mode mode);
 

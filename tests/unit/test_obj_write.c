@@ -1,6 +1,7 @@
 /* Store pass 2 (obj_write) on directory backends: a shard is written in pieces,
- * one per stripe, and a piece that fails fails the store, whichever stripe it
- * belongs to; what was written is deleted. The failure is made by a directory
+ * one per stripe, and with no spare backend a piece that fails fails the store,
+ * whichever stripe it belongs to; what was written is deleted, also on the
+ * backend that refused the piece. The failure is made by a directory
  * standing where the backend's next value file would be renamed to. */
 #include <sys/stat.h>
 
