@@ -138,7 +138,20 @@ get_str(const struct dec *d, const struct toml_node *t, const char *prefix, cons
 	return 1;
 }
 
-/* An optional top-level path; must_be_absolute for those used after chdir("/"). */
+/* An empty string where upstream's meaning is "not set": deployers write every
+ * key of their template (QSFS writes root = ""). Returns 1 when cleared. */
+static int
+clear_if_empty(char **s)
+{
+	if (*s == NULL || (*s)[0] != '\0')
+		return 0;
+	free(*s);
+	*s = NULL;
+	return 1;
+}
+
+/* An optional top-level path; must_be_absolute for those used after chdir("/").
+ * "" is the same as leaving the key out. */
 static int
 get_path(const struct dec *d, const struct toml_node *root, const char *key,
     int must_be_absolute, char **out)
@@ -147,8 +160,8 @@ get_path(const struct dec *d, const struct toml_node *root, const char *key,
 
 	if ((rc = get_str(d, root, "", key, 0, out, &line)) <= 0)
 		return rc;
-	if ((*out)[0] == '\0')
-		return dec_err(d, line, key, "expected a path, got an empty string");
+	if (clear_if_empty(out))
+		return 0;
 	if (must_be_absolute && (*out)[0] != '/')
 		return dec_err(d, line, key, "expected an absolute path (starting with /), "
 		    "got \"%.200s\"", *out);
@@ -208,6 +221,10 @@ decode_backend(const struct dec *d, const struct toml_node *n, const char *path,
 	if (get_str(d, n, path, "namespace", 0, &ci->ns, NULL) == -1 ||
 	    get_str(d, n, path, "password", 0, &ci->password, NULL) == -1)
 		return -1;
+	/* namespace = "": the default namespace (upstream would SELECT "", which
+	 * 0-db refuses). password = "" stays: upstream sends it, 0-db ignores it on
+	 * a namespace without one, and metadata records it as written. */
+	clear_if_empty(&ci->ns);
 	return 0;
 }
 
@@ -359,10 +376,14 @@ decode_numbers(const struct dec *d, const struct toml_node *root, struct config 
 		return -1;
 	cfg->has_max_zdb_data_dir_size = rc;
 	cfg->max_zdb_data_dir_size = rc ? (uint64_t)v : 0;
-	if ((rc = get_int(d, root, "prometheus_port", 0, 1, 65535,
-	    "a port number from 1 to 65535", &v, NULL)) == -1)
+	/* max_zdb_data_dir_size = 0 keeps upstream's meaning, a limit of 0 MiB:
+	 * every file already stored may be evicted. */
+	/* prometheus_port = 0 serves no metrics, like leaving it out: upstream
+	 * binds a random port that nothing can find to scrape. */
+	if ((rc = get_int(d, root, "prometheus_port", 0, 0, 65535,
+	    "a port number from 1 to 65535, or 0 for none", &v, NULL)) == -1)
 		return -1;
-	cfg->prometheus_port = rc ? (int)v : -1;
+	cfg->prometheus_port = rc && v > 0 ? (int)v : -1;
 	return 0;
 }
 

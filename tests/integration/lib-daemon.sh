@@ -149,3 +149,19 @@ zd_small_cluster() {
 	zd_start "$ZT_DIR/cfg.toml" "$ZT_DIR/daemon.log"
 	zt_check "the daemon serves" kill -0 "$ZD_PID"
 }
+
+# The user the workers drop to when the master starts as root and is given none:
+# zstor when that user exists, else nobody (as zstor-master chooses).
+zd_worker_user() {
+	if id -u zstor >/dev/null 2>&1; then echo zstor; else echo nobody; fi
+}
+
+# zd_dirs_for_workers TOP DIR...: as root, lets the workers' user through TOP and
+# gives it each DIR (dir: backends used through the daemon).
+zd_dirs_for_workers() {
+	local top=$1
+	shift
+	((EUID == 0)) || return 0
+	chmod 711 "$top"
+	chown -R "$(zd_worker_user)" "$@"
+}

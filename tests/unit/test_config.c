@@ -567,8 +567,9 @@ static const struct bad_case bad_cases[] = {
 	  "groups[0].weight: unknown key; [[groups]] takes only: backends" },
 	{ "backend without address", "address = \"10.0.0.1:9900\"\n", "namespace = \"x\"\n", 42,
 	  "groups[1].backends[0].address: required key is missing" },
-	{ "prometheus_port 0", "prometheus_port = 9100", "prometheus_port = 0", 6,
-	  "prometheus_port: expected a port number from 1 to 65535, got 0" },
+	{ "prometheus_port 65536", "prometheus_port = 9100", "prometheus_port = 65536", 6,
+	  "prometheus_port: expected a port number from 1 to 65535, or 0 for none, "
+	  "got 65536" },
 	{ "relative socket", "socket = \"/tmp/zstor.sock\"", "socket = \"tmp/zstor.sock\"", 5,
 	  "socket: expected an absolute path (starting with /), got \"tmp/zstor.sock\"" },
 	{ "empty groups", "minimal_shards = 2\n", "groups = []\nminimal_shards = 2\n", 1,
@@ -648,6 +649,88 @@ test_ignored_keys(void)
 	free(base);
 	free(t1);
 	free(t2);
+}
+
+/* Written the way deployers write it: every optional key present, empty or zero
+ * when unused (QSFS's template writes root = ""), and the tables in another order
+ * than upstream's own serialization ([encryption] last, [meta.config.encryption]
+ * after the backend arrays). */
+static const char deployer_text[] =
+	"minimal_shards = 2\n"
+	"expected_shards = 3\n"
+	"redundant_groups = 0\n"
+	"redundant_nodes = 0\n"
+	"root = \"\"\n"
+	"socket = \"\"\n"
+	"pid_file = \"\"\n"
+	"zdb_data_dir_path = \"\"\n"
+	"max_zdb_data_dir_size = 0\n"
+	"zdbfs_mountpoint = \"\"\n"
+	"prometheus_port = 0\n"
+	"[compression]\n"
+	"algorithm = \"snappy\"\n"
+	"[meta]\n"
+	"type = \"zdb\"\n"
+	"[meta.config]\n"
+	"prefix = \"zstor-meta\"\n"
+	"[[meta.config.backends]]\n"
+	"address = \"[::1]:9901\"\n"
+	"namespace = \"\"\n"
+	"password = \"\"\n"
+	"[[meta.config.backends]]\n"
+	"address = \"[::1]:9902\"\n"
+	"[[meta.config.backends]]\n"
+	"address = \"[::1]:9903\"\n"
+	"[[meta.config.backends]]\n"
+	"address = \"[::1]:9904\"\n"
+	"[meta.config.encryption]\n"
+	"algorithm = \"AES\"\n"
+	"key = \"" ONE_KEY "\"\n"
+	"[[groups]]\n"
+	"[[groups.backends]]\n"
+	"address = \"[::1]:9905\"\n"
+	"namespace = \"\"\n"
+	"password = \"\"\n"
+	"[[groups.backends]]\n"
+	"address = \"[::1]:9906\"\n"
+	"namespace = \"data\"\n"
+	"password = \"\"\n"
+	"[[groups.backends]]\n"
+	"address = \"[::1]:9907\"\n"
+	"[encryption]\n"
+	"algorithm = \"AES\"\n"
+	"key = \"" ZERO_KEY "\"\n";
+
+static void
+test_deployer_values(void)
+{
+	uint8_t zero[32], ones[32];
+	struct config cfg;
+	struct err e;
+
+	memset(zero, 0, sizeof(zero));
+	memset(ones, 1, sizeof(ones));
+	T_CHECK(parse_text(deployer_text, &cfg, &e) == 0, "deployer config: %s", e.msg);
+	T_CHECK(cfg.root == NULL, "root = \"\" is no root, got %s", cfg.root);
+	T_CHECK(cfg.socket == NULL, "socket = \"\" is no socket, got %s", cfg.socket);
+	T_CHECK(cfg.pid_file == NULL, "pid_file = \"\" is the default pid file, got %s",
+	    cfg.pid_file);
+	T_CHECK(cfg.zdb_data_dir_path == NULL, "zdb_data_dir_path = \"\" is unset");
+	T_CHECK(cfg.zdbfs_mountpoint == NULL, "zdbfs_mountpoint = \"\" is unset");
+	T_CHECK(cfg.has_max_zdb_data_dir_size && cfg.max_zdb_data_dir_size == 0,
+	    "max_zdb_data_dir_size = 0 is a limit of 0 MiB, as upstream");
+	T_CHECK(cfg.prometheus_port == -1, "prometheus_port = 0 serves nothing, got %d",
+	    cfg.prometheus_port);
+	T_EQ_MEM(cfg.key, zero, 32, "[encryption] read after the groups");
+	T_EQ_MEM(cfg.meta_key, ones, 32, "[meta.config.encryption] after the backends");
+	check_ci(&cfg.meta_backends[0], "[::1]:9901", NULL, "", "namespace = \"\"");
+	if (cfg.ngroups == 1 && cfg.groups[0].nbackends == 3) {
+		check_ci(&cfg.groups[0].backends[0], "[::1]:9905", NULL, "", "data ns \"\"");
+		check_ci(&cfg.groups[0].backends[1], "[::1]:9906", "data", "",
+		    "empty password kept as written");
+	} else
+		T_CHECK(0, "groups: %zu", cfg.ngroups);
+	config_free(&cfg);
 }
 
 static void
@@ -967,6 +1050,7 @@ main(void)
 	test_extensions_and_syntax();
 	test_bad_configs();
 	test_ignored_keys();
+	test_deployer_values();
 	test_load();
 	test_addresses();
 	test_toml();
