@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "daemon.h"
 #include "log.h"
+#include "placement.h"
 
 #define ZSTOR_VERSION "0.4.0"
 
@@ -158,11 +159,12 @@ main(int argc, char **argv)
 	}
 	pool_init(&c.pool, pool_timeout_ms());
 	metastore_init(&c.ms, &c.cfg, &c.pool);
-	/* Loadable but unplaceable: say so before a store fails for it. */
-	if (config_check_writable(&c.cfg, &e) < 0) {
+	/* A policy no spread meets: say what stores really get, or that they
+	 * fail, before a store or test. */
+	if (policy_note(&c.cfg, e.msg, sizeof(e.msg)) != POLICY_MET) {
 		log_warnx("%s", e.msg);
 		if (strcmp(cmd->name, "store") == 0 || strcmp(cmd->name, "test") == 0)
-			cli_error("warning: every store will fail with this config: %s", e.msg);
+			cli_error("warning: %s", e.msg);
 	}
 	rc = cmd->run(&c, argc - at - 1, argv + at + 1);
 	pool_free(&c.pool);

@@ -59,6 +59,7 @@
 #include <string.h>
 
 #include "placement.h"
+#include "placement_impl.h"
 
 /* Table cells, 16 bytes each: 128 MiB.  Only very wide settings need more (N in
  * the hundreds over about a hundred groups with redundant_groups >= 4); they get an
@@ -89,11 +90,12 @@ struct plan {
 	size_t *live;		/* layer g's live cells: live[off[g] ...], nlive[g] */
 	size_t *nlive;
 	long double *inv_fact;	/* 1/c! for c = 0..N */
+	int unplaceable;	/* no pair passes the signed check */
 	unsigned *least;	/* least[r], r = 0..N: see plan_least */
 };
 
-static long double
-rand_unit(void)
+long double
+placement_rand_unit(void)
 {
 	uint64_t x;
 
@@ -268,7 +270,7 @@ walk_start(const struct plan *p, long double total, struct cell *cur)
 {
 	const size_t *live = p->live + p->off[p->ng];
 	struct cell c;
-	long double target = rand_unit() * total, acc = 0;
+	long double target = placement_rand_unit() * total, acc = 0;
 	size_t i;
 
 	for (i = 0; i < p->nlive[p->ng]; i++) {
@@ -294,7 +296,7 @@ walk_step(const struct plan *p, size_t g, struct cell *cur, unsigned *count)
 	size_t i;
 	int c, opt, prev_c = -1;
 
-	target = rand_unit() * p->tab[cell_index(p, g + 1, cur)];
+	target = placement_rand_unit() * p->tab[cell_index(p, g + 1, cur)];
 	for (i = 0; i < p->nlive[g]; i++) {
 		cell_decode(p, g, live[i], &from);
 		if (from.t > cur->t)
@@ -478,7 +480,7 @@ plan_free(struct plan *p)
 static size_t
 pick_weighted(const long double *w, size_t n, long double total)
 {
-	long double target = rand_unit() * total, acc = 0;
+	long double target = placement_rand_unit() * total, acc = 0;
 	size_t i, last = 0;
 
 	for (i = 0; i < n; i++) {
@@ -507,14 +509,17 @@ plan_draw(struct plan *p, unsigned *count, struct err *e)
 		if (vhi > p->maxlen)
 			vhi = p->maxlen;
 	}
-	if (vhi < vlo)
+	if (vhi < vlo) {
+		p->unplaceable = 1;
 		return err_unable(p, e);
+	}
 	if ((wv = calloc(vhi - vlo + 1, sizeof(*wv))) == NULL)
 		return err_set(e, "placement: out of memory");
 	for (v = vlo; v <= vhi; v++)
 		total += wv[v - vlo] = plan_run(p, v);
 	if (total == 0) {
 		free(wv);
+		p->unplaceable = 1;
 		return err_unable(p, e);
 	}
 	v = vlo + (unsigned)pick_weighted(wv, vhi - vlo + 1, total);
@@ -586,29 +591,101 @@ place_shards(const struct config *cfg, const unsigned char *excluded,
 	return rc;
 }
 
+/* Upstream's wrapped draw over F, for a policy the signed check cannot place.
+ * count NULL only evaluates. */
+static int
+wrap_pick(const struct plan *p, unsigned *count, struct wrap_out *wo, struct err *e)
+{
+	struct wrap_in in;
+	unsigned *avail;
+	size_t g;
+	int rc;
+
+	if ((avail = calloc(p->ng + 1, sizeof(*avail))) == NULL)
+		return err_set(e, "placement: out of memory");
+	for (g = 0; g < p->ng; g++)
+		avail[g] = p->ug[g].avail;
+	memset(&in, 0, sizeof(in));
+	in.ng = p->ng;
+	in.avail = avail;
+	in.n = p->n;
+	in.m = p->m;
+	in.rg = p->rg;
+	in.rn = p->rn;
+	in.max_groups = p->rn == 0 ? p->ng :
+	    (unsigned long long)(p->n - p->m) / p->rn + p->rg;
+	if (in.max_groups > p->ng)
+		in.max_groups = p->ng;
+	in.count = count;
+	rc = placement_wrap_draw(&in, wo, e);
+	free(avail);
+	return rc;
+}
+
+/* Draws the counts, by the signed check or, when it has nothing, upstream's
+ * wrapped one; *how says which (PLACED_SIGNED, PLACED_WRAP). */
+static int
+plan_pick(const struct config *cfg, const unsigned char *excluded, struct plan *p,
+    unsigned **count, int *how, struct wrap_out *wo, struct err *e)
+{
+	struct err ours, wrap;
+
+	*how = PLACED_NONE;
+	memset(wo, 0, sizeof(*wo));
+	if (plan_groups(p, cfg, excluded, e) == -1 ||
+	    plan_candidates(p, e) == -1 ||
+	    plan_alloc(p, e) == -1)
+		return -1;
+	if ((*count = calloc(p->ng, sizeof(**count))) == NULL)
+		return err_set(e, "placement: out of memory");
+	if (plan_draw(p, *count, &ours) == 0) {
+		*how = PLACED_SIGNED;
+		return 0;
+	}
+	if (!p->unplaceable)
+		return err_set(e, "%s", ours.msg);
+	if (wrap_pick(p, *count, wo, &wrap) == -1)
+		return err_set(e, "%s; %s", ours.msg, wrap.msg);
+	if (!wo->placeable)
+		return err_set(e, "%s", ours.msg);
+	*how = PLACED_WRAP;
+	return 0;
+}
+
 int
 placement_pick(const struct config *cfg, const unsigned char *excluded,
     struct bref *out, struct err *e)
 {
+	struct wrap_out wo;
 	struct plan p;
 	unsigned *count = NULL;
-	int rc = -1;
+	int rc = -1, how;
 
 	/* Idempotent and thread-safe; cheap once done. */
 	if (sodium_init() < 0)
 		return err_set(e, "placement: libsodium failed to initialise");
 	memset(&p, 0, sizeof(p));
-	if (plan_groups(&p, cfg, excluded, e) == -1 ||
-	    plan_candidates(&p, e) == -1 ||
-	    plan_alloc(&p, e) == -1)
-		goto out;
-	if ((count = calloc(p.ng, sizeof(*count))) == NULL) {
-		err_set(e, "placement: out of memory");
-		goto out;
-	}
-	if (plan_draw(&p, count, e) == 0)
+	if (plan_pick(cfg, excluded, &p, &count, &how, &wo, e) == 0)
 		rc = place_shards(cfg, excluded, &p, count, out, e);
-out:
+	free(count);
+	plan_free(&p);
+	return rc;
+}
+
+int
+placement_policy(const struct config *cfg, struct placement_policy *pp, struct err *e)
+{
+	struct wrap_out wo;
+	struct plan p;
+	unsigned *count = NULL;
+	int rc;
+
+	if (sodium_init() < 0)
+		return err_set(e, "placement: libsodium failed to initialise");
+	memset(&p, 0, sizeof(p));
+	memset(pp, 0, sizeof(*pp));
+	rc = plan_pick(cfg, NULL, &p, &count, &pp->how, &wo, e);
+	pp->worst_groups = wo.worst_groups;
 	free(count);
 	plan_free(&p);
 	return rc;

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "master.h"
+#include "placement.h"
 #include "scratch.h"
 #include "worker.h"
 
@@ -150,9 +151,8 @@ config_read(const char *path, struct config *cfg, char **text, size_t *len,
 		free(*text);
 		return -1;
 	}
-	if (config_check_writable(cfg, e) == -1)
-		log_warnx("%s: every store will fail with this config: %s", path,
-		    e->msg);
+	if (policy_note(cfg, e->msg, sizeof(e->msg)) != POLICY_MET)
+		log_warnx("%s: %s", path, e->msg);
 	return 0;
 }
 

@@ -97,4 +97,24 @@ rm -f "$D/files/b.bin"
 zt_check "... and retrieve" Z "$D/zdb.toml" retrieve -f "$D/files/b.bin"
 zt_check "... bit-exact" cmp -s "$D/files/b.bin" "$D/b.orig"
 
+# ---- upstream's README policy: placed as upstream places it, with a warning ----
+for i in $(seq 0 29); do mkdir -p "$D/p$i"; done
+for i in 0 1 2 3; do mkdir -p "$D/pm$i"; done
+pg() { local i s=""; for ((i = $1; i <= $2; i++)); do s="$s dir:$D/p$i"; done; echo "$s"; }
+zt_write_config "$D/readme.toml" 10 15 1 1 \
+    "dir:$D/pm0 dir:$D/pm1 dir:$D/pm2 dir:$D/pm3" "$(pg 0 14)" "$(pg 15 29)"
+Z "$D/readme.toml" test >"$D/out" 2>"$D/err"
+zt_check_eq "zstor test with the README policy over 2 groups of 15 succeeds" 0 $?
+zt_check "... warning with the losses really survived" \
+    grep -q "survives the loss of any 5 backends, but of only 0 whole group" "$D/err"
+head -c 200000 /dev/urandom >"$D/files/r.bin"
+cp "$D/files/r.bin" "$D/r.orig"
+zt_check "store with the README policy succeeds, as upstream's does" \
+    Z "$D/readme.toml" store -f "$D/files/r.bin"
+zt_check "... and the log carries the warning" grep -q "placed as upstream places" \
+    "$D/client.log"
+rm -f "$D/files/r.bin"
+zt_check "retrieve with the README policy" Z "$D/readme.toml" retrieve -f "$D/files/r.bin"
+zt_check "... bit-exact" cmp -s "$D/files/r.bin" "$D/r.orig"
+
 zt_done

@@ -123,6 +123,7 @@ struct upstream {
 	size_t members[MAXG], k;
 	unsigned c[MAXG];
 	unsigned base;
+	int wrap;		/* upstream's unsigned sum: a negative one passes */
 	double *p;
 	double fact[MAXN + 1];	/* small N only: 170! is the largest double */
 };
@@ -150,7 +151,7 @@ upstream_leaf(struct upstream *u)
 	qsort(sorted, u->k, sizeof(*sorted), cmp_desc);
 	for (i = u->cfg->redundant_groups; i < u->k; i++)
 		sum += (long)sorted[i] - (long)u->cfg->redundant_nodes;
-	if (sum < (long)u->cfg->minimal_shards)
+	if (sum < (long)u->cfg->minimal_shards && !(u->wrap && sum < 0))
 		return;
 	w = u->fact[u->cfg->expected_shards];
 	for (i = 0; i < u->k; i++)
@@ -180,7 +181,7 @@ upstream_fill(struct upstream *u, size_t pos, unsigned left)
 /* Probability of every count vector (indexed by key_of), normalised. */
 static double *
 upstream_dist(const struct config *cfg, const unsigned char *excl, unsigned base,
-    size_t nkeys)
+    size_t nkeys, int wrap)
 {
 	struct upstream u;
 	size_t g, b, flat = 0, nf = 0, fl[MAXG], i;
@@ -191,6 +192,7 @@ upstream_dist(const struct config *cfg, const unsigned char *excl, unsigned base
 	memset(&u, 0, sizeof(u));
 	u.cfg = cfg;
 	u.base = base;
+	u.wrap = wrap;
 	u.p = calloc(nkeys, sizeof(double));
 	u.fact[0] = 1;
 	for (i = 1; i <= 64; i++)
@@ -253,10 +255,12 @@ uneven_groups(const struct config *cfg, const unsigned char *excl,
 	return bad;
 }
 
-/* Draws many picks, checks each, and compares the count vectors with upstream's. */
+/* Draws many picks, checks each, and compares the count vectors with upstream's.
+ * wrap: a policy only upstream's unsigned wrap places; each pick must then be a
+ * count vector upstream's wrapped check passes (it meets no redundancy). */
 static void
-check_distribution(const char *name, const struct config *cfg,
-    const unsigned char *excl)
+check_distribution_as(const char *name, const struct config *cfg,
+    const unsigned char *excl, int wrap)
 {
 	struct bref out[MAXN];
 	struct err e;
@@ -270,7 +274,7 @@ check_distribution(const char *name, const struct config *cfg,
 			base = (unsigned)cfg->groups[g].nbackends + 1;
 	for (g = 0; g < cfg->ngroups; g++)
 		nkeys *= base;
-	want = upstream_dist(cfg, excl, base, nkeys);
+	want = upstream_dist(cfg, excl, base, nkeys, wrap);
 	got = calloc(nkeys, sizeof(double));
 	uses = calloc(flat_total(cfg), sizeof(*uses));
 	for (i = 0; i < DRAWS; i++) {
@@ -278,7 +282,12 @@ check_distribution(const char *name, const struct config *cfg,
 			fails++;
 			continue;
 		}
-		if ((why = pick_problem(cfg, excl, out, counts)) != NULL)
+		why = pick_problem(cfg, excl, out, counts);
+		if (wrap && (why == NULL || strcmp(why, "redundancy not met") == 0 ||
+		    strcmp(why, "signed check fails") == 0))
+			why = want[key_of(counts, cfg->ngroups, base)] > 0 ? NULL :
+			    "not a spread upstream places";
+		if (why != NULL)
 			bad++;
 		got[key_of(counts, cfg->ngroups, base)] += 1.0 / DRAWS;
 		for (j = 0; j < cfg->expected_shards; j++)
@@ -298,6 +307,68 @@ check_distribution(const char *name, const struct config *cfg,
 	free(want);
 	free(got);
 	free(uses);
+}
+
+static void
+check_distribution(const char *name, const struct config *cfg,
+    const unsigned char *excl)
+{
+	check_distribution_as(name, cfg, excl, 0);
+}
+
+static void
+expect_policy(const struct config *cfg, int how, unsigned worst, const char *name)
+{
+	struct placement_policy pp;
+	struct err e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	rc = placement_policy(cfg, &pp, &e);
+	T_CHECK((rc == 0) == (how != PLACED_NONE) && pp.how == how &&
+	    (how != PLACED_WRAP || pp.worst_groups == worst),
+	    "%s: policy placed %d (want %d), survives %u whole groups (want %u): %s",
+	    name, pp.how, how, pp.worst_groups, worst, e.msg);
+}
+
+/*
+ * Upstream's README policy (10 of 15, one group and one node redundant) keeps 8
+ * shards at best after its losses, so no spread meets it; upstream still places
+ * it, through its unsigned wrap, and so do we, drawing as upstream draws.  The
+ * fixed algorithm stays for every policy it can place (the signed cases above).
+ */
+static void
+test_wrap_policies(void)
+{
+	static const unsigned s15_15[] = { 15, 15 }, s14x3[] = { 14, 14, 14 },
+	    s16_4_4[] = { 16, 4, 4 }, s555[] = { 5, 5, 5 }, s10x3[] = { 10, 10, 10 },
+	    s10x4[] = { 10, 10, 10, 10 };
+	struct fixture *f;
+
+	f = fixture_new(s15_15, 2, 10, 15, 1, 1);
+	check_distribution_as("README policy over 15,15 (wrap)", &f->cfg, NULL, 1);
+	expect_policy(&f->cfg, PLACED_WRAP, 0, "15,15");
+	free(f);
+	f = fixture_new(s14x3, 3, 10, 15, 1, 1);
+	check_distribution_as("README policy over 3x14 (wrap)", &f->cfg, NULL, 1);
+	expect_policy(&f->cfg, PLACED_WRAP, 0, "3x14");
+	free(f);
+	f = fixture_new(s16_4_4, 3, 10, 15, 1, 1);
+	check_distribution_as("README policy over 16,4,4 (wrap)", &f->cfg, NULL, 1);
+	free(f);
+	/* RG = 2, RN = 2 over 3 groups of 10: (10,5,0) and its like. */
+	f = fixture_new(s10x3, 3, 10, 15, 2, 2);
+	check_distribution_as("3x10 M=10 N=15 RG=2 RN=2 (wrap)", &f->cfg, NULL, 1);
+	expect_policy(&f->cfg, PLACED_WRAP, 0, "3x10 RG=2 RN=2");
+	free(f);
+	/* Over 3 groups of 5 even the wrap finds nothing: every store fails. */
+	f = fixture_new(s555, 3, 10, 15, 1, 1);
+	expect_policy(&f->cfg, PLACED_NONE, 0, "3x5");
+	free(f);
+	/* A policy the fixed algorithm meets is placed by it. */
+	f = fixture_new(s10x4, 4, 2, 6, 1, 1);
+	expect_policy(&f->cfg, PLACED_SIGNED, 0, "4x10 M=2 N=6");
+	free(f);
 }
 
 static void
@@ -570,6 +641,7 @@ main(void)
 {
 	test_flat_index();
 	test_distributions();
+	test_wrap_policies();
 	test_filtered_group();
 	test_exactly_rn();
 	test_excluded();
