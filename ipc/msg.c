@@ -1,5 +1,7 @@
 /* The message table and strict reading; building is in msg_build.c. */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,12 +170,20 @@ msg_field_find(const struct msg_def *def, const char *name)
 	return NULL;
 }
 
-/* A JSON number that is an integer within +-2^53; -1 otherwise. */
+/* A JSON number that is an integer within +-2^53, or the raw decimal text
+ * of one (as messages keep their integers); -1 otherwise. */
 static int
 json_integer(const cJSON *v, int64_t *out)
 {
+	char *end;
 	double d;
 
+	if (cJSON_IsRaw(v) && v->valuestring != NULL) {
+		errno = 0;
+		*out = strtoll(v->valuestring, &end, 10);
+		return errno == 0 && end != v->valuestring && *end == '\0' &&
+		    *out >= -MSG_INT_MAX && *out <= MSG_INT_MAX ? 0 : -1;
+	}
 	if (!cJSON_IsNumber(v))
 		return -1;
 	d = v->valuedouble;
@@ -369,6 +379,38 @@ check_id_version(const struct msg_def *def, const cJSON *root, int64_t *id,
 	return 0;
 }
 
+/* Keeps integer name of root as its exact decimal text, as msg_new and
+ * msg_set_int build them: cJSON prints doubles with 15 significant digits,
+ * so a parsed message encoded again would change integers above 10^15. */
+static int
+keep_exact(cJSON *root, const char *name)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name), *raw;
+	char num[24];
+	int64_t i;
+
+	if (v == NULL || !cJSON_IsNumber(v) || json_integer(v, &i) == -1)
+		return 0;
+	snprintf(num, sizeof(num), "%lld", (long long)i);
+	if ((raw = cJSON_CreateRaw(num)) == NULL)
+		return -1;
+	return cJSON_ReplaceItemInObjectCaseSensitive(root, name, raw) ? 0 : -1;
+}
+
+static int
+keep_exact_ints(const struct msg_def *def, cJSON *root, struct err *e)
+{
+	size_t i;
+
+	if (keep_exact(root, "id") == -1)
+		return err_set(e, "out of memory for a message");
+	for (i = 0; i < MSG_FIELDS_MAX && def->fields[i].name != NULL; i++)
+		if (def->fields[i].kind == MSG_INT &&
+		    keep_exact(root, def->fields[i].name) == -1)
+			return err_set(e, "out of memory for a message");
+	return 0;
+}
+
 static struct msg *
 msg_from_root(cJSON *root, enum msg_dir dir, struct err *e)
 {
@@ -386,7 +428,8 @@ msg_from_root(cJSON *root, enum msg_dir dir, struct err *e)
 	if ((def = check_type(root, dir, e)) == NULL)
 		goto fail;
 	if (check_id_version(def, root, &id, e) == -1 ||
-	    msg_check_fields(def, root, e) == -1)
+	    msg_check_fields(def, root, e) == -1 ||
+	    keep_exact_ints(def, root, e) == -1)
 		goto fail;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		err_set(e, "out of memory for a message");
