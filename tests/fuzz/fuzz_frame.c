@@ -62,7 +62,8 @@ read_incrementally(int sock, enum msg_dir dir)
 	do {
 		if ((rc = frame_reader_feed(&r, sock, &e)) == -1)
 			break;
-		while ((next = frame_next(&r, &json, &len, fds, &nfds, &e)) == 1) {
+		while ((next = frame_next(&r, &json, &len, fds, &nfds,
+		    &e)) == 1) {
 			take(json, len, fds, nfds, dir);
 			free(json);
 		}

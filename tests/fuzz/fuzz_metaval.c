@@ -22,7 +22,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(key, data, 32);
 	for (i = 0; i < META_BACKENDS; i++) {
-		size_t want = (size_t)data[32 + 2 * i] | (size_t)data[33 + 2 * i] << 8;
+		size_t want = (size_t)data[32 + 2 * i] |
+		    (size_t)data[33 + 2 * i] << 8;
 
 		lens[i] = want < size - off ? want : size - off;
 		values[i] = lens[i] ? (uint8_t *)(uintptr_t)(data + off) : NULL;

@@ -55,7 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sf_dec_free(d);
 	if ((rc1 == 0) != (rc2 == 0))
 		fuzz_broken("whole and streamed decoding disagree on success");
-	if (rc1 == 0 && (wlen != o.len || (wlen && memcmp(whole, o.p, wlen) != 0)))
+	if (rc1 == 0 && (wlen != o.len ||
+	    (wlen && memcmp(whole, o.p, wlen) != 0)))
 		fuzz_broken("whole and streamed decoding give different bytes");
 	free(whole);
 	free(o.p);

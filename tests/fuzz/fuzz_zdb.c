@@ -73,12 +73,13 @@ fuzz_setup(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	where.sun_family = AF_UNIX;
-	snprintf(where.sun_path, sizeof(where.sun_path), "/tmp/zstor-fuzz-zdb.%d",
-	    (int)getpid());
+	snprintf(where.sun_path, sizeof(where.sun_path),
+	    "/tmp/zstor-fuzz-zdb.%d", (int)getpid());
 	unlink(where.sun_path);
 	if ((listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    bind(listener, (struct sockaddr *)&where, sizeof(where)) == -1 ||
-	    listen(listener, 64) == -1 || pthread_create(&t, NULL, serve, NULL) != 0) {
+	    listen(listener, 64) == -1 ||
+	    pthread_create(&t, NULL, serve, NULL) != 0) {
 		perror("fuzz_zdb: listening socket");
 		exit(1);
 	}

@@ -98,7 +98,8 @@ seeds_snappy(const char *dir)
 	size_t len, i, n = 0;
 
 	for (i = 0; i < 2; i++)
-		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, sets[i])) {
+		cJSON_ArrayForEach(x,
+		    cJSON_GetObjectItemCaseSensitive(j, sets[i])) {
 			b = unhex(str(x, "framed"), &len);
 			snprintf(name, sizeof(name), "%s-%zu", sets[i], n++);
 			seed("fuzz_snappy", name, &cut, 1, b, len);
@@ -126,8 +127,9 @@ seeds_meta(const char *dir)
 	}
 	key = unhex(str(st, "key"), &klen);
 	for (i = 0; i < 4; i++)
-		vals[i] = unhex(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st,
-		    "values"), (int)i)->valuestring, &vlen[i]);
+		vals[i] = unhex(cJSON_GetArrayItem(
+		    cJSON_GetObjectItemCaseSensitive(st, "values"),
+		    (int)i)->valuestring, &vlen[i]);
 	for (mask = 3; mask < 16; mask++) {
 		uint8_t all[4096];
 		size_t off = 0;
@@ -214,8 +216,10 @@ seeds_messages(void)
 		seed("fuzz_msg", name, hdr, 1, json, len);
 		if (frame_dir[d->dir] >= 0) {
 			hdr[0] = (uint8_t)frame_dir[d->dir];
-			hdr[1] = (uint8_t)(len >> 24), hdr[2] = (uint8_t)(len >> 16);
-			hdr[3] = (uint8_t)(len >> 8), hdr[4] = (uint8_t)len;
+			hdr[1] = (uint8_t)(len >> 24);
+			hdr[2] = (uint8_t)(len >> 16);
+			hdr[3] = (uint8_t)(len >> 8);
+			hdr[4] = (uint8_t)len;
 			seed("fuzz_frame", name, hdr, sizeof(hdr), json, len);
 		}
 		free(json);
@@ -245,10 +249,12 @@ seeds_zdb(void)
 {
 	static const char *const ops[2] = {
 		/* SET, GET, DEL, NSINFO, PING, GET (missing), SET (error) */
-		"$8\r\n\x05\x01\x01\x01\x01\x01\x01\x01\r\n$5\r\nvalue\r\n+OK\r\n%s+PONG\r\n"
+		"$8\r\n\x05\x01\x01\x01\x01\x01\x01\x01\r\n"
+		"$5\r\nvalue\r\n+OK\r\n%s+PONG\r\n"
 		"$-1\r\n-No space left on this namespace\r\n",
 		/* SET, GET, SCAN, DEL, NSINFO, SCAN (end), PING */
-		"$1\r\n\x01\r\n$5\r\nvalue\r\n*2\r\n$2\r\nab\r\n*1\r\n*3\r\n$1\r\n"
+		"$1\r\n\x01\r\n$5\r\nvalue\r\n"
+		"*2\r\n$2\r\nab\r\n*1\r\n*3\r\n$1\r\n"
 		"\x01\r\n:5\r\n:1700000000\r\n-Key not found\r\n%s"
 		"-No more data\r\n+PONG\r\n",
 	};
@@ -261,14 +267,16 @@ seeds_zdb(void)
 	for (mode = 0; mode < 2; mode++) {
 		snprintf(text, sizeof(text), nsinfo, modes[mode]);
 		seed("fuzz_nsinfo", modes[mode], text, strlen(text), NULL, 0);
-		snprintf(bulk, sizeof(bulk), "$%zu\r\n%s\r\n", strlen(text), text);
+		snprintf(bulk, sizeof(bulk), "$%zu\r\n%s\r\n", strlen(text),
+		    text);
 		for (sel = 0; sel < 2; sel++) {
 			len = strlen(ops[mode]) + 8 + 2 * strlen(bulk) + 16;
 			if ((session = malloc(len)) == NULL)
 				die("out of", "memory");
 			n = snprintf(session, len, "+PONG\r\n%s%s", bulk,
 			    sel ? "+OK\r\n" : "");
-			n += snprintf(session + n, len - (size_t)n, ops[mode], bulk);
+			n += snprintf(session + n, len - (size_t)n, ops[mode],
+			    bulk);
 			first = (uint8_t)(mode | sel << 1 | 7 << 2);
 			snprintf(text, sizeof(text), "%s%s", modes[mode],
 			    sel ? "-select" : "");
@@ -281,20 +289,24 @@ seeds_zdb(void)
 
 static const char config[] =
     "minimal_shards = 2\nexpected_shards = 3\nredundant_groups = 0\n"
-    "redundant_nodes = 0\nroot = \"/virtualroot\"\nsocket = \"/tmp/zstor.sock\"\n"
+    "redundant_nodes = 0\nroot = \"/virtualroot\"\n"
+    "socket = \"/tmp/zstor.sock\"\n"
     "prometheus_port = 9100\nmax_zdb_data_dir_size = 25600\n\n"
     "[encryption]\nalgorithm = \"AES\"\n"
-    "key = \"0000000000000000000000000000000000000000000000000000000000000000\"\n\n"
+    "key = \"00000000000000000000000000000000"
+    "00000000000000000000000000000000\"\n\n"
     "[compression]\nalgorithm = \"snappy\"\n\n[meta]\ntype = \"zdb\"\n\n"
     "[meta.config]\nprefix = \"someprefix\"\n\n[meta.config.encryption]\n"
     "algorithm = \"AES\"\n"
-    "key = \"0101010101010101010101010101010101010101010101010101010101010101\"\n\n"
+    "key = \"01010101010101010101010101010101"
+    "01010101010101010101010101010101\"\n\n"
     "[[meta.config.backends]]\naddress = \"[2001:db8::1]:9900\"\n"
     "namespace = \"meta\"\npassword = \"secret\"\n\n"
     "[[meta.config.backends]]\naddress = \"10.0.0.1:9900\"\n\n"
     "[[meta.config.backends]]\naddress = \"unix:/run/zdb.sock\"\n\n"
     "[[meta.config.backends]]\naddress = \"dir:/srv/meta\"\n\n"
-    "[[groups]]\nbackends = [ { address = \"10.0.0.2:9900\", namespace = 'd' },\n"
+    "[[groups]]\n"
+    "backends = [ { address = \"10.0.0.2:9900\", namespace = 'd' },\n"
     "  { address = \"[::1]:9900\" } ]\n\n[[groups]]\n[[groups.backends]]\n"
     "address = \"dir:/srv/d1\"\n";
 
@@ -303,7 +315,8 @@ static const char toml[] =
     "dotted.key = true\nhex = 0xdead_beef\noct = 0o17\nbin = 0b101\n"
     "neg = -9_223_372_036_854_775_808\nesc = \"\\t\\n\\u00e9\\U0001F600\\\\\"\n"
     "arr = [ 1, [ \"a\", 'b' ], { x = 1 }, ]\ninline = { a.b = 2, c = [] }\n"
-    "[table]\nk = \"v\"\n[[aot]]\nn = 1\n[[aot]]\nn = 2\n[aot.sub]\nz = false\n";
+    "[table]\nk = \"v\"\n[[aot]]\nn = 1\n[[aot]]\nn = 2\n"
+    "[aot.sub]\nz = false\n";
 
 int
 main(int argc, char **argv)

@@ -88,7 +88,8 @@ seal_random(const struct config *cfg, size_t len, struct sealed *s)
  * fail: one probe SET learns the next id, and a directory takes the name of the
  * value that many ids later. */
 static void
-block_piece(struct pool *pool, unsigned i, unsigned piece, char *blocked, size_t len)
+block_piece(struct pool *pool, unsigned i, unsigned piece, char *blocked,
+    size_t len)
 {
 	struct bop op = { .kind = BOP_SEQ_SET, .val = "probe", .vallen = 5 };
 	struct err e;
@@ -136,14 +137,16 @@ check_piece_failure(const struct config *cfg, unsigned bad, unsigned piece)
 		before += count_values(i);
 	rc = obj_write(cfg, &pool, &s, &m, &e);
 	T_CHECK(rc == -1 && strstr(e.msg, "writing shards") != NULL &&
-	    strstr(e.msg, cis[bad].addr.path) != NULL, "piece %u of a shard on b%u failed, the "
-	    "store gave %d: %s", piece + 1, bad, rc, rc ? e.msg : "no error");
+	    strstr(e.msg, cis[bad].addr.path) != NULL,
+	    "piece %u of a shard on b%u failed, the store gave %d: %s",
+	    piece + 1, bad, rc, rc ? e.msg : "no error");
 	if (rc == 0)
 		meta_free(&m);
 	for (i = 0; i < NB; i++)
 		after += count_values(i);
-	T_CHECK(after == before, "piece %u on b%u failed: %u pieces left behind",
-	    piece + 1, bad, after - before);
+	T_CHECK(after == before,
+	    "piece %u on b%u failed: %u pieces left behind", piece + 1, bad,
+	    after - before);
 	unblock(blocked);
 	sealed_close(&s);
 	pool_free(&pool);

@@ -1,9 +1,9 @@
-/* Whole objects (objects.json) through the engine: the vector's shards are put on
- * directory backends with metadata naming them, and obj_fetch and obj_open bring
- * the file back under every pattern of lost shards up to the parity count, and
- * refuse one more. A wrong file checksum in the metadata fails the retrieve; a
- * shard of the wrong length is not used. The other way, encoding `compressed`
- * gives the exact shards. */
+/* Whole objects (objects.json) through the engine: the vector's shards are put
+ * on directory backends with metadata naming them, and obj_fetch and obj_open
+ * bring the file back under every pattern of lost shards up to the parity
+ * count, and refuse one more. A wrong file checksum in the metadata fails
+ * the retrieve; a shard of the wrong length is not used. The other way,
+ * encoding `compressed` gives the exact shards. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,10 +68,13 @@ object_load(struct object *o, const cJSON *j)
 	o->sealed = t_unhex(t_jstr(j, "sealed"), &o->sealed_len);
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "shards"))
 		if (o->nshards < RS_MAX_SHARDS)
-			o->shards[o->nshards++] = t_unhex(x->valuestring, &o->shard_len);
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "shard_checksums"))
+			o->shards[o->nshards++] = t_unhex(x->valuestring,
+			    &o->shard_len);
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j,
+	    "shard_checksums"))
 		if (o->nsums < RS_MAX_SHARDS)
-			o->shard_sums[o->nsums++] = t_unhex(x->valuestring, &len);
+			o->shard_sums[o->nsums++] = t_unhex(x->valuestring,
+			    &len);
 }
 
 static void
@@ -109,7 +112,8 @@ gone_ci(struct backend_ci *ci)
 
 	memset(ci, 0, sizeof(*ci));
 	snprintf(addr, sizeof(addr), "dir:%s/gone", t_tmpdir());
-	if (zaddr_parse(addr, &ci->addr, &e) == -1 || (ci->ns = strdup("data")) == NULL)
+	if (zaddr_parse(addr, &ci->addr, &e) == -1 ||
+	    (ci->ns = strdup("data")) == NULL)
 		abort();
 }
 
@@ -148,8 +152,8 @@ put_shards(struct object *o)
 /* The metadata of o as stored, with the shards in lost (a bit mask) lost, shard
  * i the way (i + turn) % LOSSES says. */
 static void
-meta_build(const struct vec *v, const struct object *o, unsigned lost, unsigned turn,
-    struct metadata *m)
+meta_build(const struct vec *v, const struct object *o, unsigned lost,
+    unsigned turn, struct metadata *m)
 {
 	struct shard_info *si;
 	unsigned i;
@@ -187,8 +191,8 @@ meta_build(const struct vec *v, const struct object *o, unsigned lost, unsigned 
 /* What a retrieve does: fetch (data shards first), then open into a file; the
  * file's bytes come back in out. f is closed on failure. */
 static int
-engine_retrieve(const struct metadata *m, const uint8_t key[32], struct fetched *f,
-    struct t_buf *out, struct err *e)
+engine_retrieve(const struct metadata *m, const uint8_t key[32],
+    struct fetched *f, struct t_buf *out, struct err *e)
 {
 	uint8_t buf[65536];
 	ssize_t n;
@@ -221,14 +225,15 @@ pattern_name(unsigned lost, unsigned n, char *out, size_t len)
 	snprintf(out, len, "%s", lost ? "" : "none");
 	for (i = 0; i < n; i++)
 		if (lost >> i & 1)
-			snprintf(out + strlen(out), len - strlen(out), "%u ", i);
+			snprintf(out + strlen(out), len - strlen(out), "%u ",
+			    i);
 }
 
 /* Lost data shards are rebuilt, nothing else is; with every data shard there,
  * no parity shard is read. */
 static void
-check_fetched(const struct object *o, const struct fetched *f, unsigned k, unsigned lost,
-    const char *pattern)
+check_fetched(const struct object *o, const struct fetched *f, unsigned k,
+    unsigned lost, const char *pattern)
 {
 	unsigned i, read_parity = 0, wrong = 0;
 
@@ -238,15 +243,17 @@ check_fetched(const struct object *o, const struct fetched *f, unsigned k, unsig
 		else if (f->rebuilt[i] != (lost >> i & 1))
 			wrong++;
 	}
-	T_CHECK(wrong == 0, "%s (lost %s): %u data shards rebuilt or not as they "
-	    "should be", o->name, pattern, wrong);
+	T_CHECK(wrong == 0, "%s (lost %s): %u data shards rebuilt or not as "
+	    "they should be", o->name, pattern, wrong);
 	if ((lost & ((1u << k) - 1)) == 0)
-		T_CHECK(read_parity == 0, "%s (lost %s): %u parity shards read with "
-		    "every data shard healthy", o->name, pattern, read_parity);
+		T_CHECK(read_parity == 0, "%s (lost %s): %u parity shards "
+		    "read with every data shard healthy", o->name, pattern,
+		    read_parity);
 }
 
 static void
-check_pattern(const struct vec *v, const struct object *o, unsigned lost, unsigned turn)
+check_pattern(const struct vec *v, const struct object *o, unsigned lost,
+    unsigned turn)
 {
 	unsigned bits = (unsigned)__builtin_popcount(lost);
 	struct metadata m;
@@ -266,23 +273,26 @@ check_pattern(const struct vec *v, const struct object *o, unsigned lost, unsign
 		if (rc == 0)
 			check_fetched(o, &f, v->k, lost, pattern);
 	} else
-		T_CHECK(rc == -1 && strstr(e.msg, "shards needed could be read"),
-		    "%s (lost %s): expected too few shards, got %d: %s", o->name,
-		    pattern, rc, e.msg);
+		T_CHECK(rc == -1 &&
+		    strstr(e.msg, "shards needed could be read"),
+		    "%s (lost %s): expected too few shards, got %d: %s",
+		    o->name, pattern, rc, e.msg);
 	fetched_close(&f);
 	free(out.p);
 	meta_free(&m);
 }
 
-/* Every pattern of up to `parity` lost shards comes back; every one of parity + 1
- * fails cleanly. Each pattern is tried with two ways of losing each shard. */
+/* Every pattern of up to `parity` lost shards comes back; every one of
+ * parity + 1 fails cleanly. Each pattern is tried with two ways of losing
+ * each shard. */
 static void
 check_erasures(const struct vec *v, struct object *o)
 {
 	unsigned n = v->k + v->p, lost, turn;
 	int done = 0;
 
-	T_CHECK(o->nshards == n && n < 16, "%s: %u shards", o->name, o->nshards);
+	T_CHECK(o->nshards == n && n < 16, "%s: %u shards", o->name,
+	    o->nshards);
 	if (o->nshards != n || n >= 16 || put_shards(o) < 0)
 		return;
 	for (lost = 0; lost < (1u << n); lost++) {
@@ -292,7 +302,8 @@ check_erasures(const struct vec *v, struct object *o)
 			check_pattern(v, o, lost, turn + lost % 2);
 		done++;
 	}
-	printf("%s: %d erasure patterns through obj_fetch and obj_open\n", o->name, done);
+	printf("%s: %d erasure patterns through obj_fetch and obj_open\n",
+	    o->name, done);
 }
 
 /* Good shards under metadata whose file checksum is not the file's: the output
@@ -310,8 +321,8 @@ check_wrong_checksum(const struct vec *v, const struct object *o)
 	m.checksum[B2_LEN - 1] ^= 0x80;
 	rc = engine_retrieve(&m, v->key, &f, &out, &e);
 	T_CHECK(rc == -1 && strstr(e.msg, "file checksum mismatch"),
-	    "%s: a wrong file checksum in the metadata gave %d: %s", o->name, rc,
-	    e.msg);
+	    "%s: a wrong file checksum in the metadata gave %d: %s", o->name,
+	    rc, e.msg);
 	fetched_close(&f);
 	free(out.p);
 	meta_free(&m);
@@ -348,8 +359,8 @@ check_wrong_length(const struct vec *v, const struct object *o, unsigned which,
 	    "%s: shard %u of %zu bytes (others %zu): %s", o->name, which, len,
 	    o->shard_len, rc ? e.msg : "the file differs");
 	T_CHECK(rc != 0 || (f.rebuilt[which] && f.shard_len == o->shard_len),
-	    "%s: shard %u of %zu bytes was used as a good shard", o->name, which,
-	    len);
+	    "%s: shard %u of %zu bytes was used as a good shard", o->name,
+	    which, len);
 	fetched_close(&f);
 	free(out.p);
 	free(bad);
@@ -366,8 +377,9 @@ check_encode(const struct vec *v, const struct object *o)
 	struct err e;
 	struct rs *rs = rs_new(v->k, v->p, &e);
 
-	T_CHECK(gcm_seal(v->key, v->nonce, o->compressed, o->compressed_len, &sealed,
-	    &len, &e) == 0 && t_same(sealed, len, o->sealed, o->sealed_len),
+	T_CHECK(gcm_seal(v->key, v->nonce, o->compressed, o->compressed_len,
+	    &sealed, &len, &e) == 0 &&
+	    t_same(sealed, len, o->sealed, o->sealed_len),
 	    "%s: sealed differs", o->name);
 	slen = rs_shard_len(len, v->k);
 	pad = rs_pad_len(len, v->k);
@@ -380,18 +392,19 @@ check_encode(const struct vec *v, const struct object *o)
 	T_CHECK(slen == o->shard_len && o->nshards == n && o->nsums == n,
 	    "%s: shard length %zu, want %zu", o->name, slen, o->shard_len);
 	for (i = 0; i < n && i < o->nshards && i < o->nsums; i++) {
-		T_CHECK(memcmp(ptr[i], o->shards[i], slen) == 0, "%s: shard %u differs",
-		    o->name, i);
+		T_CHECK(memcmp(ptr[i], o->shards[i], slen) == 0,
+		    "%s: shard %u differs", o->name, i);
 		b2_hash(ptr[i], slen, sum);
 		T_CHECK(memcmp(sum, o->shard_sums[i], B2_LEN) == 0,
 		    "%s: shard %u checksum differs", o->name, i);
 	}
 	b2_hash(o->file, o->file_len, sum);
-	T_CHECK(memcmp(sum, o->checksum, B2_LEN) == 0, "%s: file checksum", o->name);
+	T_CHECK(memcmp(sum, o->checksum, B2_LEN) == 0, "%s: file checksum",
+	    o->name);
 	T_CHECK(sf_compress(o->file, o->file_len, &framed, &flen, &e) == 0 &&
 	    sf_decompress(framed, flen, &back, &blen, &e) == 0 &&
-	    t_same(back, blen, o->file, o->file_len), "%s: compressor round trip",
-	    o->name);
+	    t_same(back, blen, o->file, o->file_len),
+	    "%s: compressor round trip", o->name);
 	free(framed);
 	free(back);
 	free(mem);
@@ -421,7 +434,8 @@ unframe_write(void *ctx, const void *buf, size_t len, struct err *e)
 	return sf_dec_write(ctx, buf, len, e);
 }
 
-/* obj_open feeds its decoders in blocks of 1 MiB; any cut must give the file. */
+/* obj_open feeds its decoders in blocks of 1 MiB; any cut must give the
+ * file. */
 static void
 check_stream_decode(const struct vec *v, const struct object *o)
 {
