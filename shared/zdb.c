@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,11 @@
 #define ZDB_KEY_MAX 255		/* 0-db's MAX_KEY_LENGTH */
 #define ZDB_READ_CHUNK (256 * 1024)	/* hiredis' own reads are 16 KiB */
 #define ZDB_READ_ROUNDS 8		/* chunks per wakeup before serving others */
+/* Array elements one reply may announce in all (SCAN batches are the only
+ * arrays 0-db sends). hiredis 0.14 allocates an array's element pointers as
+ * soon as it reads "*N", so without a bound a server's "*1700000000" alone
+ * makes it allocate 13 GB. */
+#define ZDB_REPLY_ELEMENTS_MAX (1 << 20)
 
 enum zconn_state {
 	ZC_DOWN,	/* no connection: the next use connects */
@@ -50,6 +56,7 @@ struct zdb {
 	size_t n, done, sent, cap;
 	int listed;
 	uint8_t *rbuf;		/* ZDB_READ_CHUNK bytes, shared by the run */
+	size_t elements_left;	/* of the reply being read */
 };
 
 /* 0-db's error replies, exactly as it sends them, and what the operator can
@@ -159,6 +166,40 @@ zdb_fail_conn(struct zdb *z, const char *fmt, ...)
 	zdb_drop(z);
 }
 
+/* hiredis' reply functions with a bounded createArray: the reader's
+ * privdata is the connection, whose budget each reply starts afresh. */
+static redisReplyObjectFunctions zdb_reply_fn;
+static void *(*hiredis_create_array)(const redisReadTask *, int);
+
+static void *
+zdb_create_array(const redisReadTask *t, int elements)
+{
+	struct zdb *z = t->privdata;
+
+	if (elements < 0 || z == NULL || (size_t)elements > z->elements_left) {
+		if (z != NULL)
+			z->elements_left = SIZE_MAX;	/* marks the refusal */
+		return NULL;
+	}
+	z->elements_left -= (size_t)elements;
+	return hiredis_create_array(t, elements);
+}
+
+static void
+zdb_bound_reader(struct zdb *z)
+{
+	redisReader *r = z->ctx->reader;
+
+	if (hiredis_create_array == NULL) {
+		zdb_reply_fn = *r->fn;
+		hiredis_create_array = r->fn->createArray;
+		zdb_reply_fn.createArray = zdb_create_array;
+	}
+	r->fn = &zdb_reply_fn;
+	r->privdata = z;
+	z->elements_left = ZDB_REPLY_ELEMENTS_MAX;
+}
+
 static int
 zdb_connect(struct zdb *z)
 {
@@ -185,6 +226,7 @@ zdb_connect(struct zdb *z)
 		    "reachable at %s?)", z->ctx->errstr, z->addr);
 		return -1;
 	}
+	zdb_bound_reader(z);
 	z->state = ZC_CONNECTING;
 	return 0;
 }
@@ -534,12 +576,20 @@ zdb_drain(struct zdb *z)
 
 	for (;;) {
 		if (redisGetReplyFromReader(z->ctx, &reply) != REDIS_OK) {
-			zdb_fail_conn(z, "protocol error: %s (is this address "
-			    "really a 0-db?)", z->ctx->errstr);
+			if (z->elements_left == SIZE_MAX)
+				zdb_fail_conn(z, "protocol error: a reply "
+				    "announces more than %d array elements "
+				    "(is this address really a 0-db?)",
+				    ZDB_REPLY_ELEMENTS_MAX);
+			else
+				zdb_fail_conn(z, "protocol error: %s (is this "
+				    "address really a 0-db?)",
+				    z->ctx->errstr);
 			return -1;
 		}
 		if (reply == NULL)
 			return 0;
+		z->elements_left = ZDB_REPLY_ELEMENTS_MAX;
 		rc = zdb_on_reply(z, reply);
 		freeReplyObject(reply);
 		if (rc < 0)

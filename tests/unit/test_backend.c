@@ -1012,6 +1012,48 @@ out:
 	free(v);
 }
 
+/* A server that answers PING, then announces an array of 1.7e9 elements:
+ * the client refuses it at once, allocating nothing for it (fuzz_zdb found
+ * hiredis allocating 13 GB for the header alone). */
+static void
+test_huge_array(void)
+{
+	static const char answer[] = "+PONG\r\n*1700000000\r\n";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct backend_ci ci;
+	struct backend *b;
+	struct err e = { "" };
+	char addr[sizeof(sa.sun_path) + 8], buf[256];
+	pid_t pid;
+	int l, c;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/huge.sock", tmproot);
+	if ((l = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    bind(l, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(l, 1) == -1) {
+		T_CHECK(0, "huge array: listening socket: %s", strerror(errno));
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		if ((c = accept(l, NULL, NULL)) != -1 &&
+		    write(c, answer, sizeof(answer) - 1) > 0)
+			while (read(c, buf, sizeof(buf)) > 0)
+				;
+		_exit(0);
+	}
+	close(l);
+	memset(&ci, 0, sizeof(ci));
+	snprintf(addr, sizeof(addr), "unix:%s", sa.sun_path);
+	zaddr_parse(addr, &ci.addr, &e);
+	b = backend_open(&ci, NS_SEQUENTIAL, 5000, &e);
+	T_CHECK(b == NULL && strstr(e.msg, "more than 1048576 array elements"),
+	    "huge array: %s", b ? "accepted" : e.msg);
+	if (b != NULL)
+		backend_close(b);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 static void
 test_dead(const char *label)
 {
@@ -1145,6 +1187,7 @@ main(void)
 	test_space();
 	test_shard_key_bytes();
 	test_dir();
+	test_huge_array();
 	if (zdb != NULL && *zdb != '\0')
 		test_zdb_suite("zdb", zdb, 0);
 	else
