@@ -20,6 +20,10 @@ struct round {
 	struct b2 hash[RS_MAX_SHARDS];
 	uint64_t len[RS_MAX_SHARDS];
 	size_t n;
+	/* the scratch file could not be written: no shard is to blame */
+	int local_failed;
+	struct err local;
+	uint64_t shard_guess;	/* bytes of the shard it failed on */
 };
 
 void
@@ -99,7 +103,12 @@ round_piece(struct round *r, size_t j, struct fetched *f, int timeout,
 			round_drop(r, s, why, whylen, e.msg);
 		} else if (f->fd >= 0 && pwrite_full(f->fd, ops[i].out, ops[i].outlen,
 		    (off_t)(fetched_at(f, idx) + r->len[s]), &e) < 0) {
-			round_drop(r, s, why, whylen, e.msg);
+			if (!r->local_failed) {
+				r->local = e;
+				r->shard_guess = r->si[s]->nkeys * ops[i].outlen;
+			}
+			r->local_failed = 1;
+			r->b[s] = NULL;
 		} else {
 			b2_update(&r->hash[s], ops[i].out, ops[i].outlen);
 			r->len[s] += ops[i].outlen;
@@ -208,6 +217,7 @@ fetch_rounds(struct pool *pool, const struct metadata *m, int all,
 		unsigned want = all ? n : f->data - good;
 
 		r.n = 0;
+		r.local_failed = 0;
 		for (; next < n && r.n < want; next++)
 			if (by_idx[next] != NULL)
 				r.si[r.n++] = by_idx[next];
@@ -216,6 +226,9 @@ fetch_rounds(struct pool *pool, const struct metadata *m, int all,
 				    &(struct shard_info){ .idx = next },
 				    "not listed in the metadata");
 		round_run(&r, pool, f, why, sizeof(why));
+		if (r.local_failed)
+			return scratch_full(e, r.local.msg,
+			    f->data * r.shard_guess, "a retrieve of this object");
 	}
 	if (good < f->data)
 		return err_set(e,
@@ -267,8 +280,12 @@ reconstruct(struct fetched *f, int all, struct err *e)
 			goto done;
 		for (i = 0; i < n; i++)
 			if (fill[i] && pwrite_full(f->fd, buf[i], len,
-			    (off_t)(fetched_at(f, i) + off), e) < 0)
+			    (off_t)(fetched_at(f, i) + off), e) < 0) {
+				scratch_full(e, e->msg, (uint64_t)n *
+				    f->shard_len, "rebuilding the missing "
+				    "shards of this object");
 				goto done;
+			}
 	}
 	for (i = 0; i < n; i++) {
 		f->good[i] |= fill[i];

@@ -104,8 +104,14 @@ obj_open(const struct fetched *f, const uint8_t key[32],
 		goto done;
 	if (feed_shards(f, elen, gcm, &w, e) < 0 ||
 	    gcm_dec_finish(gcm, e) < 0 || sf_dec_finish(sf, e) < 0 ||
-	    hwriter_finish(&w, e) < 0)
+	    hwriter_finish(&w, e) < 0) {
+		if (w.failed)
+			err_set(e, "the file being retrieved: %s; it needs "
+			    "at least %llu bytes on the "
+			    "filesystem of its directory: free space there",
+			    w.err.msg, (unsigned long long)w.total);
 		goto done;
+	}
 	b2_final(&hash, sum);
 	if (memcmp(sum, checksum, B2_LEN) != 0) {
 		hex_encode(want, checksum, B2_LEN);

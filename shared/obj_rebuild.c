@@ -214,9 +214,13 @@ reencode(const struct config *cfg, struct pool *pool, const struct metadata *m,
 		if (elen - off < len)
 			len = (size_t)(elen - off);
 		if (pread_full(f->fd, buf, len,
-		    (off_t)(fetched_at(f, (unsigned)i) + o), e) < 0 ||
-		    pwrite_full(s.fd, buf, len, (off_t)(s.base + off), e) < 0)
+		    (off_t)(fetched_at(f, (unsigned)i) + o), e) < 0)
 			goto done;
+		if (pwrite_full(s.fd, buf, len, (off_t)(s.base + off), e) < 0) {
+			scratch_full(e, e->msg, 2 * elen, "re-encoding this "
+			    "object");
+			goto done;
+		}
 	}
 	s.len = elen;
 	memcpy(s.checksum, m->checksum, B2_LEN);

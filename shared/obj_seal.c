@@ -3,6 +3,8 @@
  * background thread hashes the block and writes the sealed bytes before it,
  * while this thread compresses and encrypts; input blocks alternate between two
  * buffers so a read never overwrites a block still being hashed. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -68,6 +70,17 @@ seal_stream(int in_fd, struct b2 *hash, struct sf_enc *sf, struct hwriter *w,
 	return rc;
 }
 
+/* About what sealing in_fd takes: the file, if it does not compress. */
+static uint64_t
+sealed_guess(int in_fd)
+{
+	struct stat st;
+
+	if (fstat(in_fd, &st) == -1 || st.st_size < 0)
+		return 0;
+	return (uint64_t)st.st_size + (uint64_t)st.st_size / 64 + 65536;
+}
+
 int
 obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out,
     struct err *e)
@@ -104,8 +117,12 @@ obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out,
 	/* The tail (last frames and the tag) goes out with the final flush. */
 	if (seal_stream(in_fd, &hash, sf, &w, e) < 0 ||
 	    sf_enc_finish(sf, e) < 0 || gcm_enc_finish(gcm, e) < 0 ||
-	    hwriter_finish(&w, e) < 0)
+	    hwriter_finish(&w, e) < 0) {
+		if (w.failed)
+			scratch_full(e, w.err.msg, sealed_guess(in_fd),
+			    "a store of this file");
 		goto done;
+	}
 	b2_final(&hash, out->checksum);
 	out->len = w.total;
 	rc = 0;

@@ -1,19 +1,38 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "scratch.h"
 
+const char *
+scratch_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir == NULL || *dir == '\0' ? "/var/tmp" : dir;
+}
+
+int
+scratch_full(struct err *e, const char *why, uint64_t need, const char *job)
+{
+	char cause[ERR_MSG_MAX];
+
+	snprintf(cause, sizeof(cause), "%s", why);
+	return err_set(e, "the scratch file in %s (TMPDIR): %s; %s needs "
+	    "about %llu bytes there: free space on that filesystem, or set "
+	    "TMPDIR to one with room", scratch_dir(), cause, job,
+	    (unsigned long long)need);
+}
+
 int
 scratch_open(struct err *e)
 {
-	const char *dir = getenv("TMPDIR");
+	const char *dir = scratch_dir();
 	int fd;
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/var/tmp";
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_set(e,
@@ -34,8 +53,7 @@ pread_full(int fd, void *buf, size_t len, off_t off, struct err *e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return err_set(e, "read of scratch file failed: %s",
-			    strerror(errno));
+			return err_set(e, "read failed: %s", strerror(errno));
 		if (n == 0)
 			return err_set(e,
 			    "scratch file ended early at offset %lld",
@@ -56,8 +74,7 @@ pwrite_full(int fd, const void *buf, size_t len, off_t off, struct err *e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return err_set(e, "write of scratch file failed: %s",
-			    strerror(errno));
+			return err_set(e, "write failed: %s", strerror(errno));
 		p += n, len -= (size_t)n, off += n;
 	}
 	return 0;

@@ -10,8 +10,13 @@
 
 #include "err.h"
 
-/* In $TMPDIR, else /var/tmp. */
+/* In scratch_dir(): $TMPDIR, else /var/tmp. */
 int	scratch_open(struct err *e);
+const char	*scratch_dir(void);
+/* e for a scratch file that could not be written (why: the write's error):
+ * names the directory and the room job ("a store of this file") needs. */
+int	scratch_full(struct err *e, const char *why, uint64_t need,
+	    const char *job);
 
 /* Full-length positional I/O that retries short transfers and EINTR. */
 int	pread_full(int fd, void *buf, size_t len, off_t off, struct err *e);

@@ -127,6 +127,16 @@ unchanged() {
 scenario Z standalone
 unchanged Z standalone-unchanged
 
+# 3 of 4 metadata backends unreachable: a stored object is not "corrupted";
+# the error names the backends that did not answer.
+for i in 1 2 3; do zt_zdb_hang "m$i"; done
+Z check -f "$D/f/standalone" >/dev/null 2>"$D/err"
+zt_check_eq "3 of 4 metadata backends hung: check exits 1" 1 $?
+zt_check "... naming the unreachable ones" grep -q \
+    "unreachable: .*$(zt_zdb_addr m1).*$(zt_zdb_addr m2).*$(zt_zdb_addr m3)" "$D/err"
+zt_check "... not calling the data corrupted" eval "! grep -q corrupted $D/err"
+for i in 1 2 3; do zt_zdb_unhang "m$i"; done
+
 zd_start "$D/dcfg.toml" "$D/master.log"
 scenario ZD daemon
 : >"$D/master.log"
