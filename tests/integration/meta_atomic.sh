@@ -100,6 +100,40 @@ scenario() {
 	zt_check "$n: ... and retrieves bit-exact" eval "$c retrieve -f $f && cmp -s $D/$n.v2 $f"
 }
 
+# killed CLIENT NAME: a metadata 0-db killed (-9) during a 100 MB store leaves
+# the version before it or the new one retrievable, never neither.
+killed() {
+	local c=$1 n=$2 f=$D/f/$2 pid i rc
+
+	head -c 1000000 /dev/urandom >"$f"
+	cp "$f" "$D/$n.v1"
+	zt_check "$n: version 1 stored" "$c" store -f "$f"
+	head -c $((100 * 1024 * 1024)) /dev/urandom >"$f"
+	cp "$f" "$D/$n.v2"
+	for i in 0 1 2 3 4 5; do fault "d$i" slow 20; done
+	before=$(pieces)
+	"$c" store -f "$f" 2>"$D/err" &
+	pid=$!
+	zt_wait_for 60 eval '(($(pieces) > before))'
+	zt_zdb_stop m2
+	for i in 0 1 2 3 4 5; do fault "d$i" none; done
+	wait "$pid"
+	rc=$?
+	rm -f "$f"
+	"$c" retrieve -f "$f" 2>>"$D/err"
+	if ((rc == 0)); then
+		zt_check "$n: stored before the kill mattered: version 2 retrieves" \
+		    cmp -s "$D/$n.v2" "$f"
+	else
+		zt_check "$n: the store failed: version 1 retrieves" cmp -s "$D/$n.v1" "$f"
+	fi
+	zt_zdb_restart m2
+	cp "$D/$n.v2" "$f"
+	zt_check "$n: with the 0-db back, version 2 is stored" "$c" store -f "$f"
+	rm -f "$f"
+	zt_check "$n: ... and retrieves bit-exact" eval "$c retrieve -f $f && cmp -s $D/$n.v2 $f"
+}
+
 # unchanged CLIENT NAME: a record whose pieces are gone does not make the
 # upload look done, and --delete then keeps the file until it really is stored.
 unchanged() {
@@ -126,6 +160,7 @@ unchanged() {
 
 scenario Z standalone
 unchanged Z standalone-unchanged
+killed Z standalone-killed
 
 # 3 of 4 metadata backends unreachable: a stored object is not "corrupted";
 # the error names the backends that did not answer.
@@ -141,4 +176,5 @@ zd_start "$D/dcfg.toml" "$D/master.log"
 scenario ZD daemon
 : >"$D/master.log"
 unchanged ZD daemon-unchanged
+killed ZD daemon-killed
 zt_done
