@@ -444,7 +444,8 @@ control_on_accept(int sock, short ev, void *arg)
 }
 
 /* Binds the socket in place of a stale one (a daemon killed with SIGKILL
- * leaves it behind); mode 0660: the socket's group may use the daemon. */
+ * leaves it behind); mode 0660: the socket's group may use the daemon. Its
+ * directory must be one where no one else can replace it (trust.c). */
 int
 control_listen(const char *path, struct err *e)
 {
@@ -456,6 +457,8 @@ control_listen(const char *path, struct err *e)
 	    sizeof(sun.sun_path))
 		return err_set(e, "socket path %s is too long (at most %zu "
 		    "bytes)", path, sizeof(sun.sun_path) - 1);
+	if (trust_parent(path, e) == -1)
+		return -1;
 	if ((listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
 		return err_set(e, "socket: %s", strerror(errno));

@@ -8,6 +8,7 @@
  *   failures.c  --save-failure records that survive a restart
  *   asuser.c    acting on paths with the rights of the client who named them
  *   notify.c    the pid file and sd_notify
+ *   trust.c     which state paths are safe to trust
  *
  * One thread, one libevent loop; nothing here blocks on a backend: the master
  * never talks to one. */
@@ -169,6 +170,17 @@ int		 failures_init(const char *pid_path, struct err *e);
 void		 failures_record(struct job *j);
 void		 failures_forget(struct job *j);
 void		 failures_resume(void);
+
+/* trust.c: flags of trust_check */
+#define TRUST_DIR	0x1	/* a directory (else a regular file) */
+#define TRUST_ROOT	0x2	/* root's will do too */
+#define TRUST_STICKY	0x4	/* others may write it when it is sticky */
+
+struct stat;
+int		 trust_check(const struct stat *st, const char *path, int flags,
+		    struct err *e);
+int		 trust_parent(const char *path, struct err *e);
+int		 trust_open_dir(const char *path, struct err *e);
 
 /* notify.c */
 int		 pid_file_claim(const char *path, struct err *e);

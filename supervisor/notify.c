@@ -1,6 +1,7 @@
 /* The pid file, and telling systemd how we are (the sd_notify protocol, written
  * by hand: one datagram to $NOTIFY_SOCKET). */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -66,7 +67,7 @@ pid_file_owner_alive(const char *path, long *pid)
 	char *end;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -92,21 +93,29 @@ int
 pid_file_claim(const char *path, struct err *e)
 {
 	char buf[32];
+	struct stat st;
 	long pid;
 	int fd, n;
 
+	if (trust_parent(path, e) == -1)
+		return -1;
 	if (pid_file_owner_alive(path, &pid))
 		return err_set(e,
 		    "another daemon instance is running (pid %ld, "
 		    "pid file %s)", pid, path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* Not through a link, and truncated only once known to be ours. */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd == -1)
 		return err_set(e,
 		    "cannot write the pid file %s: %s (set pid_file "
 		    "in the config to a writable place)", path,
 		    strerror(errno));
+	if (fstat(fd, &st) == -1 || trust_check(&st, path, 0, e) == -1) {
+		close(fd);
+		return err_prefix(e, "the pid file cannot be trusted");
+	}
 	n = snprintf(buf, sizeof(buf), "%ld", (long)getpid());	/* no newline */
-	if (write(fd, buf, (size_t)n) != n) {
+	if (ftruncate(fd, 0) == -1 || write(fd, buf, (size_t)n) != n) {
 		close(fd);
 		return err_set(e, "cannot write the pid file %s: %s", path,
 		    strerror(errno));
@@ -124,7 +133,7 @@ pid_file_remove(const char *path)
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);

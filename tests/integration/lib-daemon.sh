@@ -40,12 +40,37 @@ zd_workers() {
 }
 
 zd__cleanup() {
-	local pid
+	local pid name
 
+	for name in "${ZD_USERS[@]}"; do
+		pkill -KILL -u "$name" 2>/dev/null
+		userdel "$name" 2>/dev/null
+	done
 	[[ -n $ZD_PID ]] || return 0
 	for pid in $(zd_children "$ZD_PID"); do kill -KILL "$pid" 2>/dev/null; done
 	kill -KILL "$ZD_PID" 2>/dev/null
 	wait "$ZD_PID" 2>/dev/null
+}
+
+# Users the suite created (zd_user), removed by the exit trap.
+ZD_USERS=()
+
+# zd_user TAG: creates an unprivileged user, with a group of its own, for an
+# attack replayed as someone else; sets ZD_USER to its name. Needs root (the
+# caller checks) and useradd.
+zd_user() {
+	ZD_USER=zt$1$$
+	ZD_USER=${ZD_USER:0:31}
+	useradd --system --no-create-home --user-group --shell /usr/sbin/nologin \
+	    "$ZD_USER" || return 1
+	ZD_USERS+=("$ZD_USER")
+}
+
+# zd_as USER CMD...: runs CMD as USER with USER's groups only.
+zd_as() {
+	local user=$1
+	shift
+	setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"
 }
 
 # zd_config FILE M N META GROUP...: a config with the daemon's socket and pid
