@@ -1,6 +1,7 @@
 /* zstor retrieve and zstor check. A retrieve writes to a temporary file beside the
  * target and renames it into place only after the tag and the file checksum match:
- * a good file is never replaced by a half-written or wrong one. */
+ * a good file is never replaced by a half-written or wrong one, and the new one
+ * keeps the old one's mode, owner and group. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -85,12 +86,37 @@ guard_tmp(const char *tmp)
 		pending_tmp[0] = '\0';
 }
 
+/* The retrieved file takes the identity of the one it replaces: its mode,
+ * owner and group (a root:shadow 0640 file stays so); a new file gets
+ * 0666 & ~umask. An owner we may not give (not root) stays ours. */
+static int
+keep_identity(int fd, const char *path, struct err *e)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (fchown(fd, st.st_uid, st.st_gid) == -1 && errno != EPERM)
+			return err_set(e, "cannot give the retrieved file the owner "
+			    "of %s: %s", path, strerror(errno));
+		if (fchmod(fd, st.st_mode & 07777) == -1)
+			return err_set(e, "cannot give the retrieved file the mode "
+			    "of %s: %s", path, strerror(errno));
+		return 0;
+	}
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) == -1)
+		return err_set(e, "cannot set the mode of the retrieved file: %s",
+		    strerror(errno));
+	return 0;
+}
+
 static int
 write_into_place(struct cli *c, const struct metadata *m, const char *path, struct err *e)
 {
 	char dcopy[PATH_MAX], bcopy[PATH_MAX], tmp[PATH_MAX + 32], *dir;
 	struct fetched f;
-	mode_t mask;
 	int fd, rc = -1;
 
 	strlcpy(dcopy, path, sizeof(dcopy));
@@ -102,15 +128,15 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		return err_set(e, "cannot create a temporary file in %s: %s", dir, strerror(errno));
 	guard_tmp(tmp);
-	mask = umask(0);
-	umask(mask);
 	if (m == NULL)		/* daemon mode: the daemon fills fd */
 		rc = daemon_retrieve(c, path, fd, e);
 	else if (obj_fetch(&c->pool, m, 0, -1, &f, e) == 0) {
 		rc = obj_open(&f, m->key, m->checksum, fd, e);
 		fetched_close(&f);
 	}
-	if (rc == 0 && (fchmod(fd, 0666 & ~mask) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0))
+	if (rc == 0)
+		rc = keep_identity(fd, path, e);
+	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, path) < 0))
 		rc = err_set(e, "cannot move the retrieved file into place: %s", strerror(errno));
 	if (rc == 0)
 		(void)sync_dir(dir);

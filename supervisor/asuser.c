@@ -15,19 +15,11 @@
 #include "asuser.h"
 #include "log.h"
 
-#define ASUSER_GROUPS_MAX	256
-
-struct saved_ids {
-	uid_t	euid;
-	gid_t	egid;
-	int	ngroups;
-	gid_t	groups[ASUSER_GROUPS_MAX];
-};
-
-/* Takes on uid, gid and uid's groups as effective ids; 1 when nothing had to
- * change (the master already is that user). */
-static int
-asuser_enter(uid_t uid, gid_t gid, struct saved_ids *s, struct err *e)
+/* Takes on who's uid, gid and groups as effective ids (with no groups given,
+ * the user's groups from the group database); 1 when nothing had to change
+ * (the master already is that user). */
+int
+asuser_enter(const struct asuser *who, struct asuser_saved *s, struct err *e)
 {
 	gid_t groups[ASUSER_GROUPS_MAX];
 	int n = ASUSER_GROUPS_MAX;
@@ -35,20 +27,26 @@ asuser_enter(uid_t uid, gid_t gid, struct saved_ids *s, struct err *e)
 
 	s->euid = geteuid();
 	s->egid = getegid();
-	if (uid == s->euid)
+	if (who->uid == s->euid)
 		return 1;
 	if (s->euid != 0)
 		return err_set(e, "zstor-master runs as uid %d and cannot act for "
-		    "uid %d", (int)s->euid, (int)uid);
+		    "uid %d", (int)s->euid, (int)who->uid);
 	if ((s->ngroups = getgroups(ASUSER_GROUPS_MAX, s->groups)) == -1)
 		return err_set(e, "getgroups: %s", strerror(errno));
-	groups[0] = gid;
-	if ((pw = getpwuid(uid)) == NULL ||
-	    getgrouplist(pw->pw_name, gid, groups, &n) == -1)
-		n = 1;	/* no such user, or too many groups: the primary only */
-	if (setgroups((size_t)n, groups) == -1 || setegid(gid) == -1 ||
-	    seteuid(uid) == -1) {
-		err_set(e, "cannot act as uid %d: %s", (int)uid, strerror(errno));
+	if (who->ngroups >= 0) {
+		n = who->ngroups;
+		memcpy(groups, who->groups, (size_t)n * sizeof(gid_t));
+	} else {
+		groups[0] = who->gid;
+		if ((pw = getpwuid(who->uid)) == NULL ||
+		    getgrouplist(pw->pw_name, who->gid, groups, &n) == -1)
+			n = 1;	/* no such user, or too many groups */
+	}
+	if (setgroups((size_t)n, groups) == -1 || setegid(who->gid) == -1 ||
+	    seteuid(who->uid) == -1) {
+		err_set(e, "cannot act as uid %d: %s", (int)who->uid,
+		    strerror(errno));
 		if (setegid(s->egid) == -1 ||
 		    setgroups((size_t)s->ngroups, s->groups) == -1)
 			fatal("cannot return to our own groups");
@@ -57,8 +55,8 @@ asuser_enter(uid_t uid, gid_t gid, struct saved_ids *s, struct err *e)
 	return 0;
 }
 
-static void
-asuser_leave(const struct saved_ids *s)
+void
+asuser_leave(const struct asuser_saved *s)
 {
 	/* Failing here would leave the master with a client's rights. */
 	if (seteuid(s->euid) == -1 || setegid(s->egid) == -1 ||
@@ -66,15 +64,26 @@ asuser_leave(const struct saved_ids *s)
 		fatal("cannot return to our own user and groups");
 }
 
+/* A user known by uid and gid only (a failure record): database groups. */
+static void
+asuser_plain(uid_t uid, gid_t gid, struct asuser *who)
+{
+	who->uid = uid;
+	who->gid = gid;
+	who->ngroups = -1;
+}
+
 /* --delete: unlinks path only if it still is the file that was stored. */
 int
 asuser_unlink_same(uid_t uid, gid_t gid, const char *path,
     const struct file_id *read_as, struct err *e)
 {
-	struct saved_ids s;
+	struct asuser_saved s;
+	struct asuser who;
 	int same, rc;
 
-	if ((same = asuser_enter(uid, gid, &s, e)) == -1)
+	asuser_plain(uid, gid, &who);
+	if ((same = asuser_enter(&who, &s, e)) == -1)
 		return -1;
 	rc = file_unlink_same(path, read_as, e);
 	if (!same)
@@ -86,11 +95,13 @@ asuser_unlink_same(uid_t uid, gid_t gid, const char *path,
 int
 asuser_open(uid_t uid, gid_t gid, const char *path, struct err *e)
 {
-	struct saved_ids s;
+	struct asuser_saved s;
+	struct asuser who;
 	struct stat st;
 	int same, fd;
 
-	if ((same = asuser_enter(uid, gid, &s, e)) == -1)
+	asuser_plain(uid, gid, &who);
+	if ((same = asuser_enter(&who, &s, e)) == -1)
 		return -1;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)

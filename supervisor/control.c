@@ -30,11 +30,14 @@
 #include "log.h"
 #include "master.h"
 #include "metastore.h"
+#include "rights.h"
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
 	int			 fd;
-	struct ucred		 peer;
+	struct ucred		 peer;		/* who connected */
+	struct asuser		*who;		/* the same, with groups and umask:
+						   read with the request */
 	struct event		*rd_ev, *wr_ev, *timer_ev;
 	struct frame_reader	 rd;
 	struct frame_writer	 wr;
@@ -58,6 +61,7 @@ conn_close(struct conn *c)
 	frame_reader_free(&c->rd);
 	frame_writer_free(&c->wr);
 	close(c->fd);
+	free(c->who);
 	free(c);
 }
 
@@ -198,6 +202,8 @@ conn_store(struct conn *c, struct msg *m, int *fd)
 		    path);
 	if (key_of(kp, key, sizeof(key), &e) == -1)
 		return conn_refuse(c, "store %s: %s", path, e.msg);
+	if (rights_check(c->who, RIGHTS_STORE, kp, *fd, &e) == -1)
+		return conn_refuse(c, "store %s: %s", path, e.msg);
 	snprintf(what, sizeof(what), "store %s", path);
 	if ((j = conn_job(c, JOB_STORE, what, path, key)) == NULL ||
 	    (j->key_path = strdup(kp)) == NULL) {
@@ -237,6 +243,9 @@ conn_lookup(struct conn *c, struct msg *m, int *fd)
 		    "regular file to write to", path);
 	if (key_of(path, key, sizeof(key), &e) == -1)
 		return conn_refuse(c, "%s %s: %s", type, path, e.msg);
+	if (rights_check(c->who, retrieve ? RIGHTS_RETRIEVE : RIGHTS_SEARCH,
+	    path, -1, &e) == -1)
+		return conn_refuse(c, "%s %s: %s", type, path, e.msg);
 	snprintf(what, sizeof(what), "%s %s", type, path);
 	if ((j = conn_job(c, retrieve ? JOB_RETRIEVE : JOB_CHECK, what, path,
 	    key)) == NULL)
@@ -268,6 +277,17 @@ conn_rebuild(struct conn *c, struct msg *m)
 		    "be set");
 	if (path != NULL && key_of(path, buf, sizeof(buf), &e) == -1)
 		return conn_refuse(c, "rebuild %s: %s", path, e.msg);
+	if (path != NULL && rights_check(c->who, RIGHTS_SEARCH, path, -1,
+	    &e) == -1)
+		return conn_refuse(c, "rebuild %s: %s", path, e.msg);
+	if (key != NULL && c->peer.uid != 0 && (master->admin_group ==
+	    NULL || !rights_in_group(c->who, master->admin_gid)))
+		return conn_refuse(c, "rebuild %s: not allowed: uid %d may not "
+		    "rebuild by key; only root%s%s may", key, (int)c->peer.uid,
+		    master->admin_group != NULL ? " or members of group " : "",
+		    master->admin_group != NULL ? master->admin_group : " (start "
+		    "zstor-master with --admin-group to name a group that "
+		    "may too)");
 	snprintf(what, sizeof(what), "rebuild %s", path != NULL ? path : key);
 	if ((j = conn_job(c, JOB_REBUILD, what, path, path != NULL ? buf :
 	    key)) == NULL)
@@ -328,6 +348,10 @@ conn_request(struct conn *c, const char *json, size_t len, const int *fds,
 	c->req_id = msg_id(m);
 	if (msg_check_fds(m, nfds, &e) == -1)
 		conn_refuse(c, "%s", e.msg);
+	else if ((c->who = malloc(sizeof(*c->who))) == NULL)
+		conn_refuse(c, "out of memory");
+	else if (rights_identify(c->fd, c->who, &e) == -1)
+		conn_refuse(c, "who is asking: %s", e.msg);
 	else if (master->stopping)
 		conn_refuse(c, "zstor-master is shutting down");
 	else {

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "master.h"
 #include "placement.h"
+#include "rights.h"
 #include "scratch.h"
 #include "worker.h"
 
@@ -38,6 +39,7 @@ struct args {
 	char		*config;
 	char		*log_file;
 	char		*worker;
+	char		*admin_group;
 	int		 debug;
 	int		 foreground;
 };
@@ -54,6 +56,8 @@ usage(int status)
 	    "                        with --foreground and no --log_file: "
 	    "stderr)\n"
 	    "      --foreground      log to stderr unless --log_file is given\n"
+	    "      --admin-group <group>  members may rebuild by key (besides "
+	    "root)\n"
 	    "  -V, --version         print the version\n");
 	exit(status);
 }
@@ -85,6 +89,8 @@ parse_args(int argc, char **argv, struct args *a)
 			a->log_file = arg_value(argc, argv, &i);
 		else if (strncmp(s, "--log_file=", 11) == 0)
 			a->log_file = s + 11;
+		else if (strcmp(s, "--admin-group") == 0)
+			a->admin_group = arg_value(argc, argv, &i);
 		else if (strcmp(s, "--worker") == 0)
 			a->worker = arg_value(argc, argv, &i);
 		else if (strcmp(s, "-d") == 0 || strcmp(s, "--debug") == 0)
@@ -103,7 +109,9 @@ parse_args(int argc, char **argv, struct args *a)
 	}
 	if ((a->config = strdup(a->config)) == NULL ||
 	    (a->log_file && (a->log_file = strdup(a->log_file)) == NULL) ||
-	    (a->worker && (a->worker = strdup(a->worker)) == NULL))
+	    (a->worker && (a->worker = strdup(a->worker)) == NULL) ||
+	    (a->admin_group && (a->admin_group = strdup(a->admin_group)) ==
+	    NULL))
 		exit(1);
 }
 
@@ -340,6 +348,9 @@ master_setup(const struct args *a)
 
 	master->config_path = a->config;
 	master->debug = a->debug;
+	if ((master->admin_group = a->admin_group) != NULL &&
+	    rights_group(a->admin_group, &master->admin_gid, &e) == -1)
+		startup_fail("--admin-group %s", e.msg);
 	if (config_read(a->config, &master->cfg, &master->cfg_text,
 	    &master->cfg_len, &e) == -1)
 		startup_fail("%s", e.msg);

@@ -55,6 +55,8 @@ struct master {
 	char			*pid_path;
 	char			*sock_path;
 	char			*failures_dir;
+	char			*admin_group;	/* --admin-group: rebuild by key */
+	gid_t			 admin_gid;
 	/* every worker was ready: READY=1 sent */
 	int			 started;
 	/* workers still to confirm a reload */

@@ -1,7 +1,8 @@
 # Local attacks on zstor-master, each replayed as an unprivileged user this
 # suite creates (useradd; removed at the end): state directories planted or
 # left writable, records not the daemon's own, a pid file that is a link, log
-# lines forged through a request. Each is refused with a clear error, and the
+# lines forged through a request, requests for paths the user could not
+# touch itself. Each is refused with a clear error, and the
 # daemon keeps serving others.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -101,6 +102,77 @@ zt_check_fail "... and forges no log line" grep -q '^2030-01-01' "$D/daemon.log"
 grep -q 'check /x\\n2030-01-01 00:00:00 +0000: INFO master: uid 0 pid 1: forged' "$D/daemon.log"
 zt_check "... the newline is logged as \\n" test $? -eq 0
 chmod 660 "$ZD_SOCK"
+
+# ---- the client's rights: only what it could do itself ----
+chmod 666 "$ZD_SOCK"		# the attacker is on the socket
+mkdir -m 0700 "$D/rootdir"
+echo "root's secret" >"$D/rootdir/secret.txt"
+chmod 600 "$D/rootdir/secret.txt"
+zt_check "root stores its secret" Z store -f "$D/rootdir/secret.txt"
+sum=$(zd_b2 "$D/rootdir/secret.txt")
+mkdir -m 0755 "$D/atk"
+chown "$ATK:$ATK" "$D/atk"
+zd_as "$ATK" sh -c "echo attacker >'$D/atk/mine'; : >'$D/atk/out'"
+ZA() { zd_as "$ATK" timeout 60 "$ZT_ZSTOR" -c "$D/cfg.toml" --log_file "$D/atk/client.log" "$@"; }
+SA() { zd_as "$ATK" timeout 30 "$ZT_SEND" --timeout 10000 "$@"; }
+# refused SEND-FRAME-ARGS...: ok:false with "not allowed", then closed
+refused() {
+	local desc=$1 out
+	shift
+	out=$(SA "$@" 2>&1)
+	if [[ $out == *'"ok":false'*'not allowed'* ]]; then
+		zt__pass "$desc"
+	else
+		zt__fail "$desc" "send-frame $*" "$out"
+	fi
+	LAST_REPLY=$out
+}
+refused "another user's retrieve of root's 0600 file into their own file: refused" \
+    --fd "$D/atk/out" "$ZD_SOCK" "{\"v\":1,\"type\":\"retrieve\",\"id\":1,\"path\":\"$D/rootdir/secret.txt\"}"
+[[ $LAST_REPLY == *"uid $(id -u "$ATK") may not retrieve into $D/rootdir/secret.txt"* ]]
+zt_check "... the error says who may not do what" test $? -eq 0
+zt_check_eq "... and nothing was written" 0 "$(stat -c %s "$D/atk/out")"
+STORE_AS='{"v":1,"type":"store","id":1,"path":"PATH","key_path":"PATH","delete":false,"blocking":true,"save_failure":false}'
+refused "another user's store of their file under root's path: refused" \
+    --fd "$D/atk/mine" "$ZD_SOCK" "${STORE_AS//PATH/$D/rootdir/secret.txt}"
+zt_check_eq "... root's object is unchanged" "$sum" "$(Z check -f "$D/rootdir/secret.txt")"
+refused "... and under /etc/shadow: refused" \
+    --fd "$D/atk/mine" "$ZD_SOCK" "${STORE_AS//PATH//etc/shadow}"
+zt_check_eq "... nothing is stored under /etc/shadow" "" "$(Z check -f /etc/shadow)"
+ZA check -f "$D/rootdir/secret.txt" >"$D/atk.out" 2>&1
+zt_check_eq "another user's check of a path in a directory they cannot search: exit 1" 1 $?
+zt_check "... saying it is not allowed" grep -q "not allowed: uid $(id -u "$ATK") may not look up" "$D/atk.out"
+zt_check_fail "... and no checksum" grep -q "$sum" "$D/atk.out"
+ZA rebuild -k /zt/meta/00112233445566778899aabbccddeeff >"$D/atk.out" 2>&1
+zt_check_eq "another user's rebuild by key: exit 1" 1 $?
+zt_check "... only root or the admin group may" grep -q "may not rebuild by key; only root" "$D/atk.out"
+# what the user may do
+zt_check "the user stores their own file" ZA store -f "$D/atk/mine"
+zt_check_eq "... checks it" "$(zd_b2 "$D/atk/mine")" "$(ZA check -f "$D/atk/mine")"
+zd_as "$ATK" rm "$D/atk/mine"
+zt_check "... retrieves it" ZA retrieve -f "$D/atk/mine"
+zt_check_eq "... bit-exact" attacker "$(cat "$D/atk/mine")"
+zt_check "... stores it with a key path they can write" ZA store -k "$D/tmp" -f "$D/atk/mine"
+ZA store -k "$D/rootdir" -f "$D/atk/mine" >"$D/atk.out" 2>&1
+zt_check_eq "... but not with root's directory as key path" 1 $?
+zt_check "... saying it is not allowed" grep -q "not allowed" "$D/atk.out"
+zt_check_eq "... root's object is unchanged" "$sum" "$(Z check -f "$D/rootdir/secret.txt")"
+chmod 660 "$ZD_SOCK"
+
+# ---- retrieve keeps the file's identity ----
+echo "shadow-like" >"$D/files/shadow"
+chown "root:$ATK" "$D/files/shadow"
+chmod 640 "$D/files/shadow"
+zt_check "store a root:group 0640 file" Z store -f "$D/files/shadow"
+echo "changed" >"$D/files/shadow"
+chmod 600 "$D/files/shadow"
+chmod 640 "$D/files/shadow"
+zt_check "retrieve over it" Z retrieve -f "$D/files/shadow"
+zt_check_eq "... mode, owner and group kept" "640 root $ATK" "$(stat -c '%a %U %G' "$D/files/shadow")"
+zt_check_eq "... content retrieved" "shadow-like" "$(cat "$D/files/shadow")"
+rm "$D/files/shadow"
+(umask 027; Z retrieve -f "$D/files/shadow")
+zt_check_eq "a new file gets 0666 & ~umask (027)" "640" "$(stat -c '%a' "$D/files/shadow")"
 
 echo hello >"$D/files/ok"
 zt_check "the daemon serves others after all this" Z store -f "$D/files/ok"
