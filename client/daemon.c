@@ -81,7 +81,10 @@ read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
 		close(fds[i]);	/* a reply carries none; msg_check_fds says so */
 	*reply = msg_parse(json, len, MSG_MASTER_TO_CLIENT, e);
 	free(json);
-	if (*reply != NULL && msg_id(*reply) != id)
+	/* id 0 and not ok: refused at the door, before our request was read
+	 * (too many connections, say) */
+	if (*reply != NULL && msg_id(*reply) != id &&
+	    !(msg_id(*reply) == 0 && msg_get_bool(*reply, "ok") == 0))
 		err_set(e, "it answers request %lld, not %lld",
 		    (long long)msg_id(*reply), (long long)id);
 	else if (*reply != NULL && msg_check_fds(*reply, nfds, e) == 0)

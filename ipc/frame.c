@@ -247,9 +247,16 @@ frame_reader_init(struct frame_reader *r)
 }
 
 void
+frame_reader_limit(struct frame_reader *r, size_t max)
+{
+	r->max = max;
+}
+
+void
 frame_reader_free(struct frame_reader *r)
 {
 	struct frame_done *d;
+	size_t max;
 
 	while (r->qcount > 0) {
 		d = &r->q[r->qhead];
@@ -260,7 +267,9 @@ frame_reader_free(struct frame_reader *r)
 	}
 	free(r->body);
 	close_fds(r->fds, r->nfds);
+	max = r->max;
 	frame_reader_init(r);
+	r->max = max;
 }
 
 /* The header is in: check the length and make room for the body. */
@@ -271,6 +280,9 @@ reader_start_body(struct frame_reader *r, struct err *e)
 
 	if (frame_len_check(n, e) == -1)
 		return -1;
+	if (r->max != 0 && n > r->max)
+		return err_set(e, "frame of %u bytes is larger than the %zu bytes "
+		    "this reader takes", n, r->max);
 	if ((r->body = malloc((size_t)n + 1)) == NULL)
 		return err_set(e, "out of memory for a %u byte frame", n);
 	r->blen = n;

@@ -64,9 +64,13 @@ struct frame_reader {
 	size_t			 qhead;
 	size_t			 qcount;
 	int			 eof;
+	size_t			 max;	/* largest frame taken; 0: IPC_FRAME_MAX */
 };
 
 void	frame_reader_init(struct frame_reader *r);
+/* Frames longer than max (at most IPC_FRAME_MAX) are a protocol error: a
+ * reader for peers whose frames are small holds no more than that. */
+void	frame_reader_limit(struct frame_reader *r, size_t max);
 /* Frees frames and closes descriptors that no frame_next() handed out. */
 void	frame_reader_free(struct frame_reader *r);
 /* Reads what the socket holds without blocking, up to FRAME_READER_QUEUE

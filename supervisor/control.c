@@ -40,13 +40,15 @@ struct conn {
 						   read with the request */
 	struct event		*rd_ev, *wr_ev, *timer_ev;
 	struct frame_reader	 rd;
-	struct frame_writer	 wr;
+	struct frame_writer	*wr;		/* made for the reply */
+	size_t			 held;		/* bytes granted by admit_bytes */
+	int			 admitted;	/* counted by admit_take */
 	int64_t			 req_id;
 	struct job		*job;
 };
 
 static int		 listen_fd = -1;
-static struct event	*listen_ev;
+static struct event	*listen_ev, *pause_ev;
 static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
 
 static void
@@ -59,7 +61,13 @@ conn_close(struct conn *c)
 	event_free(c->wr_ev);
 	event_free(c->timer_ev);
 	frame_reader_free(&c->rd);
-	frame_writer_free(&c->wr);
+	if (c->wr != NULL) {
+		frame_writer_free(c->wr);
+		free(c->wr);
+	}
+	(void)admit_bytes(&c->held, 0, NULL);
+	if (c->admitted)
+		admit_give(c->peer.uid);
 	close(c->fd);
 	free(c->who);
 	free(c);
@@ -68,7 +76,7 @@ conn_close(struct conn *c)
 static void
 conn_on_write(int fd, short ev, void *arg)
 {
-	struct timeval tv = { REQUEST_SECS, 0 };
+	struct timeval tv = { master->request_secs, 0 };
 	struct conn *c = arg;
 	struct err e;
 	int rc;
@@ -80,7 +88,7 @@ conn_on_write(int fd, short ev, void *arg)
 		conn_close(c);
 		return;
 	}
-	if ((rc = frame_writer_flush(&c->wr, c->fd, &e)) == 0) {
+	if ((rc = frame_writer_flush(c->wr, c->fd, &e)) == 0) {
 		event_add(c->wr_ev, &tv);	/* the client reads slowly */
 		return;
 	}
@@ -94,7 +102,7 @@ void
 control_reply(struct conn *c, int ok, const char *error,
     const uint8_t *checksum)
 {
-	struct timeval tv = { REQUEST_SECS, 0 };
+	struct timeval tv = { master->request_secs, 0 };
 	struct msg *m;
 	struct err e;
 	char *json;
@@ -102,8 +110,10 @@ control_reply(struct conn *c, int ok, const char *error,
 	int rc;
 
 	c->job = NULL;
-	if ((m = msg_new(MT_REPLY, c->req_id, &e)) == NULL) {
-		log_warnx("reply: %s", e.msg);
+	if (c->wr == NULL && (c->wr = malloc(sizeof(*c->wr))) != NULL)
+		frame_writer_init(c->wr);
+	if (c->wr == NULL || (m = msg_new(MT_REPLY, c->req_id, &e)) == NULL) {
+		log_warnx("reply: %s", c->wr == NULL ? "out of memory" : e.msg);
 		conn_close(c);
 		return;
 	}
@@ -114,7 +124,8 @@ control_reply(struct conn *c, int ok, const char *error,
 		msg_set_hex(m, "checksum", checksum, B2_LEN);
 	json = msg_encode(m, &len, &e);
 	msg_free(m);
-	if (json == NULL || frame_writer_push(&c->wr, json, len, NULL, 0, &e) == -1) {
+	if (json == NULL || frame_writer_push(c->wr, json, len, NULL, 0,
+	    &e) == -1) {
 		log_warnx("reply: %s", e.msg);
 		cJSON_free(json);
 		conn_close(c);
@@ -124,7 +135,7 @@ control_reply(struct conn *c, int ok, const char *error,
 	event_del(c->rd_ev);
 	event_del(c->timer_ev);
 	/* at once: the loop may end before a write event (shutdown) */
-	if ((rc = frame_writer_flush(&c->wr, c->fd, &e)) != 0) {
+	if ((rc = frame_writer_flush(c->wr, c->fd, &e)) != 0) {
 		if (rc == -1)
 			log_debug("uid %d pid %d: reply not delivered: %s",
 			    (int)c->peer.uid, (int)c->peer.pid, e.msg);
@@ -152,6 +163,16 @@ conn_refuse(struct conn *c, const char *fmt, ...)
 	    (int)c->peer.pid, msg);
 	control_reply(c, 0, msg, NULL);
 	return -1;
+}
+
+/* The same for refusals that come in floods (limits, deadlines): logged
+ * once per interval. */
+static void
+conn_refuse_limit(struct conn *c, const char *msg)
+{
+	admit_log(ADMIT_LOG_REQUEST, "uid %d pid %d: refused: %s",
+	    (int)c->peer.uid, (int)c->peer.pid, msg);
+	control_reply(c, 0, msg, NULL);
 }
 
 /* The metadata key of path, as the standalone commands compute it. */
@@ -385,7 +406,21 @@ conn_on_timeout(int sock, short ev, void *arg)
 {
 	(void)sock;
 	(void)ev;
-	conn_refuse(arg, "no complete request within %d s", REQUEST_SECS);
+	char msg[80];
+
+	snprintf(msg, sizeof(msg), "no complete request within %d s",
+	    master->request_secs);
+	conn_refuse_limit(arg, msg);
+}
+
+/* The bytes the unfinished frame of c may hold, from its header: checked
+ * against the pool as soon as the header is in. */
+static int
+conn_reserve(struct conn *c, struct err *e)
+{
+	size_t want = c->rd.hlen == IPC_FRAME_HDR ? c->rd.blen : 0;
+
+	return want == c->held ? 0 : admit_bytes(&c->held, want, e);
 }
 
 static void
@@ -403,6 +438,10 @@ conn_on_read(int sock, short ev, void *arg)
 		conn_refuse(c, "%s", e.msg);
 		return;
 	}
+	if (conn_reserve(c, &e) == -1) {
+		conn_refuse_limit(c, e.msg);
+		return;
+	}
 	if ((rc = frame_next(&c->rd, &json, &len, fds, &nfds, &e)) == -1) {
 		conn_refuse(c, "%s", e.msg);
 		return;
@@ -417,19 +456,50 @@ conn_on_read(int sock, short ev, void *arg)
 	}
 	event_del(c->rd_ev);
 	event_del(c->timer_ev);
-	conn_request(c, json, len, fds, nfds);
+	(void)admit_bytes(&c->held, 0, NULL);	/* the frame is out of the reader */
+	conn_request(c, json, len, fds, nfds);	/* may close c */
 	free(json);
+}
+
+void
+control_refuse_fd(int fd, const char *why)
+{
+	struct msg *m;
+	struct err e;
+	uint8_t *frame;
+	char *json;
+	size_t len;
+
+	if ((m = msg_new(MT_REPLY, 0, &e)) == NULL)
+		return;
+	msg_set_bool(m, "ok", 0);
+	msg_set_str(m, "error", why);
+	json = msg_encode(m, &len, &e);
+	msg_free(m);
+	if (json != NULL && (frame = malloc(len + IPC_FRAME_HDR)) != NULL) {
+		frame[0] = (uint8_t)(len >> 24);
+		frame[1] = (uint8_t)(len >> 16);
+		frame[2] = (uint8_t)(len >> 8);
+		frame[3] = (uint8_t)len;
+		memcpy(frame + IPC_FRAME_HDR, json, len);
+		/* an empty socket buffer takes it whole; else it is dropped */
+		(void)!send(fd, frame, len + IPC_FRAME_HDR, MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
+		free(frame);
+	}
+	cJSON_free(json);
 }
 
 static void
 conn_new(int fd)
 {
-	struct timeval tv = { REQUEST_SECS, 0 };
+	struct timeval tv = { master->request_secs, 0 };
 	socklen_t len = sizeof(struct ucred);
 	struct conn *c;
+	struct err e;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warnx("out of memory for a connection");
+		admit_log(ADMIT_LOG_OTHER, "out of memory for a connection");
 		close(fd);
 		return;
 	}
@@ -440,8 +510,18 @@ conn_new(int fd)
 		c->peer.uid = (uid_t)-1;
 		c->peer.gid = (gid_t)-1;
 	}
+	if (admit_take(c->peer.uid, &e) == -1) {
+		admit_log(ADMIT_LOG_CONN, "uid %d pid %d: refused: %s",
+		    (int)c->peer.uid, (int)c->peer.pid, e.msg);
+		control_refuse_fd(fd, e.msg);
+		LIST_REMOVE(c, entry);
+		close(fd);
+		free(c);
+		return;
+	}
+	c->admitted = 1;
 	frame_reader_init(&c->rd);
-	frame_writer_init(&c->wr);
+	frame_reader_limit(&c->rd, CLIENT_FRAME_MAX);
 	c->rd_ev = event_new(master->base, fd, EV_READ | EV_PERSIST,
 	    conn_on_read, c);
 	c->wr_ev = event_new(master->base, fd, EV_WRITE, conn_on_write, c);
@@ -453,18 +533,53 @@ conn_new(int fd)
 }
 
 static void
+control_on_resume(int sock, short ev, void *arg)
+{
+	(void)sock;
+	(void)ev;
+	(void)arg;
+	if (listen_ev != NULL)
+		event_add(listen_ev, NULL);
+}
+
+/* Out of descriptors: stop watching the socket for a second rather than
+ * wake up for the same waiting client again and again. */
+static void
+control_pause(void)
+{
+	struct timeval tv = { 1, 0 };
+
+	event_del(listen_ev);
+	evtimer_add(pause_ev, &tv);
+}
+
+static void
 control_on_accept(int sock, short ev, void *arg)
 {
-	int fd;
+	int fd, n;
 
 	(void)ev;
 	(void)arg;
-	while ((fd = accept4(sock, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) != -1)
-		conn_new(fd);
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-	    errno != ECONNABORTED)
-		log_warn("accept on the control socket");
+	/* A bounded batch: the loop serves the clients already in between. */
+	for (n = 0; n < 256; n++) {
+		if ((fd = accept4(sock, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC)) != -1) {
+			conn_new(fd);
+			continue;
+		}
+		if (errno == EMFILE || errno == ENFILE) {
+			if (admit_no_fds(sock, errno) == -1) {
+				control_pause();
+				return;
+			}
+			continue;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED)
+			admit_log(ADMIT_LOG_OTHER, "accept on the control "
+			    "socket: %s", strerror(errno));
+		return;
+	}
 }
 
 /* Binds the socket in place of a stale one (a daemon killed with SIGKILL
@@ -493,11 +608,14 @@ control_listen(const char *path, struct err *e)
 		    strerror(errno));
 	if (chmod(path, 0660) == -1)
 		return err_set(e, "chmod %s: %s", path, strerror(errno));
-	if (listen(listen_fd, 128) == -1)
+	if (listen(listen_fd, 512) == -1)
 		return err_set(e, "listen on %s: %s", path, strerror(errno));
+	admit_init();
 	listen_ev = event_new(master->base, listen_fd, EV_READ | EV_PERSIST,
 	    control_on_accept, NULL);
-	if (listen_ev == NULL || event_add(listen_ev, NULL) == -1)
+	pause_ev = evtimer_new(master->base, control_on_resume, NULL);
+	if (listen_ev == NULL || pause_ev == NULL ||
+	    event_add(listen_ev, NULL) == -1)
 		return err_set(e, "cannot watch the control socket");
 	return 0;
 }
@@ -513,6 +631,8 @@ control_close(int exiting)
 		return;
 	event_free(listen_ev);
 	listen_ev = NULL;
+	event_free(pause_ev);
+	pause_ev = NULL;
 	close(listen_fd);
 	listen_fd = -1;
 	if (unlink(master->sock_path) == -1 && errno != ENOENT)

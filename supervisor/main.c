@@ -40,6 +40,9 @@ struct args {
 	char		*log_file;
 	char		*worker;
 	char		*admin_group;
+	int		 max_clients;
+	int		 max_per_user;
+	int		 request_secs;
 	int		 debug;
 	int		 foreground;
 };
@@ -58,6 +61,10 @@ usage(int status)
 	    "      --foreground      log to stderr unless --log_file is given\n"
 	    "      --admin-group <group>  members may rebuild by key (besides "
 	    "root)\n"
+	    "      --max-clients <n>      connections at once (default 1024)\n"
+	    "      --max-clients-per-user <n>  per uid but root (default 128)\n"
+	    "      --request-timeout <s>  a request must arrive within (default "
+	    "30)\n"
 	    "  -V, --version         print the version\n");
 	exit(status);
 }
@@ -70,6 +77,24 @@ arg_value(int argc, char **argv, int *i)
 		usage(1);
 	}
 	return argv[++*i];
+}
+
+/* A count or a number of seconds: 1 .. 1000000. */
+static int
+arg_count(int argc, char **argv, int *i)
+{
+	const char *name = argv[*i], *v = arg_value(argc, argv, i);
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 1000000) {
+		fprintf(stderr, "zstor-master: %s wants a whole number from 1 to "
+		    "1000000, not \"%s\"\n", name, v);
+		usage(1);
+	}
+	return (int)n;
 }
 
 /* Copies: setproctitle() reuses the memory of argv. */
@@ -91,6 +116,12 @@ parse_args(int argc, char **argv, struct args *a)
 			a->log_file = s + 11;
 		else if (strcmp(s, "--admin-group") == 0)
 			a->admin_group = arg_value(argc, argv, &i);
+		else if (strcmp(s, "--max-clients") == 0)
+			a->max_clients = arg_count(argc, argv, &i);
+		else if (strcmp(s, "--max-clients-per-user") == 0)
+			a->max_per_user = arg_count(argc, argv, &i);
+		else if (strcmp(s, "--request-timeout") == 0)
+			a->request_secs = arg_count(argc, argv, &i);
 		else if (strcmp(s, "--worker") == 0)
 			a->worker = arg_value(argc, argv, &i);
 		else if (strcmp(s, "-d") == 0 || strcmp(s, "--debug") == 0)
@@ -348,6 +379,9 @@ master_setup(const struct args *a)
 
 	master->config_path = a->config;
 	master->debug = a->debug;
+	master->max_clients = a->max_clients;
+	master->max_clients_per_user = a->max_per_user;
+	master->request_secs = a->request_secs;
 	if ((master->admin_group = a->admin_group) != NULL &&
 	    rights_group(a->admin_group, &master->admin_gid, &e) == -1)
 		startup_fail("--admin-group %s", e.msg);
@@ -415,7 +449,8 @@ std_fds_open(void)
 int
 main(int argc, char **argv)
 {
-	struct args a = { .config = DEFAULT_CONFIG };
+	struct args a = { .config = DEFAULT_CONFIG, .max_clients = MAX_CLIENTS,
+	    .max_per_user = MAX_CLIENTS_PER_USER, .request_secs = REQUEST_SECS };
 
 	std_fds_open();
 	master = &the_master;

@@ -9,6 +9,8 @@
  *   asuser.c    acting on paths with the rights of the client who named them
  *   notify.c    the pid file and sd_notify
  *   trust.c     which state paths are safe to trust
+ *   admit.c     connection, byte and descriptor limits of the control socket
+ *   rights.c    what a client may do to a path: what it could do itself
  *
  * One thread, one libevent loop; nothing here blocks on a backend: the master
  * never talks to one. */
@@ -42,6 +44,11 @@
 #define RETRY_MIN_SECS		1	/* background stores */
 #define RETRY_MAX_SECS		600
 #define DEFAULT_PID_FILE	"/var/run/zstor.pid"
+#define MAX_CLIENTS		1024	/* --max-clients */
+#define MAX_CLIENTS_PER_USER	128	/* --max-clients-per-user, but root */
+#define CLIENT_FRAME_MAX	(64 * 1024)	/* a request: a few paths */
+#define ADMIT_SMALL		4096	/* frames always read */
+#define ADMIT_POOL		(16 * 1024 * 1024)	/* for larger ones */
 
 struct master {
 	struct event_base	*base;
@@ -57,6 +64,9 @@ struct master {
 	char			*failures_dir;
 	char			*admin_group;	/* --admin-group: rebuild by key */
 	gid_t			 admin_gid;
+	int			 max_clients;
+	int			 max_clients_per_user;
+	int			 request_secs;	/* --request-timeout */
 	/* every worker was ready: READY=1 sent */
 	int			 started;
 	/* workers still to confirm a reload */
@@ -163,9 +173,22 @@ void		 sched_shutdown(void);
 
 /* control.c */
 int		 control_listen(const char *path, struct err *e);
+/* Tells a client refused at the door why, without waiting, in protocol v1. */
+void		 control_refuse_fd(int fd, const char *why);
 void		 control_close(int exiting);
 void		 control_reply(struct conn *c, int ok, const char *error,
 		    const uint8_t *checksum);
+
+/* admit.c */
+void		 admit_init(void);
+enum admit_log_kind { ADMIT_LOG_CONN, ADMIT_LOG_REQUEST, ADMIT_LOG_FDS,
+		    ADMIT_LOG_OTHER, ADMIT_LOG_KINDS };
+void		 admit_log(enum admit_log_kind kind, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+int		 admit_take(uid_t uid, struct err *e);
+void		 admit_give(uid_t uid);
+int		 admit_bytes(size_t *held, size_t want, struct err *e);
+int		 admit_no_fds(int sock, int err);
 
 /* failures.c */
 int		 failures_init(const char *pid_path, struct err *e);

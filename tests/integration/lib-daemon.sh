@@ -118,10 +118,18 @@ zd_wait_ready() {
 
 # zd_start CFG LOG: `zstor monitor` in the background (it execs zstor-master,
 # so $! is the master), then waits until it serves. ZD_DEBUG=1: debug logging.
+# With ZD_MASTER_ARGS set, zstor-master itself with those options.
 zd_start() {
 	local cfg=$1 log=$2
 
-	"$ZT_ZSTOR" ${ZD_DEBUG:+-d} -c "$cfg" --log_file "$log" monitor >>"$log.out" 2>&1 &
+	if [[ -n ${ZD_MASTER_ARGS:-} ]]; then
+		# shellcheck disable=SC2086
+		"$ZT_MASTER" --foreground ${ZD_DEBUG:+-d} -c "$cfg" \
+		    --log_file "$log" $ZD_MASTER_ARGS >>"$log.out" 2>&1 &
+	else
+		"$ZT_ZSTOR" ${ZD_DEBUG:+-d} -c "$cfg" --log_file "$log" monitor \
+		    >>"$log.out" 2>&1 &
+	fi
 	ZD_PID=$!
 	if ! zd_wait_ready "$cfg"; then
 		echo "zd: the daemon did not come up; its log:" >&2
