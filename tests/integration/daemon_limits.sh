@@ -11,13 +11,7 @@ set -u
 zt_init
 zd_init
 D=$ZT_DIR
-if ((EUID != 0)) || ! command -v useradd >/dev/null || ! command -v setpriv >/dev/null; then
-	zt_skip "floods as another user (need root, useradd and setpriv)"
-	zt_done
-fi
-zd_user flood || { zt__fail "create the attacker's user" "useradd failed"; zt_done; }
-ATK=$ZD_USER
-chmod 711 "$D"
+zd_attacker flood floods
 FLOOD=$ZT_BUILD/tools/conn-flood
 ZD_MASTER_ARGS="--max-clients 2048 --max-clients-per-user 600 --request-timeout 20"
 zd_small_cluster

@@ -11,13 +11,7 @@ set -u
 zt_init
 zd_init
 D=$ZT_DIR
-if ((EUID != 0)) || ! command -v useradd >/dev/null || ! command -v setpriv >/dev/null; then
-	zt_skip "attacks as another user (need root, useradd and setpriv)"
-	zt_done
-fi
-zd_user atk || { zt__fail "create the attacker's user" "useradd failed"; zt_done; }
-ATK=$ZD_USER
-chmod 711 "$D"
+zd_attacker atk attacks
 mkdir -p "$D/files" "$D/tmp"
 chmod 1777 "$D/tmp"		# a /tmp of the suite's own
 

@@ -66,6 +66,23 @@ zd_user() {
 	ZD_USERS+=("$ZD_USER")
 }
 
+# zd_attacker TAG WHAT: the suite's attacker, a user of its own in $ATK, who
+# can traverse $ZT_DIR; without root, useradd or setpriv the suite is skipped
+# ("WHAT as another user").
+zd_attacker() {
+	if ((EUID != 0)) || ! command -v useradd >/dev/null ||
+	    ! command -v setpriv >/dev/null; then
+		zt_skip "$2 as another user (need root, useradd and setpriv)"
+		zt_done
+	fi
+	if ! zd_user "$1"; then
+		zt__fail "create the attacker's user" "useradd failed"
+		zt_done
+	fi
+	ATK=$ZD_USER
+	chmod 711 "$ZT_DIR"
+}
+
 # zd_as USER CMD...: runs CMD as USER with USER's groups only.
 zd_as() {
 	local user=$1
