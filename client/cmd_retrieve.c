@@ -15,32 +15,12 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "filepaths.h"
 #include "hex.h"
 #include "log.h"
 #include "obj.h"
 
 static const struct opt file_opt[] = { { "file", 'f', 1 } };
-
-/* mkdir -p */
-static int
-make_dirs(const char *dir, struct err *e)
-{
-	char buf[PATH_MAX], *p;
-
-	if (strlcpy(buf, dir, sizeof(buf)) >= sizeof(buf))
-		return err_set(e, "path too long");
-	for (p = buf + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return err_set(e, "cannot create directory %s: %s", buf, strerror(errno));
-		if ((*p = c) == '\0')
-			break;
-	}
-	return 0;
-}
 
 static int
 sync_dir(const char *dir)
@@ -86,43 +66,20 @@ guard_tmp(const char *tmp)
 		pending_tmp[0] = '\0';
 }
 
-/* The retrieved file takes the identity of the one it replaces: its mode,
- * owner and group (a root:shadow 0640 file stays so); a new file gets
- * 0666 & ~umask. An owner we may not give (not root) stays ours. */
-static int
-keep_identity(int fd, const char *path, struct err *e)
-{
-	struct stat st;
-	mode_t mask;
-
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-		if (fchown(fd, st.st_uid, st.st_gid) == -1 && errno != EPERM)
-			return err_set(e, "cannot give the retrieved file the owner "
-			    "of %s: %s", path, strerror(errno));
-		if (fchmod(fd, st.st_mode & 07777) == -1)
-			return err_set(e, "cannot give the retrieved file the mode "
-			    "of %s: %s", path, strerror(errno));
-		return 0;
-	}
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) == -1)
-		return err_set(e, "cannot set the mode of the retrieved file: %s",
-		    strerror(errno));
-	return 0;
-}
-
 static int
 write_into_place(struct cli *c, const struct metadata *m, const char *path, struct err *e)
 {
 	char dcopy[PATH_MAX], bcopy[PATH_MAX], tmp[PATH_MAX + 32], *dir;
 	struct fetched f;
+	mode_t mask;
 	int fd, rc = -1;
 
 	strlcpy(dcopy, path, sizeof(dcopy));
 	strlcpy(bcopy, path, sizeof(bcopy));
 	dir = dirname(dcopy);
-	if (make_dirs(dir, e) < 0)
+	mask = umask(0);
+	umask(mask);
+	if (make_dirs(dir, 022, e) < 0)
 		return -1;
 	snprintf(tmp, sizeof(tmp), "%s/.%s.zstor-XXXXXX", dir, basename(bcopy));
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
@@ -135,7 +92,7 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 		fetched_close(&f);
 	}
 	if (rc == 0)
-		rc = keep_identity(fd, path, e);
+		rc = file_take_identity(fd, AT_FDCWD, path, mask, e);
 	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, path) < 0))
 		rc = err_set(e, "cannot move the retrieved file into place: %s", strerror(errno));
 	if (rc == 0)

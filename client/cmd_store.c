@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "cli.h"
 #include "daemon.h"
 #include "fileid.h"
+#include "filepaths.h"
 #include "log.h"
 #include "obj.h"
 #include "store.h"
@@ -23,26 +23,6 @@ static const struct opt store_opts[] = {
 	{ "file", 'f', 1 }, { "key-path", 'k', 1 }, { "error-on-failure", 'e', 0 },
 	{ "save-failure", 's', 0 }, { "delete", 'd', 0 }, { "notblocking", 'n', 0 },
 };
-
-/* The path the key is computed from: realpath of the key directory (the file's own
- * directory by default) plus the file name. No file is created to find it. */
-static int
-key_path_of(const char *file, const char *keydir, char *out, size_t outlen, struct err *e)
-{
-	char dcopy[PATH_MAX], bcopy[PATH_MAX], real[PATH_MAX];
-	const char *dir, *base;
-
-	strlcpy(dcopy, file, sizeof(dcopy));
-	strlcpy(bcopy, file, sizeof(bcopy));
-	dir = keydir ? keydir : dirname(dcopy);
-	base = basename(bcopy);
-	if (realpath(dir, real) == NULL)
-		return err_set(e, "key path directory %s: %s (it must be an existing directory)",
-		    dir, strerror(errno));
-	if ((size_t)snprintf(out, outlen, "%s/%s", strcmp(real, "/") ? real : "", base) >= outlen)
-		return err_set(e, "key path too long");
-	return 0;
-}
 
 /* Uploads the sealed file under key unless store_unchanged says it is there. */
 static int
@@ -79,7 +59,7 @@ store_via_daemon(struct cli *c, const char *path, const char *keypath,
 	    .del = vals[O_DELETE] != NULL, .blocking = vals[O_NOTBLOCKING] == NULL,
 	    .save_failure = vals[O_SAVE_FAILURE] != NULL };
 
-	if (key_path_of(path, NULL, abspath, sizeof(abspath), e) < 0)
+	if (store_key_path(path, NULL, abspath, sizeof(abspath), e) < 0)
 		return -1;
 	return daemon_store(c, &r, fd, e);
 }
@@ -100,7 +80,7 @@ store_one(struct cli *c, const char *path, const char **vals, struct err *e)
 		close(fd);
 		return err_set(e, "only regular files can be stored");
 	}
-	if (key_path_of(path, vals[O_KEY_PATH], keypath, sizeof(keypath), e) < 0)
+	if (store_key_path(path, vals[O_KEY_PATH], keypath, sizeof(keypath), e) < 0)
 		goto done;
 	if (c->cfg.socket != NULL) {
 		rc = store_via_daemon(c, path, keypath, vals, fd, e);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,20 @@ daemon_connect(const struct cli *c, struct err *e)
 	return DAEMON_DOWN;
 }
 
+/* The daemon's first reply bytes, looked at without taking them, are
+ * upstream's framing: it is upstream's daemon. */
+static int
+answers_upstream(int s, int timeout_ms)
+{
+	struct pollfd p = { .fd = s, .events = POLLIN };
+	uint8_t b[FRAME_SNIFF];
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return 0;
+	return recv(s, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT) ==
+	    (ssize_t)sizeof(b) && frame_is_upstream(b);
+}
+
 /* Reads the one reply frame and checks it answers request id. */
 static int
 read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
@@ -69,11 +84,18 @@ read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
 	size_t len;
 
 	*reply = NULL;
+	if (answers_upstream(s, timeout_ms))
+		return err_set(e, "the daemon at %s answers in upstream zstor's "
+		    "protocol (zstor_v2 monitor), not zstor-master's (version "
+		    "%d): run zstor-master from this release, or use upstream's "
+		    "zstor with that daemon", c->cfg.socket, MSG_PROTO_VERSION);
 	rc = frame_recv(s, &json, &len, fds, &nfds, timeout_ms, e);
-	if (rc == 0)
-		return err_set(e, "the zstor daemon at %s closed the connection "
-		    "without an answer (did it stop or crash? see its log)",
-		    c->cfg.socket);
+	if (rc == 0 || (rc < 0 && strstr(e->msg, "reset") != NULL))
+		return err_set(e, "the daemon at %s closed the connection without "
+		    "an answer: it stopped or crashed (see its log), or it is "
+		    "upstream zstor's daemon (zstor_v2 monitor), which does not "
+		    "speak zstor-master's protocol (version %d) and drops what it "
+		    "cannot read", c->cfg.socket, MSG_PROTO_VERSION);
 	if (rc < 0)
 		return err_prefix(e, "no answer from the zstor daemon at %s",
 		    c->cfg.socket);

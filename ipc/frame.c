@@ -307,6 +307,67 @@ reader_finish_frame(struct frame_reader *r)
 	r->nfds = 0;
 }
 
+int
+frame_is_upstream(const uint8_t *b)
+{
+	return b[3] == 0 && b[4] == 0;
+}
+
+ssize_t
+frame_recv_some(int sock, void *buf, size_t len, int fds[IPC_FDS_MAX],
+    int *nfds, struct err *e)
+{
+	int got[RECV_FDS_MAX], truncated;
+	ssize_t n;
+
+	*nfds = 0;
+	n = recv_with_fds(sock, buf, len, got, nfds, &truncated);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			err_set(e, "cannot receive: %s", strerror(errno));
+		*nfds = 0;
+		return -1;
+	}
+	if (check_fd_count(got, *nfds, truncated, e) == -1) {
+		*nfds = 0;
+		errno = EPROTO;		/* not "try again" */
+		return -1;
+	}
+	memcpy(fds, got, sizeof(int) * (size_t)*nfds);
+	return n;
+}
+
+int
+frame_reader_preload(struct frame_reader *r, const uint8_t *p, size_t n,
+    const int *fds, int nfds, struct err *e)
+{
+	size_t take;
+
+	memcpy(r->fds, fds, sizeof(int) * (size_t)nfds);
+	r->nfds = nfds;
+	while (n > 0) {
+		if (r->hlen < IPC_FRAME_HDR) {
+			r->hdr[r->hlen++] = *p++;
+			n--;
+			if (r->hlen == IPC_FRAME_HDR &&
+			    reader_start_body(r, e) == -1)
+				return -1;
+		} else {
+			take = r->blen - r->got < n ? r->blen - r->got : n;
+			memcpy(r->body + r->got, p, take);
+			r->got += take;
+			p += take;
+			n -= take;
+		}
+		if (r->hlen == IPC_FRAME_HDR && r->got == r->blen) {
+			if (n > 0)
+				return err_set(e, "bytes after the frame");
+			reader_finish_frame(r);
+		}
+	}
+	return 0;
+}
+
 enum reader_step { STEP_READ, STEP_EMPTY, STEP_EOF };
 
 /* One read that stops at the end of the current piece: the frame's first byte,

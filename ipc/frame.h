@@ -18,6 +18,8 @@
 #ifndef FRAME_H
 #define FRAME_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +88,24 @@ int	frame_reader_feed(struct frame_reader *r, int sock, struct err *e);
  * error (including a stream that ended in the middle of a frame). */
 int	frame_next(struct frame_reader *r, char **json, size_t *len,
 	    int fds[IPC_FDS_MAX], int *nfds, struct err *e);
+/* For a reader that must see a stream's first bytes before it knows which
+ * framing it speaks (the control socket: ours or upstream's). The first
+ * FRAME_SNIFF bytes of a stream are upstream zstor's framing (a 2-byte length,
+ * then a bincode u32 tag whose high bytes are 0), not ours (a 4-byte length,
+ * then a JSON object, which never holds a NUL byte).
+ *
+ * frame_recv_some is one non-blocking read of at most len bytes, with the
+ * descriptors that came with them in fds[0 .. *nfds-1]; -1 with errno EAGAIN
+ * or EINTR when nothing is there, -1 with e set (and another errno) on an
+ * error, else the bytes read (0: end of stream). frame_reader_preload hands
+ * bytes so read, and the descriptors of the first, to the reader as if it
+ * had read them itself. */
+#define FRAME_SNIFF	5
+int	frame_is_upstream(const uint8_t *b);
+ssize_t	frame_recv_some(int sock, void *buf, size_t len, int fds[IPC_FDS_MAX],
+	    int *nfds, struct err *e);
+int	frame_reader_preload(struct frame_reader *r, const uint8_t *p, size_t n,
+	    const int *fds, int nfds, struct err *e);
 
 /* Outgoing frames for an event loop: push queues a copy of the frame and
  * duplicates of its descriptors (the caller keeps its own); flush writes what

@@ -31,6 +31,7 @@
 #include "master.h"
 #include "metastore.h"
 #include "rights.h"
+#include "upstream.h"
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
@@ -43,6 +44,14 @@ struct conn {
 	struct frame_writer	*wr;		/* made for the reply */
 	size_t			 held;		/* bytes granted by admit_bytes */
 	int			 admitted;	/* counted by admit_take */
+	enum { PROTO_SNIFF, PROTO_V1, PROTO_UPSTREAM } proto;
+	uint8_t			 sniff[UPSTREAM_SNIFF];	/* the first bytes */
+	size_t			 nsniff;
+	int			 sniff_fds[IPC_FDS_MAX];	/* with the first byte */
+	int			 nsniff_fds;
+	uint8_t			*up_body;	/* upstream's frame */
+	size_t			 up_len, up_got;
+	struct upstream_pending	*pend;		/* upstream's retrieve */
 	int64_t			 req_id;
 	struct job		*job;
 };
@@ -52,8 +61,19 @@ static struct event	*listen_ev, *pause_ev;
 static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
 
 static void
+close_all(const int *fds, int nfds)
+{
+	int i;
+
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+}
+
+static void
 conn_close(struct conn *c)
 {
+	struct err e;
+
 	if (c->job != NULL)
 		c->job->conn = NULL;	/* the job goes on, unanswered */
 	LIST_REMOVE(c, entry);
@@ -68,6 +88,11 @@ conn_close(struct conn *c)
 	(void)admit_bytes(&c->held, 0, NULL);
 	if (c->admitted)
 		admit_give(c->peer.uid);
+	if (c->pend != NULL && upstream_finish(c->who, c->pend, 0, &e) == -1)
+		log_warnx("uid %d pid %d: %s", (int)c->peer.uid,
+		    (int)c->peer.pid, e.msg);
+	close_all(c->sniff_fds, c->nsniff_fds);
+	free(c->up_body);
 	close(c->fd);
 	free(c->who);
 	free(c);
@@ -98,6 +123,32 @@ conn_on_write(int fd, short ev, void *arg)
 	conn_close(c);
 }
 
+/* Upstream's reply: a retrieve's file goes into place first, as the client
+ * (its failure is the answer then). One small frame into an empty socket
+ * buffer: sent at once, or not at all. */
+static void
+upstream_answer(struct conn *c, int ok, const char *error,
+    const uint8_t *checksum)
+{
+	uint8_t out[1024];
+	struct err e;
+	size_t n;
+
+	if (c->pend != NULL) {
+		if (upstream_finish(c->who, c->pend, ok, &e) == -1 && ok) {
+			ok = 0;
+			error = e.msg;
+			checksum = NULL;
+		}
+		c->pend = NULL;
+	}
+	n = upstream_reply(out, sizeof(out), ok, error, checksum);
+	if (send(c->fd, out, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n)
+		log_debug("uid %d pid %d: reply not delivered: %s",
+		    (int)c->peer.uid, (int)c->peer.pid, strerror(errno));
+	conn_close(c);
+}
+
 void
 control_reply(struct conn *c, int ok, const char *error,
     const uint8_t *checksum)
@@ -110,6 +161,10 @@ control_reply(struct conn *c, int ok, const char *error,
 	int rc;
 
 	c->job = NULL;
+	if (c->proto == PROTO_UPSTREAM) {
+		upstream_answer(c, ok, error, checksum);
+		return;
+	}
 	if (c->wr == NULL && (c->wr = malloc(sizeof(*c->wr))) != NULL)
 		frame_writer_init(c->wr);
 	if (c->wr == NULL || (m = msg_new(MT_REPLY, c->req_id, &e)) == NULL) {
@@ -352,28 +407,25 @@ conn_guess_id(const char *json, size_t len)
 	return v;
 }
 
-/* One request frame with its nfds descriptors, which are ours to close. */
-static void
-conn_request(struct conn *c, const char *json, size_t len, const int *fds,
-    int nfds)
+/* Who is asking, with its groups and umask: read once the request is in. */
+static int
+conn_identify(struct conn *c)
 {
-	struct msg *m;
 	struct err e;
-	int fd = nfds > 0 ? fds[0] : -1, i;
 
-	if ((m = msg_parse(json, len, MSG_CLIENT_TO_MASTER, &e)) == NULL) {
-		c->req_id = conn_guess_id(json, len);
-		conn_refuse(c, "%s", e.msg);
-		goto done;
-	}
-	c->req_id = msg_id(m);
-	if (msg_check_fds(m, nfds, &e) == -1)
-		conn_refuse(c, "%s", e.msg);
-	else if ((c->who = malloc(sizeof(*c->who))) == NULL)
-		conn_refuse(c, "out of memory");
-	else if (rights_identify(c->fd, c->who, &e) == -1)
-		conn_refuse(c, "who is asking: %s", e.msg);
-	else if (master->stopping)
+	if ((c->who = malloc(sizeof(*c->who))) == NULL)
+		return conn_refuse(c, "out of memory");
+	if (rights_identify(c->fd, c->who, &e) == -1)
+		return conn_refuse(c, "who is asking: %s", e.msg);
+	return 0;
+}
+
+/* A request of either protocol, checked and with its descriptor (the
+ * client's, or one the master opened as the client). Takes fd. */
+static void
+conn_dispatch(struct conn *c, struct msg *m, int fd)
+{
+	if (master->stopping)
 		conn_refuse(c, "zstor-master is shutting down");
 	else {
 		conn_log(c, m);
@@ -393,12 +445,60 @@ conn_request(struct conn *c, const char *json, size_t len, const int *fds,
 			    "request in this version", msg_type_name(m));
 		}
 	}
-done:
+	if (fd != -1)
+		close(fd);
+}
+
+/* One request frame with its nfds descriptors, which are ours to close. */
+static void
+conn_request(struct conn *c, const char *json, size_t len, const int *fds,
+    int nfds)
+{
+	struct msg *m;
+	struct err e;
+	int fd = nfds > 0 ? fds[0] : -1, i;
+
+	if ((m = msg_parse(json, len, MSG_CLIENT_TO_MASTER, &e)) == NULL) {
+		c->req_id = conn_guess_id(json, len);
+		conn_refuse(c, "%s", e.msg);
+	} else {
+		c->req_id = msg_id(m);
+		if (msg_check_fds(m, nfds, &e) == -1)
+			conn_refuse(c, "%s", e.msg);
+		else if (conn_identify(c) == 0) {
+			conn_dispatch(c, m, fd);
+			fd = -1;
+		}
+	}
 	msg_free(m);
 	if (fd != -1)
 		close(fd);
 	for (i = 1; i < nfds; i++)
 		close(fds[i]);
+}
+
+/* Upstream's request: the master opens, as the client, what our client
+ * would have passed. */
+static void
+conn_upstream_request(struct conn *c)
+{
+	struct msg *m;
+	struct err e;
+	int fd = -1;
+
+	if ((m = upstream_parse(c->up_body, c->up_len, &e)) == NULL) {
+		conn_refuse(c, "%s", e.msg);
+		return;
+	}
+	if (conn_identify(c) == 0) {
+		if (!master->stopping && upstream_prepare(c->who, m, &fd,
+		    &c->pend, &e) == -1)
+			conn_refuse(c, "%s %s: %s", msg_type_name(m), msg_get_str(m,
+			    "path") != NULL ? msg_get_str(m, "path") : "", e.msg);
+		else
+			conn_dispatch(c, m, fd);
+	}
+	msg_free(m);
 }
 
 static void
@@ -423,18 +523,25 @@ conn_reserve(struct conn *c, struct err *e)
 	return want == c->held ? 0 : admit_bytes(&c->held, want, e);
 }
 
+/* Our frames, after the first bytes were read to tell the protocols apart. */
 static void
-conn_on_read(int sock, short ev, void *arg)
+conn_read_v1(struct conn *c)
 {
-	struct conn *c = arg;
 	struct err e;
 	char *json;
 	size_t len;
-	int fds[IPC_FDS_MAX], nfds, fed, rc;
+	int fds[IPC_FDS_MAX], nfds, fed = 1, rc;
 
-	(void)sock;
-	(void)ev;
-	if ((fed = frame_reader_feed(&c->rd, c->fd, &e)) == -1) {
+	if (c->nsniff > 0) {
+		rc = frame_reader_preload(&c->rd, c->sniff, c->nsniff,
+		    c->sniff_fds, c->nsniff_fds, &e);
+		c->nsniff = 0;
+		c->nsniff_fds = 0;
+		if (rc == -1) {
+			conn_refuse(c, "%s", e.msg);
+			return;
+		}
+	} else if ((fed = frame_reader_feed(&c->rd, c->fd, &e)) == -1) {
 		conn_refuse(c, "%s", e.msg);
 		return;
 	}
@@ -459,6 +566,109 @@ conn_on_read(int sock, short ev, void *arg)
 	(void)admit_bytes(&c->held, 0, NULL);	/* the frame is out of the reader */
 	conn_request(c, json, len, fds, nfds);	/* may close c */
 	free(json);
+}
+
+/* Upstream's frame: the length from the first bytes, then the body. */
+static void
+conn_read_upstream(struct conn *c)
+{
+	int fds[IPC_FDS_MAX], nfds;
+	struct err e;
+	ssize_t n;
+
+	if (c->up_body == NULL) {
+		c->up_len = (size_t)c->sniff[0] << 8 | c->sniff[1];
+		if (c->up_len < UPSTREAM_SNIFF - UPSTREAM_HDR) {
+			conn_refuse(c, "upstream request of %zu bytes", c->up_len);
+			return;
+		}
+		if (admit_bytes(&c->held, c->up_len, &e) == -1) {
+			conn_refuse_limit(c, e.msg);
+			return;
+		}
+		if ((c->up_body = malloc(c->up_len)) == NULL) {
+			conn_refuse(c, "out of memory");
+			return;
+		}
+		c->up_got = UPSTREAM_SNIFF - UPSTREAM_HDR;
+		memcpy(c->up_body, c->sniff + UPSTREAM_HDR, c->up_got);
+	}
+	while (c->up_got < c->up_len) {
+		n = frame_recv_some(c->fd, c->up_body + c->up_got, c->up_len -
+		    c->up_got, fds, &nfds, &e);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (nfds > 0) {
+			close_all(fds, nfds);
+			n = err_set(&e, "a descriptor came with an upstream "
+			    "request (that protocol has none)");
+		}
+		if (n <= 0) {
+			conn_refuse(c, "%s", n == 0 ? "the connection closed in "
+			    "the middle of a request" : e.msg);
+			return;
+		}
+		c->up_got += (size_t)n;
+	}
+	event_del(c->rd_ev);
+	event_del(c->timer_ev);
+	conn_upstream_request(c);		/* may close c */
+}
+
+/* The first UPSTREAM_SNIFF bytes say which protocol the client speaks; a
+ * descriptor may come with the first of them (ours), never with the others. */
+static int
+conn_sniff(struct conn *c)
+{
+	int fds[IPC_FDS_MAX], nfds;
+	struct err e;
+	ssize_t n;
+
+	while (c->nsniff < UPSTREAM_SNIFF) {
+		n = frame_recv_some(c->fd, c->sniff + c->nsniff, c->nsniff == 0 ?
+		    1 : UPSTREAM_SNIFF - c->nsniff, fds, &nfds, &e);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (nfds > 0 && c->nsniff == 0) {
+			memcpy(c->sniff_fds, fds, sizeof(int) * (size_t)nfds);
+			c->nsniff_fds = nfds;
+		} else if (nfds > 0) {
+			close_all(fds, nfds);
+			n = err_set(&e, "a file descriptor arrived in the middle "
+			    "of a frame (it must come with the frame's first "
+			    "byte)");
+		}
+		if (n == 0 && c->nsniff == 0) {
+			log_debug("uid %d pid %d: closed without a request",
+			    (int)c->peer.uid, (int)c->peer.pid);
+			conn_close(c);
+			return -1;
+		}
+		if (n <= 0)
+			return conn_refuse(c, "%s", n == 0 ? "peer closed the "
+			    "connection in the middle of a frame" : e.msg);
+		c->nsniff += (size_t)n;
+	}
+	c->proto = frame_is_upstream(c->sniff) ? PROTO_UPSTREAM : PROTO_V1;
+	if (c->proto == PROTO_UPSTREAM && c->nsniff_fds > 0)
+		return conn_refuse(c, "a descriptor came with an upstream "
+		    "request (that protocol has none)");
+	return 1;
+}
+
+static void
+conn_on_read(int sock, short ev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)sock;
+	(void)ev;
+	if (c->proto == PROTO_SNIFF && conn_sniff(c) != 1)
+		return;
+	if (c->proto == PROTO_V1)
+		conn_read_v1(c);
+	else
+		conn_read_upstream(c);
 }
 
 void

@@ -1,6 +1,6 @@
 /* Opens many connections to a unix socket and holds them, for the daemon's
  * resource-limit tests: idle ones that never send a byte, and slow writers
- * that send a frame header and then one byte a second.
+ * that send a frame header and the body's first byte, then one byte a second.
  *
  *   conn-flood [--idle N] [--slow N] [--slow-len BYTES] [--hold SECS] SOCKET
  *
@@ -64,7 +64,7 @@ main(int argc, char **argv)
 {
 	long idle = 0, slow = 0, slow_len = 65536, hold = 30, i, n, open_n;
 	struct rlimit rl;
-	unsigned char hdr[4];
+	unsigned char hdr[5];
 	int *fds, a;
 	time_t end;
 
@@ -105,6 +105,7 @@ main(int argc, char **argv)
 	hdr[1] = (unsigned char)(slow_len >> 16);
 	hdr[2] = (unsigned char)(slow_len >> 8);
 	hdr[3] = (unsigned char)slow_len;
+	hdr[4] = '{';		/* the body's first byte: the frame is ours */
 	for (i = 0; i < n; i++) {
 		if ((fds[i] = dial(argv[a])) == -1) {
 			fprintf(stderr, "conn-flood: connection %ld: %s\n", i,

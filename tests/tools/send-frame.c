@@ -12,6 +12,9 @@
  *     --cut N         send only the first N bytes of the frame
  *     --eof           then shut down the writing side (a frame cut short)
  *     --timeout MS    how long to wait for an answer (default 10000)
+ *     --raw-reply     print the answer's bytes as hex ("bytes HEX"), whatever
+ *                     their framing, up to the daemon's close (upstream's
+ *                     protocol)
  *
  * Prints "reply JSON" followed by "then closed" or "then open", or "closed"
  * when the daemon hung up without an answer. Exit 0 for those, 3 when nothing
@@ -22,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +49,7 @@ struct sender {
 	int		 nfds;
 	int		 late_fd;
 	int		 eof;
+	int		 raw_reply;
 	int		 timeout_ms;
 };
 
@@ -52,7 +57,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: send-frame [--hex] [--len N] [--raw] [--fd PATH]... "
-	    "[--fd-late PATH] [--cut N] [--eof] [--timeout MS] SOCKET BODY\n");
+	    "[--fd-late PATH] [--cut N] [--eof] [--timeout MS] [--raw-reply] SOCKET "
+	    "BODY\n");
 	exit(2);
 }
 
@@ -110,6 +116,8 @@ parse_args(struct sender *s, int argc, char **argv)
 			raw = 1;
 		else if (strcmp(a, "--eof") == 0)
 			s->eof = 1;
+		else if (strcmp(a, "--raw-reply") == 0)
+			s->raw_reply = 1;
 		else if (v == NULL)
 			usage();
 		else if (strcmp(a, "--len") == 0)
@@ -228,6 +236,29 @@ report_answer(int sock, int timeout_ms)
 	return 0;
 }
 
+/* Every byte until the peer closes, as hex; "timeout" when it never does. */
+static int
+report_raw(int sock, int timeout_ms)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+	uint8_t buf[4096];
+	ssize_t n;
+
+	printf("bytes ");
+	for (;;) {
+		if (poll(&p, 1, timeout_ms) != 1) {
+			printf("\ntimeout: no close in %d ms\n", timeout_ms);
+			return 3;
+		}
+		if ((n = read(sock, buf, sizeof(buf))) <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			printf("%02x", buf[i]);
+	}
+	printf("\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -238,7 +269,8 @@ main(int argc, char **argv)
 	parse_args(&s, argc, argv);
 	sock = connect_to(s.sock_path);
 	send_frame(&s, sock);
-	rc = report_answer(sock, s.timeout_ms);
+	rc = s.raw_reply ? report_raw(sock, s.timeout_ms) :
+	    report_answer(sock, s.timeout_ms);
 	close(sock);
 	free(s.frame);
 	return rc;
