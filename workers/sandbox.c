@@ -103,17 +103,31 @@ struct sc_rule {
 	uint64_t		 a, b;
 	/* EQ our pid (known at run time) */
 	int			 self;
+	/* SC_IF_UNIX, SC_NO_UNIX: only then */
+	int			 cond;
 };
 
-#define ALLOW(sys, r)		{ SCMP_SYS(sys), r, 0, 0, 0, 0, 0, 0 }
-#define EACCES_(sys, r)		{ SCMP_SYS(sys), r, 1, 0, 0, 0, 0, 0 }
-#define ALLOW_EQ(sys, r, n, v)	{ SCMP_SYS(sys), r, 0, n, SCMP_CMP_EQ, v, 0, 0 }
-#define EACCES_EQ(sys, r, n, v)	{ SCMP_SYS(sys), r, 1, n, SCMP_CMP_EQ, v, 0, 0 }
+#define SC_IF_UNIX	1	/* the role has unix: backends */
+#define SC_NO_UNIX	2	/* it has none */
+
+#define ALLOW(sys, r)		{ SCMP_SYS(sys), r, 0, 0, 0, 0, 0, 0, 0 }
+#define EACCES_(sys, r)		{ SCMP_SYS(sys), r, 1, 0, 0, 0, 0, 0, 0 }
+#define ALLOW_EQ(sys, r, n, v) \
+	{ SCMP_SYS(sys), r, 0, n, SCMP_CMP_EQ, v, 0, 0, 0 }
+#define EACCES_EQ(sys, r, n, v) \
+	{ SCMP_SYS(sys), r, 1, n, SCMP_CMP_EQ, v, 0, 0, 0 }
 #define ALLOW_BITS(sys, r, n, mask, v) \
-	{ SCMP_SYS(sys), r, 0, n, SCMP_CMP_MASKED_EQ, mask, v, 0 }
+	{ SCMP_SYS(sys), r, 0, n, SCMP_CMP_MASKED_EQ, mask, v, 0, 0 }
 #define EACCES_BITS(sys, r, n, mask, v) \
-	{ SCMP_SYS(sys), r, 1, n, SCMP_CMP_MASKED_EQ, mask, v, 0 }
-#define ALLOW_SELF(sys, r, n)	{ SCMP_SYS(sys), r, 0, n, SCMP_CMP_EQ, 0, 0, 1 }
+	{ SCMP_SYS(sys), r, 1, n, SCMP_CMP_MASKED_EQ, mask, v, 0, 0 }
+#define ALLOW_SELF(sys, r, n) \
+	{ SCMP_SYS(sys), r, 0, n, SCMP_CMP_EQ, 0, 0, 1, 0 }
+/* A rule that holds only with (SC_IF_UNIX) or without (SC_NO_UNIX) unix:
+ * backends. */
+#define ALLOW_EQ_IF(sys, r, n, v, c) \
+	{ SCMP_SYS(sys), r, 0, n, SCMP_CMP_EQ, v, 0, 0, c }
+#define EACCES_EQ_IF(sys, r, n, v, c) \
+	{ SCMP_SYS(sys), r, 1, n, SCMP_CMP_EQ, v, 0, 0, c }
 
 /* Open flags that write, create or truncate. O_TMPFILE includes O_DIRECTORY,
  * which a read-only opendir() uses: take only its own bit. */
@@ -150,10 +164,17 @@ static const struct sc_rule sc_rules[] = {
 	/* abort() */
 	ALLOW_SELF(kill, R_ALL, 0), ALLOW_SELF(tgkill, R_ALL, 0),
 	ALLOW(exit, R_ALL), ALLOW(exit_group, R_ALL),
-	/* 0-db backends over TCP or a unix socket */
+	/* 0-db backends over TCP, or a unix socket only when a backend is one:
+	 * seccomp cannot read the address connect() is given, so a worker
+	 * without unix: backends gets no unix socket at all (no connecting to
+	 * the control socket, a bus, another daemon); one with them is held by
+	 * its user's rights on the socket files, and Landlock (ABI 6) keeps it
+	 * from abstract sockets outside its own domain. */
 	ALLOW_EQ(socket, R_NET, 0, AF_INET),
 	    ALLOW_EQ(socket, R_NET, 0, AF_INET6),
-	ALLOW_EQ(socket, R_NET, 0, AF_UNIX), EACCES_(socket, R_EVI),
+	ALLOW_EQ_IF(socket, R_NET, 0, AF_UNIX, SC_IF_UNIX),
+	EACCES_EQ_IF(socket, R_NET, 0, AF_UNIX, SC_NO_UNIX),
+	EACCES_(socket, R_EVI),
 	ALLOW(connect, R_NET), ALLOW(getsockopt, R_NET),
 	    ALLOW(setsockopt, R_NET),
 	/* paths: libc looks at files by itself (locale, time zone, nss); say no
@@ -538,8 +559,10 @@ sc_add_rule(scmp_filter_ctx ctx, const struct sc_rule *r, struct err *e)
 
 /* Step 5. libseccomp checks the architecture first; another one kills. */
 static int
-apply_seccomp(enum sandbox_role role, int dirs, int debug, struct err *e)
+apply_seccomp(enum sandbox_role role, int dirs, int debug, int unix_be,
+    struct err *e)
 {
+	int skip = unix_be ? SC_NO_UNIX : SC_IF_UNIX;
 	uint32_t kill = seccomp_api_get() >= 3 ? SCMP_ACT_KILL_PROCESS :
 	    SCMP_ACT_KILL;
 	unsigned bit = 1U << (dirs ? SANDBOX_ROLES + role : role);
@@ -557,7 +580,7 @@ apply_seccomp(enum sandbox_role role, int dirs, int debug, struct err *e)
 		goto fail;
 	}
 	for (i = 0; i < SC_RULES; i++)
-		if ((sc_rules[i].roles & bit) &&
+		if ((sc_rules[i].roles & bit) && sc_rules[i].cond != skip &&
 		    sc_add_rule(ctx, &sc_rules[i], e) == -1)
 			goto fail;
 	if ((rc = seccomp_load(ctx)) != 0) {
@@ -614,5 +637,5 @@ sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 		log_warnx("sandbox: %s traps denied syscalls (debug mode, not "
 		    "for "
 		    "production)", sandbox_role_name(role));
-	return apply_seccomp(role, o->ndirs > 0, debug, e);
+	return apply_seccomp(role, o->ndirs > 0, debug, o->unix_backends, e);
 }

@@ -41,6 +41,9 @@ struct sandbox_opts {
 	size_t		 ndirs;
 	/* log denied syscalls instead of killing */
 	int		 debug_trap;
+	/* a backend is a 0-db on a unix socket: the role may create
+	 * AF_UNIX sockets */
+	int		 unix_backends;
 };
 
 /* Environment switch for debug_trap, for a worker started by the master. */

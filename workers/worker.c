@@ -235,6 +235,24 @@ worker_config(struct worker *w, struct msg *m, struct err *e)
 	return 0;
 }
 
+/* Whether a backend the role reaches is a 0-db on a unix socket. */
+static int
+uses_unix(enum sandbox_role role, const struct config *cfg)
+{
+	size_t i, j;
+
+	if (role == SANDBOX_EVICTOR)
+		return 0;
+	for (i = 0; role != SANDBOX_METAWRITER && i < cfg->ngroups; i++)
+		for (j = 0; j < cfg->groups[i].nbackends; j++)
+			if (cfg->groups[i].backends[j].addr.kind == ADDR_UNIX)
+				return 1;
+	for (i = 0; role != SANDBOX_ENCODER && i < META_BACKENDS; i++)
+		if (cfg->meta_backends[i].addr.kind == ADDR_UNIX)
+			return 1;
+	return 0;
+}
+
 static void
 worker_enter_sandbox(struct worker *w)
 {
@@ -245,6 +263,7 @@ worker_enter_sandbox(struct worker *w)
 
 	memset(&o, 0, sizeof(o));
 	o.cache_dir = w->cfg.zdb_data_dir_path;
+	o.unix_backends = uses_unix(w->role, &w->cfg);
 	n = role_dirs(w->role, &w->cfg, dirs);
 	o.dirs = dirs;
 	o.ndirs = n;

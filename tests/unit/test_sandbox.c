@@ -1,10 +1,14 @@
 /* Each role enters the sandbox in a child process, which then reports over a
- * socketpair what it could and could not do, and finally tries to exec, fork, or
- * map executable memory, which must kill it with SIGSYS. */
+ * socketpair what it could and could not do, and finally tries to exec, fork,
+ * map executable memory or signal its parent (the master), which must kill it
+ * with SIGSYS. The network roles, as a compromised worker would, also try to
+ * reach unix sockets: a pathname one like the control socket and an abstract
+ * one. */
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -14,6 +18,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +29,12 @@
 
 int main(void);
 
-enum last_act { LAST_EXECVE, LAST_FORK, LAST_MMAP_EXEC, LAST_MPROTECT_EXEC };
+enum last_act { LAST_EXECVE, LAST_FORK, LAST_MMAP_EXEC, LAST_MPROTECT_EXEC,
+	LAST_KILL_MASTER };
 
 static const char *const last_names[] = {
-	"execve", "fork", "mmap PROT_EXEC", "mprotect PROT_EXEC"
+	"execve", "fork", "mmap PROT_EXEC", "mprotect PROT_EXEC",
+	"kill(master, SIGUSR1)"
 };
 
 struct run {
@@ -36,7 +43,21 @@ struct run {
 	enum last_act		 last;
 	const char		*cache;
 	int			 file;	/* a regular file opened before the sandbox */
+	int			 unix_backends;
+	pid_t			 master;	/* must not be signalled */
+	const char		*sock_path;	/* listening, 0660: a control */
+	const char		*abstract;	/* a listening abstract name */
 };
+
+static volatile sig_atomic_t master_signalled;
+static int is_root;
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	master_signalled = 1;
+}
 
 static int landlock_abi;
 
@@ -122,6 +143,59 @@ check_io(int sock, const struct run *r)
 	free(big);
 }
 
+/* A unix socket to addr (len bytes), as a compromised worker would try. */
+static int
+try_connect(const struct sockaddr_un *addr, socklen_t len, int *err)
+{
+	int s, rc;
+
+	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
+		*err = errno;
+		return -1;
+	}
+	rc = connect(s, (const struct sockaddr *)addr, len);
+	*err = errno;
+	close(s);
+	return rc;
+}
+
+/* Without unix: backends a network worker gets no unix socket at all; with
+ * them, the control socket (0660, root's) is out of its user's reach and
+ * abstract sockets out of its Landlock domain (ABI 6). */
+static void
+check_reach(int sock, const struct run *r)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int rc, err;
+
+	strlcpy(sun.sun_path, r->sock_path, sizeof(sun.sun_path));
+	rc = try_connect(&sun, sizeof(sun), &err);
+	if (!r->unix_backends)
+		expect(sock, rc == -1 && err == EACCES, "no unix socket "
+		    "without unix: backends", err);
+	else if (is_root)	/* known before the sandbox: getuid() kills */
+		expect(sock, rc == -1 && err == EACCES, "control-like socket "
+		    "(0660, root's) out of reach", err);
+	else
+		report(sock, "skip control-like socket: not root, no user "
+		    "switch");
+	memset(sun.sun_path, 0, sizeof(sun.sun_path));
+	strlcpy(sun.sun_path + 1, r->abstract, sizeof(sun.sun_path) - 1);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	    strlen(r->abstract));
+	rc = try_connect(&sun, len, &err);
+	if (!r->unix_backends)
+		expect(sock, rc == -1 && err == EACCES, "no abstract socket "
+		    "without unix: backends", err);
+	else if (landlock_abi >= 6)
+		expect(sock, rc == -1 && err == EPERM, "abstract socket "
+		    "outside the Landlock domain refused", err);
+	else
+		report(sock, "skip abstract socket: Landlock ABI %d < 6",
+		    landlock_abi);
+}
+
 static int
 dir_has(const char *name)
 {
@@ -166,8 +240,10 @@ check_evictor(int sock, const struct run *r)
 		close(fd);
 }
 
+static pid_t r_master;
+
 /* What must kill the child: new programs, processes, or executable memory
- * (fresh, or made so later). */
+ * (fresh, or made so later), or a signal to another process. */
 static void
 last_act(enum last_act last, char *const argv[])
 {
@@ -190,13 +266,17 @@ last_act(enum last_act last, char *const argv[])
 	case LAST_EXECVE:
 		execve(argv[0], argv, environ);
 		break;
+	case LAST_KILL_MASTER:
+		(void)kill(getpid() == 1 ? 1 : r_master, SIGUSR1);
+		break;
 	}
 }
 
 static void __attribute__((noreturn))
 child_main(const struct run *r, int sock)
 {
-	struct sandbox_opts o = { .cache_dir = r->cache, .debug_trap = r->debug };
+	struct sandbox_opts o = { .cache_dir = r->cache, .debug_trap = r->debug,
+	    .unix_backends = r->unix_backends };
 	char *const argv[] = { "/bin/true", NULL };
 	struct err e;
 	void *mem;
@@ -210,8 +290,11 @@ child_main(const struct run *r, int sock)
 	report(sock, "ready");
 	if (read(sock, &go, 1) != 1)
 		_exit(4);
+	r_master = r->master;
 	check_paths(sock, r);
 	check_io(sock, r);
+	if (r->role != SANDBOX_EVICTOR)
+		check_reach(sock, r);
 	if (r->role == SANDBOX_EVICTOR)
 		check_evictor(sock, r);
 	if (r->debug) {
@@ -409,6 +492,50 @@ make_cache(char *dir)
 	make_file(dir, "keep", "kept", pw);
 }
 
+/* A listening unix socket at path (len 0) or abstract name; its fd. */
+static int
+listen_unix(const char *name, int abstract)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len = sizeof(sun);
+	int s;
+
+	if (abstract) {
+		strlcpy(sun.sun_path + 1, name, sizeof(sun.sun_path) - 1);
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+		    strlen(name));
+	} else
+		strlcpy(sun.sun_path, name, sizeof(sun.sun_path));
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(s, (struct sockaddr *)&sun, len) == -1 || listen(s, 4) == -1 ||
+	    (!abstract && chmod(name, 0660) == -1)) {
+		perror(name);
+		exit(2);
+	}
+	return s;
+}
+
+/* A compromised network worker with unix: backends tries the control-like
+ * socket and the abstract one, then to signal its master. */
+static void
+test_reach(struct run *r)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	r->role = SANDBOX_ENCODER;
+	r->unix_backends = 1;
+	r->last = LAST_KILL_MASTER;
+	r->debug = 0;
+	run_child(r);
+	r->role = SANDBOX_REPAIRER;
+	run_child(r);
+	T_CHECK(!master_signalled, "a worker signalled its master");
+	r->unix_backends = 0;
+}
+
 static void
 remove_cache(const char *dir)
 {
@@ -461,8 +588,9 @@ int
 main(void)
 {
 	char cache[] = "/tmp/zstor-test-sandbox.XXXXXX", tmp[] = "/tmp/zstor-sbx-file.XXXXXX";
+	char sockdir[] = "/tmp/zstor-sbx-sock.XXXXXX", sock[64], abstract[64];
 	struct run r;
-	int role;
+	int role, ls, la;
 
 	unsetenv(SANDBOX_DEBUG_ENV);	/* this test chooses the mode per child */
 	landlock_abi = sandbox_landlock_abi();
@@ -479,6 +607,19 @@ main(void)
 		return 2;
 	}
 	unlink(tmp);
+	if (mkdtemp(sockdir) == NULL || chmod(sockdir, 0755) == -1) {
+		perror("mkdtemp");
+		return 2;
+	}
+	snprintf(sock, sizeof(sock), "%s/control.sock", sockdir);
+	snprintf(abstract, sizeof(abstract), "zstor-test-sandbox-%d",
+	    (int)getpid());
+	ls = listen_unix(sock, 0);
+	la = listen_unix(abstract, 1);
+	r.sock_path = sock;
+	r.abstract = abstract;
+	r.master = getpid();
+	is_root = getuid() == 0;
 	for (role = 0; role < SANDBOX_ROLES; role++) {
 		r.role = (enum sandbox_role)role;
 		run_child(&r);
@@ -492,12 +633,17 @@ main(void)
 	r.role = SANDBOX_METAWRITER;
 	r.last = LAST_MPROTECT_EXEC;
 	run_child(&r);
+	test_reach(&r);
 	make_file(cache, "victim", "delete me", getuid() == 0 ? getpwnam("nobody") : NULL);
 	r.role = SANDBOX_REPAIRER;
 	r.last = LAST_EXECVE;
 	r.debug = 1;
 	run_child(&r);
 	close(r.file);
+	close(ls);
+	close(la);
+	unlink(sock);
+	rmdir(sockdir);
 	remove_cache(cache);
 	return t_finish();
 }
