@@ -173,4 +173,22 @@ zt_check "the daemon serves others after all this" Z store -f "$D/files/ok"
 zt_check_eq "... check" "$(zd_b2 "$D/files/ok")" "$(Z check -f "$D/files/ok")"
 zd_stop TERM
 zt_check_eq "SIGTERM: the daemon exits 0" 0 $?
+
+# ---- workers with a unix: backend may use unix sockets (only they) ----
+mkdir -p "$D/u0"
+"$ZT_DOUBLE" --socket "$D/u0.sock" --data "$D/u0/data" --index "$D/u0/index" \
+    --datasize 1M --mode user >>"$D/u0/log" 2>&1 &
+UP=$!
+zd_wait_for 10 test -S "$D/u0.sock"
+chmod 666 "$D/u0.sock"		# the workers' user dials it
+zd_config "$D/cfg-unix.toml" 4 6 "unix:$D/u0.sock $(zd_be m1 m2 m3)" \
+    "$(zd_be d0 d1 d2 d3 d4 d5)"
+zd_start "$D/cfg-unix.toml" "$D/daemon-unix.log"
+Z() { zd_client "$D/cfg-unix.toml" "$D/client.log" "$@"; }
+echo "over a unix socket" >"$D/files/unix"
+zt_check "a store with a metadata backend on a unix socket" Z store -f "$D/files/unix"
+zt_check_eq "... check" "$(zd_b2 "$D/files/unix")" "$(Z check -f "$D/files/unix")"
+zd_stop TERM
+zt_check_eq "SIGTERM: the daemon exits 0" 0 $?
+kill "$UP"
 zt_done
