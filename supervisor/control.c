@@ -12,7 +12,12 @@
  *   rebuild   exactly one of path (as for retrieve) or key (a metadata key)
  *
  * A bad request gets {ok: false, error} and the connection closes; the daemon
- * serves on. */
+ * serves on. Each request is allowed only when the client could do the same
+ * itself (rights.c); connections, bytes and time are bounded (admit.c).
+ *
+ * The first bytes of a connection also tell upstream zstor's clients apart
+ * (upstream.c): their requests are turned into the same messages, with the
+ * descriptors the master opens as the client, and answered in kind. */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>

@@ -183,11 +183,25 @@ zd_wait_for 10 test -S "$D/u0.sock"
 chmod 666 "$D/u0.sock"		# the workers' user dials it
 zd_config "$D/cfg-unix.toml" 4 6 "unix:$D/u0.sock $(zd_be m1 m2 m3)" \
     "$(zd_be d0 d1 d2 d3 d4 d5)"
-zd_start "$D/cfg-unix.toml" "$D/daemon-unix.log"
+ZD_MASTER_ARGS="--admin-group $ATK" zd_start "$D/cfg-unix.toml" "$D/daemon-unix.log"
 Z() { zd_client "$D/cfg-unix.toml" "$D/client.log" "$@"; }
 echo "over a unix socket" >"$D/files/unix"
 zt_check "a store with a metadata backend on a unix socket" Z store -f "$D/files/unix"
 zt_check_eq "... check" "$(zd_b2 "$D/files/unix")" "$(Z check -f "$D/files/unix")"
+chmod 666 "$ZD_SOCK"
+zd_as "$ATK" timeout 60 "$ZT_ZSTOR" -c "$D/cfg-unix.toml" --log_file /dev/null \
+    rebuild -k /zt/meta/00112233445566778899aabbccddeeff >"$D/atk.out" 2>&1
+zt_check_fail "a member of --admin-group may rebuild by key" grep -q "not allowed" "$D/atk.out"
+zt_check "... (and is told the key has no metadata)" grep -qi "no metadata" "$D/atk.out"
+# a file name with a newline, stored by the user: one log line
+mkdir -m 0777 "$D/names"
+zd_as "$ATK" sh -c "echo x >'$D/names/a
+2030-01-01 00:00:00 +0000: INFO master: forged'"
+zd_as "$ATK" timeout 60 "$ZT_ZSTOR" -c "$D/cfg-unix.toml" --log_file /dev/null \
+    store -f "$D/names" >/dev/null 2>&1
+zt_check "a file name with a newline is stored" grep -q 'store .*names/a\\n2030-01-01' "$D/daemon-unix.log"
+zt_check_fail "... and forges no log line" grep -q '^2030-01-01' "$D/daemon-unix.log"
+chmod 660 "$ZD_SOCK"
 zd_stop TERM
 zt_check_eq "SIGTERM: the daemon exits 0" 0 $?
 kill "$UP"
