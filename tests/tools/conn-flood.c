@@ -7,7 +7,9 @@
  * Slow writers connect first. Prints "ready: N connected, N refused" once
  * every connection is made (refused: the daemon answered or closed it at
  * once), then holds them for --hold seconds (default 30) or until SIGTERM,
- * and prints "done: N still open". Raises its own RLIMIT_NOFILE as needed. */
+ * and prints "done: N still open". Raises its own RLIMIT_NOFILE as needed.
+ * "Connected" counts what the daemon neither answered nor closed yet, which
+ * includes connections still waiting in its listen backlog. */
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -130,5 +132,10 @@ main(int argc, char **argv)
 	for (i = 0, open_n = 0; i < n; i++)
 		open_n += fds[i] != -1 && still_open(fds[i]);
 	printf("done: %ld still open\n", open_n);
+	fflush(stdout);
+	for (i = 0; i < n; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	free(fds);
 	return 0;
 }
