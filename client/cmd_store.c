@@ -80,7 +80,8 @@ store_one(struct cli *c, const char *path, const char **vals, struct err *e)
 		close(fd);
 		return err_set(e, "only regular files can be stored");
 	}
-	if (store_key_path(path, vals[O_KEY_PATH], keypath, sizeof(keypath), e) < 0)
+	if (store_key_path(path, vals[O_KEY_PATH], keypath, sizeof(keypath),
+	    e) < 0)
 		goto done;
 	if (c->cfg.socket != NULL) {
 		rc = store_via_daemon(c, path, keypath, vals, fd, e);

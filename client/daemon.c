@@ -85,17 +85,19 @@ read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
 
 	*reply = NULL;
 	if (answers_upstream(s, timeout_ms))
-		return err_set(e, "the daemon at %s answers in upstream zstor's "
-		    "protocol (zstor_v2 monitor), not zstor-master's (version "
-		    "%d): run zstor-master from this release, or use upstream's "
-		    "zstor with that daemon", c->cfg.socket, MSG_PROTO_VERSION);
+		return err_set(e, "the daemon at %s answers in upstream "
+		    "zstor's protocol (zstor_v2 monitor), not zstor-master's "
+		    "(version %d): run zstor-master from this release, or use "
+		    "upstream's zstor with that daemon", c->cfg.socket,
+		    MSG_PROTO_VERSION);
 	rc = frame_recv(s, &json, &len, fds, &nfds, timeout_ms, e);
 	if (rc == 0 || (rc < 0 && strstr(e->msg, "reset") != NULL))
-		return err_set(e, "the daemon at %s closed the connection without "
-		    "an answer: it stopped or crashed (see its log), or it is "
-		    "upstream zstor's daemon (zstor_v2 monitor), which does not "
-		    "speak zstor-master's protocol (version %d) and drops what it "
-		    "cannot read", c->cfg.socket, MSG_PROTO_VERSION);
+		return err_set(e, "the daemon at %s closed the connection "
+		    "without an answer: it stopped or crashed (see its log), "
+		    "or it is upstream zstor's daemon (zstor_v2 monitor), "
+		    "which does not speak zstor-master's protocol (version %d) "
+		    "and drops what it cannot read", c->cfg.socket,
+		    MSG_PROTO_VERSION);
 	if (rc < 0)
 		return err_prefix(e, "no answer from the zstor daemon at %s",
 		    c->cfg.socket);

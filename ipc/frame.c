@@ -281,8 +281,8 @@ reader_start_body(struct frame_reader *r, struct err *e)
 	if (frame_len_check(n, e) == -1)
 		return -1;
 	if (r->max != 0 && n > r->max)
-		return err_set(e, "frame of %u bytes is larger than the %zu bytes "
-		    "this reader takes", n, r->max);
+		return err_set(e, "frame of %u bytes is larger than the %zu "
+		    "bytes this reader takes", n, r->max);
 	if ((r->body = malloc((size_t)n + 1)) == NULL)
 		return err_set(e, "out of memory for a %u byte frame", n);
 	r->blen = n;

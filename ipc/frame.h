@@ -66,7 +66,8 @@ struct frame_reader {
 	size_t			 qhead;
 	size_t			 qcount;
 	int			 eof;
-	size_t			 max;	/* largest frame taken; 0: IPC_FRAME_MAX */
+	/* the largest frame taken; 0: IPC_FRAME_MAX */
+	size_t			 max;
 };
 
 void	frame_reader_init(struct frame_reader *r);

@@ -40,16 +40,16 @@ file_take_identity(int fd, int dirfd, const char *name, mode_t umask,
 
 	if (fstatat(dirfd, name, &st, 0) == 0 && S_ISREG(st.st_mode)) {
 		if (fchown(fd, st.st_uid, st.st_gid) == -1 && errno != EPERM)
-			return err_set(e, "cannot give the retrieved file the owner "
-			    "of %s: %s", name, strerror(errno));
+			return err_set(e, "cannot give the retrieved file "
+			    "the owner of %s: %s", name, strerror(errno));
 		if (fchmod(fd, st.st_mode & 07777) == -1)
-			return err_set(e, "cannot give the retrieved file the mode "
-			    "of %s: %s", name, strerror(errno));
+			return err_set(e, "cannot give the retrieved file "
+			    "the mode of %s: %s", name, strerror(errno));
 		return 0;
 	}
 	if (fchmod(fd, 0666 & ~umask) == -1)
-		return err_set(e, "cannot set the mode of the retrieved file: %s",
-		    strerror(errno));
+		return err_set(e, "cannot set the mode of the retrieved "
+		    "file: %s", strerror(errno));
 	return 0;
 }
 

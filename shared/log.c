@@ -85,12 +85,12 @@ log_note_paused(const char *what, int err)
 	char line[512];
 	int n;
 
-	n = snprintf(line, sizeof(line), "log rotation paused: %s: %s; writing on "
-	    "in the current file, retried every %d s\n", what, strerror(err),
-	    LOG_RETRY_SECS);
+	n = snprintf(line, sizeof(line), "log rotation paused: %s: %s; "
+	    "writing on in the current file, retried every %d s\n", what,
+	    strerror(err), LOG_RETRY_SECS);
 	if (n > 0)
-		(void)!write(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n :
-		    sizeof(line) - 1);
+		(void)!write(log_fd, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1);
 }
 
 /* Moves the live file to .0, shifting older ones up only when .0 is taken:

@@ -111,14 +111,14 @@ admit_take(uid_t uid, struct err *e)
 		    master->max_clients);
 	if (uid != 0 && u != NULL && u->n >= per)
 		return err_set(e, "uid %d already has %d connections to "
-		    "zstor-master, its limit (--max-clients-per-user); close some "
-		    "or try again shortly", (int)uid, per);
+		    "zstor-master, its limit (--max-clients-per-user); close "
+		    "some or try again shortly", (int)uid, per);
 	if (u == NULL) {
 		if (nusers == users_cap) {
 			size_t cap = users_cap ? users_cap * 2 : 16;
 
-			if ((grown = reallocarray(users, cap, sizeof(*users))) ==
-			    NULL)
+			grown = reallocarray(users, cap, sizeof(*users));
+			if (grown == NULL)
 				return err_set(e, "out of memory");
 			users = grown;
 			users_cap = cap;
@@ -167,16 +167,16 @@ admit_no_fds(int sock, int err)
 {
 	int fd;
 
-	admit_log(ADMIT_LOG_FDS, "accept on the control socket: %s; refusing clients until "
-	    "descriptors are free (raise RLIMIT_NOFILE or --max-clients less)",
-	    strerror(err));
+	admit_log(ADMIT_LOG_FDS, "accept on the control socket: %s; refusing "
+	    "clients until descriptors are free (raise RLIMIT_NOFILE or "
+	    "--max-clients less)", strerror(err));
 	if (reserve_fd == -1)
 		return -1;
 	close(reserve_fd);
 	fd = accept4(sock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd != -1) {
-		control_refuse_fd(fd, "zstor-master is out of file descriptors; "
-		    "try again shortly");
+		control_refuse_fd(fd, "zstor-master is out of file "
+		    "descriptors; try again shortly");
 		close(fd);
 	}
 	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

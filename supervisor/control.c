@@ -42,17 +42,17 @@ struct conn {
 	LIST_ENTRY(conn)	 entry;
 	int			 fd;
 	struct ucred		 peer;		/* who connected */
-	struct asuser		*who;		/* the same, with groups and umask:
-						   read with the request */
+	/* the same, with groups and umask: read with the request */
+	struct asuser		*who;
 	struct event		*rd_ev, *wr_ev, *timer_ev;
 	struct frame_reader	 rd;
 	struct frame_writer	*wr;		/* made for the reply */
-	size_t			 held;		/* bytes granted by admit_bytes */
+	size_t			 held;		/* granted by admit_bytes */
 	int			 admitted;	/* counted by admit_take */
 	enum { PROTO_SNIFF, PROTO_V1, PROTO_UPSTREAM } proto;
 	uint8_t			 sniff[UPSTREAM_SNIFF];	/* the first bytes */
 	size_t			 nsniff;
-	int			 sniff_fds[IPC_FDS_MAX];	/* with the first byte */
+	int			 sniff_fds[IPC_FDS_MAX]; /* with byte 0 */
 	int			 nsniff_fds;
 	uint8_t			*up_body;	/* upstream's frame */
 	size_t			 up_len, up_got;
@@ -366,9 +366,9 @@ conn_rebuild(struct conn *c, struct msg *m)
 		return conn_refuse(c, "rebuild %s: not allowed: uid %d may not "
 		    "rebuild by key; only root%s%s may", key, (int)c->peer.uid,
 		    master->admin_group != NULL ? " or members of group " : "",
-		    master->admin_group != NULL ? master->admin_group : " (start "
-		    "zstor-master with --admin-group to name a group that "
-		    "may too)");
+		    master->admin_group != NULL ? master->admin_group :
+		    " (start zstor-master with --admin-group to name a group "
+		    "that may too)");
 	snprintf(what, sizeof(what), "rebuild %s", path != NULL ? path : key);
 	if ((j = conn_job(c, JOB_REBUILD, what, path, path != NULL ? buf :
 	    key)) == NULL)
@@ -498,8 +498,9 @@ conn_upstream_request(struct conn *c)
 	if (conn_identify(c) == 0) {
 		if (!master->stopping && upstream_prepare(c->who, m, &fd,
 		    &c->pend, &e) == -1)
-			conn_refuse(c, "%s %s: %s", msg_type_name(m), msg_get_str(m,
-			    "path") != NULL ? msg_get_str(m, "path") : "", e.msg);
+			conn_refuse(c, "%s %s: %s", msg_type_name(m),
+			    msg_get_str(m, "path") != NULL ? msg_get_str(m,
+			    "path") : "", e.msg);
 		else
 			conn_dispatch(c, m, fd);
 	}
@@ -568,7 +569,7 @@ conn_read_v1(struct conn *c)
 	}
 	event_del(c->rd_ev);
 	event_del(c->timer_ev);
-	(void)admit_bytes(&c->held, 0, NULL);	/* the frame is out of the reader */
+	(void)admit_bytes(&c->held, 0, NULL);	/* out of the reader now */
 	conn_request(c, json, len, fds, nfds);	/* may close c */
 	free(json);
 }
@@ -584,7 +585,8 @@ conn_read_upstream(struct conn *c)
 	if (c->up_body == NULL) {
 		c->up_len = (size_t)c->sniff[0] << 8 | c->sniff[1];
 		if (c->up_len < UPSTREAM_SNIFF - UPSTREAM_HDR) {
-			conn_refuse(c, "upstream request of %zu bytes", c->up_len);
+			conn_refuse(c, "upstream request of %zu bytes",
+			    c->up_len);
 			return;
 		}
 		if (admit_bytes(&c->held, c->up_len, &e) == -1) {
@@ -609,8 +611,8 @@ conn_read_upstream(struct conn *c)
 			    "request (that protocol has none)");
 		}
 		if (n <= 0) {
-			conn_refuse(c, "%s", n == 0 ? "the connection closed in "
-			    "the middle of a request" : e.msg);
+			conn_refuse(c, "%s", n == 0 ? "the connection closed "
+			    "in the middle of a request" : e.msg);
 			return;
 		}
 		c->up_got += (size_t)n;
@@ -630,8 +632,9 @@ conn_sniff(struct conn *c)
 	ssize_t n;
 
 	while (c->nsniff < UPSTREAM_SNIFF) {
-		n = frame_recv_some(c->fd, c->sniff + c->nsniff, c->nsniff == 0 ?
-		    1 : UPSTREAM_SNIFF - c->nsniff, fds, &nfds, &e);
+		n = frame_recv_some(c->fd, c->sniff + c->nsniff,
+		    c->nsniff == 0 ? 1 : UPSTREAM_SNIFF - c->nsniff, fds, &nfds,
+		    &e);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		if (nfds > 0 && c->nsniff == 0) {
@@ -639,9 +642,9 @@ conn_sniff(struct conn *c)
 			c->nsniff_fds = nfds;
 		} else if (nfds > 0) {
 			close_all(fds, nfds);
-			n = err_set(&e, "a file descriptor arrived in the middle "
-			    "of a frame (it must come with the frame's first "
-			    "byte)");
+			n = err_set(&e, "a file descriptor arrived in the "
+			    "middle of a frame (it must come with the frame's "
+			    "first byte)");
 		}
 		if (n == 0 && c->nsniff == 0) {
 			log_debug("uid %d pid %d: closed without a request",

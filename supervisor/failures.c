@@ -154,7 +154,7 @@ record_resume(const char *file, struct err *e)
 	int rc = -1;
 
 	if ((rc = record_read(file, &o, e)) != 0)
-		return rc;	/* one not honoured stays, for its owner to see */
+		return rc;	/* one not honoured stays, for its owner */
 	rc = -1;
 	p = cJSON_GetObjectItemCaseSensitive(o, "path");
 	k = cJSON_GetObjectItemCaseSensitive(o, "key_path");
@@ -217,8 +217,8 @@ failures_resume(void)
 		if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
 			continue;
 		if ((rc = record_resume(de->d_name, &e)) == 1)
-			log_warnx("failure record %s/%s %s", master->failures_dir,
-			    de->d_name, e.msg);
+			log_warnx("failure record %s/%s %s",
+			    master->failures_dir, de->d_name, e.msg);
 		else if (rc == -1) {
 			log_warnx("dropping the failure record %s/%s: %s",
 			    master->failures_dir, de->d_name, e.msg);

@@ -63,8 +63,8 @@ usage(int status)
 	    "root)\n"
 	    "      --max-clients <n>      connections at once (default 1024)\n"
 	    "      --max-clients-per-user <n>  per uid but root (default 128)\n"
-	    "      --request-timeout <s>  a request must arrive within (default "
-	    "30)\n"
+	    "      --request-timeout <s>  a request must arrive within "
+	    "(default 30)\n"
 	    "  -V, --version         print the version\n");
 	exit(status);
 }
@@ -90,8 +90,8 @@ arg_count(int argc, char **argv, int *i)
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 1000000) {
-		fprintf(stderr, "zstor-master: %s wants a whole number from 1 to "
-		    "1000000, not \"%s\"\n", name, v);
+		fprintf(stderr, "zstor-master: %s wants a whole number from 1 "
+		    "to 1000000, not \"%s\"\n", name, v);
 		usage(1);
 	}
 	return (int)n;
@@ -450,7 +450,8 @@ int
 main(int argc, char **argv)
 {
 	struct args a = { .config = DEFAULT_CONFIG, .max_clients = MAX_CLIENTS,
-	    .max_per_user = MAX_CLIENTS_PER_USER, .request_secs = REQUEST_SECS };
+	    .max_per_user = MAX_CLIENTS_PER_USER,
+	    .request_secs = REQUEST_SECS };
 
 	std_fds_open();
 	master = &the_master;

@@ -62,7 +62,7 @@ struct master {
 	char			*pid_path;
 	char			*sock_path;
 	char			*failures_dir;
-	char			*admin_group;	/* --admin-group: rebuild by key */
+	char			*admin_group;	/* may rebuild by key */
 	gid_t			 admin_gid;
 	int			 max_clients;
 	int			 max_clients_per_user;

@@ -186,8 +186,8 @@ check_as(enum rights_op op, const char *path, int fd, struct err *e)
 		else
 			rc = dir_allows(dfd, dir, W_OK | X_OK, "write to", e);
 		if (rc == -1)
-			err_prefix(e, "the descriptor is not the file at %s, and",
-			    path);
+			err_prefix(e, "the descriptor is not the file at %s, "
+			    "and", path);
 		break;
 	case RIGHTS_RETRIEVE:
 		rc = dir_allows(dfd, dir, W_OK | X_OK, "write to", e);

@@ -38,15 +38,16 @@ trust_check(const struct stat *st, const char *path, int flags, struct err *e)
 		    trust_kind(st->st_mode), want_dir ? "directory" : "regular "
 		    "file");
 	if (st->st_uid != me && !((flags & TRUST_ROOT) && st->st_uid == 0))
-		return err_set(e, "%s is owned by uid %d, not by zstor-master's "
-		    "user (uid %d): that user could plant what the daemon then "
-		    "trusts; remove it, or chown it to uid %d", path,
-		    (int)st->st_uid, (int)me, (int)me);
+		return err_set(e, "%s is owned by uid %d, not by "
+		    "zstor-master's user (uid %d): that user could plant what "
+		    "the daemon then trusts; remove it, or chown it to uid %d",
+		    path, (int)st->st_uid, (int)me, (int)me);
 	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
 	    !((flags & TRUST_STICKY) && (st->st_mode & S_ISVTX)))
 		return err_set(e, "%s is writable by its group or by others "
 		    "(mode %04o): they could plant or replace what the daemon "
-		    "trusts; chmod go-w it", path, (unsigned)st->st_mode & 07777);
+		    "trusts; chmod go-w it", path,
+		    (unsigned)st->st_mode & 07777);
 	return 0;
 }
 
@@ -79,7 +80,8 @@ trust_open_dir(const char *path, struct err *e)
 	int fd;
 
 	if (mkdir(path, 0700) == -1 && errno != EEXIST)
-		return err_set(e, "cannot create %s: %s", path, strerror(errno));
+		return err_set(e, "cannot create %s: %s", path,
+		    strerror(errno));
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		return err_set(e, "cannot open %s: %s%s", path, strerror(errno),

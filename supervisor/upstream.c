@@ -127,8 +127,9 @@ up_set_path(struct msg *m, const char *field, char *v, struct err *e)
 	int rc = 0;
 
 	if (v != NULL && v[0] != '/')
-		rc = err_set(e, "%s is not an absolute path (zstor-master resolves "
-		    "no relative path sent in upstream's protocol)", v);
+		rc = err_set(e, "%s is not an absolute path (zstor-master "
+		    "resolves no relative path sent in upstream's protocol)",
+		    v);
 	else if (v != NULL && msg_set_str(m, field, v) == -1)
 		rc = err_set(e, "%s is not a valid path", v);
 	free(v);
@@ -208,8 +209,8 @@ upstream_parse(const uint8_t *body, size_t len, struct err *e)
 	else if (tag == UP_REBUILD)
 		rc = up_rebuild(&r, m);
 	else
-		rc = up_set_path(m, "path", up_str(&r, tag == UP_CHECK ? "path" :
-		    "file"), e);
+		rc = up_set_path(m, "path", up_str(&r, tag == UP_CHECK ?
+		    "path" : "file"), e);
 	if (rc == 0 && tag != UP_REBUILD && !msg_has(m, "path"))
 		rc = -1;	/* up_str failed: e says why */
 	if (rc == 0 && r.left != 0)
@@ -236,9 +237,9 @@ prepare_store(struct msg *m, int *fd, struct err *e)
 	    O_CLOEXEC)) == -1)
 		return err_set(e, "cannot open %s: %s", path, strerror(errno));
 	if (fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode))
-		return err_set(e, "%s: only regular files can be stored through "
-		    "upstream's protocol (store a directory's files one by one, "
-		    "or use this release's zstor)", path);
+		return err_set(e, "%s: only regular files can be stored "
+		    "through upstream's protocol (store a directory's files "
+		    "one by one, or use this release's zstor)", path);
 	if (store_key_path(path, dir, kp, sizeof(kp), e) == -1)
 		return -1;
 	return msg_set_str(m, "key_path", kp) == -1 ?
@@ -275,8 +276,8 @@ prepare_retrieve(const struct asuser *who, const char *path, int *fd,
 			break;
 	}
 	if (p->fd == -1)
-		return err_set(e, "cannot create a temporary file in %s: %s", dir,
-		    strerror(errno));
+		return err_set(e, "cannot create a temporary file in %s: %s",
+		    dir, strerror(errno));
 	if ((*fd = dup(p->fd)) == -1)
 		return err_set(e, "dup: %s", strerror(errno));
 	return 0;

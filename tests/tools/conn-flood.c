@@ -90,7 +90,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	n = idle + slow;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n + 64) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < (rlim_t)n + 64) {
 		rl.rlim_cur = (rlim_t)n + 64;
 		if (rl.rlim_max < rl.rlim_cur)
 			rl.rlim_max = rl.rlim_cur;	/* as root */

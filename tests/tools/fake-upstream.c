@@ -30,7 +30,8 @@ main(int argc, char **argv)
 	if (argc < 3 || (strcmp(argv[2], "reply") == 0 && (argc != 4 ||
 	    strlen(argv[3]) > 2 * sizeof(reply) ||
 	    hex_decode(reply, argv[3], strlen(argv[3]) / 2) < 0))) {
-		fprintf(stderr, "usage: fake-upstream SOCKET close | reply HEX\n");
+		fprintf(stderr, "usage: fake-upstream SOCKET close | reply "
+		    "HEX\n");
 		return 2;
 	}
 	if (strcmp(argv[2], "reply") == 0)

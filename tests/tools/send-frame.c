@@ -57,8 +57,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: send-frame [--hex] [--len N] [--raw] [--fd PATH]... "
-	    "[--fd-late PATH] [--cut N] [--eof] [--timeout MS] [--raw-reply] SOCKET "
-	    "BODY\n");
+	    "[--fd-late PATH] [--cut N] [--eof] [--timeout MS] [--raw-reply] "
+	    "SOCKET BODY\n");
 	exit(2);
 }
 

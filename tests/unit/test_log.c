@@ -1,7 +1,8 @@
 /* Log rotation as upstream does it: at 10 MiB the file becomes zstor.0.log, older
- * ones shift up to zstor.4.log, and nothing beyond five is kept. A rotation that
- * cannot open its new file (no descriptor left) keeps writing to the current one
- * and overwrites no old file; control characters in a message are escaped. */
+ * ones shift up to zstor.4.log, and nothing beyond five is kept. A rotation
+ * that cannot open its new file (no descriptor left) keeps writing to the
+ * current one and overwrites no old file; control characters in a message are
+ * escaped. */
 #include <sys/resource.h>
 
 #include <errno.h>
@@ -88,8 +89,8 @@ test_escape(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/esc.log", dir);
 	T_CHECK(log_init(path, 0) == 0, "log_init esc.log");
-	log_info("store /tmp/a\n2030-01-01 00:00:00 +0000: INFO master: forged\r\t"
-	    "\x01\x7f\\end");
+	log_info("store /tmp/a\n2030-01-01 00:00:00 +0000: INFO master: "
+	    "forged\r\t\x01\x7f\\end");
 	text = slurp(dir, "esc.log");
 	T_CHECK(text != NULL && strchr(text, '\n') == strrchr(text, '\n'),
 	    "a newline in a message does not start a line: %s",
@@ -143,7 +144,8 @@ test_no_descriptor(const char *dir)
 	}
 	before = size_of(dir, "zstor.log");
 	T_CHECK(before > LOG_ROTATE_BYTES + 1000 * (off_t)sizeof(line),
-	    "lines went on into the current file (%lld bytes)", (long long)before);
+	    "lines went on into the current file (%lld bytes)",
+	    (long long)before);
 	text = slurp(dir, "zstor.log");
 	T_CHECK(text != NULL && strstr(text, "log rotation paused") != NULL &&
 	    strstr(text, "log rotation paused") == strrstr_last(text,
@@ -156,9 +158,12 @@ test_no_descriptor(const char *dir)
 		usleep(1000);
 	}
 	T_CHECK(size_of(dir, "zstor.log") < before, "rotation resumed");
-	T_CHECK(size_of(dir, "zstor.0.log") >= before, "the big file is zstor.0.log");
-	T_CHECK(same_text(dir, "zstor.1.log", "zstor.0.log"), "old files shifted once");
-	T_CHECK(same_text(dir, "zstor.4.log", "zstor.3.log"), "... and only once");
+	T_CHECK(size_of(dir, "zstor.0.log") >= before,
+	    "the big file is zstor.0.log");
+	T_CHECK(same_text(dir, "zstor.1.log", "zstor.0.log"),
+	    "old files shifted once");
+	T_CHECK(same_text(dir, "zstor.4.log", "zstor.3.log"),
+	    "... and only once");
 	for (i = 0; i <= LOG_ROTATE_KEEP; i++) {
 		snprintf(path, sizeof(path), "%s/zstor.%d.log", dir, i);
 		unlink(path);
