@@ -270,22 +270,40 @@ zt__launch() {
 	if [[ ${ZT_ZDB_KIND[$name]} == real ]]; then
 		"$ZDB_BIN" "${args[@]}" >>"$dir/log" 2>&1 &
 	else
-		"$ZT_DOUBLE" "${args[@]}" >>"$dir/log" 2>&1 &
+		# The double writes its pid file once it listens.
+		rm -f "$dir/pid"
+		"$ZT_DOUBLE" "${args[@]}" --pidfile "$dir/pid" >>"$dir/log" 2>&1 &
 	fi
 	ZT_ZDB_PID[$name]=$!
 }
 
-# Up to 10 s for the server to own its port and answer PING.
+# True when the server NAME started as PID listens on its port itself: a
+# server that lost the race for a port must not be mistaken for one that
+# answers there. The double says so in its pid file; for a real 0-db, the
+# kernel's socket tables are read (slow when they are large).
+zt__listening() {
+	local name=$1 pid=$2 owner
+
+	if [[ ${ZT_ZDB_KIND[$name]} == double ]]; then
+		read -r owner 2>/dev/null <"$ZT_DIR/$name/pid"
+		[[ ${owner:-} == "$pid" ]]
+	else
+		zt__owns_port "$pid" "${ZT_ZDB_PORT[$name]}"
+	fi
+}
+
+# Up to 10 s for the server to own its port and answer PING (polled often:
+# the fault suite restarts backends hundreds of times).
 zt__wait_ready() {
 	local name=$1 pid=${ZT_ZDB_PID[$1]} i
 
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 1000; i++)); do
 		kill -0 "$pid" 2>/dev/null || return 1
-		if zt__owns_port "$pid" "${ZT_ZDB_PORT[$name]}" &&
-		    zt_zdb_cmd "$name" PING >/dev/null 2>&1; then
+		if zt_zdb_cmd "$name" PING >/dev/null 2>&1 &&
+		    zt__listening "$name" "$pid"; then
 			return 0
 		fi
-		sleep 0.05
+		sleep 0.01
 	done
 	return 1
 }
