@@ -1,0 +1,232 @@
+# Helpers of the fault-injection suite (faults.sh), on top of lib.sh,
+# lib-config.sh and lib-daemon.sh: the cluster, the faults, the objects and
+# what may be read back.
+#
+# The cluster: data backends d0..d7 (seq), metadata backends m0..m3 (user),
+# 4+2 shards, so 2 data backends are spares. Two configs on the same backends:
+# solo.toml (standalone zstor) and cfg.toml (through zstor-master). Objects
+# obj0..obj{FZ_K-1} live under $FZ_TGT (their key path and retrieve target);
+# each version's source is written under $ZT_DIR/src and stored with -k.
+#
+# As root, $FZ_TMP (the scratch files' $TMPDIR, client and daemon) and $FZ_TGT
+# are small tmpfs mounts, so they can be filled; otherwise those faults are
+# not drawn (and said so).
+
+# scripts/run-tests skips lib*.sh: helpers, not suites.
+
+FZ_K=${FAULT_OBJECTS:-3}
+FZ_DATA=(d0 d1 d2 d3 d4 d5 d6 d7)
+FZ_META=(m0 m1 m2 m3)
+FZ_OP_TIMEOUT_MS=${FAULT_OP_TIMEOUT_MS:-1500}
+# A store that fails with one of these messages may have landed (its outcome
+# is in doubt): readers may then find its version. The first is what zstor
+# says of a metadata update it could neither finish nor undo; the second, the
+# daemon's connection closing before its answer: the client cannot know how
+# far the store went.
+FZ_DOUBT_RE='readers may see the new or the previous version'
+FZ_DOUBT_RE+='|closed the connection without an answer'
+FZ_DOUBT_RE=${FAULT_DOUBT_RE:-$FZ_DOUBT_RE}
+
+# Per object: checksum and version number acknowledged last, the checksums a
+# reader may find, the last version made.
+declare -ga FZ_ACK=() FZ_ACKV=() FZ_OK=() FZ_VER=()
+declare -g FZ_MOUNTS="" FZ_FILL=0
+declare -gi FZ_FAULTS=0 FZ_CHECKED=0 FZ_LOST=0 FZ_BAD=0
+
+fz_b2() { b2sum -l 128 "$1" | cut -d' ' -f1; }
+
+# ---- set-up ----
+
+fz__mount() {	# DIR SIZE: a small tmpfs, as root
+	mkdir -p "$1"
+	((FZ_FILL)) || return 0
+	if mount -t tmpfs -o "size=$2,mode=1777" tmpfs "$1"; then
+		FZ_MOUNTS="$1 $FZ_MOUNTS"
+	else
+		FZ_FILL=0
+	fi
+}
+
+fz__umount() {
+	local m
+
+	for m in $FZ_MOUNTS; do
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done
+	FZ_MOUNTS=""
+}
+
+fz_init() {
+	local i
+
+	FZ_TMP=$ZT_DIR/tmp FZ_TGT=$ZT_DIR/tgt
+	((EUID == 0)) && FZ_FILL=1
+	fz__mount "$FZ_TMP" 32m
+	fz__mount "$FZ_TGT" 64m
+	trap 'zd__cleanup; fz__umount; zt__cleanup' EXIT
+	((FZ_FILL)) || echo "# not root: \$TMPDIR and the target are not filled"
+	mkdir -p "$ZT_DIR/src" "$ZT_DIR/ver"
+	for i in "${FZ_DATA[@]}"; do zt_zdb_start "$i" seq || return 1; done
+	for i in "${FZ_META[@]}"; do zt_zdb_start "$i" user || return 1; done
+	ZT_CONFIG_EXTRA="" zt_write_config "$ZT_DIR/solo.toml" 4 6 0 0 \
+	    "$(zd_be "${FZ_META[@]}")" "$(zd_be "${FZ_DATA[@]}")"
+	zd_config "$ZT_DIR/cfg.toml" 4 6 "$(zd_be "${FZ_META[@]}")" \
+	    "$(zd_be "${FZ_DATA[@]}")"
+	fz_daemon_start && FZ_ENCODERS=$(zd_workers encoder | wc -l)
+}
+
+fz_daemon_start() {
+	TMPDIR=$FZ_TMP ZSTOR_TIMEOUT_MS=$FZ_OP_TIMEOUT_MS \
+	    zd_start "$ZT_DIR/cfg.toml" "$ZT_DIR/daemon.log"
+}
+
+# ---- clients ----
+
+# fz_zstor solo|daemon ARGS...: one command as a round runs it (short backend
+# deadline, scratch files in $FZ_TMP).
+fz_zstor() {
+	local cfg=$ZT_DIR/solo.toml
+
+	[[ $1 == daemon ]] && cfg=$ZT_DIR/cfg.toml
+	shift
+	TMPDIR=$FZ_TMP ZSTOR_TIMEOUT_MS=$FZ_OP_TIMEOUT_MS timeout 60 \
+	    "$ZT_ZSTOR" -c "$cfg" --log_file "$ZT_DIR/client.log" "$@"
+}
+
+# The invariant's reader: standalone, default deadline, healthy cluster.
+fz_reader() {
+	timeout 120 "$ZT_ZSTOR" -c "$ZT_DIR/solo.toml" \
+	    --log_file "$ZT_DIR/reader.log" "$@"
+}
+
+# ---- faults ----
+#
+# A fault is "KIND [TARGET]": kill, restart, stop, lock or full of a backend;
+# master, encoder, metawriter or repairer (kill -9, daemon rounds only);
+# tmpfull or tgtfull. fz_inject starts it, fz_heal ends it.
+
+fz__fill() {	# DIR: fill the filesystem to the last byte
+	head -c 64m /dev/zero >"$1/.filler" 2>/dev/null
+	return 0
+}
+
+fz_inject() {
+	local kind=$1 t=${2:-} pid
+
+	FZ_FAULTS+=1
+	case $kind in
+	kill) zt_zdb_stop "$t" ;;
+	restart) zt_zdb_restart "$t" ;;
+	stop) zt_zdb_hang "$t" ;;
+	lock) zt_zdb_readonly "$t" ;;
+	full) zt_zdb_full "$t" ;;
+	master)	# waited for here, so the shell does not report it
+		{ kill -KILL "$ZD_PID"; wait "$ZD_PID"; } 2>/dev/null
+		ZD_PID=
+		;;
+	encoder | metawriter | repairer)
+		pid=$(zd_workers "$kind" | head -n 1)
+		[[ -n $pid ]] && kill -KILL "$pid"
+		;;
+	tmpfull) fz__fill "$FZ_TMP" ;;
+	tgtfull) fz__fill "$FZ_TGT" ;;
+	esac
+}
+
+fz__workers_back() {	# ROLE COUNT
+	(($(zd_workers "$1" | wc -l) >= $2))
+}
+
+fz_heal() {
+	local kind=$1 t=${2:-}
+
+	case $kind in
+	kill) zt_zdb_restart "$t" ;;
+	stop) zt_zdb_unhang "$t" ;;
+	lock) zt_zdb_readwrite "$t" ;;
+	full) zt_zdb_unfull "$t" ;;
+	master) fz_daemon_start ;;
+	encoder | metawriter | repairer) ;;	# the master starts it again
+	tmpfull) rm -f "$FZ_TMP/.filler" ;;
+	tgtfull) rm -f "$FZ_TGT/.filler" ;;
+	esac
+}
+
+# Every backend and the daemon serve again (a killed worker comes back on its
+# own, after the master's back-off; fz_workers_back checks that at the end).
+fz_all_well() {
+	local b
+
+	for b in "${FZ_DATA[@]}" "${FZ_META[@]}"; do
+		if [[ -z ${ZT_ZDB_PID[$b]} ]] || ! kill -0 "${ZT_ZDB_PID[$b]}" \
+		    2>/dev/null; then
+			zt_zdb_restart "$b" || return 1
+		fi
+	done
+	if [[ -z $ZD_PID ]] || ! kill -0 "$ZD_PID" 2>/dev/null; then
+		[[ -n $ZD_PID ]] && wait "$ZD_PID" 2>/dev/null
+		ZD_PID=
+		fz_daemon_start || return 1
+	fi
+}
+
+fz_workers_back() {
+	zd_wait_for 20 fz__workers_back metawriter 1 &&
+	    zd_wait_for 20 fz__workers_back repairer 1 &&
+	    zd_wait_for 20 fz__workers_back encoder "$FZ_ENCODERS"
+}
+
+# ---- objects ----
+
+fz_target() { echo "$FZ_TGT/obj$1"; }
+
+# fz_new_version I: a new source for object I, its content kept aside as
+# version FZ_VER[I]; its checksum in FZ_SUM. (No command substitution here
+# nor in the draws: a subshell's draws would not advance the round's RANDOM.)
+fz_new_version() {
+	local i=$1 n size
+
+	n=$((${FZ_VER[$i]:-0} + 1))
+	FZ_VER[$i]=$n
+	# From empty to over one 2 MiB piece per shard (1 in 60), mostly small.
+	size=$((RANDOM * 8 + RANDOM % 8))
+	case $((RANDOM % 60)) in
+	0 | 1 | 2) size=0 ;;
+	3) size=$((8 * 1024 * 1024 + RANDOM)) ;;
+	4 | 5 | 6 | 7 | 8 | 9 | 1?) size=$((RANDOM % 2000)) ;;
+	2? | 3?) size=$((RANDOM * 64 + RANDOM)) ;;
+	esac
+	head -c "$size" /dev/urandom >"$ZT_DIR/ver/obj$i.$n"
+	cp "$ZT_DIR/ver/obj$i.$n" "$ZT_DIR/src/obj$i"
+	FZ_SUM=$(fz_b2 "$ZT_DIR/src/obj$i")
+}
+
+# What a reader may find for object I: the version acknowledged last, or a
+# later one whose store ended in doubt.
+fz_allowed() {	# I CHECKSUM
+	[[ " ${FZ_OK[$1]:-} " == *" $2 "* ]]
+}
+
+# Temporary files a retrieve left beside its target.
+fz_debris() {
+	find "$FZ_TGT" -maxdepth 1 -name '.*.zstor-*' 2>/dev/null
+}
+
+# ---- daemon duties still to come: hooks ----
+#
+# The repair sweep and the metadata re-dispersal are zstor-master duties that
+# are not there yet. Once the daemon runs them on demand, fz_duty starts one
+# (and waits for it to finish), fz_duties names the ones it has, and the
+# rounds draw them like any other operation, with the same invariant.
+fz_duties() { :; }	# e.g. echo "repair redisperse"
+fz_duty() {	# repair|redisperse: exit status of the run
+	return 2
+}
+
+# Garbage collection: once it exists, fz_gc runs it after the invariant is
+# checked (grace period 0: nothing is in flight then), then the invariant is
+# checked again (it deleted nothing a reader needs), and fz_orphans prints the
+# pieces on the data backends that no record names (none may survive a run).
+fz_have_gc() { false; }
+fz_gc() { :; }
+fz_orphans() { :; }
