@@ -53,6 +53,8 @@ kinds+=" master encoder metawriter repairer tmpfull tgtfull"
 KINDS=${FAULT_KINDS:-$kinds}
 
 zt_check "the cluster and the daemon start" fz_init || zt_done
+((FZ_FILL)) ||
+    zt_skip "filling \$TMPDIR and the target filesystem (needs root and tmpfs)"
 
 # ---- drawing a round ----
 

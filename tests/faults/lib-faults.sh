@@ -64,7 +64,6 @@ fz_init() {
 	fz__mount "$FZ_TMP" 32m
 	fz__mount "$FZ_TGT" 64m
 	trap 'zd__cleanup; fz__umount; zt__cleanup' EXIT
-	((FZ_FILL)) || echo "# not root: \$TMPDIR and the target are not filled"
 	mkdir -p "$ZT_DIR/src" "$ZT_DIR/ver"
 	for i in "${FZ_DATA[@]}"; do zt_zdb_start "$i" seq || return 1; done
 	for i in "${FZ_META[@]}"; do zt_zdb_start "$i" user || return 1; done
