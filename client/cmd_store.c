@@ -109,7 +109,18 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Regular files directly inside dir (no recursion, symlinks skipped), sorted. */
+static const char *
+skip_reason(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory (directory stores do not recurse)";
+	if (S_ISLNK(mode))
+		return "a symbolic link (not followed)";
+	return "not a regular file";
+}
+
+/* Regular files directly inside dir (no recursion, symlinks skipped), sorted.
+ * Each entry skipped is noted on stderr, so a missing file is not a mystery. */
 static int
 list_files(const char *dir, char ***names, size_t *n, struct err *e)
 {
@@ -122,10 +133,16 @@ list_files(const char *dir, char ***names, size_t *n, struct err *e)
 		return err_set(e, "cannot read directory %s: %s", dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		char **v;
+		int bad;
 
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		bad = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0;
+		if (bad || !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "zstor: store %s: skipped %s: %s\n", dir,
+			    de->d_name, bad ? strerror(errno) : skip_reason(st.st_mode));
+			continue;
+		}
 		if ((v = reallocarray(*names, *n + 1, sizeof(*v))) == NULL)
 			break;
 		*names = v;

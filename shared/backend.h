@@ -85,6 +85,14 @@ enum bop_kind {
 			 * oldest); rc 1 at the end of the data */
 };
 
+/* "refused", "timeout", "wrong password", "wrong mode", "full", ... from a
+ * backend's error message; "error" when none fits. */
+const char *backend_cause(const char *msg);
+
+/* Set by zstor-master for its workers: the user they run as, for messages
+ * about what that user cannot do. */
+#define WORKER_USER_ENV "ZSTOR_WORKER_USER"
+
 struct bop {
 	struct backend		*b;
 	enum bop_kind		 kind;

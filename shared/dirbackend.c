@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,9 +70,31 @@ struct dir_stats {
 	uint64_t next_id;
 };
 
+/* Who cannot write, for the EACCES advice: the daemon's workers are told
+ * their user in WORKER_USER_ENV (their sandbox has neither /etc/passwd nor
+ * geteuid); the CLI looks itself up. */
 static const char *
-dir_advice(int err)
+dir_user(char *buf, size_t len)
 {
+	const char *env = getenv(WORKER_USER_ENV);
+	struct passwd *pw;
+
+	if (env != NULL && env[0] != '\0')
+		return env;
+	if ((pw = getpwuid(geteuid())) != NULL)
+		return pw->pw_name;
+	snprintf(buf, len, "uid %u", (unsigned)geteuid());
+	return buf;
+}
+
+static const char *
+dir_advice(const struct dirb *d, int err)
+{
+	static __thread char msg[3 * ADDR_PATH_MAX + 192];
+	const char *dir = d->base.ci.addr.path;
+	char uid[32];
+	const char *user;
+
 	switch (err) {
 	case ENOSPC:
 	case EDQUOT:
@@ -81,7 +104,12 @@ dir_advice(int err)
 		    "this backend)";
 	case EACCES:
 	case EPERM:
-		return " (check the directory's owner and permissions)";
+		user = dir_user(uid, sizeof(uid));
+		snprintf(msg, sizeof(msg), " (user %s cannot write the backend "
+		    "directory %s: give it to that user, e.g. `chown -R %s %s`, or "
+		    "start zstor-master with --user naming its owner)", user, dir,
+		    user, dir);
+		return msg;
 	case EIO:
 		return " (disk error: check the disk and the kernel log)";
 	default:
@@ -96,7 +124,7 @@ dir_fail(struct bop *op, const char *what, const char *file)
 	int saved = errno;
 
 	return bop_fail(op, "%s %s: %s%s", what, file, strerror(saved),
-	    dir_advice(saved));
+	    dir_advice((const struct dirb *)op->b, saved));
 }
 
 /* dir_fail before the value could take effect (nothing was renamed into place). */
@@ -106,7 +134,7 @@ dir_refuse(struct bop *op, const char *what, const char *file)
 	int saved = errno;
 
 	return bop_refuse(op, "%s %s: %s%s", what, file, strerror(saved),
-	    dir_advice(saved));
+	    dir_advice((const struct dirb *)op->b, saved));
 }
 
 static int
@@ -855,13 +883,14 @@ dir_open_dirs(struct dirb *d, const char *path, const char *ns, struct err *e)
 
 	if ((base = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_set(e,
-		    "%s: cannot open the backend directory %s: %s (create "
-		    "it, mount its disk, or fix the dir: address)",
-		    d->base.name, path, strerror(errno));
+		    "%s: cannot open the backend directory %s: %s%s",
+		    d->base.name, path, strerror(errno), errno == EACCES ?
+		    dir_advice(d, errno) : " (create it, mount its disk, or fix "
+		    "the dir: address)");
 	created = mkdirat(base, ns, 0700) == 0;
 	if (!created && errno != EEXIST) {
 		err_set(e, "%s: cannot create the namespace directory: %s%s",
-		    d->base.name, strerror(errno), dir_advice(errno));
+		    d->base.name, strerror(errno), dir_advice(d, errno));
 		close(base);
 		return -1;
 	}
@@ -871,14 +900,14 @@ dir_open_dirs(struct dirb *d, const char *path, const char *ns, struct err *e)
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	close(base);
 	if (d->dfd < 0)
-		return err_set(e, "%s: cannot open the namespace directory: %s",
-		    d->base.name, strerror(errno));
+		return err_set(e, "%s: cannot open the namespace directory: %s%s",
+		    d->base.name, strerror(errno), dir_advice(d, errno));
 	if ((mkdirat(d->dfd, "tmp", 0700) < 0 && errno != EEXIST) ||
 	    (d->tmpfd = openat(d->dfd, "tmp",
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_set(e,
 		    "%s: cannot open the namespace's tmp directory: %s%s",
-		    d->base.name, strerror(errno), dir_advice(errno));
+		    d->base.name, strerror(errno), dir_advice(d, errno));
 	return 0;
 }
 
@@ -905,7 +934,7 @@ dir_check_mode(struct dirb *d, enum ns_mode want, struct err *e)
 		    1) < 0)
 			return err_set(e,
 			    "%s: cannot create the namespace: %s%s",
-			    d->base.name, strerror(errno), dir_advice(errno));
+			    d->base.name, strerror(errno), dir_advice(d, errno));
 		return 0;
 	}
 	if (strcmp(text, "sequential\n") == 0)

@@ -38,7 +38,21 @@ add_name(char *list, size_t len, const char *name)
 	strlcat(list, name, len);
 }
 
-/* Opens the metadata backends; names the unreachable ones in `dead`. */
+/* A failed metadata backend into `list`: the first with its whole message,
+ * the others by name. A wrong password, a wrong mode or a directory the
+ * workers cannot write is not "unreachable", so the reason is kept. */
+static void
+add_failure(char *list, size_t len, const char *name, const char *why)
+{
+	if (list[0] == '\0') {
+		strlcpy(list, why, len);
+		return;
+	}
+	strlcat(list, "; also ", len);
+	strlcat(list, name, len);
+}
+
+/* Opens the metadata backends; says why the ones that failed did in `dead`. */
 static int
 metastore_open_all(struct metastore *ms, struct backend *b[META_BACKENDS], char *dead,
     size_t deadlen)
@@ -55,7 +69,7 @@ metastore_open_all(struct metastore *ms, struct backend *b[META_BACKENDS], char 
 			continue;
 		}
 		ci_name(&ms->cfg->meta_backends[i], name, sizeof(name));
-		add_name(dead, deadlen, name);
+		add_failure(dead, deadlen, name, e.msg);
 	}
 	return up;
 }
@@ -68,9 +82,9 @@ metastore_writable(struct metastore *ms, struct err *e)
 
 	if (metastore_open_all(ms, b, dead, sizeof(dead)) == META_BACKENDS)
 		return 0;
-	return err_set(e, "metadata store is not writable: metadata backend(s) %s unreachable; "
-	    "stores are refused until all 4 metadata backends are up (check them with "
-	    "`zstor status`)", dead);
+	return err_set(e, "metadata store is not writable: %s; stores are refused "
+	    "until all 4 metadata backends work (check them with `zstor status`)",
+	    dead);
 }
 
 static void
@@ -106,7 +120,8 @@ values_get(struct metastore *ms, const char *key, struct meta_values *mv)
 	for (i = 0; i < n; i++) {
 		if (ops[i].rc < 0) {
 			log_warnx("reading metadata %s: %s", key, ops[i].err.msg);
-			add_name(mv->dead, sizeof(mv->dead), backend_name(ops[i].b));
+			add_failure(mv->dead, sizeof(mv->dead), backend_name(ops[i].b),
+			    ops[i].err.msg);
 			continue;
 		}
 		mv->answered[slot[i]] = 1;
@@ -127,11 +142,11 @@ values_open(struct metastore *ms, const char *key, struct meta_values *mv,
 	 * we did not see: with fewer answers a stored object could be hidden. */
 	if (rc == 1 && mv->nanswered < META_BACKENDS - 1)
 		return err_set(e, "metadata %s could not be read: only %d of 4 metadata "
-		    "backends answered (unreachable: %s); retry when they are back",
+		    "backends answered (%s); retry when they are back",
 		    key, mv->nanswered, mv->dead);
 	if (rc < 0 && mv->nanswered < META_BACKENDS)
 		return err_set(e, "metadata %s could not be read: %s; %d of 4 metadata "
-		    "backends answered (unreachable: %s); retry when they are back",
+		    "backends answered (%s); retry when they are back",
 		    key, e->msg, mv->nanswered, mv->dead);
 	if (rc < 0)
 		return err_prefix(e, "metadata %s", key);

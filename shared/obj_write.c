@@ -92,8 +92,8 @@ choose_backends(const struct config *cfg, struct pool *pool, uint64_t shard_len,
 		if (placement_pick(cfg, excluded, refs, e) < 0) {
 			free(excluded);
 			if (left_out > 0)
-				err_prefix(e, "%zu of %zu data backends are unreachable or short of "
-				    "space (first: %s)", left_out, nb, why.msg);
+				err_prefix(e, "%zu of %zu data backends cannot be used "
+				    "(first: %s)", left_out, nb, why.msg);
 			return err_prefix(e, "no set of healthy backends with enough space "
 			    "satisfies the redundancy settings");
 		}

@@ -43,6 +43,7 @@ struct args {
 	int		 max_clients;
 	int		 max_per_user;
 	int		 request_secs;
+	char		*user;
 	int		 debug;
 	int		 foreground;
 };
@@ -51,7 +52,7 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout, "usage: zstor-master [-c <config>] [-d] "
-	    "[--log_file <file>] [--foreground]\n"
+	    "[--log_file <file>] [--foreground] [-u <user>]\n"
 	    "  -c, --config <file>   config file (default " DEFAULT_CONFIG ")\n"
 	    "  -d, --debug           debug logging\n"
 	    "      --log_file <file> log file, rotated at 10 MiB (default "
@@ -65,6 +66,10 @@ usage(int status)
 	    "      --max-clients-per-user <n>  per uid but root (default 128)\n"
 	    "      --request-timeout <s>  a request must arrive within "
 	    "(default 30)\n"
+	    "  -u, --user <user>     the workers' user when started as root "
+	    "(default $ZSTOR_USER or zstor;\n"
+	    "                        nobody, with a warning, if it does not "
+	    "exist)\n"
 	    "  -V, --version         print the version\n");
 	exit(status);
 }
@@ -122,6 +127,10 @@ parse_args(int argc, char **argv, struct args *a)
 			a->max_per_user = arg_count(argc, argv, &i);
 		else if (strcmp(s, "--request-timeout") == 0)
 			a->request_secs = arg_count(argc, argv, &i);
+		else if (strcmp(s, "-u") == 0 || strcmp(s, "--user") == 0)
+			a->user = arg_value(argc, argv, &i);
+		else if (strncmp(s, "--user=", 7) == 0)
+			a->user = s + 7;
 		else if (strcmp(s, "--worker") == 0)
 			a->worker = arg_value(argc, argv, &i);
 		else if (strcmp(s, "-d") == 0 || strcmp(s, "--debug") == 0)
@@ -142,7 +151,8 @@ parse_args(int argc, char **argv, struct args *a)
 	    (a->log_file && (a->log_file = strdup(a->log_file)) == NULL) ||
 	    (a->worker && (a->worker = strdup(a->worker)) == NULL) ||
 	    (a->admin_group && (a->admin_group = strdup(a->admin_group)) ==
-	    NULL))
+	    NULL) ||
+	    (a->user && (a->user = strdup(a->user)) == NULL))
 		exit(1);
 }
 
@@ -413,6 +423,7 @@ master_main(const struct args *a)
 	struct err e;
 
 	master_log_init(a);
+	worker_user_choose(a->user);
 	master_events();
 	master_setup(a);
 	if (proc_init(&e) == -1) {

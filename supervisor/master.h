@@ -11,6 +11,7 @@
  *   trust.c     which state paths are safe to trust
  *   admit.c     connection, byte and descriptor limits of the control socket
  *   rights.c    what a client may do to a path: what it could do itself
+ *   wuser.c     the user the workers drop to
  *
  * One thread, one libevent loop; nothing here blocks on a backend: the master
  * never talks to one. */
@@ -77,6 +78,10 @@ struct master {
 };
 
 extern struct master	*master;
+
+/* wuser.c: picks the workers' user (root only) and puts it in their
+ * environment; NULL when they run as we do. */
+const char	*worker_user_choose(const char *asked);
 
 /* Jobs. A job runs as steps, each on one worker; between steps it waits in
  * the queue of the role its next step needs. */

@@ -114,7 +114,9 @@ pid_file_claim(const char *path, struct err *e)
 		close(fd);
 		return err_prefix(e, "the pid file cannot be trusted");
 	}
-	n = snprintf(buf, sizeof(buf), "%ld", (long)getpid());	/* no newline */
+	/* A text file's line: upstream writes none, but a pid file read by
+	 * `cat` or `read` wants one, and readers (ours too) skip it. */
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == -1 || write(fd, buf, (size_t)n) != n) {
 		close(fd);
 		return err_set(e, "cannot write the pid file %s: %s", path,

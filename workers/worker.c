@@ -262,6 +262,7 @@ worker_enter_sandbox(struct worker *w)
 	size_t n;
 
 	memset(&o, 0, sizeof(o));
+	o.user = getenv(WORKER_USER_ENV);	/* chosen by the master */
 	o.cache_dir = w->cfg.zdb_data_dir_path;
 	o.unix_backends = uses_unix(w->role, &w->cfg);
 	n = role_dirs(w->role, &w->cfg, dirs);

@@ -98,7 +98,7 @@ zt_log_mark "$D/zstor.log"
 ZS store --file "$D/fresh1" 2>"$D/err"
 zt_check_eq "store with 4 of 18 backends full fails (14 left for 15 shards)" 1 $?
 zt_check "... the log says which backends lack space" zt_log_has "$D/zstor.log" "space"
-grep -q "4 of 18 data backends are unreachable or short of space (first: .*space" "$D/err"
+grep -q "4 of 18 data backends cannot be used (first: .*space" "$D/err"
 zt_check "... and so does the error, with the first reason" test $? -eq 0
 zt_zdb_cmd d17 NSSET d17 maxsize 0 >/dev/null
 zt_check "store with 3 of 18 full succeeds without them" ZS store --file "$D/fresh1"

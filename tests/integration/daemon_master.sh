@@ -73,7 +73,7 @@ EOF
 	wait_for 10 test -e "$D/notify.log"
 fi
 zt_check "the master starts and serves" start_master
-zt_check_eq "the pid file holds its pid, no newline" "$MP" "$(cat "$D/m.pid")"
+zt_check_eq "the pid file holds its pid and a newline" "$MP"$'\n'x "$(cat "$D/m.pid"; echo x)"
 zt_check_eq "the socket is mode 0660" 660 "$(stat -c %a "$D/s.sock")"
 if [[ -n $NP ]]; then
 	zt_check "READY=1 sent to NOTIFY_SOCKET" wait_for 5 grep -qx "READY=1" "$D/notify.log"

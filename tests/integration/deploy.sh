@@ -80,6 +80,59 @@ zt_check_eq "check through the daemon" "$(b2 "$D/files/b.bin")" \
 zd_stop TERM
 zt_check_eq "SIGTERM: the daemon exits 0" 0 $?
 
+# ---- the workers' user (as root) ----
+worker_uid() {	# the real uid of the master's first worker
+	local pid
+	for pid in $(zd_children "$ZD_PID"); do
+		awk '/^Uid:/ { print $2; exit }' "/proc/$pid/status" 2>/dev/null && return
+	done
+}
+has_workers() { [[ -n $(worker_uid) ]]; }
+master_as() {	# USER LOG: zstor-master --user USER in the background, with workers
+	"$ZT_MASTER" -c "$D/qsfs.toml" --log_file "$2" --user "$1" 2>"$2.err" &
+	ZD_PID=$!
+	zd_wait_for 20 has_workers
+}
+if ((EUID == 0)); then
+	missing=zstor-missing-$$
+	zt_check "a missing --user: the master still starts" master_as "$missing" "$D/u1.log"
+	zt_check "... saying how to create the user" grep -q "useradd --system.* $missing" \
+	    "$D/u1.log"
+	zt_check "... and that the workers run as nobody" grep -q "run as nobody" "$D/u1.log.err"
+	zt_check_eq "... which they do" "$(id -u nobody)" "$(worker_uid)"
+	zt_check "... and serve" zd_wait_ready "$D/qsfs.toml"
+	zd_stop TERM
+	zt_check "--user names another user" master_as daemon "$D/u2.log"
+	zt_check_eq "... whom the workers run as" "$(id -u daemon)" "$(worker_uid)"
+	zd_stop TERM
+	if ! id -u zstor >/dev/null 2>&1; then
+		ZSTOR_USER= "$ZT_MASTER" -c "$D/qsfs.toml" --log_file "$D/u3.log" \
+		    2>/dev/null &
+		ZD_PID=$!
+		zd_wait_for 20 has_workers
+		zt_check "no --user: the zstor user, missing here, is named" \
+		    grep -q "user zstor does not exist" "$D/u3.log"
+		zd_stop TERM
+	fi
+	# A dir: backend the workers' user cannot write: said so, with the fix.
+	mkdir -p "$D/locked"
+	chmod 700 "$D/locked"
+	sed "s|dir:$D/m0\"|dir:$D/locked\"|" "$D/qsfs.toml" >"$D/locked.toml"
+	zt_check "a config with a backend nobody cannot write" \
+	    grep -q "dir:$D/locked" "$D/locked.toml"
+	"$ZT_ZSTOR" -c "$D/locked.toml" --log_file "$D/l.log" monitor >/dev/null 2>&1 &
+	ZD_PID=$!
+	zd_wait_for 20 test -S "$ZD_SOCK"
+	Z "$D/locked.toml" store -f "$D/files/b.bin" 2>"$D/locked.err"
+	zt_check "store: the backend nobody cannot write is named as such" \
+	    grep -q "user nobody cannot write the backend directory $D/locked" "$D/locked.err"
+	zt_check "... with the fix" grep -q "chown -R nobody $D/locked" "$D/locked.err"
+	zt_check "... not as unreachable" eval '! grep -q unreachable "$D/locked.err"'
+	zd_stop TERM
+else
+	zt_skip "the workers' user: needs root"
+fi
+
 # ---- password = "" on 0-db backends: sent as upstream sends it ----
 zt_zdb_start dm0 user && zt_zdb_start dm1 user && zt_zdb_start dm2 user &&
     zt_zdb_start dm3 user && zt_zdb_start dd0 seq && zt_zdb_start dd1 seq &&
@@ -96,6 +149,45 @@ cp "$D/files/b.bin" "$D/b.orig"
 rm -f "$D/files/b.bin"
 zt_check "... and retrieve" Z "$D/zdb.toml" retrieve -f "$D/files/b.bin"
 zt_check "... bit-exact" cmp -s "$D/files/b.bin" "$D/b.orig"
+
+# ---- status and errors name the cause ----
+zt_zdb_start dd3 seq
+zt_zdb_start dd4 seq
+zt_write_config "$D/status.toml" 2 3 0 0 "$meta" \
+    "$(zt_zdb_addr dd0)#dd0# $(zt_zdb_addr dd1)#dd1 $(zt_zdb_addr dd2)#dd2" \
+    "$(zt_zdb_addr dd3)#dd3 $(zt_zdb_addr dm0)#dm0 $(zt_zdb_addr dd4)#dd4"
+zt_zdb_cmd dd0 NSSET dd0 password secret >/dev/null
+zt_zdb_stop dd1
+zt_zdb_full dd2
+Z "$D/status.toml" store -f "$D/files/b.bin" >/dev/null 2>&1	# fills dd2 past its limit
+zt_zdb_hang dd3
+ZSTOR_TIMEOUT_MS=1500 Z "$D/status.toml" status >"$D/status" 2>"$D/status.err"
+zt_check_eq "status exits 0 with broken backends" 0 $?
+row() { grep -F "$(zt_zdb_addr "$1") - $1 " "$D/status" | tail -n 1 | awk -F'|' '{ print $3 }' | xargs; }
+zt_check_eq "status: a wrong password" "No (wrong password)" "$(row dd0)"
+zt_check_eq "status: a refused connection" "No (refused)" "$(row dd1)"
+zt_check_eq "status: a timeout" "No (timeout)" "$(row dd3)"
+zt_check_eq "status: a namespace in the wrong mode" "No (wrong mode)" "$(row dm0)"
+zt_check_eq "status: a full namespace" "Yes (full)" "$(row dd2)"
+zt_check_eq "status: a healthy one" "Yes" "$(row dd4)"
+zt_check "status: the full reasons on stderr" grep -q "Access denied" "$D/status.err"
+zt_zdb_unhang dd3
+# A metadata namespace in the wrong mode, or with a wrong password: said so.
+zt_write_config "$D/meta-mode.toml" 2 3 0 0 \
+    "$(zt_zdb_addr dd4)#dd4 $(zt_zdb_addr dm1)#dm1 $(zt_zdb_addr dm2)#dm2 $(zt_zdb_addr dm3)#dm3" \
+    "$(zt_zdb_addr dd4)#dd4 $(zt_zdb_addr dd3)#dd3 $(zt_zdb_addr dd2)#dd2"
+Z "$D/meta-mode.toml" store -f "$D/files/b.bin" 2>"$D/err"
+zt_check "a metadata namespace in sequential mode is named as such" \
+    grep -q "expected 0-db namespace to be in user-key mode" "$D/err"
+zt_check "... not as unreachable" eval '! grep -q unreachable "$D/err"'
+zt_zdb_cmd dm1 NSSET dm1 password secret >/dev/null
+zt_write_config "$D/meta-pw.toml" 2 3 0 0 \
+    "$(zt_zdb_addr dm0)#dm0 $(zt_zdb_addr dm1)#dm1#wrong $(zt_zdb_addr dm2)#dm2 $(zt_zdb_addr dm3)#dm3" \
+    "$(zt_zdb_addr dd4)#dd4 $(zt_zdb_addr dd3)#dd3 $(zt_zdb_addr dd2)#dd2"
+Z "$D/meta-pw.toml" store -f "$D/files/b.bin" 2>"$D/err"
+zt_check "a metadata namespace with a wrong password is named as such" \
+    grep -q "wrong namespace password" "$D/err"
+zt_check "... not as unreachable" eval '! grep -q unreachable "$D/err"'
 
 # ---- upstream's README policy: placed as upstream places it, with a warning ----
 for i in $(seq 0 29); do mkdir -p "$D/p$i"; done

@@ -200,11 +200,8 @@ zd_small_cluster() {
 	zt_check "the daemon serves" kill -0 "$ZD_PID"
 }
 
-# The user the workers drop to when the master starts as root and is given none:
-# zstor when that user exists, else nobody (as zstor-master chooses).
-zd_worker_user() {
-	if id -u zstor >/dev/null 2>&1; then echo zstor; else echo nobody; fi
-}
+# The workers' user (lib.sh sets ZSTOR_USER).
+zd_worker_user() { echo "$ZSTOR_USER"; }
 
 # zd_dirs_for_workers TOP DIR...: as root, lets the workers' user through TOP and
 # gives it each DIR (dir: backends used through the daemon).

@@ -16,6 +16,10 @@
 
 declare -gA ZT_ZDB_PID=() ZT_ZDB_PORT=() ZT_ZDB_MODE=() ZT_ZDB_KIND=()
 
+# The suites give their dir: backends to nobody and tell zstor-master so, as
+# root: a zstor user on the machine (left by a package install) changes nothing.
+export ZSTOR_USER=${ZSTOR_USER:-nobody}
+
 # ---- set-up, checks, summary ----
 
 # Work directory ($ZT_DIR), binaries ($ZT_ZSTOR, $ZT_DOUBLE), counters, and a trap
