@@ -5,6 +5,8 @@
 #   make demo       end-to-end demo on local directory backends
 #   make bench      throughput and memory figures against single-core ceilings
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS (10)
+#   make deb        the Debian package (dpkg-deb, offline)
+VERSION := 0.4.0
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
@@ -139,6 +141,7 @@ bench: deps
 
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= /lib/systemd/system
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
@@ -151,10 +154,16 @@ install: $(PROGS)
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/bin|$(PREFIX)/bin|g' contrib/zstor-master.service \
 		>$(DESTDIR)$(UNITDIR)/zstor-master.service
+	install -d $(DESTDIR)$(SYSCONFDIR)/zstor
+	install -m 644 contrib/zstor.toml.example $(DESTDIR)$(SYSCONFDIR)/zstor/
+
+# The Debian package, built offline with dpkg-deb (scripts/mkdeb).
+deb: $(PROGS)
+	@scripts/mkdeb $(BUILD) $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)
 
-.PHONY: all deps check demo bench install clean fuzz fuzzers
+.PHONY: all deps check demo bench install deb clean fuzz fuzzers
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
