@@ -63,6 +63,17 @@ PROGS := $(BUILD)/zstor $(BUILD)/zstor-master
 
 all: $(PROGS) $(BUILD)/zdbd-double $(UNIT_BIN) $(TOOL_BIN)
 
+# -V: the version everywhere, the commit and library versions in version.o,
+# which is rebuilt when the commit changes (a stamp keeps the rest as it is).
+COMMIT   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+CFLAGS   += -DZSTOR_VERSION='"$(VERSION)"'
+$(BUILD)/shared/version.o: CFLAGS += -DZSTOR_COMMIT='"$(COMMIT)"' \
+	-DZSTOR_BUILT_WITH='"$(foreach p,snappy libisal,$(p) $(shell pkg-config --modversion $(p) 2>/dev/null))"'
+$(BUILD)/shared/version.o: $(BUILD)/commit
+$(BUILD)/commit: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' >$@
+
 $(BUILD)/%.o: %.c | $(MSG_TYPES)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -164,6 +175,7 @@ deb: $(PROGS)
 clean:
 	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)
 
-.PHONY: all deps check demo bench install deb clean fuzz fuzzers
+FORCE:
+.PHONY: all deps check demo bench install deb clean fuzz fuzzers FORCE
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -104,17 +104,27 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 	return rc;
 }
 
-/* The --file of retrieve and check; NULL after printing a usage error. */
+/* The --file of retrieve and check; NULL after printing a usage error. With
+ * root set, a relative path is made absolute the way store makes it (the
+ * real directory plus the name), so the three agree on the key. */
 static const char *
-file_arg(const char *cmd, int argc, char **argv)
+file_arg(struct cli *c, const char *cmd, int argc, char **argv, char *buf,
+    size_t len)
 {
 	const char *vals[1];
+	struct err e;
 
 	if (cli_parse(cmd, file_opt, 1, argc, argv, vals) < 0)
 		return NULL;
 	if (vals[0] == NULL)
 		cli_error("%s: --file <file> is required (see `zstor %s --help`)", cmd, cmd);
-	return vals[0];
+	if (vals[0] == NULL || c->cfg.root == NULL || vals[0][0] == '/')
+		return vals[0];
+	if (store_key_path(vals[0], NULL, buf, len, &e) < 0) {
+		cli_error("%s %s: %s", cmd, vals[0], e.msg);
+		return NULL;
+	}
+	return buf;
 }
 
 /* Loads the metadata of path into key and m: 0, 1 when there is none, or -1. */
@@ -130,13 +140,14 @@ load_meta(struct cli *c, const char *path, char *key, size_t keylen, struct meta
 int
 cmd_retrieve(struct cli *c, int argc, char **argv)
 {
-	char key[512];
+	char key[512], abspath[PATH_MAX];
 	const char *path;
 	struct metadata m;
 	struct err e;
 	int rc;
 
-	if ((path = file_arg("retrieve", argc, argv)) == NULL)
+	if ((path = file_arg(c, "retrieve", argc, argv, abspath, sizeof(abspath))) ==
+	    NULL)
 		return EXIT_USAGE;
 	if (c->cfg.socket != NULL)
 		rc = write_into_place(c, NULL, path, &e);
@@ -158,13 +169,13 @@ cmd_retrieve(struct cli *c, int argc, char **argv)
 int
 cmd_check(struct cli *c, int argc, char **argv)
 {
-	char key[512], hex[2 * B2_LEN + 1] = "";
+	char key[512], hex[2 * B2_LEN + 1] = "", abspath[PATH_MAX];
 	const char *path;
 	struct metadata m;
 	struct err e;
 	int rc;
 
-	if ((path = file_arg("check", argc, argv)) == NULL)
+	if ((path = file_arg(c, "check", argc, argv, abspath, sizeof(abspath))) == NULL)
 		return EXIT_USAGE;
 	if (c->cfg.socket != NULL)
 		rc = daemon_check(c, path, hex, sizeof(hex), &e);

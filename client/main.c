@@ -10,8 +10,8 @@
 #include "daemon.h"
 #include "log.h"
 #include "placement.h"
+#include "version.h"
 
-#define ZSTOR_VERSION "0.4.0"
 
 int main(int argc, char **argv);
 
@@ -57,7 +57,8 @@ usage(FILE *f)
 	    "[options]\n\n  -c, --config <file>   config file (default zstor_config.toml)\n"
 	    "  -d, --debug           debug logging\n      --log_file <file> log file "
 	    "(default zstor.log)\n  -h, --help            this help\n  -V, --version    "
-	    "     print the version\n\ncommands:\n", ZSTOR_VERSION);
+	    "     the version, the commit and the library versions\n\ncommands:\n",
+	    zstor_version);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s", commands[i].usage);
 }
@@ -75,7 +76,7 @@ parse_global(struct cli *c, int argc, char **argv)
 			usage(stdout);
 			return -2;
 		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-			printf("zstor_v2 %s\n", ZSTOR_VERSION);
+			version_print(stdout, "zstor");
 			return -2;
 		} else if (strcmp(a, "-d") == 0 || strcmp(a, "--debug") == 0) {
 			c->debug = 1;

@@ -11,6 +11,7 @@
 
 static int log_fd = STDERR_FILENO;
 static int log_debug_on;
+static int log_tee;
 static char log_path[4096];
 static char log_role[32];
 /* Rotation that failed is paused, not retried on every line: retried with
@@ -48,6 +49,12 @@ log_init(const char *path, int debug)
 	}
 	strcpy(log_path, path);
 	return log_open();
+}
+
+void
+log_tee_stderr(int on)
+{
+	log_tee = on;
 }
 
 void
@@ -207,6 +214,8 @@ log_vwrite(const char *level, const char *fmt, va_list ap, int with_errno)
 	line[n++] = '\n';
 	log_rotate_if_needed();
 	(void)!write(log_fd, line, (size_t)n);
+	if (log_tee && log_fd != STDERR_FILENO)
+		(void)!write(STDERR_FILENO, line, (size_t)n);
 	errno = saved;
 }
 

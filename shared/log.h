@@ -12,6 +12,8 @@
 /* path NULL logs to stderr. Returns -1 (errno set) when the file cannot be opened. */
 int log_init(const char *path, int debug);
 void log_set_prefix(const char *prefix);	/* e.g. the process role */
+/* A file log also goes to stderr (`zstor monitor` in a terminal). */
+void log_tee_stderr(int on);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* appends strerror(errno) */
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

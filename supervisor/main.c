@@ -19,9 +19,9 @@
 #include "placement.h"
 #include "rights.h"
 #include "scratch.h"
+#include "version.h"
 #include "worker.h"
 
-#define ZSTOR_VERSION		"0.4.0"
 #define CONFIG_TEXT_MAX		(256 * 1024)	/* must fit a frame to workers */
 #define DEFAULT_CONFIG		"zstor_config.toml"
 #define DEFAULT_LOG		"zstor.log"
@@ -70,7 +70,8 @@ usage(int status)
 	    "(default $ZSTOR_USER or zstor;\n"
 	    "                        nobody, with a warning, if it does not "
 	    "exist)\n"
-	    "  -V, --version         print the version\n");
+	    "  -V, --version         the version, the commit and the library "
+	    "versions\n");
 	exit(status);
 }
 
@@ -140,7 +141,7 @@ parse_args(int argc, char **argv, struct args *a)
 		else if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)
 			usage(0);
 		else if (strcmp(s, "-V") == 0 || strcmp(s, "--version") == 0) {
-			printf("zstor-master %s\n", ZSTOR_VERSION);
+			version_print(stdout, "zstor-master");
 			exit(0);
 		} else {
 			fprintf(stderr, "zstor-master: unknown argument %s\n", s);
@@ -379,6 +380,9 @@ master_log_init(const struct args *a)
 	}
 	log_set_prefix("master");
 	master->log_file = file != NULL ? strdup(file) : NULL;
+	/* `zstor monitor` in a terminal: the operator watches it there too. */
+	if (a->foreground && file != NULL && isatty(STDERR_FILENO))
+		log_tee_stderr(1);
 }
 
 /* Config, socket setting, pid file, failure records, control socket. */
@@ -431,7 +435,7 @@ master_main(const struct args *a)
 		startup_fail("%s", e.msg);
 	}
 	log_info("zstor-master %s started (pid %d), listening on %s",
-	    ZSTOR_VERSION, (int)getpid(), master->sock_path);
+	    zstor_version, (int)getpid(), master->sock_path);
 	proc_start_all();
 	failures_resume();
 	event_base_dispatch(master->base);

@@ -67,6 +67,47 @@ zt_check_eq "root = \"\" is no root: check of the absolute path" \
     "$(b2 "$D/a.orig")" "$(Z "$D/standalone.toml" check -f "$D/files/a.bin")"
 zt_check "namespace = \"\" is the default namespace" test -d "$D/b0/default"
 
+# ---- with root set, check and retrieve take a relative path as store does ----
+sed "s|^root = \"\"|root = \"$D/files\"|" "$D/standalone.toml" >"$D/root.toml"
+mkdir -p "$D/files/sub"
+head -c 5000 /dev/urandom >"$D/files/sub/rel.bin"
+cp "$D/files/sub/rel.bin" "$D/rel.orig"
+zt_check "root set: store of a relative path" \
+    bash -c "cd '$D/files' && '$ZT_ZSTOR' -c '$D/root.toml' --log_file '$D/client.log' \
+	store -f sub/rel.bin"
+zt_check_eq "... check of the same relative path" "$(b2 "$D/rel.orig")" \
+    "$(cd "$D/files/sub" && Z "$D/root.toml" check -f ./rel.bin)"
+zt_check_eq "... check of the absolute path agrees" "$(b2 "$D/rel.orig")" \
+    "$(Z "$D/root.toml" check -f "$D/files/sub/rel.bin")"
+rm -f "$D/files/sub/rel.bin"
+zt_check "... retrieve of a relative path" \
+    bash -c "cd '$D/files' && '$ZT_ZSTOR' -c '$D/root.toml' --log_file '$D/client.log' \
+	retrieve -f sub/rel.bin"
+zt_check "... bit-exact" cmp -s "$D/files/sub/rel.bin" "$D/rel.orig"
+
+# ---- a directory store notes what it skips; test says ok ----
+mkdir -p "$D/dirstore/inner"
+echo one >"$D/dirstore/one"
+ln -s one "$D/dirstore/link"
+Z "$D/standalone.toml" store -f "$D/dirstore" 2>"$D/skip.err"
+zt_check_eq "a directory store with a subdirectory and a symlink succeeds" 0 $?
+zt_check "... noting the subdirectory" grep -q "skipped inner: a directory" "$D/skip.err"
+zt_check "... and the symlink" grep -q "skipped link: a symbolic link" "$D/skip.err"
+Z "$D/standalone.toml" test >"$D/test.out" 2>&1
+zt_check_eq "zstor test prints one line on success" 1 "$(grep -c . "$D/test.out")"
+zt_check "... saying what was checked" grep -q "^ok: 3 data backends in 1 groups" "$D/test.out"
+
+# ---- -V and --help agree; one date on the man pages ----
+v=$("$ZT_ZSTOR" -V | head -n 1)
+h=$("$ZT_ZSTOR" --help | head -n 1)
+zt_check "-V: version and commit" grep -Eq '^zstor [0-9.]+ \(commit [^)]+\)$' <<<"$v"
+zt_check "-V and --help name the same version" test "${v%% (*}" = "${h%%:*}"
+zt_check "-V lists the libraries" bash -c "'$ZT_ZSTOR' -V | grep -q 'libsodium .*hiredis\|hiredis .*libsodium'"
+zt_check "zstor-master -V: the same version" \
+    bash -c "'$ZT_MASTER' -V | head -n 1 | grep -q '^zstor-master ${v#zstor }\$'"
+zt_check_eq "the three man pages carry one date" 1 \
+    "$(awk 'FNR == 1 { print $4 }' "$ZT_ROOT"/man/*.[158] | sort -u | wc -l)"
+
 # ---- the daemon serves with it ----
 zd_dirs_for_workers "$D" "$D"/b* "$D"/m*
 zt_check "zstor-master starts with the deployer's config" zd_start "$D/qsfs.toml" "$D/m.log"

@@ -1,0 +1,34 @@
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <openssl/crypto.h>
+#include <seccomp.h>
+#include <sodium.h>
+#include <cjson/cJSON.h>
+
+#include "version.h"
+
+/* The Makefile passes these; a build outside it still compiles. */
+#ifndef ZSTOR_VERSION
+#define ZSTOR_VERSION "unknown"
+#endif
+#ifndef ZSTOR_COMMIT
+#define ZSTOR_COMMIT "unknown"
+#endif
+#ifndef ZSTOR_BUILT_WITH
+#define ZSTOR_BUILT_WITH ""
+#endif
+
+const char zstor_version[] = ZSTOR_VERSION;
+
+void
+version_print(FILE *f, const char *prog)
+{
+	const struct scmp_version *sv = seccomp_version();
+
+	fprintf(f, "%s %s (commit %s)\n", prog, zstor_version, ZSTOR_COMMIT);
+	fprintf(f, "libraries: libevent %s, hiredis %d.%d.%d, libsodium %s, "
+	    "cJSON %s, libseccomp %u.%u.%u, %s; built with: %s\n",
+	    event_get_version(), HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH,
+	    sodium_version_string(), cJSON_Version(), sv->major, sv->minor,
+	    sv->micro, OpenSSL_version(OPENSSL_VERSION), ZSTOR_BUILT_WITH);
+}
