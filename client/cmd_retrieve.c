@@ -19,6 +19,7 @@
 #include "hex.h"
 #include "log.h"
 #include "obj.h"
+#include "progress.h"
 
 static const struct opt file_opt[] = { { "file", 'f', 1 } };
 
@@ -70,6 +71,7 @@ static int
 write_into_place(struct cli *c, const struct metadata *m, const char *path, struct err *e)
 {
 	char dcopy[PATH_MAX], bcopy[PATH_MAX], tmp[PATH_MAX + 32], *dir;
+	struct progress pg;
 	struct fetched f;
 	mode_t mask;
 	int fd, rc = -1;
@@ -85,12 +87,14 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		return err_set(e, "cannot create a temporary file in %s: %s", dir, strerror(errno));
 	guard_tmp(tmp);
+	progress_start(&pg, "retrieve", path, fd, 0, 0);
 	if (m == NULL)		/* daemon mode: the daemon fills fd */
 		rc = daemon_retrieve(c, path, fd, e);
 	else if (obj_fetch(&c->pool, m, 0, -1, &f, e) == 0) {
 		rc = obj_open(&f, m->key, m->checksum, fd, e);
 		fetched_close(&f);
 	}
+	progress_stop(&pg);
 	if (rc == 0)
 		rc = file_take_identity(fd, AT_FDCWD, path, mask, e);
 	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, path) < 0))

@@ -15,6 +15,7 @@
 #include "filepaths.h"
 #include "log.h"
 #include "obj.h"
+#include "progress.h"
 #include "store.h"
 
 enum { O_FILE, O_KEY_PATH, O_ERROR_ON_FAILURE, O_SAVE_FAILURE, O_DELETE, O_NOTBLOCKING };
@@ -71,6 +72,7 @@ store_one(struct cli *c, const char *path, const char **vals, struct err *e)
 	struct sealed s = { .fd = -1 };
 	struct file_id read_as;
 	struct err del;
+	struct progress pg = { .running = 0 };
 	struct stat st;
 	int fd, rc = -1;
 
@@ -83,6 +85,7 @@ store_one(struct cli *c, const char *path, const char **vals, struct err *e)
 	if (store_key_path(path, vals[O_KEY_PATH], keypath, sizeof(keypath),
 	    e) < 0)
 		goto done;
+	progress_start(&pg, "store", path, fd, (uint64_t)st.st_size, 1);
 	if (c->cfg.socket != NULL) {
 		rc = store_via_daemon(c, path, keypath, vals, fd, e);
 		goto done;
@@ -98,6 +101,7 @@ store_one(struct cli *c, const char *path, const char **vals, struct err *e)
 		log_warnx("%s", del.msg);
 	rc = 0;
 done:
+	progress_stop(&pg);
 	sealed_close(&s);
 	close(fd);
 	return rc;

@@ -108,6 +108,25 @@ zt_check "zstor-master -V: the same version" \
 zt_check_eq "the three man pages carry one date" 1 \
     "$(awk 'FNR == 1 { print $4 }' "$ZT_ROOT"/man/*.[158] | sort -u | wc -l)"
 
+# ---- progress on a terminal only (script(1) gives the command a pty) ----
+head -c $((80 << 20)) /dev/urandom >"$D/files/big.bin"
+script -qfec "'$ZT_ZSTOR' -c '$D/standalone.toml' --log_file '$D/client.log' \
+    store -f '$D/files/big.bin'" /dev/null >"$D/pty.out" 2>&1
+zt_check_eq "store of 80 MiB on a terminal succeeds" 0 $?
+zt_check "... showing the bytes, the rate and the time left" \
+    grep -aq "MiB of 80.0 MiB ([0-9]*%), [0-9.]* MiB/s, ETA" "$D/pty.out"
+rm -f "$D/files/big.bin"
+Z "$D/standalone.toml" retrieve -f "$D/files/big.bin" 2>"$D/noprog.err"
+zt_check_eq "retrieve of 80 MiB with stderr not a terminal: nothing on stderr" "" \
+    "$(cat "$D/noprog.err")"
+head -c $((80 << 20)) /dev/zero >"$D/files/big2.bin"
+Z "$D/standalone.toml" store -f "$D/files/big2.bin" 2>"$D/noprog.err"
+zt_check_eq "store of 80 MiB, not a terminal: nothing on stderr" "" "$(cat "$D/noprog.err")"
+head -c 1000000 /dev/urandom >"$D/files/small.bin"
+script -qfec "'$ZT_ZSTOR' -c '$D/standalone.toml' --log_file '$D/client.log' \
+    store -f '$D/files/small.bin'" /dev/null >"$D/pty.out" 2>&1
+zt_check_eq "a small store on a terminal shows no progress" "" "$(tr -d '\r\n' <"$D/pty.out")"
+
 # ---- the daemon serves with it ----
 zd_dirs_for_workers "$D" "$D"/b* "$D"/m*
 zt_check "zstor-master starts with the deployer's config" zd_start "$D/qsfs.toml" "$D/m.log"
@@ -120,6 +139,18 @@ zt_check_eq "check through the daemon" "$(b2 "$D/files/b.bin")" \
     "$(Z "$D/qsfs.toml" check -f "$D/files/b.bin")"
 zd_stop TERM
 zt_check_eq "SIGTERM: the daemon exits 0" 0 $?
+
+# zstor monitor in a terminal: the log goes to the terminal as well.
+script -qfec "'$ZT_ZSTOR' -c '$D/qsfs.toml' --log_file '$D/mon.log' monitor" \
+    "$D/mon.tty" >/dev/null 2>&1 &
+SP=$!
+monitor_up() { grep -aq "every worker is ready" "$D/mon.tty" 2>/dev/null; }
+zt_check "zstor monitor in a terminal logs there too" zd_wait_for 30 monitor_up
+zt_check "... and to its --log_file" grep -q "every worker is ready" "$D/mon.log"
+mp=$(pgrep -P "$SP" | head -n 1)
+[[ -n $mp ]] && kill -TERM "$mp"
+wait "$SP"
+zt_check_eq "... and stops on SIGTERM" 0 $?
 
 # ---- the workers' user (as root) ----
 worker_uid() {	# the real uid of the master's first worker
