@@ -14,7 +14,7 @@ struct meta_values {
 	size_t len[META_BACKENDS];
 	int answered[META_BACKENDS];
 	int nanswered;
-	char dead[1024];			/* names of the silent ones */
+	char dead[1024];			/* the failed ones: add_failure */
 };
 
 void
@@ -38,18 +38,46 @@ add_name(char *list, size_t len, const char *name)
 	strlcat(list, name, len);
 }
 
-/* A failed metadata backend into `list`: the first with its whole message,
- * the others by name. A wrong password, a wrong mode or a directory the
- * workers cannot write is not "unreachable", so the reason is kept. */
+/* Backends that did not answer are listed by name after "unreachable: "; a
+ * backend that answered "no" (a wrong password, a wrong mode, a directory the
+ * workers cannot write) is not unreachable: its whole message follows. */
+static int
+is_unreachable(const char *why)
+{
+	static const char *const kinds[] = { "refused", "timeout", "no route",
+	    "connection lost", "missing", "error", NULL };
+	const char *cause = backend_cause(why);
+	int i;
+
+	for (i = 0; kinds[i] != NULL; i++)
+		if (strcmp(cause, kinds[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 add_failure(char *list, size_t len, const char *name, const char *why)
 {
-	if (list[0] == '\0') {
-		strlcpy(list, why, len);
+	static const char tag[] = "unreachable: ";
+	char tmp[2048];
+	size_t end;
+
+	if (!is_unreachable(why)) {
+		if (list[0] != '\0')
+			strlcat(list, "; ", len);
+		strlcat(list, why, len);
 		return;
 	}
-	strlcat(list, "; also ", len);
-	strlcat(list, name, len);
+	if (strncmp(list, tag, sizeof(tag) - 1) != 0) {
+		snprintf(tmp, sizeof(tmp), "%s%s%s%s", tag, name,
+		    list[0] != '\0' ? "; " : "", list);
+		strlcpy(list, tmp, len);
+		return;
+	}
+	/* Into the names after the tag, before any message. */
+	end = strcspn(list, ";");
+	snprintf(tmp, sizeof(tmp), "%.*s, %s%s", (int)end, list, name, list + end);
+	strlcpy(list, tmp, len);
 }
 
 /* Opens the metadata backends; says why the ones that failed did in `dead`. */
