@@ -52,6 +52,10 @@ zt_check_eq "pid file holds the master's pid" "$ZD_PID" "$(tr -d '\n' <"$ZD_PIDF
 zt_check "the socket exists" test -S "$ZD_SOCK"
 
 # ---- (b) every worker: seccomp filter mode, no_new_privs ----
+# Serving needs one encoder and the metawriter; the others may still be in
+# their start-up under load: wait until the master says all are ready.
+all_ready() { grep -q "every worker is ready" "$D/daemon.log"; }
+zt_check "every worker comes up" zd_wait_for 30 all_ready
 workers=$(zd_children "$ZD_PID")
 zt_check "the master has workers" test -n "$workers"
 bad=""

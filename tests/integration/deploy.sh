@@ -160,6 +160,7 @@ worker_uid() {	# the real uid of the master's first worker
 	done
 }
 has_workers() { [[ -n $(worker_uid) ]]; }
+runs_as() { [[ $(worker_uid) == "$1" ]]; }	# once dropped: start-up takes a while
 master_as() {	# USER LOG: zstor-master --user USER in the background, with workers
 	"$ZT_MASTER" -c "$D/qsfs.toml" --log_file "$2" --user "$1" 2>"$2.err" &
 	ZD_PID=$!
@@ -171,11 +172,11 @@ if ((EUID == 0)); then
 	zt_check "... saying how to create the user" grep -q "useradd --system.* $missing" \
 	    "$D/u1.log"
 	zt_check "... and that the workers run as nobody" grep -q "run as nobody" "$D/u1.log.err"
-	zt_check_eq "... which they do" "$(id -u nobody)" "$(worker_uid)"
+	zt_check "... which they do" zd_wait_for 20 runs_as "$(id -u nobody)"
 	zt_check "... and serve" zd_wait_ready "$D/qsfs.toml"
 	zd_stop TERM
 	zt_check "--user names another user" master_as daemon "$D/u2.log"
-	zt_check_eq "... whom the workers run as" "$(id -u daemon)" "$(worker_uid)"
+	zt_check "... whom the workers run as" zd_wait_for 20 runs_as "$(id -u daemon)"
 	zd_stop TERM
 	if ! id -u zstor >/dev/null 2>&1; then
 		ZSTOR_USER= "$ZT_MASTER" -c "$D/qsfs.toml" --log_file "$D/u3.log" \
