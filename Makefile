@@ -110,6 +110,9 @@ $(BUILD)/tests/unit/%.o: CFLAGS += -Itests/unit -Isupervisor
 # The scheduler's test links sched.c itself, with stand-ins for the rest of
 # the master.
 $(BUILD)/tests/test_sched: $(BUILD)/supervisor/sched.o
+# The metrics registry and the master's table of metrics, alone.
+$(BUILD)/tests/test_metrics: $(BUILD)/supervisor/metrics.o \
+    $(BUILD)/supervisor/metrics_table.o
 
 # One libFuzzer program per tests/fuzz/fuzz_*.c (a new harness is picked up by
 # name); seeds are made from tests/vectors/ into $(BUILD)/fuzz/seeds/.
@@ -117,7 +120,8 @@ fuzzers: $(FUZZ_BIN) $(BUILD)/fuzz/seeds/.made
 
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/fuzz.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ \
+	    $(filter-out $(LIB),$^) $(LIB) $(LDLIBS)
 
 $(BUILD)/fuzz/mkseeds: $(BUILD)/tests/fuzz/mkseeds.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -127,6 +131,12 @@ $(BUILD)/fuzz/seeds/.made: $(BUILD)/fuzz/mkseeds $(wildcard tests/vectors/*.json
 	$(call say,GEN,$(BUILD)/fuzz/seeds)rm -rf $(dir $@) && $< tests/vectors $(dir $@) && touch $@
 
 $(BUILD)/tests/fuzz/%.o: CFLAGS += -Itests/fuzz
+
+# The metrics endpoint's harness runs the master's own HTTP server.
+METRICS_HTTP_OBJ := $(addprefix $(BUILD)/supervisor/,metrics.o \
+    metrics_table.o metrics_http.o)
+$(BUILD)/fuzz/fuzz_http: $(METRICS_HTTP_OBJ)
+$(BUILD)/tests/fuzz/fuzz_http.o: CFLAGS += -Isupervisor
 
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=$(FUZZBUILD) SAN=1 FUZZ=1 CC=$(FUZZ_CC) fuzzers

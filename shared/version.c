@@ -19,13 +19,14 @@
 #endif
 
 const char zstor_version[] = ZSTOR_VERSION;
+const char zstor_commit[] = ZSTOR_COMMIT;
 
 void
 version_print(FILE *f, const char *prog)
 {
 	const struct scmp_version *sv = seccomp_version();
 
-	fprintf(f, "%s %s (commit %s)\n", prog, zstor_version, ZSTOR_COMMIT);
+	fprintf(f, "%s %s (commit %s)\n", prog, zstor_version, zstor_commit);
 	fprintf(f, "libraries: libevent %s, hiredis %d.%d.%d, libsodium %s, "
 	    "cJSON %s, libseccomp %u.%u.%u, %s; built with: %s\n",
 	    event_get_version(), HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH,

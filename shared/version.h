@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 extern const char zstor_version[];
+extern const char zstor_commit[];
 
 /* "PROG VERSION (commit C)" and a line of library versions. */
 void version_print(FILE *f, const char *prog);

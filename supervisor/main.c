@@ -16,6 +16,8 @@
 
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "placement.h"
 #include "rights.h"
 #include "scratch.h"
@@ -257,11 +259,13 @@ master_reload(void)
 	if (master->reloading) {
 		log_warnx("reload refused: the previous reload is still in "
 		    "flight");
+		metrics_reloaded(0);
 		return;
 	}
 	if (config_read(master->config_path, &cfg, &text, &len, &e) == -1) {
 		log_warnx("reload refused, the old config stays in use: %s",
 		    e.msg);
+		metrics_reloaded(0);
 		return;
 	}
 	if (str_differs(cfg.socket, master->cfg.socket) ||
@@ -277,8 +281,10 @@ master_reload(void)
 	master->cfg_gen++;
 	master->reloading = 1;
 	log_info("reloaded the config %s", master->config_path);
+	metrics_reloaded(1);
 	evtimer_add(reload_ev, &tv);
 	proc_push_config();
+	metrics_apply_config();
 }
 
 void
@@ -428,6 +434,7 @@ master_main(const struct args *a)
 
 	master_log_init(a);
 	worker_user_choose(a->user);
+	metrics_master_init();
 	master_events();
 	master_setup(a);
 	if (proc_init(&e) == -1) {
@@ -438,8 +445,10 @@ master_main(const struct args *a)
 	    zstor_version, (int)getpid(), master->sock_path);
 	proc_start_all();
 	failures_resume();
+	metrics_apply_config();
 	event_base_dispatch(master->base);
 	master->exiting = 1;
+	metrics_http_stop();
 	proc_stop_all();
 	sched_shutdown();
 	control_close(1);

@@ -125,6 +125,13 @@ struct job {
 	size_t			 baselen;
 	unsigned		 attempts;
 	struct event		*retry_ev;
+	struct timespec		 started;	/* this attempt (monotonic) */
+	int			 uploaded;	/* store: shards were written */
+	/* The daemon's own request (not a client's): told of the outcome
+	 * instead of a client, and not counted as a command. */
+	void			(*done)(void *, int ok, const char *error,
+				    const uint8_t *checksum);
+	void			*done_arg;
 };
 
 /* main.c */
@@ -175,6 +182,8 @@ void		 sched_repair(const char *key);
 void		 sched_abort_all(const char *why);
 void		 sched_fail_waiting(enum sandbox_role role, const char *why);
 void		 sched_shutdown(void);
+/* Jobs waiting for a worker, per priority, and jobs on one. */
+void		 sched_counts(size_t waiting[PRIO_LEVELS], size_t *running);
 
 /* control.c */
 int		 control_listen(const char *path, struct err *e);

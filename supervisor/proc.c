@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "worker.h"
 
 enum proc_state {
@@ -544,6 +545,7 @@ proc_schedule_respawn(struct proc *p, int status)
 		p->backoff = RESPAWN_MIN_SECS;
 	if (!(WIFEXITED(status) &&
 	    WEXITSTATUS(status) == WORKER_EXIT_RESPAWN)) {
+		metrics_worker_restarted(role_name(p->role));
 		tv.tv_sec = p->backoff;
 		p->backoff = p->backoff * 2 > RESPAWN_MAX_SECS ?
 		    RESPAWN_MAX_SECS : p->backoff * 2;

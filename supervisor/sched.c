@@ -25,11 +25,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hex.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "scratch.h"
 
 TAILQ_HEAD(jobq, job);
@@ -69,6 +71,7 @@ job_on_retry(int fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	j->step = STEP_META_GET;
+	clock_gettime(CLOCK_MONOTONIC, &j->started);
 	sched_submit(j);
 }
 
@@ -86,6 +89,7 @@ job_new(enum job_kind kind, const char *what)
 		return NULL;
 	}
 	j->id = ++last_job_id;
+	clock_gettime(CLOCK_MONOTONIC, &j->started);
 	j->kind = kind;
 	j->fd = -1;
 	strlcpy(j->what, what, sizeof(j->what));
@@ -103,6 +107,8 @@ job_free(struct job *j)
 	if (j->conn != NULL)
 		control_reply(j->conn, 0, "internal error: the request was "
 		    "dropped", NULL);
+	if (j->done != NULL)
+		j->done(j->done_arg, 0, "the request was dropped", NULL);
 	TAILQ_REMOVE(&jobs, j, all);
 	event_free(j->retry_ev);
 	if (j->fd != -1)
@@ -139,8 +145,13 @@ sched_busy(void)
 static void
 job_reply(struct job *j, int ok, const char *error, const uint8_t *sum)
 {
+	void (*done)(void *, int, const char *, const uint8_t *) = j->done;
 	struct conn *c = j->conn;
 
+	if (done != NULL) {
+		j->done = NULL;
+		done(j->done_arg, ok, error, sum);
+	}
 	if (c == NULL)
 		return;
 	j->conn = NULL;
@@ -275,8 +286,11 @@ job_succeed(struct job *j, const uint8_t *sum)
 			log_warnx("%s", e.msg);
 		if (j->recorded)
 			failures_forget(j);
-	} else if (j->kind != JOB_DROP)
+	} else if (j->done != NULL)
+		log_debug("%s: done", j->what);
+	else if (j->kind != JOB_DROP)
 		log_info("%s: done", j->what);
+	metrics_job_end(j, 1);
 	job_reply(j, 1, NULL, sum);
 	job_free(j);
 }
@@ -309,6 +323,7 @@ job_retry(struct job *j, const char *why)
 	j->background = 1;
 	j->prio = PRIO_BACKGROUND;
 	j->has_old = 0;
+	j->uploaded = 0;
 	free(j->meta);
 	j->meta = NULL;
 	free(j->base);
@@ -323,6 +338,7 @@ static void
 job_fail(struct job *j, const char *why)
 {
 	log_warnx("%s: %s", j->what, why);
+	metrics_job_end(j, 0);
 	if (job_retry(j, why))
 		return;
 	job_reply(j, 0, why, NULL);
@@ -427,6 +443,7 @@ answer_encoded(struct job *j, struct msg *m)
 	}
 	if (job_take_meta(j, m) == -1)
 		return -1;
+	j->uploaded = j->kind == JOB_STORE;
 	job_next(j, STEP_META_PUT);
 	return 0;
 }
@@ -548,5 +565,22 @@ sched_shutdown(void)
 			log_info("%s: recorded; retried at the next start",
 			    j->what);
 		job_free(j);
+	}
+}
+
+void
+sched_counts(size_t waiting[PRIO_LEVELS], size_t *running)
+{
+	struct job *j;
+	int p;
+
+	for (p = 0; p < PRIO_LEVELS; p++)
+		waiting[p] = 0;
+	*running = 0;
+	TAILQ_FOREACH(j, &jobs, all) {
+		if (j->waiting)
+			waiting[j->prio]++;
+		else if (j->worker != NULL)
+			(*running)++;
 	}
 }

@@ -318,6 +318,36 @@ static const char toml[] =
     "[table]\nk = \"v\"\n[[aot]]\nn = 1\n[[aot]]\nn = 2\n"
     "[aot.sub]\nz = false\n";
 
+/* Requests for the metrics endpoint, good and bad. */
+static void
+seeds_http(void)
+{
+	static const char *const reqs[][2] = {
+		{ "get", "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" },
+		{ "get10", "GET /metrics HTTP/1.0\r\n\r\n" },
+		{ "head", "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n" },
+		{ "query", "GET /metrics?x=1&y HTTP/1.1\r\nHost: x\r\n\r\n" },
+		{ "absolute", "GET http://h:9100/metrics HTTP/1.1\r\n\r\n" },
+		{ "other", "GET /other HTTP/1.1\r\nHost: x\r\n\r\n" },
+		{ "post", "POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n"
+		    "\r\nabc" },
+		{ "chunked", "POST /metrics HTTP/1.1\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" },
+		{ "pipelined", "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+		    "GET /x HTTP/1.1\r\nConnection: close\r\n\r\n" },
+		{ "expect", "GET /metrics HTTP/1.1\r\nExpect: 100-continue"
+		    "\r\nContent-Length: 5\r\n\r\nhello" },
+		{ "folded", "GET /metrics HTTP/1.1\r\nX: a\r\n b\r\n\r\n" },
+		{ "bare_lf", "GET /metrics HTTP/1.1\nHost: x\n\n" },
+		{ "junk", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
+		seed("fuzz_http", reqs[i][0], reqs[i][1], strlen(reqs[i][1]),
+		    NULL, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -331,6 +361,7 @@ main(int argc, char **argv)
 	seeds_meta(argv[1]);
 	seeds_messages();
 	seeds_zdb();
+	seeds_http();
 	seed("fuzz_config", "config", config, strlen(config), NULL, 0);
 	seed("fuzz_toml", "forms", toml, strlen(toml), NULL, 0);
 	seed("fuzz_toml", "config", config, strlen(config), NULL, 0);

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "t.h"
 
 #define SENT_MAX	64
@@ -160,6 +161,16 @@ master_drained(void)
 	drained++;
 }
 
+/* Outcomes counted for the metrics: [0] failed, [1] succeeded. */
+static int		 ended[2];
+
+void
+metrics_job_end(const struct job *j, int ok)
+{
+	(void)j;
+	ended[ok != 0]++;
+}
+
 static void
 reset(void)
 {
@@ -167,6 +178,7 @@ reset(void)
 	nsent = 0;
 	drained = recorded = forgotten = unlinked = 0;
 	ans_settled = ans_drop = ans_in_doubt = 0;
+	ended[0] = ended[1] = 0;
 	mw.up = enc.up = 1;
 	mw.job = enc.job = NULL;
 	master->stopping = 0;
@@ -286,6 +298,74 @@ test_store(void)
 	T_CHECK(c.replied == 1 && c.ok && unlinked == 1,
 	    "store: ok once saved, and the file deleted (--delete)");
 	T_CHECK(mw.job == NULL && enc.job == NULL, "store: workers left busy");
+}
+
+/* The outcome of a daemon's own check. */
+struct own_outcome {
+	int	calls, ok, has_sum;
+	char	error[128];
+};
+
+static void
+own_done(void *arg, int ok, const char *error, const uint8_t *sum)
+{
+	struct own_outcome *o = arg;
+
+	o->calls++;
+	o->ok = ok;
+	o->has_sum = sum != NULL;
+	snprintf(o->error, sizeof(o->error), "%s", error ? error : "");
+}
+
+/* A job of the daemon's own (the evictor's metadata lookups) is told its
+ * outcome once, whatever happens to it, and is not counted as a command;
+ * a client's job is counted once per outcome. */
+static void
+test_own_jobs(void)
+{
+	struct own_outcome o;
+	struct conn c;
+	struct job *j;
+
+	reset();
+	memset(&o, 0, sizeof(o));
+	j = new_job(JOB_CHECK, PRIO_BACKGROUND, NULL);
+	j->done = own_done;
+	j->done_arg = &o;
+	sched_submit(j);
+	T_CHECK(answer(&mw, 1, NULL, 1, 1) == 0, "own check: answered");
+	T_CHECK(o.calls == 1 && o.ok && o.has_sum,
+	    "own check: told once, with the stored checksum");
+	T_CHECK(ended[0] + ended[1] == 1, "own check: the metrics hook is "
+	    "called (and skips it: metrics_zstor.c)");
+
+	memset(&o, 0, sizeof(o));
+	j = new_job(JOB_CHECK, PRIO_BACKGROUND, NULL);
+	j->done = own_done;
+	j->done_arg = &o;
+	sched_submit(j);
+	T_CHECK(answer(&mw, 0, "metadata backend down", 0, 0) == 0,
+	    "own check: failure answered");
+	T_CHECK(o.calls == 1 && !o.ok &&
+	    strcmp(o.error, "metadata backend down") == 0,
+	    "own check: told of the failure, with its error");
+
+	memset(&o, 0, sizeof(o));
+	j = new_job(JOB_CHECK, PRIO_BACKGROUND, NULL);
+	j->done = own_done;
+	j->done_arg = &o;
+	mw.up = 0;
+	sched_submit(j);
+	job_free(j);
+	T_CHECK(o.calls == 1 && !o.ok, "own check: told when it is dropped");
+	mw.up = 1;
+
+	reset();
+	j = new_job(JOB_RETRIEVE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	(void)answer(&mw, 0, "metadata backend down", 0, 0);
+	T_CHECK(ended[0] == 1 && ended[1] == 0 && c.replied == 1,
+	    "a failed retrieve is counted as failed, once");
 }
 
 /* The record already stored goes to the encoder, which may skip the upload:
@@ -646,6 +726,9 @@ main(void)
 	}
 	log_init(NULL, 0);
 	test_store();
+	T_CHECK(ended[1] == 1 && ended[0] == 0,
+	    "a store is counted once, as a success");
+	test_own_jobs();
 	test_rebuild_base();
 	test_store_unchanged();
 	test_undo_after_failed_save();
