@@ -34,7 +34,7 @@
 
 #include "log.h"
 #include "master.h"
-#include "metastore.h"
+#include "meta_key.h"
 #include "rights.h"
 #include "upstream.h"
 
@@ -239,10 +239,8 @@ conn_refuse_limit(struct conn *c, const char *msg)
 static int
 key_of(const char *path, char *key, size_t len, struct err *e)
 {
-	struct metastore ms;
-
-	metastore_init(&ms, &master->cfg, NULL);	/* no I/O: no pool */
-	return metastore_key(&ms, path, key, len, e);
+	return meta_key(master->cfg.meta_prefix, master->cfg.root, path, key,
+	    len, e);
 }
 
 static struct job *

@@ -27,7 +27,7 @@
 
 #include "log.h"
 #include "master.h"
-#include "metastore.h"
+#include "meta_key.h"
 #include "scratch.h"
 
 #define RECORD_MAX	(64 * 1024)
@@ -148,7 +148,6 @@ static int
 record_resume(const char *file, struct err *e)
 {
 	cJSON *o, *p, *k, *d, *u, *g;
-	struct metastore ms;
 	struct job *j;
 	char what[200], key[512];
 	int rc = -1;
@@ -166,8 +165,8 @@ record_resume(const char *file, struct err *e)
 		err_set(e, "not a failure record");
 		goto done;
 	}
-	metastore_init(&ms, &master->cfg, NULL);
-	if (metastore_key(&ms, k->valuestring, key, sizeof(key), e) == -1)
+	if (meta_key(master->cfg.meta_prefix, master->cfg.root, k->valuestring,
+	    key, sizeof(key), e) == -1)
 		goto done;
 	snprintf(what, sizeof(what), "store %s", p->valuestring);
 	if ((j = job_new(JOB_STORE, what)) == NULL) {
