@@ -145,7 +145,10 @@ daemon_call(const struct cli *c, struct msg *req, int fd, struct msg **reply,
 	else {
 		struct err send_err = *e;
 
-		if ((rc = read_reply(c, s, id, LATE_REPLY_MS, reply, e)) < 0)
+		/* A daemon that hung up while we sent (upstream's drops our
+		 * frame) is explained by read_reply, not by the broken pipe. */
+		if ((rc = read_reply(c, s, id, LATE_REPLY_MS, reply, e)) < 0 &&
+		    strstr(e->msg, "closed the connection") == NULL)
 			err_set(e, "could not send the request to the zstor "
 			    "daemon at %s: %s", c->cfg.socket, send_err.msg);
 	}
