@@ -2,7 +2,9 @@
 # user created, an existing config left alone), zstor-master started from the
 # installed files with the example config adapted to dir: backends (no
 # systemctl), the unit checked by systemd-analyze, then dpkg -r and --purge.
-# Root only; it leaves the machine as it found it.
+# Root only; it leaves the machine as it found it. While it runs, the zstor user
+# exists and workers of other suites would drop to it:
+# zt: exclusive
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-daemon.sh"
