@@ -59,6 +59,11 @@ struct fetched {
 	uint64_t slot;
 	uint8_t good[RS_MAX_SHARDS];
 	uint8_t rebuilt[RS_MAX_SHARDS];	/* reconstructed, not read */
+	/* read and matching their checksum; good are those of the length
+	 * most of them have (a shard's own checksum cannot vouch for its
+	 * length when the record itself is wrong) */
+	uint8_t verified[RS_MAX_SHARDS];
+	uint64_t vlen[RS_MAX_SHARDS];
 };
 
 /* Reads and verifies shards (data shards first) until `data` good ones are in

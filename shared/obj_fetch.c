@@ -117,6 +117,44 @@ round_piece(struct round *r, size_t j, struct fetched *f, int timeout,
 	}
 }
 
+/* Shards of one object all have one length: the good ones are the verified
+ * shards of the length most of them have, whichever was read first. */
+static void
+settle_lengths(struct fetched *f)
+{
+	unsigned n = f->data + f->parity, i, j, votes, best = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!f->verified[i])
+			continue;
+		for (votes = 0, j = 0; j < n; j++)
+			votes += f->verified[j] && f->vlen[j] == f->vlen[i];
+		if (votes > best)
+			best = votes, f->shard_len = f->vlen[i];
+	}
+	for (i = 0; i < n; i++)
+		f->good[i] = f->verified[i] && f->vlen[i] == f->shard_len;
+}
+
+/* Verified shards left out for their length, for the failure report. */
+static void
+note_odd_lengths(const struct fetched *f, char *why, size_t whylen)
+{
+	struct shard_info si = { 0 };
+	char msg[128];
+	unsigned i;
+
+	for (i = 0; i < f->data + f->parity; i++) {
+		if (!f->verified[i] || f->good[i])
+			continue;
+		si.idx = i;
+		snprintf(msg, sizeof(msg), "shard is %llu bytes, others are %llu",
+		    (unsigned long long)f->vlen[i],
+		    (unsigned long long)f->shard_len);
+		note_failure(why, whylen, &si, msg);
+	}
+}
+
 static void
 round_run(struct round *r, struct pool *pool, struct fetched *f, char *why,
     size_t whylen)
@@ -150,18 +188,10 @@ round_run(struct round *r, struct pool *pool, struct fetched *f, char *why,
 			round_drop(r, i, why, whylen, e.msg);
 			continue;
 		}
-		if (f->shard_len != 0 && r->len[i] != f->shard_len) {
-			snprintf(e.msg, sizeof(e.msg),
-			    "%s: shard is %llu bytes, others are %llu",
-			    backend_name(r->b[i]),
-			    (unsigned long long)r->len[i],
-			    (unsigned long long)f->shard_len);
-			round_drop(r, i, why, whylen, e.msg);
-			continue;
-		}
-		f->good[r->si[i]->idx] = 1;
-		f->shard_len = r->len[i];
+		f->verified[r->si[i]->idx] = 1;
+		f->vlen[r->si[i]->idx] = r->len[i];
 	}
+	settle_lengths(f);
 }
 
 static unsigned
@@ -230,6 +260,7 @@ fetch_rounds(struct pool *pool, const struct metadata *m, int all,
 			return scratch_full(e, r.local.msg,
 			    f->data * r.shard_guess, "a retrieve of this object");
 	}
+	note_odd_lengths(f, why, sizeof(why));
 	if (good < f->data)
 		return err_set(e,
 		    "only %u of the %u shards needed could be read: %s", good,

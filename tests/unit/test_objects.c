@@ -492,6 +492,9 @@ main(void)
 		check_wrong_checksum(&v, &o);
 		check_wrong_length(&v, &o, v.k - 1, 0);
 		check_wrong_length(&v, &o, v.k - 1, 1);
+		/* the first shard read: its length must not rule the others */
+		check_wrong_length(&v, &o, 0, 0);
+		check_wrong_length(&v, &o, 0, 1);
 		check_encode(&v, &o);
 		check_stream_decode(&v, &o);
 		object_free(&o);
