@@ -254,11 +254,16 @@ zt__owns_port() {
 	return 1
 }
 
+# Ports come from below the kernel's ephemeral range: a backend killed and
+# restarted on its port must not find it taken by some client's outgoing
+# connection in the meantime.
 zt__free_port() {
-	local port
+	local port lo hi
 
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	((${lo:-0} > 12000)) || lo=32768
 	while :; do
-		port=$((20000 + RANDOM % 40000))
+		port=$((10000 + RANDOM % (lo - 10000)))
 		[[ -z $(zt__listen_inodes "$port") ]] && break
 	done
 	echo "$port"
