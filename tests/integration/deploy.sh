@@ -140,8 +140,10 @@ zt_check_eq "check through the daemon" "$(b2 "$D/files/b.bin")" \
 zd_stop TERM
 zt_check_eq "SIGTERM: the daemon exits 0" 0 $?
 
-# zstor monitor in a terminal: the log goes to the terminal as well.
-script -qfec "'$ZT_ZSTOR' -c '$D/qsfs.toml' --log_file '$D/mon.log' monitor" \
+# zstor monitor in a terminal: the log goes to the terminal as well. script(1)
+# runs the command through $SHELL -c; exec makes the master its child whatever
+# that shell is (dash forks), so that SIGTERM below reaches the master.
+script -qfec "exec '$ZT_ZSTOR' -c '$D/qsfs.toml' --log_file '$D/mon.log' monitor" \
     "$D/mon.tty" >/dev/null 2>&1 &
 SP=$!
 monitor_up() { grep -aq "every worker is ready" "$D/mon.tty" 2>/dev/null; }
@@ -151,6 +153,7 @@ mp=$(pgrep -P "$SP" | head -n 1)
 [[ -n $mp ]] && kill -TERM "$mp"
 wait "$SP"
 zt_check_eq "... and stops on SIGTERM" 0 $?
+zt_check "... the master itself" eval '[[ -n $mp ]] && ! kill -0 "$mp" 2>/dev/null'
 
 # ---- the workers' user (as root) ----
 worker_uid() {	# the real uid of the master's first worker
