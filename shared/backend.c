@@ -84,6 +84,52 @@ backend_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms,
 }
 
 void
+backend_open_many(const struct backend_ci *const *cis, size_t n,
+    enum ns_mode want, int timeout_ms, struct backend **out, struct err *errs)
+{
+	const struct backend_ci **zcis;
+	struct backend **zout;
+	struct err *zerrs;
+	size_t i, k, nz = 0;
+
+	zcis = calloc(n ? n : 1, sizeof(*zcis));
+	zout = calloc(n ? n : 1, sizeof(*zout));
+	zerrs = calloc(n ? n : 1, sizeof(*zerrs));
+	for (i = 0; i < n; i++) {
+		out[i] = NULL;
+		if (zcis == NULL || zout == NULL || zerrs == NULL ||
+		    cis[i] == NULL || cis[i]->addr.kind == ADDR_DIR)
+			out[i] = backend_open(cis[i], want, timeout_ms, &errs[i]);
+		else
+			zcis[nz++] = cis[i];
+	}
+	if (nz > 0) {
+		backend_ignore_sigpipe();
+		zdb_impl.open_many(zcis, nz, want, timeout_ms, zout, zerrs);
+	}
+	for (i = 0, k = 0; i < n && k < nz; i++)
+		if (cis[i] == zcis[k]) {
+			out[i] = zout[k];
+			errs[i] = zerrs[k++];
+		}
+	free(zcis);
+	free(zout);
+	free(zerrs);
+}
+
+const struct nsinfo *
+backend_open_info(const struct backend *b)
+{
+	return b->has_info ? &b->info : NULL;
+}
+
+int
+backend_alive(struct backend *b)
+{
+	return b->impl->alive == NULL || b->impl->alive(b);
+}
+
+void
 backend_close(struct backend *b)
 {
 	if (b != NULL)

@@ -53,7 +53,18 @@ struct backend;
  * it was SIG_DFL. */
 struct backend	*backend_open(const struct backend_ci *ci, enum ns_mode want,
 	    int timeout_ms, struct err *e);
+/* backend_open of n backends at once: 0-dbs connect, PING, read NSINFO and
+ * SELECT in parallel. out[i] is NULL, errs[i] saying why, when one fails. */
+void	backend_open_many(const struct backend_ci *const *cis, size_t n,
+	    enum ns_mode want, int timeout_ms, struct backend **out,
+	    struct err *errs);
 void	backend_close(struct backend *b);
+/* The NSINFO backend_open read (0-db), or NULL (dir: backends read none). */
+const struct nsinfo	*backend_open_info(const struct backend *b);
+/* For a backend kept from an earlier job: 1 while it still serves, 0 when it
+ * must be opened again (a directory removed or replaced at its path). A 0-db
+ * connection the server closed is reopened by backend_run itself. */
+int	backend_alive(struct backend *b);
 /* "address/namespace" */
 const char *backend_name(const struct backend *b);
 const struct backend_ci	*backend_ci(const struct backend *b);

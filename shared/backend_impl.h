@@ -15,7 +15,14 @@ struct backend_impl {
 	 * backend filled by backend_init), connects and checks the mode. */
 	struct backend *(*open)(const struct backend_ci *ci, enum ns_mode want,
 	    int timeout_ms, struct err *e);
+	/* backend_open of n backends at once; NULL: one after another. */
+	void	(*open_many)(const struct backend_ci *const *cis, size_t n,
+		    enum ns_mode want, int timeout_ms, struct backend **out,
+		    struct err *errs);
 	void (*close)(struct backend *b);
+	/* Whether a backend held from an earlier job still serves (see
+	 * backend_alive). */
+	int	(*alive)(struct backend *b);
 	/* Runs ops, all on backends of this implementation, until every op has
 	 * an answer or the monotonic clock reaches deadline_ms. timeout_ms is
 	 * only for messages. */
@@ -29,6 +36,9 @@ struct backend {
 	enum ns_mode			 mode;
 	/* "address/namespace" */
 	char				 name[BACKEND_NAME_MAX];
+	/* what NSINFO said when the backend was opened */
+	struct nsinfo			 info;
+	int				 has_info;
 };
 
 extern const struct backend_impl zdb_impl;

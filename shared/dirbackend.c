@@ -1034,8 +1034,28 @@ fail:
 	return NULL;
 }
 
+/* A backend kept from an earlier job still writes where its path leads: a
+ * namespace directory removed or replaced since (a disk swapped, a backend
+ * recreated) must not take values nobody can find. */
+static int
+dir_alive(struct backend *b)
+{
+	struct dirb *d = (struct dirb *)b;
+	const char *ns = b->ci.ns != NULL ? b->ci.ns : "default";
+	char path[ADDR_PATH_MAX + DIR_NS_MAX + 2];
+	struct stat held, now;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", b->ci.addr.path,
+	    ns) >= sizeof(path))
+		return 0;
+	return fstat(d->dfd, &held) == 0 && held.st_nlink > 0 &&
+	    stat(path, &now) == 0 && held.st_dev == now.st_dev &&
+	    held.st_ino == now.st_ino;
+}
+
 const struct backend_impl dir_impl = {
 	.open = dir_open,
 	.close = dir_close,
+	.alive = dir_alive,
 	.run = dir_run,
 };

@@ -80,16 +80,21 @@ add_failure(char *list, size_t len, const char *name, const char *why)
 	strlcpy(list, tmp, len);
 }
 
-/* Opens the metadata backends; says why the ones that failed did in `dead`. */
+/* Opens the metadata backends, all at once; says why the ones that failed did
+ * in `dead`. */
 static int
 metastore_open_all(struct metastore *ms, struct backend *b[META_BACKENDS], char *dead,
     size_t deadlen)
 {
+	const struct backend_ci *cis[META_BACKENDS];
 	struct err e;
 	char name[300];
 	int i, up = 0;
 
 	dead[0] = '\0';
+	for (i = 0; i < META_BACKENDS; i++)
+		cis[i] = &ms->cfg->meta_backends[i];
+	pool_open_all(ms->pool, cis, META_BACKENDS, NS_USERKEY);
 	for (i = 0; i < META_BACKENDS; i++) {
 		b[i] = pool_get(ms->pool, &ms->cfg->meta_backends[i], NS_USERKEY, &e);
 		if (b[i] != NULL) {

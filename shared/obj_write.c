@@ -13,25 +13,30 @@
 #include "rs.h"
 #include "scratch.h"
 
-/* Checks the free space of the chosen backends; marks the failing ones and keeps
- * the first reason in why. Returns the number of failures, -1 without memory. */
+/* Checks the free space of the chosen backends, opened all at once; marks the
+ * failing ones and keeps the first reason in why. NSINFO is read once per
+ * backend per store: those opened for this store told their space then.
+ * Returns the number of failures, -1 without memory. */
 static int
 check_space(const struct config *cfg, struct pool *pool, const struct bref *refs,
     struct backend **chosen, unsigned char *excluded, uint64_t need, struct err *why)
 {
-	unsigned n = cfg->expected_shards, i, nops = 0, failures = 0;
-	struct bop *ops = calloc(n, sizeof(*ops));
-	unsigned *which = calloc(n, sizeof(*which));
+	unsigned n = cfg->expected_shards, i, k, nops = 0, nq = 0, failures = 0;
+	struct bop *ops = calloc(2 * n, sizeof(*ops)), *q = ops + n;
+	unsigned *which = calloc(2 * n, sizeof(*which)), *qat = which + n;
+	const struct backend_ci **cis = calloc(n, sizeof(*cis));
+	const struct nsinfo *ni;
 	struct err e;
 
-	if (ops == NULL || which == NULL) {
-		free(ops), free(which);
+	if (ops == NULL || which == NULL || cis == NULL) {
+		free(ops), free(which), free(cis);
 		return -1;
 	}
+	for (i = 0; i < n; i++)
+		cis[i] = &cfg->groups[refs[i].group].backends[refs[i].backend];
+	pool_open_all(pool, cis, n, NS_SEQUENTIAL);
 	for (i = 0; i < n; i++) {
-		const struct backend_ci *ci = &cfg->groups[refs[i].group].backends[refs[i].backend];
-
-		chosen[i] = pool_get(pool, ci, NS_SEQUENTIAL, &e);
+		chosen[i] = pool_get(pool, cis[i], NS_SEQUENTIAL, &e);
 		if (chosen[i] == NULL) {
 			excluded[placement_flat_index(cfg, refs[i])] = 1;
 			if (failures++ == 0 && why->msg[0] == '\0')
@@ -40,12 +45,19 @@ check_space(const struct config *cfg, struct pool *pool, const struct bref *refs
 		}
 		ops[nops].b = chosen[i];
 		ops[nops].kind = BOP_NSINFO;
+		if ((ni = pool_fresh_info(pool, cis[i], NS_SEQUENTIAL)) != NULL)
+			ops[nops].info = *ni;
+		else
+			qat[nq++] = nops;
 		which[nops++] = i;
 	}
-	backend_run(ops, nops, pool->timeout_ms);
+	for (k = 0; k < nq; k++)
+		q[k] = ops[qat[k]];
+	backend_run(q, nq, pool->timeout_ms);
+	for (k = 0; k < nq; k++)
+		ops[qat[k]] = q[k];
 	for (i = 0; i < nops; i++) {
 		struct bref r = refs[which[i]];
-		const struct backend_ci *ci = &cfg->groups[r.group].backends[r.backend];
 
 		if (ops[i].rc == 0 && nsinfo_free_space(&ops[i].info) >= need)
 			continue;
@@ -55,13 +67,14 @@ check_space(const struct config *cfg, struct pool *pool, const struct bref *refs
 			    (unsigned long long)nsinfo_free_space(&ops[i].info),
 			    (unsigned long long)need);
 		log_warnx("%s; choosing other backends", ops[i].err.msg);
-		pool_fail(pool, ci, NS_SEQUENTIAL, &ops[i].err);
+		pool_fail(pool, cis[which[i]], NS_SEQUENTIAL, &ops[i].err);
 		excluded[placement_flat_index(cfg, r)] = 1;
 		if (failures++ == 0 && why->msg[0] == '\0')
 			*why = ops[i].err;
 	}
 	free(ops);
 	free(which);
+	free(cis);
 	return (int)failures;
 }
 
@@ -556,6 +569,7 @@ obj_write(const struct config *cfg, struct pool *pool, const struct sealed *s,
 		    "%s", lost.msg, first);
 	}
 done:
+	pool_info_spent(pool);
 	rs_free(w.rs);
 	free(w.chosen);
 	free(w.refs);

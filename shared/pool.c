@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "pool.h"
@@ -13,11 +14,142 @@ pool_timeout_ms(void)
 	return ms > 0 && ms < 3600000 ? (int)ms : ZDB_TIMEOUT_MS;
 }
 
+static int64_t
+pool_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 pool_init(struct pool *p, int timeout_ms)
 {
 	memset(p, 0, sizeof(*p));
 	p->timeout_ms = timeout_ms;
+	p->idle_ms = POOL_IDLE_MS;
+	p->job = 1;
+}
+
+static void
+entry_drop(struct pool_entry *pe)
+{
+	if (pe->b != NULL)
+		backend_close(pe->b);
+	pe->b = NULL;
+}
+
+void
+pool_next_job(struct pool *p)
+{
+	int64_t now = pool_now_ms();
+	size_t i;
+
+	p->job++;
+	p->info_gen++;
+	for (i = 0; i < p->n; i++) {
+		struct pool_entry *pe = &p->v[i];
+
+		if (pe->failed || now - pe->used_ms > p->idle_ms)
+			entry_drop(pe);
+		pe->failed = 0;
+		pe->why.msg[0] = '\0';
+	}
+}
+
+void
+pool_invalidate(struct pool *p, const struct backend_ci *ci)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (ci_equal(&p->v[i].ci, ci))
+			entry_drop(&p->v[i]);
+}
+
+/* An entry opened now, or its open failure recorded. */
+static void
+entry_opened(struct pool *p, struct pool_entry *pe, struct backend *b,
+    const struct err *e)
+{
+	pe->b = b;
+	pe->checked_job = p->job;
+	pe->info_gen = p->info_gen;
+	pe->used_ms = pool_now_ms();
+	if (b == NULL) {
+		pe->failed = 1;
+		pe->why = *e;
+		log_warnx("%s", e->msg);
+	}
+}
+
+/* A backend kept from an earlier job is checked once per job. */
+static void
+entry_check(struct pool *p, struct pool_entry *pe)
+{
+	if (pe->b == NULL || pe->checked_job == p->job)
+		return;
+	pe->checked_job = p->job;
+	if (!backend_alive(pe->b)) {
+		log_debug("%s: no longer at its place; opening it again",
+		    backend_name(pe->b));
+		entry_drop(pe);
+	}
+}
+
+void
+pool_open_all(struct pool *p, const struct backend_ci *const *cis, size_t n,
+    enum ns_mode mode)
+{
+	const struct backend_ci **want = calloc(n ? n : 1, sizeof(*want));
+	size_t *at = calloc(n ? n : 1, sizeof(*at));	/* entries, by index:
+							 * pool_entry moves them */
+	struct backend **got = calloc(n ? n : 1, sizeof(*got));
+	struct err *errs = calloc(n ? n : 1, sizeof(*errs));
+	size_t i, j, k = 0;
+
+	if (want == NULL || at == NULL || got == NULL || errs == NULL)
+		goto done;	/* pool_get opens them one by one */
+	for (i = 0; i < n; i++) {
+		struct pool_entry *e = pool_entry(p, cis[i], mode);
+
+		if (e == NULL || e->failed)
+			continue;
+		entry_check(p, e);
+		for (j = 0; j < k && at[j] != (size_t)(e - p->v); j++)
+			;
+		if (e->b == NULL && j == k) {
+			at[k] = (size_t)(e - p->v);
+			want[k++] = cis[i];
+		}
+	}
+	backend_open_many(want, k, mode, p->timeout_ms, got, errs);
+	for (i = 0; i < k; i++)
+		entry_opened(p, &p->v[at[i]], got[i], &errs[i]);
+done:
+	free(want);
+	free(at);
+	free(got);
+	free(errs);
+}
+
+const struct nsinfo *
+pool_fresh_info(struct pool *p, const struct backend_ci *ci,
+    enum ns_mode mode)
+{
+	struct pool_entry *pe = pool_entry(p, ci, mode);
+
+	if (pe == NULL || pe->b == NULL || pe->failed ||
+	    pe->info_gen != p->info_gen)
+		return NULL;
+	return backend_open_info(pe->b);
+}
+
+void
+pool_info_spent(struct pool *p)
+{
+	p->info_gen++;
 }
 
 void
@@ -75,14 +207,11 @@ pool_get(struct pool *p, const struct backend_ci *ci, enum ns_mode mode,
 		*e = pe->why;
 		return NULL;
 	}
-	if (pe->b == NULL) {
-		pe->b = backend_open(ci, mode, p->timeout_ms, e);
-		if (pe->b == NULL) {
-			pe->failed = 1;
-			pe->why = *e;
-			log_warnx("%s", e->msg);
-		}
-	}
+	entry_check(p, pe);
+	if (pe->b == NULL)
+		entry_opened(p, pe, backend_open(ci, mode, p->timeout_ms, e), e);
+	else
+		pe->used_ms = pool_now_ms();
 	return pe->b;
 }
 
@@ -94,9 +223,7 @@ pool_fail(struct pool *p, const struct backend_ci *ci, enum ns_mode mode,
 
 	if (pe == NULL)
 		return;
-	if (pe->b)
-		backend_close(pe->b);
-	pe->b = NULL;
+	entry_drop(pe);
 	pe->failed = 1;
 	if (why)
 		pe->why = *why;

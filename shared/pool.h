@@ -1,11 +1,19 @@
 /* The connections one command (or one worker) holds, keyed by backend identity
  * and mode, opened on first use. A backend that failed stays marked for the
- * rest of the command, so placement retries without it (upstream's
- * remove_shard). */
+ * rest of the command or job, so placement retries without it (upstream's
+ * remove_shard).
+ *
+ * A worker keeps its pool across jobs: pool_next_job starts a job, forgetting
+ * the last job's failures (a backend that died and came back is used again)
+ * and closing connections left idle past the pool's expiry. A connection that
+ * broke is reopened on its next use (backend_run); pool_invalidate is the
+ * hook for whoever learns first that a backend went away (the master's health
+ * table): it drops the connection, and the next use reconnects. */
 #ifndef POOL_H
 #define POOL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "backend.h"
 #include "config.h"
@@ -18,12 +26,22 @@ struct pool_entry {
 	struct backend		*b;
 	int			 failed;
 	struct err		 why;	/* why it failed */
+	int64_t			 used_ms;	/* last pool_get */
+	uint64_t		 checked_job;	/* the job that last found b
+						 * alive */
+	uint64_t		 info_gen;	/* of the NSINFO read at open */
 };
+
+/* Connections unused this long are closed at the next job. */
+#define POOL_IDLE_MS	60000
 
 struct pool {
 	struct pool_entry	*v;
 	size_t			 n, cap;
 	int			 timeout_ms;
+	int			 idle_ms;
+	uint64_t		 job;
+	uint64_t		 info_gen;
 };
 
 /* The deadline of one backend operation: ZDB_TIMEOUT_MS, or what
@@ -38,6 +56,23 @@ struct backend	*pool_get(struct pool *p, const struct backend_ci *ci,
 	    enum ns_mode mode, struct err *e);
 struct pool_entry	*pool_entry(struct pool *p, const struct backend_ci *ci,
 	    enum ns_mode mode);
+/* Opens every backend of cis that is not open yet, all at once (0-dbs
+ * connect in parallel); a failure marks its entry failed, as pool_get does.
+ * Afterwards pool_get answers from the pool. */
+void	pool_open_all(struct pool *p, const struct backend_ci *const *cis,
+	    size_t n, enum ns_mode mode);
+/* The NSINFO that opening the backend read, while no store has used the
+ * backends since: fresh enough for a store's space check. NULL otherwise. */
+const struct nsinfo	*pool_fresh_info(struct pool *p,
+	    const struct backend_ci *ci, enum ns_mode mode);
+/* A store is done: what opening said about space is old news now. */
+void	pool_info_spent(struct pool *p);
+/* Starts a job in a long-lived pool: failures are forgotten, connections
+ * idle past the expiry closed. */
+void	pool_next_job(struct pool *p);
+/* Drops the connection to a backend, in every mode; its next use
+ * reconnects. */
+void	pool_invalidate(struct pool *p, const struct backend_ci *ci);
 /* Marks a backend failed and drops its connection. */
 void	pool_fail(struct pool *p, const struct backend_ci *ci,
 	    enum ns_mode mode, const struct err *why);

@@ -807,29 +807,38 @@ zdb_close(struct backend *b)
 	free(z);
 }
 
-/* Runs ops on this one backend, sharing backend_open's deadline; 0 when all
- * succeeded, else the first failure is copied to e. */
-static int
-zdb_open_run(struct zdb *z, struct bop *ops, size_t n, int64_t deadline,
-    int timeout_ms, struct err *e)
+/* Runs k ops on each backend of zs that is still open (ops[i * k + j] on
+ * zs[i]), all backends at once, sharing backend_open's deadline. A backend
+ * with a failed op is closed (zs[i] NULL), its first failure in errs[i]. */
+static void
+zdb_open_run(struct zdb **zs, size_t n, struct bop *ops, size_t k,
+    int64_t deadline, int timeout_ms, struct err *errs)
 {
-	struct bop *p[2];
-	size_t i;
+	struct bop **p = calloc(n * k > 0 ? n * k : 1, sizeof(*p));
+	size_t i, j, np = 0;
 
-	for (i = 0; i < n; i++) {
-		ops[i].b = &z->base;
-		p[i] = &ops[i];
-	}
-	zdb_run(p, n, deadline, timeout_ms);
-	for (i = 0; i < n; i++) {
-		if (ops[i].rc != 0) {
-			if (ops[i].rc > 0)
-				bop_fail(&ops[i], "unexpected answer");
-			*e = ops[i].err;
-			return -1;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < k && zs[i] != NULL; j++) {
+			ops[i * k + j].b = &zs[i]->base;
+			if (p != NULL)
+				p[np++] = &ops[i * k + j];
 		}
-	}
-	return 0;
+	if (p == NULL)
+		for (i = 0; i < n * k; i++)
+			bop_fail(&ops[i], "out of memory");
+	else
+		zdb_run(p, np, deadline, timeout_ms);
+	free(p);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < k && zs[i] != NULL; j++) {
+			if (ops[i * k + j].rc == 0)
+				continue;
+			if (ops[i * k + j].rc > 0)
+				bop_fail(&ops[i * k + j], "unexpected answer");
+			errs[i] = ops[i * k + j].err;
+			zdb_close(&zs[i]->base);
+			zs[i] = NULL;
+		}
 }
 
 static int
@@ -850,14 +859,9 @@ zdb_check_mode(struct zdb *z, const struct nsinfo *ni, enum ns_mode want,
 	    "mixed mode");
 }
 
-/* Upstream's order: PING, NSINFO (before SELECT), the mode check, then
- * SELECT. */
-static struct backend *
-zdb_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms,
-    struct err *e)
+static struct zdb *
+zdb_new(const struct backend_ci *ci, enum ns_mode want, struct err *e)
 {
-	int64_t deadline = backend_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	struct bop ops[2];
 	struct zdb *z;
 
 	if (ci->addr.kind != ADDR_IP4 && ci->addr.kind != ADDR_IP6 &&
@@ -875,29 +879,81 @@ zdb_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms,
 	}
 	zaddr_format(&ci->addr, z->addr, sizeof(z->addr));
 	z->skip_select = 1;
-	memset(ops, 0, sizeof(ops));
-	ops[0].kind = BOP_PING;
-	ops[1].kind = BOP_NSINFO;
-	if (zdb_open_run(z, ops, 2, deadline, timeout_ms, e) < 0 ||
-	    zdb_check_mode(z, &ops[1].info, want, e) < 0)
-		goto fail;
-	z->skip_select = 0;
-	if (ci->ns != NULL) {
-		if (z->state == ZC_READY)
-			z->state = ZC_CONNECTED;
-		memset(ops, 0, sizeof(ops));
-		ops[0].kind = BOP_PING;
-		if (zdb_open_run(z, ops, 1, deadline, timeout_ms, e) < 0)
-			goto fail;
+	return z;
+}
+
+/* Upstream's order for each backend: PING, NSINFO (before SELECT), the mode
+ * check, then SELECT (sent before a second PING); every backend's step at
+ * once. */
+static void
+zdb_open_many(const struct backend_ci *const *cis, size_t n,
+    enum ns_mode want, int timeout_ms, struct backend **out, struct err *errs)
+{
+	int64_t deadline = backend_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	struct zdb **zs = calloc(n ? n : 1, sizeof(*zs));
+	struct bop *ops = calloc(n > 0 ? 2 * n : 1, sizeof(*ops));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[i] = NULL;
+		if (zs == NULL || ops == NULL)
+			err_set(&errs[i], "out of memory");
+		else if ((zs[i] = zdb_new(cis[i], want, &errs[i])) != NULL) {
+			ops[2 * i].kind = BOP_PING;
+			ops[2 * i + 1].kind = BOP_NSINFO;
+		}
 	}
-	return &z->base;
-fail:
-	zdb_close(&z->base);
-	return NULL;
+	if (zs == NULL || ops == NULL)
+		goto done;
+	zdb_open_run(zs, n, ops, 2, deadline, timeout_ms, errs);
+	for (i = 0; i < n; i++) {
+		if (zs[i] == NULL)
+			continue;
+		if (zdb_check_mode(zs[i], &ops[2 * i + 1].info, want,
+		    &errs[i]) < 0) {
+			zdb_close(&zs[i]->base);
+			zs[i] = NULL;
+			continue;
+		}
+		zs[i]->base.info = ops[2 * i + 1].info;
+		zs[i]->base.has_info = 1;
+		zs[i]->skip_select = 0;
+		if (zs[i]->base.ci.ns != NULL && zs[i]->state == ZC_READY)
+			zs[i]->state = ZC_CONNECTED;
+	}
+	/* A namespace is selected before the second PING; the default one
+	 * needs no second round. A hung backend may have used up the first
+	 * round's deadline: the others get a new one. */
+	deadline = backend_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	memset(ops, 0, 2 * n * sizeof(*ops));
+	for (i = 0; i < n; i++) {
+		ops[i].kind = BOP_PING;
+		out[i] = zs[i] != NULL ? &zs[i]->base : NULL;
+		if (zs[i] != NULL && zs[i]->base.ci.ns == NULL)
+			zs[i] = NULL;
+	}
+	zdb_open_run(zs, n, ops, 1, deadline, timeout_ms, errs);
+	for (i = 0; i < n; i++)
+		if (cis[i]->ns != NULL && zs[i] == NULL)
+			out[i] = NULL;	/* closed by zdb_open_run */
+done:
+	free(zs);
+	free(ops);
+}
+
+static struct backend *
+zdb_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms,
+    struct err *e)
+{
+	struct backend *b;
+
+	zdb_open_many(&ci, 1, want, timeout_ms, &b, e);
+	return b;
 }
 
 const struct backend_impl zdb_impl = {
 	.open = zdb_open,
+	.open_many = zdb_open_many,
 	.close = zdb_close,
 	.run = zdb_run,
 };

@@ -12,8 +12,9 @@
  *                back if changed
  *   drop_shards  delete the pieces a failed metadata update left unreachable
  *
- * A fresh connection pool per job: a backend that failed is marked failed for
- * the rest of the job only, as in the standalone commands. */
+ * The connections stay open across jobs (worker_job_pool); a backend that
+ * failed is marked failed for the rest of the job only, as in the standalone
+ * commands. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,18 +95,17 @@ enc_store(struct worker *w, struct msg *m, int in_fd, int scratch)
 	const char *path = msg_get_str(m, "path");
 	struct sealed s = { .fd = -1 };
 	struct metadata meta;
-	struct pool pool;
+	struct pool *pool = worker_job_pool(w);
 	struct err e;
 	int rc;
 
-	pool_init(&pool, w->timeout_ms);
-	rc = enc_seal(w, m, &pool, in_fd, scratch, &s, &e);
+	rc = enc_seal(w, m, pool, in_fd, scratch, &s, &e);
 	if (rc == 1) {
 		rc = worker_result_ok(w, job, NULL, 0, s.checksum);
 		goto done;
 	}
 	if (rc == 0)
-		rc = obj_write(&w->cfg, &pool, &s, &meta, &e);
+		rc = obj_write(&w->cfg, pool, &s, &meta, &e);
 	if (rc == -1) {
 		log_warnx("store %s: %s", path, e.msg);
 		rc = worker_result_fail(w, job, &e);
@@ -113,12 +113,11 @@ enc_store(struct worker *w, struct msg *m, int in_fd, int scratch)
 	}
 	log_debug("store %s: %zu shards written", path, meta.nshards);
 	if ((rc = enc_reply_meta(w, job, &meta, &e)) == -2) {
-		obj_delete_shards(&pool, &meta);
+		obj_delete_shards(pool, &meta);
 		rc = worker_result_fail(w, job, &e);
 	}
 	meta_free(&meta);
 done:
-	pool_free(&pool);
 	sealed_close(&s);
 	return rc;
 }
@@ -131,7 +130,7 @@ enc_retrieve(struct worker *w, struct msg *m, int out_fd, int scratch)
 	int64_t job = msg_id(m);
 	struct metadata meta;
 	struct fetched f;
-	struct pool pool;
+	struct pool *pool = worker_job_pool(w);
 	struct err e;
 	int rc;
 
@@ -141,13 +140,11 @@ enc_retrieve(struct worker *w, struct msg *m, int out_fd, int scratch)
 	if (ftruncate(out_fd, 0) == -1 || lseek(out_fd, 0, SEEK_SET) == -1)
 		rc = err_set(&e, "cannot reset the output file: %s",
 		    strerror(errno));
-	pool_init(&pool, w->timeout_ms);
-	if (rc == 0 && (rc = obj_fetch(&pool, &meta, 0, scratch, &f,
+	if (rc == 0 && (rc = obj_fetch(pool, &meta, 0, scratch, &f,
 	    &e)) == 0) {
 		rc = obj_open(&f, meta.key, meta.checksum, out_fd, &e);
 		fetched_close(&f);
 	}
-	pool_free(&pool);
 	if (rc == 0 && fsync(out_fd) == -1)
 		rc = err_set(&e, "cannot flush the retrieved file: %s",
 		    strerror(errno));
@@ -167,15 +164,13 @@ enc_rebuild(struct worker *w, struct msg *m, int scratch)
 	int64_t job = msg_id(m);
 	const char *key = msg_get_str(m, "key");
 	struct metadata meta, nm;
-	struct pool pool;
+	struct pool *pool = worker_job_pool(w);
 	struct err e;
 	int changed = 0, rc;
 
 	if (enc_meta_arg(m, &meta, &e) == -1)
 		return worker_result_fail(w, job, &e);
-	pool_init(&pool, w->timeout_ms);
-	rc = obj_rebuild(&w->cfg, &pool, &meta, scratch, &nm, &changed, &e);
-	pool_free(&pool);
+	rc = obj_rebuild(&w->cfg, pool, &meta, scratch, &nm, &changed, &e);
 	if (rc == -1) {
 		log_warnx("rebuild %s: %s", key, e.msg);
 		rc = worker_result_fail(w, job, &e);
@@ -195,14 +190,11 @@ enc_drop(struct worker *w, struct msg *m)
 {
 	int64_t job = msg_id(m);
 	struct metadata meta;
-	struct pool pool;
 	struct err e;
 
 	if (enc_meta_arg(m, &meta, &e) == -1)
 		return worker_result_fail(w, job, &e);
-	pool_init(&pool, w->timeout_ms);
-	obj_delete_shards(&pool, &meta);
-	pool_free(&pool);
+	obj_delete_shards(worker_job_pool(w), &meta);
 	meta_free(&meta);
 	return worker_result_ok(w, job, NULL, 0, NULL);
 }

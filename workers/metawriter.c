@@ -11,9 +11,9 @@
  *                              drop (the pieces to delete) or in_doubt (keep
  *                              them all)
  *
- * A fresh pool per request, so a metadata backend that comes back is used at
- * once; the cost is one connect per backend per request, small beside a
- * store. */
+ * The connections stay open across requests (worker_job_pool): each request
+ * forgets the failures of the last, so a metadata backend that comes back is
+ * used at once. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,19 +65,16 @@ mw_get(struct worker *w, struct msg *m)
 	const char *key = msg_get_str(m, "key");
 	struct metastore ms;
 	struct metadata meta;
-	struct pool pool;
 	struct msg *r;
 	struct err e;
 	int settled = 0, rc;
 
-	pool_init(&pool, w->timeout_ms);
-	metastore_init(&ms, &w->cfg, &pool);
+	metastore_init(&ms, &w->cfg, worker_job_pool(w));
 	rc = 0;
 	if (msg_get_bool(m, "writable") == 1)
 		rc = metastore_writable(&ms, &e);
 	if (rc == 0)
 		rc = metastore_load_state(&ms, key, &meta, &settled, &e);
-	pool_free(&pool);
 	if (rc == -1) {
 		log_warnx("load %s: %s", key, e.msg);
 		return worker_result_fail(w, job, &e);
@@ -127,7 +124,6 @@ mw_put(struct worker *w, struct msg *m)
 	struct metadata meta, base, drop;
 	enum meta_outcome how;
 	struct metastore ms;
-	struct pool pool;
 	struct err e;
 	int rc, has_base;
 
@@ -139,11 +135,9 @@ mw_put(struct worker *w, struct msg *m)
 		meta_free(&meta);
 		return worker_result_fail(w, job, &e);
 	}
-	pool_init(&pool, w->timeout_ms);
-	metastore_init(&ms, &w->cfg, &pool);
+	metastore_init(&ms, &w->cfg, worker_job_pool(w));
 	rc = metastore_replace(&ms, key, &meta, has_base == 0 ? &base : NULL,
 	    &how, &drop, &e);
-	pool_free(&pool);
 	meta_free(&meta);
 	meta_free(&base);
 	if (rc == -1) {

@@ -89,6 +89,13 @@ worker_result_ok(struct worker *w, int64_t job, const uint8_t *meta,
 	return worker_send(w, m);
 }
 
+struct pool *
+worker_job_pool(struct worker *w)
+{
+	pool_next_job(&w->pool);
+	return &w->pool;
+}
+
 int
 worker_refuse(struct worker *w, const struct msg *m)
 {
@@ -228,8 +235,12 @@ worker_config(struct worker *w, struct msg *m, struct err *e)
 		    "%s", sandbox_role_name(w->role));
 		exit(WORKER_EXIT_RESPAWN);
 	}
-	if (w->has_cfg)
+	if (w->has_cfg) {
+		/* backends, passwords and namespaces may have changed */
+		pool_free(&w->pool);
+		pool_init(&w->pool, w->timeout_ms);
 		config_free(&w->cfg);
+	}
 	w->cfg = cfg;
 	w->has_cfg = 1;
 	return 0;
@@ -372,6 +383,7 @@ worker_main(const char *role, int debug)
 	w.sock = WORKER_FD;
 	w.debug = debug;
 	w.timeout_ms = pool_timeout_ms();
+	pool_init(&w.pool, w.timeout_ms);
 	worker_preload();
 	worker_handshake(&w);
 	worker_loop(&w);

@@ -7,7 +7,7 @@
  * job never waits on a worker that does two things at once. A job is one
  * message with every descriptor it needs (the client's file, a scratch file)
  * and its id, answered by one "result" with that id: the worker keeps nothing
- * between messages but its config. */
+ * between messages but its config and its backend connections. */
 #ifndef WORKER_H
 #define WORKER_H
 
@@ -16,6 +16,7 @@
 #include "config.h"
 #include "err.h"
 #include "msg.h"
+#include "pool.h"
 #include "sandbox.h"
 
 /* the socketpair, as the master dup2'd it */
@@ -33,6 +34,8 @@ struct worker {
 	struct config		 cfg;
 	int			 has_cfg;
 	int			 timeout_ms;	/* per backend operation */
+	/* backend connections, kept across jobs (see pool.h) */
+	struct pool		 pool;
 };
 
 /* Entry point from main() for "--worker ROLE"; never returns. */
@@ -48,6 +51,9 @@ int	worker_send(struct worker *w, struct msg *m);
 int	worker_result_fail(struct worker *w, int64_t job, const struct err *why);
 int	worker_result_ok(struct worker *w, int64_t job, const uint8_t *meta,
 	    size_t metalen, const uint8_t *checksum);
+/* The worker's connections for a new job: the last job's failures
+ * forgotten, idle connections expired. */
+struct pool *worker_job_pool(struct worker *w);
 /* Refuses a message this role does not take, with a failed result. */
 int	worker_refuse(struct worker *w, const struct msg *m);
 

@@ -28,6 +28,7 @@
 #include <hiredis/hiredis.h>
 
 #include "backend.h"
+#include "pool.h"
 #include "t.h"
 
 int main(void);
@@ -742,6 +743,48 @@ test_dir_errors(const char *addr, const char *base)
 	backend_close(b);
 }
 
+/* A worker's pool keeps a dir: backend across jobs, and opens it again when
+ * its directory was replaced: a value never goes to a directory nobody finds
+ * any more. */
+static void
+test_pool_dir(const char *addr, const char *base)
+{
+	char ns[600], old[600];
+	struct backend_ci ci;
+	struct backend *b1, *b2;
+	struct shard_key k;
+	struct pool p;
+	struct err e;
+
+	if (make_ci(&ci, addr, "kept", NULL) < 0)
+		return;
+	pool_init(&p, TMO);
+	b1 = pool_get(&p, &ci, NS_SEQUENTIAL, &e);
+	pool_next_job(&p);
+	b2 = pool_get(&p, &ci, NS_SEQUENTIAL, &e);
+	T_CHECK(b1 != NULL && b1 == b2, "dir pool: kept across jobs");
+	snprintf(ns, sizeof(ns), "%s/kept", base);
+	snprintf(old, sizeof(old), "%s/kept-old", base);
+	T_CHECK(rename(ns, old) == 0 && mkdir(ns, 0700) == 0,
+	    "dir pool: replace the namespace directory");
+	pool_next_job(&p);
+	b2 = pool_get(&p, &ci, NS_SEQUENTIAL, &e);
+	T_CHECK(b2 != NULL && seq_set(b2, "new", 3, &k, &e) == 0,
+	    "dir pool: SET after the directory was replaced: %s", e.msg);
+	T_CHECK(count_files(ns) >= 3 && count_files(old) == 4,
+	    "dir pool: the value went to the new directory (%d files), not "
+	    "the old one (%d)", count_files(ns), count_files(old));
+	/* a failure lasts for its job only */
+	pool_fail(&p, &ci, NS_SEQUENTIAL, NULL);
+	T_CHECK(pool_get(&p, &ci, NS_SEQUENTIAL, &e) == NULL,
+	    "dir pool: failed for the rest of the job");
+	pool_next_job(&p);
+	T_CHECK(pool_get(&p, &ci, NS_SEQUENTIAL, &e) != NULL,
+	    "dir pool: used again in the next job: %s", e.msg);
+	pool_free(&p);
+	ci_free(&ci);
+}
+
 static void
 test_dir(void)
 {
@@ -766,6 +809,7 @@ test_dir(void)
 	test_parallel("dir", addrs, ns);
 	test_dir_persistence(addr, base);
 	test_dir_errors(addr, base);
+	test_pool_dir(addr, base);
 }
 
 /* ------------------------------------------------------------ 0-db servers */
@@ -845,11 +889,12 @@ zsrv_exec(const struct zsrv *s)
 	argv[n++] = "127.0.0.1";
 	argv[n++] = "--port";
 	argv[n++] = port;
+	/* the double keeps a journal too: each server its own */
+	argv[n++] = "--data";
+	argv[n++] = data;
+	argv[n++] = "--index";
+	argv[n++] = index;
 	if (!s->is_double) {
-		argv[n++] = "--data";
-		argv[n++] = data;
-		argv[n++] = "--index";
-		argv[n++] = index;
 		argv[n++] = "--datasize";
 		argv[n++] = "1M";
 	}
@@ -1124,8 +1169,6 @@ test_restart(const char *label, struct zsrv *s)
 	T_CHECK(run1(&op, TMO) == -1 && strstr(op.err.msg, backend_name(b)),
 	    "%s: PING a dead server: %s", label, op.err.msg);
 	if (zsrv_start(s) == 0) {
-		if (s->is_double)
-			zadmin(s, "NSNEW", "meta1", NULL);
 		T_CHECK(key_op(b, BOP_KEY_SET, "/after/restart", "x", 1,
 		    &op) == 0, "%s: SET after restart: %s", label, op.err.msg);
 		T_CHECK(key_op(b, BOP_GET, "/after/restart", NULL, 0, &op) == 0,
@@ -1133,6 +1176,64 @@ test_restart(const char *label, struct zsrv *s)
 		free(op.out);
 	}
 	backend_close(b);
+}
+
+/* A pool kept across jobs: connections stay, opens read NSINFO once, an
+ * idle connection expires, a failure lasts one job, the health table's
+ * invalidation reconnects, and a server that restarted between jobs is used
+ * again. Backends are opened all at once, a dead one failing alone. */
+static void
+test_pool(const char *label, struct zsrv *s)
+{
+	const struct backend_ci *cis[2];
+	struct backend_ci ci, dead;
+	struct backend *b1, *b2;
+	char addr[64];
+	struct pool p;
+	struct bop op;
+	struct err e;
+
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
+	if (make_ci(&ci, s->addr, "meta1", NULL) < 0 ||
+	    make_ci(&dead, addr, "x", NULL) < 0)
+		return;
+	pool_init(&p, TMO);
+	cis[0] = &ci, cis[1] = &dead;
+	pool_open_all(&p, cis, 2, NS_USERKEY);
+	T_CHECK(pool_fresh_info(&p, &ci, NS_USERKEY) != NULL &&
+	    pool_is_failed(&p, &dead, NS_USERKEY) &&
+	    strstr(pool_entry(&p, &dead, NS_USERKEY)->why.msg, addr),
+	    "%s pool: opened at once, the dead one failed", label);
+	b1 = pool_get(&p, &ci, NS_USERKEY, &e);
+	pool_info_spent(&p);
+	T_CHECK(pool_fresh_info(&p, &ci, NS_USERKEY) == NULL,
+	    "%s pool: NSINFO of the open serves one store", label);
+	pool_next_job(&p);
+	b2 = pool_get(&p, &ci, NS_USERKEY, &e);
+	T_CHECK(b1 != NULL && b1 == b2 && pool_get(&p, &dead, NS_USERKEY,
+	    &e) == NULL, "%s pool: kept across jobs", label);
+	pool_invalidate(&p, &ci);
+	T_CHECK(pool_entry(&p, &ci, NS_USERKEY)->b == NULL &&
+	    (b2 = pool_get(&p, &ci, NS_USERKEY, &e)) != NULL &&
+	    key_op(b2, BOP_KEY_SET, "/pool/a", "x", 1, &op) == 0,
+	    "%s pool: invalidated, reconnected: %s", label, op.err.msg);
+	p.idle_ms = -1;
+	pool_next_job(&p);
+	T_CHECK(pool_entry(&p, &ci, NS_USERKEY)->b == NULL,
+	    "%s pool: idle connection expired", label);
+	p.idle_ms = POOL_IDLE_MS;
+	b1 = pool_get(&p, &ci, NS_USERKEY, &e);
+	zsrv_kill(s);
+	if (b1 != NULL && zsrv_start(s) == 0) {
+		pool_next_job(&p);
+		b2 = pool_get(&p, &ci, NS_USERKEY, &e);
+		T_CHECK(b2 != NULL && key_op(b2, BOP_KEY_SET, "/pool/b", "y", 1,
+		    &op) == 0, "%s pool: the server restarted between jobs: %s",
+		    label, op.err.msg);
+	}
+	pool_free(&p);
+	ci_free(&ci);
+	ci_free(&dead);
 }
 
 static void
@@ -1169,6 +1270,7 @@ test_zdb_suite(const char *label, const char *bin, int is_double)
 	test_full(label, &seq);
 	test_dead(label);
 	test_restart(label, &unx);
+	test_pool(label, &unx);
 	test_hung(label, &seq);
 }
 
