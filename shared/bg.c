@@ -1,4 +1,5 @@
 #include "bg.h"
+#include "tpool.h"
 
 static int threads_allowed = 1;
 
@@ -8,7 +9,7 @@ bg_threads_allowed(int on)
 	threads_allowed = on;
 }
 
-static void *
+static void
 bg_loop(void *arg)
 {
 	struct bg *b = arg;
@@ -26,7 +27,6 @@ bg_loop(void *arg)
 		pthread_cond_broadcast(&b->cv);
 	}
 	pthread_mutex_unlock(&b->mu);
-	return NULL;
 }
 
 void
@@ -35,8 +35,7 @@ bg_start(struct bg *b)
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
 	b->busy = b->quit = 0;
-	b->threaded = threads_allowed &&
-	    pthread_create(&b->thread, NULL, bg_loop, b) == 0;
+	b->threaded = threads_allowed && tpool_run(bg_loop, b, &b->slot) == 0;
 }
 
 void
@@ -74,7 +73,7 @@ bg_stop(struct bg *b)
 		b->quit = 1;
 		pthread_cond_broadcast(&b->cv);
 		pthread_mutex_unlock(&b->mu);
-		pthread_join(b->thread, NULL);
+		tpool_join(b->slot);
 	}
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);

@@ -1,14 +1,17 @@
 /* One background thread that runs one task at a time, so a pipeline stage can
  * overlap with the next on a second core (hashing beside compression, writing a
- * stripe while the next is encoded). Without threads (bg_threads_allowed(0),
- * e.g. in a worker whose sandbox forbids clone) tasks run inline in bg_post. */
+ * stripe while the next is encoded). The thread is a helper borrowed from
+ * tpool.h. Without one (bg_threads_allowed(0), or none left) tasks run inline
+ * in bg_post. */
 #ifndef BG_H
 #define BG_H
 
 #include <pthread.h>
 
+struct tpool_slot;
+
 struct bg {
-	pthread_t	 thread;
+	struct tpool_slot *slot;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	void (*fn)(void *);
