@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "sandbox.h"
+#include "tpool.h"
 
 /* Landlock, spelled out here because the C library has no wrappers and older
  * kernel headers lack the newer ABI fields. */
@@ -318,8 +319,6 @@ set_rlimits(enum sandbox_role role, const struct sandbox_opts *o,
 	static const struct rlimit zero = { 0, 0 };
 	struct stat st;
 
-	if (setrlimit(RLIMIT_NPROC, &zero) == -1)
-		return err_set(e, "sandbox: RLIMIT_NPROC: %s", strerror(errno));
 	if (setrlimit(RLIMIT_CORE, &zero) == -1)
 		return err_set(e, "sandbox: RLIMIT_CORE: %s", strerror(errno));
 	/* dir: backends write */
@@ -579,6 +578,11 @@ apply_seccomp(enum sandbox_role role, int dirs, int debug, int unix_be,
 		    strerror(-rc));
 		goto fail;
 	}
+	/* the helper threads get the filter too */
+	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) != 0) {
+		err_set(e, "sandbox: seccomp thread sync: %s", strerror(-rc));
+		goto fail;
+	}
 	for (i = 0; i < SC_RULES; i++)
 		if ((sc_rules[i].roles & bit) && sc_rules[i].cond != skip &&
 		    sc_add_rule(ctx, &sc_rules[i], e) == -1)
@@ -592,6 +596,21 @@ apply_seccomp(enum sandbox_role role, int dirs, int debug, int unix_be,
 fail:
 	seccomp_release(ctx);
 	return -1;
+}
+
+/* Step 4b: the helper threads, then no more threads or processes: RLIMIT_NPROC
+ * 0 (seccomp also kills clone and fork). */
+static int
+start_threads(const struct sandbox_opts *o, struct err *e)
+{
+	static const struct rlimit zero = { 0, 0 };
+
+	if (o->threads > 0 && tpool_prespawn(o->threads, e) == -1)
+		return err_prefix(e, "sandbox");
+	tpool_no_new_threads();
+	if (setrlimit(RLIMIT_NPROC, &zero) == -1)
+		return err_set(e, "sandbox: RLIMIT_NPROC: %s", strerror(errno));
+	return 0;
 }
 
 static int
@@ -631,7 +650,7 @@ sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return err_set(e, "sandbox: no_new_privs: %s", strerror(errno));
-	if (apply_landlock(role, o, e) == -1)
+	if (apply_landlock(role, o, e) == -1 || start_threads(o, e) == -1)
 		return -1;
 	if (debug)
 		log_warnx("sandbox: %s traps denied syscalls (debug mode, not "

@@ -41,6 +41,12 @@ struct sandbox_opts {
 	size_t		 ndirs;
 	/* log denied syscalls instead of killing */
 	int		 debug_trap;
+	/* Helper threads (tpool.h) the role's jobs run on. The sandbox starts
+	 * them after Landlock, so that they inherit it, no_new_privs and the
+	 * unprivileged user, and before RLIMIT_NPROC 0 and the seccomp filter,
+	 * which goes on every thread at once; clone stays forbidden, so no
+	 * thread or process is created afterwards. */
+	unsigned	 threads;
 	/* a backend is a 0-db on a unix socket: the role may create
 	 * AF_UNIX sockets */
 	int		 unix_backends;

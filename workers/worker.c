@@ -14,7 +14,6 @@
 #include <sodium.h>
 
 #include "backend.h"
-#include "bg.h"
 #include "blake2b.h"
 #include "frame.h"
 #include "log.h"
@@ -23,6 +22,10 @@
 #include "worker.h"
 
 #define WORKER_DIRS_MAX	64	/* dir: backends one role may use */
+/* An encoder's helpers: at most three stages of one object run beside its
+ * main thread (a store writes one stripe while the next is hashed on two
+ * cores; a retrieve fetches, checks and writes at once). */
+#define ENCODER_THREADS	3
 
 /* What each role does with a job; the master's half of this table is in
  * supervisor/proc.c. The repairer and the evictor take no jobs: they start,
@@ -279,6 +282,8 @@ worker_enter_sandbox(struct worker *w)
 	n = role_dirs(w->role, &w->cfg, dirs);
 	o.dirs = dirs;
 	o.ndirs = n;
+	if (w->role == SANDBOX_ENCODER)
+		o.threads = ENCODER_THREADS;
 	if (sandbox_enter(w->role, &o, &e) == -1)
 		fatalx("%s", e.msg);
 	log_debug("sandboxed (Landlock ABI %d, %zu dir: backend(s))",
@@ -348,7 +353,7 @@ worker_loop(struct worker *w)
 	}
 }
 
-/* Everything that reads files or starts threads happens here, before the
+/* Everything that reads files happens here, before the
  * sandbox forbids it: libsodium's set-up, the time zone for log lines. */
 static void
 worker_preload(void)
@@ -360,7 +365,6 @@ worker_preload(void)
 		fatalx("libsodium cannot start");
 	tzset();
 	localtime_r(&now, &tm);
-	bg_threads_allowed(0);	/* no clone() in the sandbox */
 }
 
 void

@@ -58,13 +58,16 @@ all_ready() { grep -q "every worker is ready" "$D/daemon.log"; }
 zt_check "every worker comes up" zd_wait_for 30 all_ready
 workers=$(zd_children "$ZD_PID")
 zt_check "the master has workers" test -n "$workers"
-bad=""
+bad="" ntasks=0
 for pid in $workers; do
-	st=$(cat "/proc/$pid/status" 2>/dev/null)
-	grep -q $'^Seccomp:\t2$' <<<"$st" && grep -q $'^NoNewPrivs:\t1$' <<<"$st" ||
-		bad="$bad $pid($(tr '\0' ' ' <"/proc/$pid/cmdline"))"
+	for task in /proc/$pid/task/*; do
+		ntasks=$((ntasks + 1))
+		st=$(cat "$task/status" 2>/dev/null)
+		grep -q $'^Seccomp:\t2$' <<<"$st" && grep -q $'^NoNewPrivs:\t1$' <<<"$st" ||
+			bad="$bad $pid/${task##*/}($(tr '\0' ' ' <"/proc/$pid/cmdline"))"
+	done
 done
-zt_check_eq "every worker shows Seccomp: 2 and NoNewPrivs: 1 ($(echo $workers | wc -w) workers)" "" "$bad"
+zt_check_eq "every thread of every worker shows Seccomp: 2 and NoNewPrivs: 1 ($(echo $workers | wc -w) workers, $ntasks threads)" "" "$bad"
 for role in encoder metawriter repairer evictor; do
 	zt_check "$role running" test -n "$(zd_workers "$role")"
 done

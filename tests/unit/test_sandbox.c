@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,15 +27,16 @@
 
 #include "sandbox.h"
 #include "t.h"
+#include "tpool.h"
 
 int main(void);
 
 enum last_act { LAST_EXECVE, LAST_FORK, LAST_MMAP_EXEC, LAST_MPROTECT_EXEC,
-	LAST_KILL_MASTER };
+	LAST_KILL_MASTER, LAST_THREAD };
 
 static const char *const last_names[] = {
 	"execve", "fork", "mmap PROT_EXEC", "mprotect PROT_EXEC",
-	"kill(master, SIGUSR1)"
+	"kill(master, SIGUSR1)", "pthread_create"
 };
 
 struct run {
@@ -47,6 +49,7 @@ struct run {
 	pid_t			 master;	/* must not be signalled */
 	const char		*sock_path;	/* listening, 0660: a control */
 	const char		*abstract;	/* a listening abstract name */
+	unsigned		 threads;	/* helper threads (tpool.h) */
 };
 
 static volatile sig_atomic_t master_signalled;
@@ -242,6 +245,45 @@ check_evictor(int sock, const struct run *r)
 
 static pid_t r_master;
 
+static void *
+idle_thread(void *arg)
+{
+	return arg;
+}
+
+/* On a helper thread: the sandbox holds there as on the main thread. */
+struct helper_try {
+	int	 fd, err;
+};
+
+static void
+helper_open(void *arg)
+{
+	struct helper_try *h = arg;
+
+	errno = 0;
+	h->fd = open("/etc/passwd", O_RDONLY);
+	h->err = errno;
+}
+
+static void
+check_helper(int sock, const struct run *r)
+{
+	struct helper_try h = { -1, 0 };
+	struct tpool_slot *slot;
+
+	if (r->threads == 0)
+		return;
+	expect(sock, tpool_size() == r->threads, "helpers started", 0);
+	if (tpool_run(helper_open, &h, &slot) == -1) {
+		report(sock, "error no idle helper thread");
+		return;
+	}
+	tpool_join(slot);
+	expect(sock, h.fd == -1 && (h.err == EACCES || h.err == EPERM),
+	    "a helper thread opens no path", h.err);
+}
+
 /* What must kill the child: new programs, processes, or executable memory
  * (fresh, or made so later), or a signal to another process. */
 static void
@@ -269,6 +311,12 @@ last_act(enum last_act last, char *const argv[])
 	case LAST_KILL_MASTER:
 		(void)kill(getpid() == 1 ? 1 : r_master, SIGUSR1);
 		break;
+	case LAST_THREAD: {
+		pthread_t t;
+
+		(void)pthread_create(&t, NULL, idle_thread, NULL);
+		break;
+	}
 	}
 }
 
@@ -276,7 +324,7 @@ static void __attribute__((noreturn))
 child_main(const struct run *r, int sock)
 {
 	struct sandbox_opts o = { .cache_dir = r->cache, .debug_trap = r->debug,
-	    .unix_backends = r->unix_backends };
+	    .unix_backends = r->unix_backends, .threads = r->threads };
 	char *const argv[] = { "/bin/true", NULL };
 	struct err e;
 	void *mem;
@@ -293,6 +341,7 @@ child_main(const struct run *r, int sock)
 	r_master = r->master;
 	check_paths(sock, r);
 	check_io(sock, r);
+	check_helper(sock, r);
 	if (r->role != SANDBOX_EVICTOR)
 		check_reach(sock, r);
 	if (r->role == SANDBOX_EVICTOR)
@@ -350,6 +399,35 @@ status_has(pid_t pid, const char *want)
 	return found;
 }
 
+/* Every thread of the child, its helpers too, is confined. */
+static void
+check_tasks(pid_t pid, const struct run *r)
+{
+	const char *name = sandbox_role_name(r->role);
+	struct dirent *de;
+	char path[64];
+	unsigned n = 0, bad = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL) {
+		T_CHECK(0, "%s: cannot list %s", name, path);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		n++;
+		if (!status_has(atoi(de->d_name), "Seccomp:\t2") ||
+		    !status_has(atoi(de->d_name), "NoNewPrivs:\t1"))
+			bad++;
+	}
+	closedir(d);
+	T_CHECK(n == 1 + r->threads && bad == 0,
+	    "%s: %u threads (want %u), %u of them not confined", name, n,
+	    1 + r->threads, bad);
+}
+
 static void
 check_proc(pid_t pid, const struct run *r)
 {
@@ -360,6 +438,7 @@ check_proc(pid_t pid, const struct run *r)
 
 	T_CHECK(status_has(pid, "Seccomp:\t2"), "%s: Seccomp is not 2", name);
 	T_CHECK(status_has(pid, "NoNewPrivs:\t1"), "%s: NoNewPrivs is not 1", name);
+	check_tasks(pid, r);
 	if (getuid() == 0 && (pw = getpwnam("nobody")) != NULL) {
 		snprintf(want, sizeof(want), "Uid:\t%u\t%u\t%u", pw->pw_uid, pw->pw_uid,
 		    pw->pw_uid);
@@ -633,6 +712,12 @@ main(void)
 	r.role = SANDBOX_METAWRITER;
 	r.last = LAST_MPROTECT_EXEC;
 	run_child(&r);
+	/* an encoder with its helper threads: all confined, and none more */
+	r.role = SANDBOX_ENCODER;
+	r.threads = 3;
+	r.last = LAST_THREAD;
+	run_child(&r);
+	r.threads = 0;
 	test_reach(&r);
 	make_file(cache, "victim", "delete me", getuid() == 0 ? getpwnam("nobody") : NULL);
 	r.role = SANDBOX_REPAIRER;
