@@ -241,20 +241,50 @@ stripe_compute(struct stripe *st, struct wpass *w, uint64_t off, struct err *e)
 	return 0;
 }
 
-/* stripe_compute, every piece hashed into its shard's checksum, and a write
- * for each shard still alive. */
+/* The hashing of a stripe, split between this thread and a helper: shards
+ * [0, half) here, [half, n) there. Every shard is hashed once, while its
+ * piece is still in the cache. */
+struct hash_half {
+	struct b2 *hash;
+	uint8_t **buf;
+	size_t len;
+	unsigned from, to;
+};
+
+static void
+hash_shards(void *arg)
+{
+	struct hash_half *h = arg;
+	unsigned i;
+
+	for (i = h->from; i < h->to; i++)
+		b2_update(&h->hash[i], h->buf[i], h->len);
+}
+
+/* stripe_compute, every piece hashed into its shard's checksum (on two
+ * cores), and a write for each shard still alive. */
 static int
 stripe_fill(struct stripe *st, struct wpass *w, uint64_t off, struct b2 *hash,
-    struct err *e)
+    struct bg *hasher, struct err *e)
 {
+	struct hash_half mine, theirs;
 	unsigned i;
 
 	if (stripe_compute(st, w, off, e) < 0)
 		return -1;
+	mine.hash = theirs.hash = hash;
+	mine.buf = theirs.buf = st->buf;
+	mine.len = theirs.len = st->len;
+	/* this thread also read and encoded the stripe: it takes fewer */
+	mine.from = 0;
+	mine.to = theirs.from = st->n / 2;
+	theirs.to = st->n;
+	bg_post(hasher, hash_shards, &theirs);
+	hash_shards(&mine);
+	bg_wait(hasher);
 	memset(st->ops, 0, st->n * sizeof(*st->ops));
 	st->nops = 0;
 	for (i = 0; i < st->n; i++) {
-		b2_update(&hash[i], st->buf[i], st->len);
 		if (w->dead[i])
 			continue;
 		st->ops[st->nops].b = w->chosen[i];
@@ -430,21 +460,23 @@ write_stripes(struct wpass *w, struct stripe st[2], struct b2 *hash, struct err 
 {
 	size_t stripe = st[0].len;
 	unsigned n = w->cfg->expected_shards, i, k = 0;
-	struct bg writer;
+	struct bg writer, hasher;
 	uint64_t off;
 	int rc = 0;
 
 	bg_start(&writer);
+	bg_start(&hasher);
 	for (off = 0; off < w->shard_len; off += stripe, k ^= 1) {
 		st[k].len = w->shard_len - off < stripe ? (size_t)(w->shard_len - off) :
 		    stripe;
-		if ((rc = stripe_fill(&st[k], w, off, hash, e)) < 0)
+		if ((rc = stripe_fill(&st[k], w, off, hash, &hasher, e)) < 0)
 			break;
 		st[k].posted = 1;
 		bg_post(&writer, stripe_write, &st[k]);	/* after the previous write */
 		stripe_reap(&st[k ^ 1], w);		/* ... which is done now */
 	}
 	bg_stop(&writer);
+	bg_stop(&hasher);
 	stripe_reap(&st[0], w);
 	stripe_reap(&st[1], w);
 	for (i = 0; i < n; i++) {
