@@ -72,7 +72,6 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 {
 	char dcopy[PATH_MAX], bcopy[PATH_MAX], tmp[PATH_MAX + 32], *dir;
 	struct progress pg;
-	struct fetched f;
 	mode_t mask;
 	int fd, rc = -1;
 
@@ -90,10 +89,8 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 	progress_start(&pg, "retrieve", path, fd, 0, 0);
 	if (m == NULL)		/* daemon mode: the daemon fills fd */
 		rc = daemon_retrieve(c, path, fd, e);
-	else if (obj_fetch(&c->pool, m, 0, -1, &f, e) == 0) {
-		rc = obj_open(&f, m->key, m->checksum, fd, e);
-		fetched_close(&f);
-	}
+	else
+		rc = obj_retrieve(&c->pool, m, -1, fd, e);
 	progress_stop(&pg);
 	if (rc == 0)
 		rc = file_take_identity(fd, AT_FDCWD, path, mask, e);

@@ -77,8 +77,22 @@ void fetched_close(struct fetched *f);
  * shard is read), -1 otherwise, e naming the failures. */
 int obj_check(struct pool *pool, const struct metadata *m, int all,
     uint8_t good[RS_MAX_SHARDS], struct err *e);
+/* Logs which shards a retrieve read (good[i] set), for the tests and the
+ * curious. */
+void obj_log_read(const uint8_t *good, unsigned data, unsigned parity);
 /* Offset of shard i in the scratch file. */
 uint64_t fetched_at(const struct fetched *f, unsigned i);
+
+/* A whole retrieve into out_fd (empty, at offset 0): obj_stream, and when
+ * that fails, the output reset and obj_fetch + obj_open, which read parity
+ * for what is missing or bad. Fails when the tag or the file checksum does
+ * not match. */
+int obj_retrieve(struct pool *pool, const struct metadata *m, int scratch_fd,
+    int out_fd, struct err *e);
+/* The retrieve without scratch file: data shards only, each byte written
+ * once; -1 on anything unexpected (the output is then garbage). */
+int obj_stream(struct pool *pool, const struct metadata *m, int out_fd,
+    struct err *e);
 
 /* Decrypts, decompresses and hashes the fetched object into out_fd; fails when
  * the tag or the file checksum does not match. */

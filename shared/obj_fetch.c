@@ -205,19 +205,19 @@ count_good(const struct fetched *f)
 }
 
 /* Which shards a retrieve read: with every data shard healthy, only those. */
-static void
-log_read_shards(const struct fetched *f)
+void
+obj_log_read(const uint8_t *good, unsigned data, unsigned parity)
 {
 	char list[RS_MAX_SHARDS * 4 + 1] = "", num[16];
 	unsigned i;
 
-	for (i = 0; i < f->data + f->parity; i++) {
-		if (!f->good[i])
+	for (i = 0; i < data + parity; i++) {
+		if (!good[i])
 			continue;
 		snprintf(num, sizeof(num), "%s%u", list[0] ? "," : "", i);
 		strlcat(list, num, sizeof(list));
 	}
-	log_debug("read shards %s of %u+%u", list, f->data, f->parity);
+	log_debug("read shards %s of %u+%u", list, data, parity);
 }
 
 /* Shards in index order (data first); duplicates of an index are ignored. */
@@ -265,7 +265,7 @@ fetch_rounds(struct pool *pool, const struct metadata *m, int all,
 		return err_set(e,
 		    "only %u of the %u shards needed could be read: %s", good,
 		    f->data, why);
-	log_read_shards(f);
+	obj_log_read(f->good, f->data, f->parity);
 	return 0;
 }
 

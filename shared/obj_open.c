@@ -11,6 +11,7 @@
 #include "hex.h"
 #include "hwriter.h"
 #include "obj.h"
+#include "opener.h"
 #include "scratch.h"
 #include "snappy_frame.h"
 
@@ -43,8 +44,8 @@ sealed_length(const struct fetched *f, uint64_t *elen, struct err *e)
 }
 
 static int
-feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm,
-    struct hwriter *w, struct err *e)
+feed_shards(const struct fetched *f, uint64_t elen, struct opener *o,
+    struct err *e)
 {
 	uint8_t *block = malloc(OPEN_BLOCK);
 	uint64_t done = 0, off;
@@ -63,11 +64,10 @@ feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm,
 				len = (size_t)(elen - done);
 			if (pread_full(f->fd, block, len,
 			    (off_t)(fetched_at(f, i) + off), e) < 0 ||
-			    gcm_dec_write(gcm, block, len, e) < 0) {
+			    opener_write(o, block, len, e) < 0) {
 				rc = -1;
 				break;
 			}
-			hwriter_cut(w, NULL, NULL, 0);
 			off += len, done += len;
 		}
 	}
@@ -76,55 +76,81 @@ feed_shards(const struct fetched *f, uint64_t elen, struct gcm_dec *gcm,
 }
 
 int
+opener_init(struct opener *o, const uint8_t key[32], int out_fd,
+    struct err *e)
+{
+	memset(o, 0, sizeof(*o));
+	b2_init(&o->hash);
+	hwriter_init(&o->w, out_fd, 0, &o->hash);
+	o->to_plain = hwriter_sink(&o->w);
+	if ((o->sf = sf_dec_new(&o->to_plain)) == NULL)
+		return err_set(e, "out of memory");
+	o->to_sf.write = sf_sink_write;
+	o->to_sf.ctx = o->sf;
+	if ((o->gcm = gcm_dec_new(key, &o->to_sf, e)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Each block's plain bytes are hashed and written in the background while
+ * the next is decrypted. */
+int
+opener_write(struct opener *o, const void *buf, size_t len, struct err *e)
+{
+	if (gcm_dec_write(o->gcm, buf, len, e) < 0)
+		return -1;
+	hwriter_cut(&o->w, NULL, NULL, 0);
+	return 0;
+}
+
+int
+opener_finish(struct opener *o, const uint8_t checksum[B2_LEN], struct err *e)
+{
+	char want[2 * B2_LEN + 1], got[2 * B2_LEN + 1];
+	uint8_t sum[B2_LEN];
+
+	if (gcm_dec_finish(o->gcm, e) < 0 || sf_dec_finish(o->sf, e) < 0 ||
+	    hwriter_finish(&o->w, e) < 0) {
+		if (o->w.failed)
+			err_set(e, "the file being retrieved: %s; it needs "
+			    "at least %llu bytes on the "
+			    "filesystem of its directory: free space there",
+			    o->w.err.msg, (unsigned long long)o->w.total);
+		return -1;
+	}
+	b2_final(&o->hash, sum);
+	if (memcmp(sum, checksum, B2_LEN) != 0) {
+		hex_encode(want, checksum, B2_LEN);
+		hex_encode(got, sum, B2_LEN);
+		return err_set(e, "file checksum mismatch after decoding "
+		    "(expected %s, got %s)", want, got);
+	}
+	return 0;
+}
+
+void
+opener_free(struct opener *o)
+{
+	/* waits for the background before anything is freed */
+	hwriter_free(&o->w);
+	gcm_dec_free(o->gcm);
+	sf_dec_free(o->sf);
+}
+
+int
 obj_open(const struct fetched *f, const uint8_t key[32],
     const uint8_t checksum[B2_LEN], int out_fd, struct err *e)
 {
-	struct hwriter w;
-	struct sink to_plain, to_sf;
-	struct sf_dec *sf = NULL;
-	struct gcm_dec *gcm = NULL;
-	uint8_t sum[B2_LEN];
-	char want[2 * B2_LEN + 1], got[2 * B2_LEN + 1];
-	struct b2 hash;
+	struct opener o;
 	uint64_t elen = 0;
 	int rc = -1;
 
 	if (sealed_length(f, &elen, e) < 0)
 		return -1;
-	b2_init(&hash);
-	hwriter_init(&w, out_fd, 0, &hash);
-	to_plain = hwriter_sink(&w);
-	if ((sf = sf_dec_new(&to_plain)) == NULL) {
-		err_set(e, "out of memory");
-		goto done;
-	}
-	to_sf.write = sf_sink_write;
-	to_sf.ctx = sf;
-	if ((gcm = gcm_dec_new(key, &to_sf, e)) == NULL)
-		goto done;
-	if (feed_shards(f, elen, gcm, &w, e) < 0 ||
-	    gcm_dec_finish(gcm, e) < 0 || sf_dec_finish(sf, e) < 0 ||
-	    hwriter_finish(&w, e) < 0) {
-		if (w.failed)
-			err_set(e, "the file being retrieved: %s; it needs "
-			    "at least %llu bytes on the "
-			    "filesystem of its directory: free space there",
-			    w.err.msg, (unsigned long long)w.total);
-		goto done;
-	}
-	b2_final(&hash, sum);
-	if (memcmp(sum, checksum, B2_LEN) != 0) {
-		hex_encode(want, checksum, B2_LEN);
-		hex_encode(got, sum, B2_LEN);
-		err_set(e, "file checksum mismatch after decoding (expected "
-		    "%s, got %s)", want, got);
-		goto done;
-	}
-	rc = 0;
-done:
-	/* waits for the background before anything is freed */
-	hwriter_free(&w);
-	gcm_dec_free(gcm);
-	sf_dec_free(sf);
+	if (opener_init(&o, key, out_fd, e) == 0 &&
+	    feed_shards(f, elen, &o, e) == 0 &&
+	    opener_finish(&o, checksum, e) == 0)
+		rc = 0;
+	opener_free(&o);
 	return rc;
 }

@@ -129,7 +129,6 @@ enc_retrieve(struct worker *w, struct msg *m, int out_fd, int scratch)
 {
 	int64_t job = msg_id(m);
 	struct metadata meta;
-	struct fetched f;
 	struct pool *pool = worker_job_pool(w);
 	struct err e;
 	int rc;
@@ -140,11 +139,8 @@ enc_retrieve(struct worker *w, struct msg *m, int out_fd, int scratch)
 	if (ftruncate(out_fd, 0) == -1 || lseek(out_fd, 0, SEEK_SET) == -1)
 		rc = err_set(&e, "cannot reset the output file: %s",
 		    strerror(errno));
-	if (rc == 0 && (rc = obj_fetch(pool, &meta, 0, scratch, &f,
-	    &e)) == 0) {
-		rc = obj_open(&f, meta.key, meta.checksum, out_fd, &e);
-		fetched_close(&f);
-	}
+	if (rc == 0)
+		rc = obj_retrieve(pool, &meta, scratch, out_fd, &e);
 	if (rc == 0 && fsync(out_fd) == -1)
 		rc = err_set(&e, "cannot flush the retrieved file: %s",
 		    strerror(errno));

@@ -217,6 +217,28 @@ engine_retrieve(const struct metadata *m, const uint8_t key[32],
 	return rc;
 }
 
+/* The retrieve the commands run: obj_retrieve, straight from the data
+ * shards, or again through parity when that fails. */
+static int
+whole_retrieve(const struct metadata *m, struct t_buf *out, struct err *e)
+{
+	uint8_t buf[65536];
+	ssize_t n;
+	off_t off = 0;
+	int fd, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((fd = scratch_open(e)) < 0)
+		return -1;
+	rc = obj_retrieve(&pool, m, -1, fd, e);
+	while (rc == 0 && (n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		t_buf_write(out, buf, (size_t)n, e);
+		off += n;
+	}
+	close(fd);
+	return rc;
+}
+
 static void
 pattern_name(unsigned lost, unsigned n, char *out, size_t len)
 {
@@ -279,6 +301,16 @@ check_pattern(const struct vec *v, const struct object *o, unsigned lost,
 		    o->name, pattern, rc, e.msg);
 	fetched_close(&f);
 	free(out.p);
+	rc = whole_retrieve(&m, &out, &e);
+	if (bits <= v->p)
+		T_CHECK(rc == 0 && t_same(out.p, out.len, o->file, o->file_len),
+		    "%s (lost %s): obj_retrieve: %s", o->name, pattern, e.msg);
+	else
+		T_CHECK(rc == -1 &&
+		    strstr(e.msg, "shards needed could be read"),
+		    "%s (lost %s): obj_retrieve: expected too few shards, got "
+		    "%d: %s", o->name, pattern, rc, e.msg);
+	free(out.p);
 	meta_free(&m);
 }
 
@@ -304,6 +336,42 @@ check_erasures(const struct vec *v, struct object *o)
 	}
 	printf("%s: %d erasure patterns through obj_fetch and obj_open\n",
 	    o->name, done);
+}
+
+/* obj_stream alone: the healthy object straight into the output, and a
+ * corrupt, a missing and a dead data shard refused (obj_retrieve then reads
+ * parity). */
+static void
+check_stream(const struct vec *v, const struct object *o)
+{
+	static const char *const why[LOSSES] = { "cannot open",
+	    "missing", "checksum verification failed", "not listed" };
+	struct metadata m;
+	struct err e = { "" };
+	off_t len;
+	int fd, rc, how;
+
+	for (how = -1; how < LOSSES; how++) {
+		/* shard 1 is lost the way (1 + turn) % LOSSES says */
+		meta_build(v, o, how < 0 ? 0 : 2,
+		    (unsigned)(how < 0 ? 0 : (how + LOSSES - 1) % LOSSES), &m);
+		if ((fd = scratch_open(&e)) < 0)
+			return;
+		rc = obj_stream(&pool, &m, fd, &e);
+		len = lseek(fd, 0, SEEK_END);
+		close(fd);
+		if (how < 0)
+			T_CHECK(rc == 0 && len == (off_t)o->file_len,
+			    "%s: obj_stream of the healthy object: %s", o->name,
+			    e.msg);
+		else
+			T_CHECK(rc == -1 && strstr(e.msg, why[how]),
+			    "%s: obj_stream with data shard 1 lost (%d): %s",
+			    o->name, how, e.msg);
+		meta_free(&m);
+		pool_free(&pool);	/* the dead backend's failure */
+		pool_init(&pool, 10000);
+	}
 }
 
 /* Good shards under metadata whose file checksum is not the file's: the output
@@ -490,6 +558,7 @@ main(void)
 		object_load(&o, x);
 		check_erasures(&v, &o);
 		check_wrong_checksum(&v, &o);
+		check_stream(&v, &o);
 		check_wrong_length(&v, &o, v.k - 1, 0);
 		check_wrong_length(&v, &o, v.k - 1, 1);
 		/* the first shard read: its length must not rule the others */
