@@ -24,6 +24,48 @@ hw_take(void *ctx, const void *buf, size_t len, struct err *e)
 	return 0;
 }
 
+/* In memory while the stream fits the bound; 1 when it no longer does. */
+static int
+hw_to_mem(struct hwriter *w, const struct hwbuf *o)
+{
+	size_t end = (size_t)o->at + o->len, cap;
+	uint8_t *nb;
+
+	if (w->spilled || end > w->mem_max)
+		return 1;
+	if (end > w->mem_cap) {
+		cap = w->mem_cap ? w->mem_cap : 65536;
+		while (cap < end)
+			cap *= 2;
+		if (cap > w->mem_max)
+			cap = w->mem_max;
+		if ((nb = realloc(w->mem, cap)) == NULL)
+			return 1;
+		w->mem = nb, w->mem_cap = cap;
+	}
+	memcpy(w->mem + o->at, o->buf, o->len);
+	return 0;
+}
+
+/* The stream outgrew memory: what memory held goes to the file first. */
+static int
+hw_spill(struct hwriter *w, uint64_t held)
+{
+	w->spilled = 1;
+	if (w->fd < 0) {
+		if ((w->fd = scratch_open(&w->err)) < 0)
+			return -1;
+		w->opened = 1;
+	}
+	if (held > 0 && w->mem != NULL && pwrite_full(w->fd, w->mem, (size_t)held,
+	    (off_t)w->base, &w->err) < 0)
+		return -1;
+	free(w->mem);
+	w->mem = NULL;
+	w->mem_cap = 0;
+	return 0;
+}
+
 /* Runs on the background thread, or inline without threads. */
 static void
 hw_flush(struct hwriter *w, struct hwbuf *o)
@@ -32,6 +74,14 @@ hw_flush(struct hwriter *w, struct hwbuf *o)
 		return;
 	if (w->out_hash)
 		b2_update(w->out_hash, o->buf, o->len);
+	if (!w->failed && w->mem_max > 0 && hw_to_mem(w, o) == 0) {
+		o->at += o->len;
+		o->len = 0;
+		return;
+	}
+	if (!w->failed && (w->fd < 0 || (w->mem_max > 0 && !w->spilled)) &&
+	    hw_spill(w, o->at) < 0)
+		w->failed = 1;
 	if (!w->failed &&
 	    pwrite_full(w->fd, o->buf, o->len, (off_t)(w->base + o->at),
 	    &w->err) < 0)
@@ -59,6 +109,24 @@ hwriter_init(struct hwriter *w, int fd, uint64_t base, struct b2 *out_hash)
 	w->base = base;
 	w->out_hash = out_hash;
 	bg_start(&w->bg);
+}
+
+void
+hwriter_keep(struct hwriter *w, size_t max)
+{
+	w->mem_max = max;
+}
+
+uint8_t *
+hwriter_mem(struct hwriter *w)
+{
+	uint8_t *m = w->spilled ? NULL : w->mem;
+
+	if (m == NULL && !w->spilled && w->mem_max > 0)
+		m = malloc(1);	/* an empty stream, in memory */
+	if (!w->spilled)
+		w->mem = NULL;
+	return m;
 }
 
 struct sink
@@ -100,4 +168,5 @@ hwriter_free(struct hwriter *w)
 	bg_stop(&w->bg);
 	free(w->out[0].buf);
 	free(w->out[1].buf);
+	free(w->mem);
 }

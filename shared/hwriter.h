@@ -22,7 +22,13 @@ struct hwbuf {
 };
 
 struct hwriter {
-	int		 fd;
+	int		 fd;	/* -1: opened (scratch_open) when needed */
+	int		 opened;	/* ... and opened here */
+	/* Bytes kept in memory while the stream is at most mem_max long;
+	 * past that they go to fd. */
+	uint8_t		*mem;
+	size_t		 mem_max, mem_cap;
+	int		 spilled;
 	uint64_t	 base;	/* file offset of the first byte */
 	/* hash of everything written, or NULL */
 	struct b2	*out_hash;
@@ -41,6 +47,12 @@ struct hwriter {
 
 void	hwriter_init(struct hwriter *w, int fd, uint64_t base,
 	    struct b2 *out_hash);
+/* Keeps the stream in memory (hwriter_mem) as long as it is at most max
+ * bytes; a longer one goes to the file, the memory freed. */
+void	hwriter_keep(struct hwriter *w, size_t max);
+/* After hwriter_finish: the stream, when it stayed in memory (the caller
+ * takes it), else NULL (it is in the file). */
+uint8_t	*hwriter_mem(struct hwriter *w);
 struct sink	hwriter_sink(struct hwriter *w);
 /* Sends what was taken since the last cut to the background; with in_hash, the
  * background also hashes in[0..inlen), which must stay untouched until the next

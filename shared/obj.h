@@ -16,21 +16,28 @@
 
 #define OBJ_STRIPE ZDB_PIECE_MAX	/* bytes of each shard handled per round */
 
-/* Every pass works in one scratch file per job. The caller may pass it (a sandboxed
- * worker cannot open files; its master opens an O_TMPFILE for it) or pass -1 to
- * have one opened in $TMPDIR. */
+/* A pass that needs a scratch file works in one per job. The caller may pass
+ * it (a sandboxed worker cannot open files; its master opens an O_TMPFILE for
+ * it) or pass -1 to have one opened in $TMPDIR when it is needed. */
 
-/* A sealed stream in a scratch file: E = nonce || ciphertext || tag at base. */
+/* A sealed stream E = nonce || ciphertext || tag: in memory, or in a scratch
+ * file at base. */
 struct sealed {
 	int fd;
 	int owned;		/* fd was opened here and is closed by sealed_close */
 	uint64_t base;
 	uint64_t len;
 	uint8_t checksum[B2_LEN];	/* of the plain file */
+	uint8_t *mem;		/* the stream, when it stayed in memory */
 };
 
-/* Store pass 1: hashes, compresses and encrypts in_fd into the scratch file
- * (truncated first). */
+/* Sealed streams up to this size stay in memory: no scratch file is written
+ * and read back (nor opened, when the caller passed none). It bounds what
+ * they add to the peak RSS; a longer stream goes to the file. */
+#define OBJ_SEAL_MEM_MAX	(16u * 1024 * 1024)
+
+/* Store pass 1: hashes, compresses and encrypts in_fd into memory or the
+ * scratch file (truncated first). */
 int obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out,
     struct err *e);
 void sealed_close(struct sealed *s);

@@ -26,6 +26,8 @@ sealed_close(struct sealed *s)
 	if (s->fd >= 0 && s->owned)
 		close(s->fd);
 	s->fd = -1;
+	free(s->mem);
+	s->mem = NULL;
 }
 
 static int
@@ -94,17 +96,14 @@ obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out,
 
 	memset(out, 0, sizeof(*out));
 	out->fd = scratch_fd;
-	if (scratch_fd < 0 && (out->fd = scratch_open(e)) < 0)
-		return -1;
-	out->owned = scratch_fd < 0;
-	if (ftruncate(out->fd, 0) < 0) {
-		err_set(e, "cannot reset the scratch file: %s",
+	if (scratch_fd >= 0 && ftruncate(scratch_fd, 0) < 0)
+		return err_set(e, "cannot reset the scratch file: %s",
 		    strerror(errno));
-		sealed_close(out);
-		return -1;
-	}
 	b2_init(&hash);
-	hwriter_init(&w, out->fd, 0, NULL);
+	/* without a scratch file, one is opened only if the stream outgrows
+	 * memory */
+	hwriter_init(&w, scratch_fd, 0, NULL);
+	hwriter_keep(&w, OBJ_SEAL_MEM_MAX);
 	to_out = hwriter_sink(&w);
 	if ((gcm = gcm_enc_new(key, NULL, &to_out, e)) == NULL)
 		goto done;
@@ -125,8 +124,13 @@ obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out,
 	}
 	b2_final(&hash, out->checksum);
 	out->len = w.total;
+	out->mem = hwriter_mem(&w);
 	rc = 0;
 done:
+	if (w.opened) {
+		out->fd = w.fd;
+		out->owned = 1;
+	}
 	sf_enc_free(sf);
 	gcm_enc_free(gcm);
 	hwriter_free(&w);

@@ -126,7 +126,10 @@ fill_data_stripe(const struct sealed *s, uint64_t shard_len, unsigned i, uint64_
 
 	if (g < s->len) {
 		have = s->len - g < len ? (size_t)(s->len - g) : len;
-		if (pread_full(s->fd, buf, have, (off_t)(s->base + g), e) < 0)
+		if (s->mem != NULL)
+			memcpy(buf, s->mem + g, have);
+		else if (pread_full(s->fd, buf, have, (off_t)(s->base + g),
+		    e) < 0)
 			return -1;
 	}
 	memset(buf + have, pad, len - have);

@@ -72,6 +72,53 @@ run(int threads, uint64_t base)
 	free(back);
 }
 
+/* A stream kept in memory up to max bytes: a shorter one never touches a
+ * file (none is opened without one), a longer one spills to the file, the
+ * bytes kept so far first, and all of it lands at its offsets. */
+static void
+kept(int threads, size_t max, int with_fd)
+{
+	uint8_t *data = malloc(TOTAL), *back = malloc(TOTAL), *mem;
+	int fd = -1, spill = max < TOTAL;
+	struct hwriter w;
+	struct sink s;
+	struct err e;
+	size_t off, n;
+
+	bg_threads_allowed(threads);
+	randombytes_buf(data, TOTAL);
+	if (with_fd)
+		fd = scratch_open(&e);
+	hwriter_init(&w, fd, 0, NULL);
+	hwriter_keep(&w, max);
+	s = hwriter_sink(&w);
+	for (off = 0; off < TOTAL; off += n) {
+		n = TOTAL - off < 300000 ? TOTAL - off : 300000;
+		sink_write(&s, data + off, n, &e);
+		hwriter_cut(&w, NULL, NULL, 0);
+	}
+	T_CHECK(hwriter_finish(&w, &e) == 0, "kept: finish: %s", e.msg);
+	mem = hwriter_mem(&w);
+	T_CHECK(spill == (mem == NULL) && w.opened == (spill && !with_fd),
+	    "kept %zu of %d bytes (fd %d): in memory %d, opened %d", max,
+	    TOTAL, with_fd, mem != NULL, w.opened);
+	if (mem != NULL)
+		T_CHECK(memcmp(mem, data, TOTAL) == 0, "kept: the bytes in "
+		    "memory");
+	else
+		T_CHECK(pread_full(w.fd, back, TOTAL, 0, &e) == 0 &&
+		    memcmp(back, data, TOTAL) == 0, "spilled: the bytes in the "
+		    "file, those kept first too");
+	if (w.opened)
+		close(w.fd);
+	if (with_fd)
+		close(fd);
+	hwriter_free(&w);
+	free(mem);
+	free(data);
+	free(back);
+}
+
 static void
 failing_write(void)
 {
@@ -100,6 +147,12 @@ main(void)
 	for (i = 0; i < 4; i++) {
 		run(1, (uint64_t)i * 4096);
 		run(0, (uint64_t)i * 7);
+	}
+	for (i = 0; i < 2; i++) {
+		kept(i, TOTAL, 0);
+		kept(i, TOTAL, 1);
+		kept(i, 1024 * 1024, 0);
+		kept(i, 1024 * 1024, 1);
 	}
 	bg_threads_allowed(1);
 	failing_write();
