@@ -49,6 +49,8 @@ struct zdb {
 	enum zconn_state state;
 	/* backend_open reads NSINFO before SELECT, as upstream */
 	int skip_select;
+	/* the connection was kept from an earlier run, not made for this one */
+	int reused;
 
 	/* The ops of the running backend_run, in order: [0, done) answered,
 	 * [done, sent) in flight, [sent, n) not sent yet. */
@@ -309,6 +311,25 @@ zdb_append_select(struct zdb *z)
  * the connection may have said why first. */
 static int zdb_drain(struct zdb *);
 
+static int zdb_connect(struct zdb *);
+
+/* A connection kept from an earlier run broke before answering anything in
+ * this one: the server closed it while it was idle (a restart, its namespace
+ * deleted and made again). Nothing was answered, so everything goes again on
+ * a new connection, once. (Had the server taken a SET and closed before
+ * answering, that value stays behind unreferenced, as the pieces of a failed
+ * store do.) */
+static void
+zdb_retry(struct zdb *z, const char *cause)
+{
+	log_debug("%s: the kept connection broke (%s); reconnecting",
+	    z->base.name, cause);
+	zdb_drop(z);
+	z->reused = 0;
+	z->sent = 0;
+	zdb_connect(z);
+}
+
 static int
 zdb_conn_lost(struct zdb *z, const char *why)
 {
@@ -317,6 +338,10 @@ zdb_conn_lost(struct zdb *z, const char *why)
 	strlcpy(cause, why, sizeof(cause));
 	if (zdb_drain(z) < 0)
 		return -1;
+	if (z->done == 0 && z->reused && z->n > 0) {
+		zdb_retry(z, cause);
+		return -1;
+	}
 	if (z->done < z->n)
 		zdb_fail_conn(z, "connection lost: %s (the server closed or "
 		    "reset the "
@@ -686,6 +711,7 @@ zdb_start(struct zdb *z)
 		    z->base.name);
 		zdb_drop(z);
 	}
+	z->reused = z->state == ZC_READY;
 	if (z->state == ZC_DOWN && zdb_connect(z) < 0)
 		return;
 	if (z->state != ZC_CONNECTING)
