@@ -77,9 +77,12 @@ hit() {
 	shift
 
 	# New bytes each time: a file already stored is not uploaded again.
-	head -c $((24 * 1024 * 1024)) /dev/urandom >"$D/big"
+	# 16 MiB shards, 8 pieces each at 100 ms a reply: a loaded machine's
+	# polling (first_written) finds the first backend written to long
+	# before its last piece.
+	head -c $((48 * 1024 * 1024)) /dev/urandom >"$D/big"
 	snapshot
-	slow_all slow 40
+	slow_all slow 100
 	cp "$D/big" "$D/f/big"
 	"$@" store -f "$D/f/big" 2>"$D/err" &
 	pid=$!
