@@ -1,5 +1,6 @@
-/* The 0-db client. One non-blocking hiredis connection per backend; commands
- * are queued with redisAppendCommandArgv (binary-safe) and one poll() loop
+/* The 0-db client. One non-blocking hiredis connection per backend, whose
+ * reader parses the replies; commands are queued in our own output (zout.h,
+ * values sent from their buffers with writev) and one poll() loop
  * drives every connection of a backend_run, so backends work in parallel and
  * the ops of one backend are pipelined, their replies matched in FIFO order.
  * hiredis 0.14 has no timeouts for non-blocking contexts: the deadline is ours,
@@ -24,6 +25,7 @@
 
 #include "backend_impl.h"
 #include "log.h"
+#include "zout.h"
 
 #define ZDB_KEY_MAX 255		/* 0-db's MAX_KEY_LENGTH */
 #define ZDB_READ_CHUNK (256 * 1024)	/* hiredis' own reads are 16 KiB */
@@ -46,6 +48,7 @@ struct zdb {
 	struct backend base;
 	char addr[ADDR_PATH_MAX + 16];	/* for "is 0-db running at ...?" */
 	redisContext *ctx;
+	struct zout out;	/* what goes to the server */
 	enum zconn_state state;
 	/* backend_open reads NSINFO before SELECT, as upstream */
 	int skip_select;
@@ -145,6 +148,7 @@ zdb_drop(struct zdb *z)
 	if (z->ctx != NULL)
 		redisFree(z->ctx);
 	z->ctx = NULL;
+	zout_clear(&z->out);
 	z->state = ZC_DOWN;
 }
 
@@ -287,8 +291,7 @@ zdb_append_op(struct zdb *z, const struct bop *op)
 		break;
 	}
 #undef ARG
-	return redisAppendCommandArgv(z->ctx, argc, argv, lens) == REDIS_OK ?
-	    0 : -1;
+	return zout_cmd(&z->out, argc, argv, lens);
 }
 
 static int
@@ -299,8 +302,7 @@ zdb_append_select(struct zdb *z)
 
 	if (argv[2] != NULL)
 		lens[2] = strlen(argv[2]);
-	if (redisAppendCommandArgv(z->ctx, argv[2] != NULL ? 3 : 2, argv,
-	    lens) != REDIS_OK) {
+	if (zout_cmd(&z->out, argv[2] != NULL ? 3 : 2, argv, lens) < 0) {
 		zdb_fail_conn(z, "out of memory");
 		return -1;
 	}
@@ -351,13 +353,12 @@ zdb_conn_lost(struct zdb *z, const char *why)
 	return -1;
 }
 
-/* Keeps about one piece queued in hiredis' output buffer: hiredis shifts that
- * buffer after every partial write, and the socket buffers keep the pipeline
- * full anyway. */
+/* Keeps about one piece queued: the socket buffers keep the pipeline full,
+ * and the values queued must stay where they are until written. */
 static int
 zdb_fill(struct zdb *z)
 {
-	while (z->sent < z->n && sdslen(z->ctx->obuf) < ZDB_PIECE_MAX) {
+	while (z->sent < z->n && zout_pending(&z->out) < ZDB_PIECE_MAX) {
 		if (zdb_append_op(z, z->q[z->sent]) < 0) {
 			zdb_fail_conn(z, "out of memory");
 			return -1;
@@ -370,12 +371,10 @@ zdb_fill(struct zdb *z)
 static int
 zdb_flush(struct zdb *z)
 {
-	int done = 0;
-
-	if (sdslen(z->ctx->obuf) == 0)
+	if (zout_pending(&z->out) == 0)
 		return 0;
-	if (redisBufferWrite(z->ctx, &done) != REDIS_OK)
-		return zdb_conn_lost(z, z->ctx->errstr);
+	if (zout_write(&z->out, z->ctx->fd) < 0)
+		return zdb_conn_lost(z, strerror(errno));
 	return 0;
 }
 
@@ -397,7 +396,7 @@ zdb_advance(struct zdb *z)
 			return;
 		if (zdb_flush(z) < 0)
 			return;
-		if (sdslen(z->ctx->obuf) > 0 || z->state != ZC_READY ||
+		if (zout_pending(&z->out) > 0 || z->state != ZC_READY ||
 		    z->sent == z->n)
 			return;
 	}
@@ -750,7 +749,7 @@ zdb_poll(struct zdb **zs, size_t nz, struct pollfd *pfd, struct zdb **pz,
 			pfd[np].events = POLLIN;
 			if (zs[i]->state == ZC_CONNECTING)
 				pfd[np].events = POLLOUT;
-			else if (sdslen(zs[i]->ctx->obuf) > 0)
+			else if (zout_pending(&zs[i]->out) > 0)
 				pfd[np].events |= POLLOUT;
 			pfd[np].revents = 0;
 			pz[np++] = zs[i];
