@@ -37,12 +37,14 @@ static const struct msg_def msg_table[] = {
 		{ "path", MSG_STR, OPT }, { "key", MSG_STR, OPT } } },
 	{ "check", C2M, 0, {
 		{ "path", MSG_STR, REQ } } },
-	/* refused, saying why */
+	/* answered with the health table */
 	{ "status", C2M, 0, { { NULL, 0, 0 } } },
 	/* master -> client */
 	{ "reply", M2C, 0, {
 		{ "ok", MSG_BOOL, REQ }, { "error", MSG_STR, OPT },
-		{ "checksum", MSG_HEX, OPT }, { "output", MSG_STR, OPT } } },
+		{ "checksum", MSG_HEX, OPT }, { "output", MSG_STR, OPT },
+		/* status: the daemon's health table (README) */
+		{ "health", MSG_ARRAY, OPT } } },
 
 	/* start-up and reload: hello -> config -> ready; id 0 */
 	{ "hello", W2M, 0, {
@@ -73,6 +75,11 @@ static const struct msg_def msg_table[] = {
 	{ "meta_put", M2W, 0, {		/* base: replace only that record */
 		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ },
 		{ "base", MSG_HEX, OPT } } },
+
+	/* repairer -> master, id 0, after each round of health checks: per
+	 * backend {name, meta, ok, class and error, or info} */
+	{ "health", W2M, 0, {
+		{ "backends", MSG_ARRAY, REQ }, { "took_ms", MSG_INT, REQ } } },
 
 	/* any job's outcome; from meta_get, settled: all 4 backends agree; from
 	 * a failed meta_put, drop: the pieces no reader can reach, or in_doubt:

@@ -83,6 +83,21 @@ backend_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms,
 	return zdb_impl.open(ci, want, timeout_ms, e);
 }
 
+struct backend *
+backend_attach(const struct backend_ci *ci, enum ns_mode want, int timeout_ms,
+    struct err *e)
+{
+	if (ci == NULL || ci->addr.kind == ADDR_DIR)
+		return backend_open(ci, want, timeout_ms, e);
+	backend_ignore_sigpipe();
+	if (ci->addr.kind != ADDR_IP4 && ci->addr.kind != ADDR_IP6 &&
+	    ci->addr.kind != ADDR_UNIX) {
+		err_set(e, "not a 0-db address");
+		return NULL;
+	}
+	return zdb_impl.attach(ci, want, e);
+}
+
 void
 backend_open_many(const struct backend_ci *const *cis, size_t n,
     enum ns_mode want, int timeout_ms, struct backend **out, struct err *errs)

@@ -17,6 +17,7 @@
 #define ZDB_PIECE_MAX (2u * 1024 * 1024)
 #define ZDB_VALUE_MAX (8u * 1024 * 1024)	/* largest value 0-db accepts */
 #define ZDB_TIMEOUT_MS 30000
+#define BACKEND_NAME_MAX 512	/* "address/namespace" (ci_name) */
 
 enum ns_mode { NS_SEQUENTIAL, NS_USERKEY };
 
@@ -58,6 +59,12 @@ struct backend	*backend_open(const struct backend_ci *ci, enum ns_mode want,
 void	backend_open_many(const struct backend_ci *const *cis, size_t n,
 	    enum ns_mode want, int timeout_ms, struct backend **out,
 	    struct err *errs);
+/* Like backend_open, but a 0-db backend connects (and SELECTs its namespace)
+ * only on its first backend_run, so that many connect in parallel under one
+ * deadline, and its mode is not checked (read NSINFO). A dir: backend opens at
+ * once: it does not wait on a network. */
+struct backend	*backend_attach(const struct backend_ci *ci, enum ns_mode want,
+	    int timeout_ms, struct err *e);
 void	backend_close(struct backend *b);
 /* The NSINFO backend_open read (0-db), or NULL (dir: backends read none). */
 const struct nsinfo	*backend_open_info(const struct backend *b);

@@ -8,7 +8,6 @@
 
 #include "backend.h"
 
-#define BACKEND_NAME_MAX 512
 
 struct backend_impl {
 	/* Allocates the implementation's backend (which starts with a struct
@@ -19,6 +18,10 @@ struct backend_impl {
 	void	(*open_many)(const struct backend_ci *const *cis, size_t n,
 		    enum ns_mode want, int timeout_ms, struct backend **out,
 		    struct err *errs);
+	/* NULL: attach opens. Otherwise allocates without connecting: the
+	 * first run connects (backend_attach). */
+	struct backend *(*attach)(const struct backend_ci *ci, enum ns_mode want,
+	    struct err *e);
 	void (*close)(struct backend *b);
 	/* Whether a backend held from an earlier job still serves (see
 	 * backend_alive). */

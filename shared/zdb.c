@@ -976,9 +976,24 @@ zdb_open(const struct backend_ci *ci, enum ns_mode want, int timeout_ms,
 	return b;
 }
 
+/* A backend that connects on its first backend_run, like one whose connection
+ * broke: many of them connect in parallel under the run's one deadline. The
+ * mode is not checked: the caller reads NSINFO. */
+static struct backend *
+zdb_attach(const struct backend_ci *ci, enum ns_mode want, struct err *e)
+{
+	struct zdb *z;
+
+	if ((z = zdb_new(ci, want, e)) == NULL)
+		return NULL;
+	z->skip_select = 0;
+	return &z->base;
+}
+
 const struct backend_impl zdb_impl = {
 	.open = zdb_open,
 	.open_many = zdb_open_many,
+	.attach = zdb_attach,
 	.close = zdb_close,
 	.run = zdb_run,
 };

@@ -32,6 +32,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "health.h"
 #include "log.h"
 #include "master.h"
 #include "meta_key.h"
@@ -154,9 +155,32 @@ upstream_answer(struct conn *c, int ok, const char *error,
 	conn_close(c);
 }
 
+static void	reply_with(struct conn *, int, const char *, const uint8_t *,
+		    struct cJSON *);
+
 void
 control_reply(struct conn *c, int ok, const char *error,
     const uint8_t *checksum)
+{
+	reply_with(c, ok, error, checksum, NULL);
+}
+
+/* status: the health table (README, "zstor status with a daemon"). */
+static void
+conn_status(struct conn *c)
+{
+	struct cJSON *table = health_json();
+
+	if (table == NULL)
+		control_reply(c, 0, "out of memory", NULL);
+	else
+		reply_with(c, 1, NULL, NULL, table);
+}
+
+/* The reply, with the health table when given (which it takes). */
+static void
+reply_with(struct conn *c, int ok, const char *error,
+    const uint8_t *checksum, struct cJSON *health)
 {
 	struct timeval tv = { master->request_secs, 0 };
 	struct msg *m;
@@ -167,6 +191,7 @@ control_reply(struct conn *c, int ok, const char *error,
 
 	c->job = NULL;
 	if (c->proto == PROTO_UPSTREAM) {
+		cJSON_Delete(health);
 		upstream_answer(c, ok, error, checksum);
 		return;
 	}
@@ -174,6 +199,7 @@ control_reply(struct conn *c, int ok, const char *error,
 		frame_writer_init(c->wr);
 	if (c->wr == NULL || (m = msg_new(MT_REPLY, c->req_id, &e)) == NULL) {
 		log_warnx("reply: %s", c->wr == NULL ? "out of memory" : e.msg);
+		cJSON_Delete(health);
 		conn_close(c);
 		return;
 	}
@@ -182,6 +208,8 @@ control_reply(struct conn *c, int ok, const char *error,
 		msg_set_str(m, "error", error);
 	if (checksum != NULL)
 		msg_set_hex(m, "checksum", checksum, B2_LEN);
+	if (health != NULL)
+		msg_set_json(m, "health", health);
 	json = msg_encode(m, &len, &e);
 	msg_free(m);
 	if (json == NULL || frame_writer_push(c->wr, json, len, NULL, 0,
@@ -442,6 +470,9 @@ conn_dispatch(struct conn *c, struct msg *m, int fd)
 			break;
 		case MT_REBUILD:
 			conn_rebuild(c, m);
+			break;
+		case MT_STATUS:
+			conn_status(c);
 			break;
 		default:
 			conn_refuse(c, "%s: zstor-master does not answer this "

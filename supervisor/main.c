@@ -14,12 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "placement.h"
 #include "rights.h"
+#include "repairer.h"
 #include "scratch.h"
 #include "version.h"
 #include "worker.h"
@@ -48,6 +50,8 @@ struct args {
 	char		*user;
 	int		 debug;
 	int		 foreground;
+	/* the daemon's duties; milliseconds, 0: the default */
+	int64_t		 check_ms, unreachable_ms;
 };
 
 static void __attribute__((noreturn))
@@ -68,6 +72,12 @@ usage(int status)
 	    "      --max-clients-per-user <n>  per uid but root (default 128)\n"
 	    "      --request-timeout <s>  a request must arrive within "
 	    "(default 30)\n"
+	    "      --check-interval <s>     health checks of every backend "
+	    "(default 3)\n"
+	    "      --unreachable-after <s>  a backend failing its checks that "
+	    "long is\n"
+	    "                        unreachable and repaired around "
+	    "(default 900)\n"
 	    "  -u, --user <user>     the workers' user when started as root "
 	    "(default $ZSTOR_USER or zstor;\n"
 	    "                        nobody, with a warning, if it does not "
@@ -105,6 +115,22 @@ arg_count(int argc, char **argv, int *i)
 	return (int)n;
 }
 
+/* A duration in seconds (decimals allowed: 0.5), as milliseconds. */
+static int64_t
+arg_secs(const char *opt, const char *v)
+{
+	char *end;
+	double d;
+
+	d = strtod(v, &end);
+	if (end == v || *end != '\0' || !(d >= 0.01 && d <= 86400 * 30)) {
+		fprintf(stderr, "zstor-master: %s wants seconds between 0.01 "
+		    "and 2592000, not \"%s\"\n", opt, v);
+		usage(1);
+	}
+	return (int64_t)(d * 1000 + 0.5);
+}
+
 /* Copies: setproctitle() reuses the memory of argv. */
 static void
 parse_args(int argc, char **argv, struct args *a)
@@ -140,6 +166,11 @@ parse_args(int argc, char **argv, struct args *a)
 			a->debug = 1;
 		else if (strcmp(s, "--foreground") == 0)
 			a->foreground = 1;
+		else if (strcmp(s, "--check-interval") == 0)
+			a->check_ms = arg_secs(s, arg_value(argc, argv, &i));
+		else if (strcmp(s, "--unreachable-after") == 0)
+			a->unreachable_ms = arg_secs(s,
+			    arg_value(argc, argv, &i));
 		else if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)
 			usage(0);
 		else if (strcmp(s, "-V") == 0 || strcmp(s, "--version") == 0) {
@@ -280,6 +311,9 @@ master_reload(void)
 	master->cfg_len = len;
 	master->cfg_gen++;
 	master->reloading = 1;
+	if (health_load() == -1)
+		log_warnx("reload: out of memory for the health table; it "
+		    "keeps the old backends");
 	log_info("reloaded the config %s", master->config_path);
 	metrics_reloaded(1);
 	evtimer_add(reload_ev, &tv);
@@ -391,6 +425,22 @@ master_log_init(const struct args *a)
 		log_tee_stderr(1);
 }
 
+/* The intervals of the daemon's duties. The workers take theirs from the
+ * environment they inherit (the repairer's check interval). */
+static void
+duties_init(const struct args *a)
+{
+	char v[24];
+
+	if (a->check_ms > 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)a->check_ms);
+		setenv(HEALTH_INTERVAL_ENV, v, 1);
+	} else
+		unsetenv(HEALTH_INTERVAL_ENV);
+	if (a->unreachable_ms > 0)
+		health_set_unreachable_after((a->unreachable_ms + 999) / 1000);
+}
+
 /* Config, socket setting, pid file, failure records, control socket. */
 static void
 master_setup(const struct args *a)
@@ -409,6 +459,8 @@ master_setup(const struct args *a)
 	    &master->cfg_len, &e) == -1)
 		startup_fail("%s", e.msg);
 	master->cfg_gen = 1;
+	if (health_load() == -1)
+		startup_fail("out of memory for the health table");
 	if (master->cfg.socket == NULL)
 		startup_fail("Missing \"socket\" argument in config");
 	master->sock_path = master->cfg.socket;
@@ -435,6 +487,7 @@ master_main(const struct args *a)
 	master_log_init(a);
 	worker_user_choose(a->user);
 	metrics_master_init();
+	duties_init(a);
 	master_events();
 	master_setup(a);
 	if (proc_init(&e) == -1) {

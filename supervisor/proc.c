@@ -19,6 +19,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "health.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
@@ -69,6 +70,7 @@ struct proc {
 
 static int	evictor_runs(const struct config *);
 static int	job_dispatch(struct proc *, struct msg *);
+static int	repairer_frame(struct proc *, struct msg *);
 
 /* The roles, in start order; the worker's half of this table is in
  * workers/worker.c. One encoder per core (at least two, so that one long
@@ -77,7 +79,7 @@ static int	job_dispatch(struct proc *, struct msg *);
 static const struct proc_role proc_roles[] = {
 	{ SANDBOX_METAWRITER,	0,	NULL,		job_dispatch },
 	{ SANDBOX_ENCODER,	1,	NULL,		job_dispatch },
-	{ SANDBOX_REPAIRER,	0,	NULL,		NULL },
+	{ SANDBOX_REPAIRER,	0,	NULL,		repairer_frame },
 	{ SANDBOX_EVICTOR,	0,	evictor_runs,	NULL },
 };
 #define PROC_ROLES	(sizeof(proc_roles) / sizeof(proc_roles[0]))
@@ -735,4 +737,14 @@ job_dispatch(struct proc *p, struct msg *m)
 		return -1;
 	}
 	return sched_answer(p, p->job, m);
+}
+
+/* The repairer's rounds of health checks, and results for the jobs it
+ * holds. */
+static int
+repairer_frame(struct proc *p, struct msg *m)
+{
+	if (msg_type(m) == MT_HEALTH)
+		return health_update(m);
+	return job_dispatch(p, m);
 }

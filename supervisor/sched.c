@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "hex.h"
 #include "log.h"
 #include "master.h"
@@ -121,9 +122,29 @@ job_free(struct job *j)
 	free(j);
 }
 
+/* A store or rebuild needs all 4 metadata backends writable: refused at
+ * once while the health checks see one down, instead of after the
+ * metawriter's connect timeout. */
+static int
+job_refused(struct job *j)
+{
+	char why[ERR_MSG_MAX], msg[ERR_MSG_MAX + 160];
+
+	if (j->step != STEP_META_GET ||
+	    (j->kind != JOB_STORE && j->kind != JOB_REBUILD) ||
+	    health_meta_writable(why, sizeof(why)) == 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "metadata is not writable: %s; stores "
+	    "are accepted again once all 4 metadata backends answer", why);
+	job_fail(j, msg);
+	return 1;
+}
+
 void
 sched_submit(struct job *j)
 {
+	if (job_refused(j))
+		return;
 	TAILQ_INSERT_TAIL(&queues[step_queue(j->step)][j->prio], j, queue);
 	j->waiting = 1;
 	sched_run();
@@ -174,6 +195,7 @@ step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
 	static const enum msg_type types[] = { MT_META_GET, MT_ENCODE,
 	    MT_DECODE, MT_REENCODE, MT_META_PUT, MT_DROP_SHARDS };
 	struct msg *m = msg_new(types[j->step], j->id, e);
+	struct cJSON *cand;
 
 	*nfds = 0;
 	if (m == NULL)
@@ -191,6 +213,9 @@ step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
 	if (j->step == STEP_DECODE || j->step == STEP_REENCODE ||
 	    j->step == STEP_META_PUT || j->step == STEP_DROP)
 		msg_set_hex(m, "meta", j->meta, j->metalen);
+	if ((j->step == STEP_ENCODE || j->step == STEP_REENCODE) &&
+	    (cand = health_candidates()) != NULL)
+		msg_set_json(m, "backends", cand);
 	if (j->step == STEP_META_PUT && j->base != NULL)
 		msg_set_hex(m, "base", j->base, j->baselen);
 	/* --delete later removes only the file the encoder is given now. */

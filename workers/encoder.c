@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "frame.h"
 #include "log.h"
 #include "obj.h"
@@ -64,6 +66,39 @@ enc_reply_meta(struct worker *w, int64_t job, const struct metadata *meta,
 	return rc;
 }
 
+/* The master's health checks found the data backends missing from the
+ * job's "backends" unreachable: they are marked failed for this job, so that
+ * placement and rebuild go around them instead of waiting on a connect
+ * timeout, and a shard there counts as missing. */
+static void
+enc_candidates(struct worker *w, struct msg *m, struct pool *pool)
+{
+	const struct cJSON *list = msg_get_json(m, "backends"), *c;
+	char name[BACKEND_NAME_MAX];
+	struct err why;
+	size_t g, j;
+	int listed;
+
+	if (list == NULL)
+		return;
+	err_set(&why, "left out: zstor-master's health checks find it "
+	    "unreachable (see zstor status)");
+	for (g = 0; g < w->cfg.ngroups; g++)
+		for (j = 0; j < w->cfg.groups[g].nbackends; j++) {
+			const struct backend_ci *ci =
+			    &w->cfg.groups[g].backends[j];
+
+			ci_name(ci, name, sizeof(name));
+			listed = 0;
+			cJSON_ArrayForEach(c, list)
+				if (cJSON_IsString(c) &&
+				    strcmp(c->valuestring, name) == 0)
+					listed = 1;
+			if (!listed)
+				pool_fail(pool, ci, NS_SEQUENTIAL, &why);
+		}
+}
+
 /* Seals in_fd (read from its start: a retried store reuses the descriptor);
  * 1 when the record the master sent already holds the file. */
 static int
@@ -99,6 +134,7 @@ enc_store(struct worker *w, struct msg *m, int in_fd, int scratch)
 	struct err e;
 	int rc;
 
+	enc_candidates(w, m, pool);
 	rc = enc_seal(w, m, pool, in_fd, scratch, &s, &e);
 	if (rc == 1) {
 		rc = worker_result_ok(w, job, NULL, 0, s.checksum);
@@ -166,6 +202,7 @@ enc_rebuild(struct worker *w, struct msg *m, int scratch)
 
 	if (enc_meta_arg(m, &meta, &e) == -1)
 		return worker_result_fail(w, job, &e);
+	enc_candidates(w, m, pool);
 	rc = obj_rebuild(&w->cfg, pool, &meta, scratch, &nm, &changed, &e);
 	if (rc == -1) {
 		log_warnx("rebuild %s: %s", key, e.msg);

@@ -80,10 +80,13 @@ struct ll_path_beneath_attr {
 #define R_META0	(1U << SANDBOX_METAWRITER)
 #define R_ENCD	(1U << (SANDBOX_ROLES + SANDBOX_ENCODER))
 #define R_METAD	(1U << (SANDBOX_ROLES + SANDBOX_METAWRITER))
+#define R_REP0	(1U << SANDBOX_REPAIRER)
+/* the repairer checks, scrubs and collects the garbage of dir: backends */
+#define R_REPD	(1U << (SANDBOX_ROLES + SANDBOX_REPAIRER))
 #define R_ENC	(R_ENC0 | R_ENCD)
 #define R_META	(R_META0 | R_METAD)
-#define R_DIRS	(R_ENCD | R_METAD)		/* use dir: backends */
-#define R_REP	(1U << SANDBOX_REPAIRER)
+#define R_REP	(R_REP0 | R_REPD)
+#define R_DIRS	(R_ENCD | R_METAD | R_REPD)	/* use dir: backends */
 #define R_EVI	(1U << SANDBOX_EVICTOR)
 #define R_NET	(R_ENC | R_META | R_REP)	/* talk to 0-db backends */
 #define R_NOPATH (R_NET & ~R_DIRS)		/* backend roles opening no path */
@@ -199,7 +202,7 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW(mkdirat, R_DIRS), ALLOW(unlinkat, R_DIRS),
 	ALLOW(renameat, R_DIRS), ALLOW(renameat2, R_DIRS),
 	ALLOW(getdents64, R_DIRS), ALLOW(flock, R_DIRS), ALLOW(fstatfs, R_DIRS),
-	ALLOW(fsync, R_METAD), ALLOW(fdatasync, R_METAD),
+	ALLOW(fsync, R_METAD | R_REPD), ALLOW(fdatasync, R_METAD | R_REPD),
 	/* evictor: read and unlink in its cache directory (Landlock says
 	 * where) */
 	ALLOW_BITS(openat, R_EVI, 2, OPEN_WRITES, 0),
@@ -635,8 +638,7 @@ sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 	if (role == SANDBOX_EVICTOR && o->cache_dir == NULL)
 		return err_set(e,
 		    "sandbox: the evictor needs its cache directory");
-	if (o->ndirs > 0 && role != SANDBOX_ENCODER &&
-	    role != SANDBOX_METAWRITER)
+	if (o->ndirs > 0 && role == SANDBOX_EVICTOR)
 		return err_set(e, "sandbox: the %s uses no dir: backends",
 		    sandbox_role_name(role));
 	debug = debug_requested(o);

@@ -6,9 +6,9 @@
  * filesystem is open (its socketpair, libsodium, the time zone) and before it
  * reads its first job. From then on it can use only descriptors it holds or is
  * given; it cannot open paths (EACCES), fork or exec (killed). The evictor
- * alone may read and unlink under its cache directory, and an encoder or
- * metawriter whose backends include local directories (dir:) may read and write
- * beneath those.
+ * alone may read and unlink under its cache directory, and an encoder,
+ * metawriter or repairer whose backends include local directories (dir:) may
+ * read and write beneath those.
  *
  * Roles that write no file (metawriter, repairer, evictor) get RLIMIT_FSIZE 0
  * and SIGXFSZ ignored: a write to a regular file fails with EFBIG. Their log

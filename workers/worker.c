@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +36,13 @@ static int (*const role_dispatch[SANDBOX_ROLES])(struct worker *, struct msg *,
     const int *) = {
 	[SANDBOX_ENCODER] = encoder_dispatch,
 	[SANDBOX_METAWRITER] = metawriter_dispatch,
-	[SANDBOX_REPAIRER] = NULL,
+	[SANDBOX_REPAIRER] = repairer_dispatch,
 	[SANDBOX_EVICTOR] = NULL,
+};
+
+/* A role's timers between messages (workers/worker.h). */
+static int64_t (*const role_idle[SANDBOX_ROLES])(struct worker *) = {
+	[SANDBOX_REPAIRER] = repairer_idle,
 };
 
 int
@@ -131,17 +138,18 @@ dir_add(const char **dirs, size_t *n, const struct backend_ci *ci)
 }
 
 /* The dir: backends the role reads and writes: data backends for the encoder,
- * metadata backends for the metawriter. Pointers into cfg. */
+ * metadata backends for the metawriter, both for the repairer (health checks,
+ * scrub, garbage collection). Pointers into cfg. */
 static size_t
 role_dirs(enum sandbox_role role, const struct config *cfg, const char **dirs)
 {
 	size_t i, j, n = 0;
 
-	if (role == SANDBOX_ENCODER)
+	if (role == SANDBOX_ENCODER || role == SANDBOX_REPAIRER)
 		for (i = 0; i < cfg->ngroups; i++)
 			for (j = 0; j < cfg->groups[i].nbackends; j++)
 				dir_add(dirs, &n, &cfg->groups[i].backends[j]);
-	if (role == SANDBOX_METAWRITER)
+	if (role == SANDBOX_METAWRITER || role == SANDBOX_REPAIRER)
 		for (i = 0; i < META_BACKENDS; i++)
 			dir_add(dirs, &n, &cfg->meta_backends[i]);
 	return n;
@@ -246,6 +254,7 @@ worker_config(struct worker *w, struct msg *m, struct err *e)
 	}
 	w->cfg = cfg;
 	w->has_cfg = 1;
+	w->cfg_gen++;
 	return 0;
 }
 
@@ -331,14 +340,35 @@ worker_dispatch(struct worker *w, struct msg *m, const int *fds)
 	}
 }
 
+int
+worker_wait(struct worker *w, int64_t ms)
+{
+	struct pollfd p = { .fd = w->sock, .events = POLLIN };
+	int rc;
+
+	if (ms > INT_MAX)
+		ms = INT_MAX;
+	while ((rc = poll(&p, 1, ms < 0 ? -1 : (int)ms)) == -1 &&
+	    errno == EINTR)
+		;
+	return rc != 0;	/* an error: let the read report it */
+}
+
 static void __attribute__((noreturn))
 worker_loop(struct worker *w)
 {
 	int fds[IPC_FDS_MAX], nfds, rc;
 	struct msg *m;
 	struct err e;
+	int64_t ms;
 
 	for (;;) {
+		if (role_idle[w->role] != NULL) {
+			if ((ms = role_idle[w->role](w)) == -1)
+				exit(1);
+			if (!worker_wait(w, ms))
+				continue;
+		}
 		if ((rc = worker_recv(w, &m, fds, &nfds, -1, &e)) == 0) {
 			log_debug("the master closed the connection; exiting");
 			exit(0);

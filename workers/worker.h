@@ -33,6 +33,7 @@ struct worker {
 	int			 debug;
 	struct config		 cfg;
 	int			 has_cfg;
+	uint64_t		 cfg_gen;	/* bumped by each config */
 	int			 timeout_ms;	/* per backend operation */
 	/* backend connections, kept across jobs (see pool.h) */
 	struct pool		 pool;
@@ -62,5 +63,14 @@ int	worker_refuse(struct worker *w, const struct msg *m);
  * caller. Returns -1 only when the worker should stop (the master is gone). */
 int	encoder_dispatch(struct worker *w, struct msg *m, const int *fds);
 int	metawriter_dispatch(struct worker *w, struct msg *m, const int *fds);
+int	repairer_dispatch(struct worker *w, struct msg *m, const int *fds);
+/* A role's own timers: runs what is due and returns the milliseconds until it
+ * must run again (-1: the master is gone). The worker waits for the master's
+ * next message at most that long. */
+int64_t	repairer_idle(struct worker *w);
+
+/* Waits at most ms (-1: for ever) for the master's next message; 1 when one
+ * is there, 0 when the time ran out. */
+int	worker_wait(struct worker *w, int64_t ms);
 
 #endif

@@ -212,3 +212,16 @@ zd_dirs_for_workers() {
 	chmod 711 "$top"
 	chown -R "$(zd_worker_user)" "$@"
 }
+
+# The daemon's health table (a status request), one backend object per line.
+zd_health() {
+	"$ZT_SEND" "$ZD_SOCK" '{"type":"status","id":1,"v":1}' |
+	    grep -o '{"backend":"[^"]*","type":"[a-z]*","state":"[^}]*}'
+}
+
+# zd_health_of NAME FIELD: that field of the backend named NAME (its
+# namespace) in the health table.
+zd_health_of() {
+	zd_health | grep "/$1\"" | grep -o "\"$2\":\"*[^,\"}]*" |
+	    sed 's/.*:"*//'
+}

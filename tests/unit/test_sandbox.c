@@ -640,12 +640,16 @@ test_bad_options(void)
 	T_CHECK(sandbox_enter(SANDBOX_EVICTOR, &o, &e) == -1 &&
 	    strstr(e.msg, "cache directory"), "evictor without a cache: %s", e.msg);
 	T_CHECK(sandbox_enter((enum sandbox_role)9, &o, &e) == -1, "unknown role");
+	/* the repairer takes dir: backends (health checks, scrub, garbage
+	 * collection); the evictor never does */
 	o.dirs = (const char *const[]){ "/tmp" };
 	o.ndirs = 1;
-	T_CHECK(sandbox_enter(SANDBOX_REPAIRER, &o, &e) == -1 &&
-	    strstr(e.msg, "uses no dir: backends"), "repairer with dirs: %s", e.msg);
+	o.cache_dir = "/tmp";
+	T_CHECK(sandbox_enter(SANDBOX_EVICTOR, &o, &e) == -1 &&
+	    strstr(e.msg, "uses no dir: backends"), "evictor with dirs: %s", e.msg);
 	o.dirs = NULL;
 	o.ndirs = 0;
+	o.cache_dir = NULL;
 	T_CHECK(sandbox_role_parse("evictor", &role) == 0 && role == SANDBOX_EVICTOR &&
 	    sandbox_role_parse("master", &role) == -1, "role names");
 	T_CHECK(strcmp(sandbox_role_name(SANDBOX_METAWRITER), "metawriter") == 0,

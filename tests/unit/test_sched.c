@@ -13,6 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "health.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
@@ -47,6 +50,7 @@ struct sent {
 	int		 old;		/* encode: the stored record came */
 	int		 meta;
 	int		 base;		/* meta_put: replace only this record */
+	int		 cand;		/* candidates given, -1: none */
 };
 
 static struct master	 the_master;
@@ -102,6 +106,9 @@ proc_send(struct proc *p, struct msg *m, const int *fds, int nfds)
 		s->writable = msg_get_bool(m, "writable") == 1;
 	if (s->type == MT_ENCODE)
 		s->old = msg_has(m, "meta");
+	if (s->type == MT_ENCODE || s->type == MT_REENCODE)
+		s->cand = msg_has(m, "backends") ?
+		    cJSON_GetArraySize(msg_get_json(m, "backends")) : -1;
 	if (s->type == MT_META_PUT)
 		s->base = msg_has(m, "base");
 	if (s->type == MT_DECODE || s->type == MT_REENCODE ||
@@ -169,6 +176,28 @@ metrics_job_end(const struct job *j, int ok)
 {
 	(void)j;
 	ended[ok != 0]++;
+}
+
+/* The health table, as the scheduler asks it: a metadata backend down, and
+ * the data backends an encoder may use. */
+static const char	*meta_down;
+static int		 cand_given;
+
+int
+health_meta_writable(char *why, size_t len)
+{
+	if (meta_down == NULL)
+		return 0;
+	snprintf(why, len, "%s is unknown since 3 s", meta_down);
+	return -1;
+}
+
+struct cJSON *
+health_candidates(void)
+{
+	if (!cand_given)
+		return NULL;
+	return cJSON_CreateStringArray((const char *[]){ "d1", "d2" }, 2);
 }
 
 static void
@@ -717,6 +746,48 @@ test_lost_and_bad_answers(void)
 	T_CHECK(c.replied == 1 && c.ok, "retrieve: ok");
 }
 
+/* While the health checks see a metadata backend down, a store is refused
+ * at once, naming it, before any worker is asked; a retrieve still runs.
+ * Encoders get the candidates the health table gives. */
+static void
+test_health(void)
+{
+	struct conn c;
+	struct job *j;
+	struct sent *s;
+
+	reset();
+	meta_down = "127.0.0.1:1/meta2";
+	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	T_CHECK(nsent == 0 && c.replied == 1 && !c.ok &&
+	    strstr(c.error, "metadata is not writable") != NULL &&
+	    strstr(c.error, "127.0.0.1:1/meta2") != NULL,
+	    "health: a store is refused while a metadata backend is down: %s",
+	    c.error);
+	j = new_job(JOB_RETRIEVE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	T_CHECK(nsent == 1 && last_sent()->type == MT_META_GET,
+	    "health: a retrieve still runs with a metadata backend down");
+	answer(&mw, 0, "not found", 0, 0);
+	meta_down = NULL;
+	cand_given = 1;
+	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	answer(&mw, 1, NULL, 0, 0);
+	s = last_sent();
+	T_CHECK(s->type == MT_ENCODE && s->cand == 2,
+	    "health: the encoder gets the candidates (%d)", s->cand);
+	answer(&enc, 0, "failed", 0, 0);
+	cand_given = 0;
+	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	answer(&mw, 1, NULL, 0, 0);
+	T_CHECK(last_sent()->type == MT_ENCODE && last_sent()->cand == -1,
+	    "health: no candidates when every backend is usable");
+	answer(&enc, 0, "failed", 0, 0);
+}
+
 int
 main(void)
 {
@@ -737,6 +808,7 @@ main(void)
 	test_priority();
 	test_drain();
 	test_lost_and_bad_answers();
+	test_health();
 	event_base_free(master->base);
 	return t_finish();
 }

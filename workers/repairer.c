@@ -1,0 +1,27 @@
+/* The repairer: the health checks of every backend (repairer_health.c), on
+ * its own timer between the master's messages.
+ *
+ * It holds no job of its own between messages, like every worker; its
+ * timers run whenever it waits for the master. */
+#include <stdlib.h>
+
+#include "log.h"
+#include "repairer.h"
+
+int64_t
+repairer_idle(struct worker *w)
+{
+	if (!w->has_cfg)
+		return -1;
+	return health_tick(w);
+}
+
+int
+repairer_dispatch(struct worker *w, struct msg *m, const int *fds)
+{
+	(void)fds;
+	switch (msg_type(m)) {
+	default:
+		return worker_refuse(w, m);
+	}
+}
