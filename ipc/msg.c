@@ -81,6 +81,17 @@ static const struct msg_def msg_table[] = {
 	{ "health", W2M, 0, {
 		{ "backends", MSG_ARRAY, REQ }, { "took_ms", MSG_INT, REQ } } },
 
+	/* one piece of a walk over every metadata key (metawriter_scan.c) */
+	{ "meta_scan", M2W, 0, {
+		{ "backend", MSG_INT, REQ }, { "cursor", MSG_HEX, OPT },
+		{ "after", MSG_HEX, OPT }, { "before", MSG_INT, OPT },
+		{ "every", MSG_BOOL, OPT }, { "redisperse", MSG_BOOL, OPT } } },
+	/* repairer: check the objects of a meta_scan's items; result: the
+	 * keys to rebuild as items */
+	{ "sweep_check", M2W, 0, {
+		{ "items", MSG_ARRAY, REQ }, { "down", MSG_ARRAY, REQ },
+		{ "unsure", MSG_ARRAY, OPT }, { "scrub_rate", MSG_U64, REQ } } },
+
 	/* any job's outcome; from meta_get, settled: all 4 backends agree; from
 	 * a failed meta_put, drop: the pieces no reader can reach, or in_doubt:
 	 * both records are kept */
@@ -88,7 +99,11 @@ static const struct msg_def msg_table[] = {
 		{ "ok", MSG_BOOL, REQ }, { "error", MSG_STR, OPT },
 		{ "meta", MSG_HEX, OPT }, { "checksum", MSG_HEX, OPT },
 		{ "stats", MSG_OBJECT, OPT }, { "settled", MSG_BOOL, OPT },
-		{ "drop", MSG_HEX, OPT }, { "in_doubt", MSG_BOOL, OPT } } },
+		{ "drop", MSG_HEX, OPT }, { "in_doubt", MSG_BOOL, OPT },
+		/* meta_scan, sweep_check: what was found, where to go on */
+		{ "items", MSG_ARRAY, OPT }, { "cursor", MSG_HEX, OPT },
+		{ "after", MSG_HEX, OPT }, { "partial", MSG_BOOL, OPT },
+		{ "done", MSG_BOOL, OPT } } },
 };
 
 #define MSG_TABLE_LEN	(sizeof(msg_table) / sizeof(msg_table[0]))

@@ -340,3 +340,67 @@ undo:
 		    "behind", key);
 	return -1;
 }
+
+/* Whether two records are the same, byte for byte. */
+static int
+meta_same(const struct metadata *a, const struct metadata *b)
+{
+	uint8_t *x = NULL, *y = NULL;
+	size_t xl = 0, yl = 0;
+	struct err e;
+	int same;
+
+	same = meta_encode(a, &x, &xl, &e) == 0 &&
+	    meta_encode(b, &y, &yl, &e) == 0 && xl == yl &&
+	    memcmp(x, y, xl) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+int
+metastore_load_every(struct metastore *ms, const char *key,
+    struct metadata recs[META_EVERY_MAX], size_t *nrecs, int *stray,
+    struct err *e)
+{
+	uint8_t *pair[META_BACKENDS];
+	size_t lens[META_BACKENDS];
+	int used[META_BACKENDS] = { 0 }, i, j, k, present = 0;
+	struct meta_values mv;
+	struct metadata m;
+	struct err pe;
+
+	*nrecs = 0;
+	*stray = 0;
+	values_get(ms, key, &mv);
+	if (mv.nanswered < META_BACKENDS) {
+		values_free(&mv);
+		return err_set(e, "metadata %s: only %d of 4 metadata backends "
+		    "answered (unreachable: %s)", key, mv.nanswered, mv.dead);
+	}
+	for (i = 0; i < META_BACKENDS; i++)
+		present += mv.v[i] != NULL;
+	for (i = 0; i < META_BACKENDS; i++)
+		for (j = i + 1; j < META_BACKENDS; j++) {
+			if (mv.v[i] == NULL || mv.v[j] == NULL)
+				continue;
+			memset(pair, 0, sizeof(pair));
+			memset(lens, 0, sizeof(lens));
+			pair[i] = mv.v[i], lens[i] = mv.len[i];
+			pair[j] = mv.v[j], lens[j] = mv.len[j];
+			if (meta_open(pair, lens, ms->cfg->key, &m, &pe) != 0)
+				continue;	/* shards of two records */
+			used[i] = used[j] = 1;
+			for (k = 0; k < (int)*nrecs; k++)
+				if (meta_same(&recs[k], &m))
+					break;
+			if (k < (int)*nrecs || *nrecs == META_EVERY_MAX)
+				meta_free(&m);
+			else
+				recs[(*nrecs)++] = m;
+		}
+	for (i = 0; i < META_BACKENDS; i++)
+		*stray += mv.v[i] != NULL && !used[i];
+	values_free(&mv);
+	return present == 0 ? 1 : 0;
+}

@@ -47,6 +47,15 @@ int metastore_load_state(struct metastore *ms, const char *key, struct metadata 
 int metastore_replace(struct metastore *ms, const char *key, const struct metadata *m,
     const struct metadata *base, enum meta_outcome *how, struct metadata *drop,
     struct err *e);
+/* Every record the four values under key decode to: after a failed update
+ * they may hold two (see above), and each counts for what it references.
+ * *stray counts the values that belong to no decodable record (a corrupt
+ * value, or a lone value of some record). 0 with recs (meta_free each), 1
+ * when no backend holds the key, -1 when not all 4 backends answered. */
+#define META_EVERY_MAX	6	/* pairs of 4 values */
+int metastore_load_every(struct metastore *ms, const char *key,
+    struct metadata recs[META_EVERY_MAX], size_t *nrecs, int *stray,
+    struct err *e);
 /* Key of a path (lexical cleaning, virtual root), as in meta_key. */
 int metastore_key(struct metastore *ms, const char *path, char *key, size_t keylen,
     struct err *e);

@@ -155,6 +155,19 @@ note_odd_lengths(const struct fetched *f, char *why, size_t whylen)
 	}
 }
 
+/* Bytes piece j of the round's live shards held (the scrub's pacing). */
+static uint64_t
+round_bytes(const struct round *r, size_t j)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->b[i] != NULL && j < r->si[i]->nkeys)
+			n += r->len[i] / (j + 1);
+	return n;
+}
+
 static void
 round_run(struct round *r, struct pool *pool, struct fetched *f, char *why,
     size_t whylen)
@@ -174,8 +187,11 @@ round_run(struct round *r, struct pool *pool, struct fetched *f, char *why,
 		if (r->si[i]->nkeys > maxkeys)
 			maxkeys = r->si[i]->nkeys;
 	}
-	for (j = 0; j < maxkeys; j++)
+	for (j = 0; j < maxkeys; j++) {
 		round_piece(r, j, f, pool->timeout_ms, why, whylen);
+		if (pool->on_read != NULL)
+			pool->on_read(pool->on_read_arg, round_bytes(r, j));
+	}
 	for (i = 0; i < r->n; i++) {
 		if (r->b[i] == NULL)
 			continue;

@@ -42,6 +42,10 @@ struct pool {
 	int			 idle_ms;
 	uint64_t		 job;
 	uint64_t		 info_gen;
+	/* NULL, or called after each round of shard pieces an object read
+	 * fetched, with their bytes: the scrub paces itself there */
+	void			(*on_read)(void *arg, uint64_t bytes);
+	void			*on_read_arg;
 };
 
 /* The deadline of one backend operation: ZDB_TIMEOUT_MS, or what

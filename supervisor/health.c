@@ -276,7 +276,8 @@ health_foreach(void (*fn)(const struct health_entry *, void *), void *arg)
 int
 health_usable(const struct health_entry *h)
 {
-	return h->state != HEALTH_UNKNOWN && h->state != HEALTH_UNREACHABLE;
+	return h->state != HEALTH_UNREACHABLE &&
+	    !(h->state == HEALTH_UNKNOWN && h->error == HERR_TIMEOUT);
 }
 
 int

@@ -72,8 +72,10 @@ const char *health_error_name(enum health_error e);
 /* When the last round of checks came (0: none yet). */
 time_t	health_last_round(void);
 
-/* Whether a backend may be given to an encoder: not Unknown nor
- * Unreachable. */
+/* Whether a backend may be given to an encoder: not Unreachable, and not
+ * Unknown for a timeout (what a store would wait on). One that refuses
+ * connections or fails otherwise answers at once: placement goes around it
+ * by itself, and one failed check does not take it out of placement. */
 int	health_usable(const struct health_entry *h);
 /* 0 when every metadata backend is Healthy (or not checked yet); -1 with a
  * message naming the ones that are not. */

@@ -24,6 +24,7 @@
 #include "repairer.h"
 #include "scratch.h"
 #include "version.h"
+#include "sweep.h"
 #include "worker.h"
 
 #define CONFIG_TEXT_MAX		(256 * 1024)	/* must fit a frame to workers */
@@ -51,7 +52,8 @@ struct args {
 	int		 debug;
 	int		 foreground;
 	/* the daemon's duties; milliseconds, 0: the default */
-	int64_t		 check_ms, unreachable_ms;
+	int64_t		 check_ms, unreachable_ms, sweep_ms;
+	int64_t		 scrub_rate;	/* -1: the default */
 };
 
 static void __attribute__((noreturn))
@@ -78,6 +80,13 @@ usage(int status)
 	    "long is\n"
 	    "                        unreachable and repaired around "
 	    "(default 900)\n"
+	    "      --sweep-interval <s>     the repair sweep (default 600; the "
+	    "first\n"
+	    "                        starts 10 s after the start)\n"
+	    "      --scrub-rate <bytes/s>   the sweep reads and verifies every "
+	    "shard at\n"
+	    "                        this pace (default 2097152; 0: "
+	    "reachability only)\n"
 	    "  -u, --user <user>     the workers' user when started as root "
 	    "(default $ZSTOR_USER or zstor;\n"
 	    "                        nobody, with a warning, if it does not "
@@ -131,6 +140,24 @@ arg_secs(const char *opt, const char *v)
 	return (int64_t)(d * 1000 + 0.5);
 }
 
+/* Bytes per second, 0 .. 1 TiB/s. */
+static int64_t
+arg_rate(const char *opt, const char *v)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (end == v || *end != '\0' || errno != 0 || n < 0 ||
+	    n > (1LL << 40)) {
+		fprintf(stderr, "zstor-master: %s wants bytes per second, not "
+		    "\"%s\"\n", opt, v);
+		usage(1);
+	}
+	return n;
+}
+
 /* Copies: setproctitle() reuses the memory of argv. */
 static void
 parse_args(int argc, char **argv, struct args *a)
@@ -168,6 +195,10 @@ parse_args(int argc, char **argv, struct args *a)
 			a->foreground = 1;
 		else if (strcmp(s, "--check-interval") == 0)
 			a->check_ms = arg_secs(s, arg_value(argc, argv, &i));
+		else if (strcmp(s, "--sweep-interval") == 0)
+			a->sweep_ms = arg_secs(s, arg_value(argc, argv, &i));
+		else if (strcmp(s, "--scrub-rate") == 0)
+			a->scrub_rate = arg_rate(s, arg_value(argc, argv, &i));
 		else if (strcmp(s, "--unreachable-after") == 0)
 			a->unreachable_ms = arg_secs(s,
 			    arg_value(argc, argv, &i));
@@ -276,10 +307,25 @@ str_differs(const char *a, const char *b)
 
 /* SIGUSR1: a valid config replaces the old one for new jobs and goes to every
  * worker; an invalid one is refused and the old one stays. */
+/* The names of the metadata backends, malloc'd (NULL without memory). */
+static void
+meta_names(const struct config *cfg, char *names[META_BACKENDS])
+{
+	char name[BACKEND_NAME_MAX];
+	int i;
+
+	for (i = 0; i < META_BACKENDS; i++) {
+		ci_name(&cfg->meta_backends[i], name, sizeof(name));
+		names[i] = strdup(name);
+	}
+}
+
 void
 master_reload(void)
 {
+	char *old_meta[META_BACKENDS];
 	struct timeval tv = { HANDSHAKE_SECS, 0 };
+	int i;
 	struct config cfg;
 	struct err e;
 	size_t len;
@@ -304,6 +350,7 @@ master_reload(void)
 		log_warnx("reload: socket and pid_file keep their old values "
 		    "until the daemon restarts");
 	notify_reloading();
+	meta_names(&master->cfg, old_meta);
 	config_free(&master->cfg);
 	free(master->cfg_text);
 	master->cfg = cfg;
@@ -314,6 +361,9 @@ master_reload(void)
 	if (health_load() == -1)
 		log_warnx("reload: out of memory for the health table; it "
 		    "keeps the old backends");
+	redisperse_after_reload(old_meta);
+	for (i = 0; i < META_BACKENDS; i++)
+		free(old_meta[i]);
 	log_info("reloaded the config %s", master->config_path);
 	metrics_reloaded(1);
 	evtimer_add(reload_ev, &tv);
@@ -499,6 +549,10 @@ master_main(const struct args *a)
 	proc_start_all();
 	failures_resume();
 	metrics_apply_config();
+	sweep_init(a->sweep_ms > 0 && a->sweep_ms < SWEEP_FIRST_MS ?
+	    a->sweep_ms : SWEEP_FIRST_MS, a->sweep_ms > 0 ? a->sweep_ms :
+	    SWEEP_INTERVAL_MS, a->scrub_rate >= 0 ? (uint64_t)a->scrub_rate :
+	    SCRUB_RATE_DEFAULT);
 	event_base_dispatch(master->base);
 	master->exiting = 1;
 	metrics_http_stop();
@@ -528,7 +582,7 @@ main(int argc, char **argv)
 {
 	struct args a = { .config = DEFAULT_CONFIG, .max_clients = MAX_CLIENTS,
 	    .max_per_user = MAX_CLIENTS_PER_USER,
-	    .request_secs = REQUEST_SECS };
+	    .request_secs = REQUEST_SECS, .scrub_rate = -1 };
 
 	std_fds_open();
 	master = &the_master;

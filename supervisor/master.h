@@ -85,10 +85,11 @@ const char	*worker_user_choose(const char *asked);
 
 /* Jobs. A job runs as steps, each on one worker; between steps it waits in
  * the queue of the role its next step needs. */
-enum job_kind	{ JOB_STORE, JOB_RETRIEVE, JOB_CHECK, JOB_REBUILD, JOB_DROP };
+enum job_kind	{ JOB_STORE, JOB_RETRIEVE, JOB_CHECK, JOB_REBUILD, JOB_DROP,
+		  JOB_WALK };	/* sweep.c: sweep, re-dispersal */
 enum job_prio	{ PRIO_INTERACTIVE, PRIO_BACKGROUND, PRIO_REPAIR, PRIO_LEVELS };
 enum job_step	{ STEP_META_GET, STEP_ENCODE, STEP_DECODE, STEP_REENCODE,
-		  STEP_META_PUT, STEP_DROP };
+		  STEP_META_PUT, STEP_DROP, STEP_META_SCAN, STEP_SWEEP_CHECK };
 
 struct conn;
 struct proc;
@@ -124,6 +125,7 @@ struct job {
 	uint8_t			*base;		/* meta_put: replace only this */
 	size_t			 baselen;
 	unsigned		 attempts;
+	struct walk		*walk;		/* JOB_WALK: sweep.c's */
 	struct event		*retry_ev;
 	struct timespec		 started;	/* this attempt (monotonic) */
 	int			 uploaded;	/* store: shards were written */

@@ -34,10 +34,11 @@
 #include "master.h"
 #include "metrics.h"
 #include "scratch.h"
+#include "sweep.h"
 
 TAILQ_HEAD(jobq, job);
 
-enum { Q_META, Q_ENCODER, Q_ROLES };
+enum { Q_META, Q_ENCODER, Q_REPAIRER, Q_ROLES };
 
 static struct jobq	queues[Q_ROLES][PRIO_LEVELS];
 static struct jobq	jobs = TAILQ_HEAD_INITIALIZER(jobs);
@@ -60,8 +61,10 @@ queues_init(void)
 static int
 step_queue(enum job_step step)
 {
-	return step == STEP_META_GET || step == STEP_META_PUT ? Q_META :
-	    Q_ENCODER;
+	if (step == STEP_SWEEP_CHECK)
+		return Q_REPAIRER;
+	return step == STEP_META_GET || step == STEP_META_PUT ||
+	    step == STEP_META_SCAN ? Q_META : Q_ENCODER;
 }
 
 static void
@@ -193,13 +196,16 @@ step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
     struct err *e)
 {
 	static const enum msg_type types[] = { MT_META_GET, MT_ENCODE,
-	    MT_DECODE, MT_REENCODE, MT_META_PUT, MT_DROP_SHARDS };
+	    MT_DECODE, MT_REENCODE, MT_META_PUT, MT_DROP_SHARDS, MT_META_SCAN,
+	    MT_SWEEP_CHECK };
 	struct msg *m = msg_new(types[j->step], j->id, e);
 	struct cJSON *cand;
 
 	*nfds = 0;
 	if (m == NULL)
 		return NULL;
+	if (j->kind == JOB_WALK)
+		return walk_step_build(j, m);
 	if (j->step != STEP_DROP)
 		msg_set_str(m, "key", j->key);
 	if (j->step == STEP_META_GET && j->kind != JOB_RETRIEVE &&
@@ -275,7 +281,8 @@ void
 sched_run(void)
 {
 	static const enum sandbox_role roles[Q_ROLES] = {
-		[Q_META] = SANDBOX_METAWRITER, [Q_ENCODER] = SANDBOX_ENCODER };
+		[Q_META] = SANDBOX_METAWRITER, [Q_ENCODER] = SANDBOX_ENCODER,
+		[Q_REPAIRER] = SANDBOX_REPAIRER };
 	struct proc *p;
 	struct job *j;
 	int q;
@@ -364,6 +371,11 @@ job_fail(struct job *j, const char *why)
 {
 	log_warnx("%s: %s", j->what, why);
 	metrics_job_end(j, 0);
+	if (j->kind == JOB_WALK) {
+		walk_failed(j, why);
+		job_free(j);
+		return;
+	}
 	if (job_retry(j, why))
 		return;
 	job_reply(j, 0, why, NULL);
@@ -486,6 +498,8 @@ answer_result(struct job *j, struct msg *m)
 		job_fail(j, error != NULL ? error : "failed (no reason given)");
 		return 0;
 	}
+	if (j->kind == JOB_WALK)
+		return walk_answer(j, m);
 	switch (j->step) {
 	case STEP_META_GET:
 		return answer_meta_get(j, m);
@@ -543,10 +557,11 @@ sched_repair(const char *key)
 void
 sched_fail_waiting(enum sandbox_role role, const char *why)
 {
-	int q = role == SANDBOX_METAWRITER ? Q_META : Q_ENCODER, prio;
+	int q = role == SANDBOX_METAWRITER ? Q_META : role == SANDBOX_REPAIRER ?
+	    Q_REPAIRER : Q_ENCODER, prio;
 	struct job *j;
 
-	if (role != SANDBOX_METAWRITER && role != SANDBOX_ENCODER)
+	if (role == SANDBOX_EVICTOR)
 		return;
 	for (prio = 0; prio < PRIO_LEVELS; prio++)
 		while ((j = TAILQ_FIRST(&queues[q][prio])) != NULL) {

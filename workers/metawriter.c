@@ -158,6 +158,8 @@ metawriter_dispatch(struct worker *w, struct msg *m, const int *fds)
 		return mw_get(w, m);
 	case MT_META_PUT:
 		return mw_put(w, m);
+	case MT_META_SCAN:
+		return metawriter_scan(w, m);
 	default:
 		return worker_refuse(w, m);
 	}

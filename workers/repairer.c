@@ -1,5 +1,6 @@
 /* The repairer: the health checks of every backend (repairer_health.c), on
- * its own timer between the master's messages.
+ * its own timer between the master's messages (and while the scrub paces
+ * itself), and the checks of the repair sweep (repairer_sweep.c).
  *
  * It holds no job of its own between messages, like every worker; its
  * timers run whenever it waits for the master. */
@@ -21,6 +22,8 @@ repairer_dispatch(struct worker *w, struct msg *m, const int *fds)
 {
 	(void)fds;
 	switch (msg_type(m)) {
+	case MT_SWEEP_CHECK:
+		return repairer_sweep_check(w, m);
 	default:
 		return worker_refuse(w, m);
 	}

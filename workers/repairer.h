@@ -26,4 +26,7 @@ int64_t	health_due_in(const struct worker *w);
 /* Drops every connection (the config changed). */
 void	health_reset(void);
 
+/* sweep_check (repairer_sweep.c) */
+int	repairer_sweep_check(struct worker *w, struct msg *m);
+
 #endif

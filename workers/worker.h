@@ -63,6 +63,8 @@ int	worker_refuse(struct worker *w, const struct msg *m);
  * caller. Returns -1 only when the worker should stop (the master is gone). */
 int	encoder_dispatch(struct worker *w, struct msg *m, const int *fds);
 int	metawriter_dispatch(struct worker *w, struct msg *m, const int *fds);
+/* meta_scan (workers/metawriter_scan.c) */
+int	metawriter_scan(struct worker *w, struct msg *m);
 int	repairer_dispatch(struct worker *w, struct msg *m, const int *fds);
 /* A role's own timers: runs what is due and returns the milliseconds until it
  * must run again (-1: the master is gone). The worker waits for the master's
