@@ -17,11 +17,7 @@ zt_init
 zd_init
 D=$ZT_DIR
 mkdir -p "$D/files" "$D/disk" "$D/out"
-# As root the workers run as nobody, who must reach and write the dir: backend.
-if ((EUID == 0)); then
-	chmod 711 "$D"
-	chown nobody "$D/disk"
-fi
+zd_dirs_for_workers "$D" "$D/disk"
 for i in 0 1 2 3 4; do zt_zdb_start "d$i" seq; done
 for i in 0 1 2 3 4; do zt_zdb_start "m$i" user; done
 DATA="$(zd_be d0 d1 d2 d3 d4) dir:$D/disk#dd"
