@@ -90,11 +90,6 @@ backend_attach(const struct backend_ci *ci, enum ns_mode want, int timeout_ms,
 	if (ci == NULL || ci->addr.kind == ADDR_DIR)
 		return backend_open(ci, want, timeout_ms, e);
 	backend_ignore_sigpipe();
-	if (ci->addr.kind != ADDR_IP4 && ci->addr.kind != ADDR_IP6 &&
-	    ci->addr.kind != ADDR_UNIX) {
-		err_set(e, "not a 0-db address");
-		return NULL;
-	}
 	return zdb_impl.attach(ci, want, e);
 }
 
