@@ -92,6 +92,17 @@ static const struct msg_def msg_table[] = {
 		{ "items", MSG_ARRAY, REQ }, { "down", MSG_ARRAY, REQ },
 		{ "unsure", MSG_ARRAY, OPT }, { "scrub_rate", MSG_U64, REQ } } },
 
+	/* repairer, garbage collection (repairer_gc.c): mark the pieces the
+	 * records of a meta_scan (every) reference, pass gc; then per data
+	 * backend, one SCAN batch per message, the unmarked pieces older than
+	 * before (Unix seconds) are counted and, with delete, deleted */
+	{ "gc_mark", M2W, 0, {
+		{ "gc", MSG_INT, REQ }, { "items", MSG_ARRAY, REQ } } },
+	{ "gc_collect", M2W, 0, {
+		{ "gc", MSG_INT, REQ }, { "backend", MSG_STR, REQ },
+		{ "cursor", MSG_HEX, OPT }, { "before", MSG_INT, REQ },
+		{ "delete", MSG_BOOL, REQ } } },
+
 	/* any job's outcome; from meta_get, settled: all 4 backends agree; from
 	 * a failed meta_put, drop: the pieces no reader can reach, or in_doubt:
 	 * both records are kept */

@@ -54,6 +54,8 @@ struct args {
 	/* the daemon's duties; milliseconds, 0: the default */
 	int64_t		 check_ms, unreachable_ms, sweep_ms;
 	int64_t		 scrub_rate;	/* -1: the default */
+	int64_t		 gc_grace_ms;	/* -1: the default */
+	int		 gc_after_sweep;
 };
 
 static void __attribute__((noreturn))
@@ -87,6 +89,12 @@ usage(int status)
 	    "shard at\n"
 	    "                        this pace (default 2097152; 0: "
 	    "reachability only)\n"
+	    "      --gc                     garbage collection after every "
+	    "sweep (and on\n"
+	    "                        SIGUSR2)\n"
+	    "      --gc-grace <s>           it deletes only pieces older than "
+	    "this\n"
+	    "                        (default 86400)\n"
 	    "  -u, --user <user>     the workers' user when started as root "
 	    "(default $ZSTOR_USER or zstor;\n"
 	    "                        nobody, with a warning, if it does not "
@@ -138,6 +146,14 @@ arg_secs(const char *opt, const char *v)
 		usage(1);
 	}
 	return (int64_t)(d * 1000 + 0.5);
+}
+
+/* A duration in whole seconds, 0 allowed (a grace period), as
+ * milliseconds. */
+static int64_t
+arg_secs0(const char *opt, const char *v)
+{
+	return strcmp(v, "0") == 0 ? 0 : arg_secs(opt, v);
 }
 
 /* Bytes per second, 0 .. 1 TiB/s. */
@@ -195,6 +211,10 @@ parse_args(int argc, char **argv, struct args *a)
 			a->foreground = 1;
 		else if (strcmp(s, "--check-interval") == 0)
 			a->check_ms = arg_secs(s, arg_value(argc, argv, &i));
+		else if (strcmp(s, "--gc-grace") == 0)
+			a->gc_grace_ms = arg_secs0(s, arg_value(argc, argv, &i));
+		else if (strcmp(s, "--gc") == 0)
+			a->gc_after_sweep = 1;
 		else if (strcmp(s, "--sweep-interval") == 0)
 			a->sweep_ms = arg_secs(s, arg_value(argc, argv, &i));
 		else if (strcmp(s, "--scrub-rate") == 0)
@@ -433,13 +453,17 @@ master_on_signal(int sig, short ev, void *arg)
 	case SIGHUP:
 		master_reload();
 		break;
+	case SIGUSR2:
+		gc_start("SIGUSR2");
+		break;
 	}
 }
 
 static void
 master_events(void)
 {
-	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGHUP };
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGHUP,
+	    SIGUSR2 };
 	struct event *ev;
 	size_t i;
 
@@ -553,6 +577,8 @@ master_main(const struct args *a)
 	    a->sweep_ms : SWEEP_FIRST_MS, a->sweep_ms > 0 ? a->sweep_ms :
 	    SWEEP_INTERVAL_MS, a->scrub_rate >= 0 ? (uint64_t)a->scrub_rate :
 	    SCRUB_RATE_DEFAULT);
+	gc_init(a->gc_grace_ms >= 0 ? (a->gc_grace_ms + 999) / 1000 :
+	    GC_GRACE_SECS, a->gc_after_sweep);
 	event_base_dispatch(master->base);
 	master->exiting = 1;
 	metrics_http_stop();
@@ -582,7 +608,8 @@ main(int argc, char **argv)
 {
 	struct args a = { .config = DEFAULT_CONFIG, .max_clients = MAX_CLIENTS,
 	    .max_per_user = MAX_CLIENTS_PER_USER,
-	    .request_secs = REQUEST_SECS, .scrub_rate = -1 };
+	    .request_secs = REQUEST_SECS, .scrub_rate = -1,
+	    .gc_grace_ms = -1 };
 
 	std_fds_open();
 	master = &the_master;

@@ -86,10 +86,12 @@ const char	*worker_user_choose(const char *asked);
 /* Jobs. A job runs as steps, each on one worker; between steps it waits in
  * the queue of the role its next step needs. */
 enum job_kind	{ JOB_STORE, JOB_RETRIEVE, JOB_CHECK, JOB_REBUILD, JOB_DROP,
-		  JOB_WALK };	/* sweep.c: sweep, re-dispersal */
+		  JOB_WALK,	/* sweep.c: sweep, re-dispersal */
+		  JOB_GC };	/* gc.c: garbage collection */
 enum job_prio	{ PRIO_INTERACTIVE, PRIO_BACKGROUND, PRIO_REPAIR, PRIO_LEVELS };
 enum job_step	{ STEP_META_GET, STEP_ENCODE, STEP_DECODE, STEP_REENCODE,
-		  STEP_META_PUT, STEP_DROP, STEP_META_SCAN, STEP_SWEEP_CHECK };
+		  STEP_META_PUT, STEP_DROP, STEP_META_SCAN, STEP_SWEEP_CHECK,
+		  STEP_GC_MARK, STEP_GC_COLLECT };
 
 struct conn;
 struct proc;

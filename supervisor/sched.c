@@ -61,7 +61,8 @@ queues_init(void)
 static int
 step_queue(enum job_step step)
 {
-	if (step == STEP_SWEEP_CHECK)
+	if (step == STEP_SWEEP_CHECK || step == STEP_GC_MARK ||
+	    step == STEP_GC_COLLECT)
 		return Q_REPAIRER;
 	return step == STEP_META_GET || step == STEP_META_PUT ||
 	    step == STEP_META_SCAN ? Q_META : Q_ENCODER;
@@ -197,7 +198,7 @@ step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
 {
 	static const enum msg_type types[] = { MT_META_GET, MT_ENCODE,
 	    MT_DECODE, MT_REENCODE, MT_META_PUT, MT_DROP_SHARDS, MT_META_SCAN,
-	    MT_SWEEP_CHECK };
+	    MT_SWEEP_CHECK, MT_GC_MARK, MT_GC_COLLECT };
 	struct msg *m = msg_new(types[j->step], j->id, e);
 	struct cJSON *cand;
 
@@ -206,6 +207,8 @@ step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
 		return NULL;
 	if (j->kind == JOB_WALK)
 		return walk_step_build(j, m);
+	if (j->kind == JOB_GC)
+		return gc_step_build(j, m);
 	if (j->step != STEP_DROP)
 		msg_set_str(m, "key", j->key);
 	if (j->step == STEP_META_GET && j->kind != JOB_RETRIEVE &&
@@ -371,6 +374,11 @@ job_fail(struct job *j, const char *why)
 {
 	log_warnx("%s: %s", j->what, why);
 	metrics_job_end(j, 0);
+	if (j->kind == JOB_GC) {
+		if (!gc_failed(j, why))
+			job_free(j);
+		return;
+	}
 	if (j->kind == JOB_WALK) {
 		walk_failed(j, why);
 		job_free(j);
@@ -500,6 +508,8 @@ answer_result(struct job *j, struct msg *m)
 	}
 	if (j->kind == JOB_WALK)
 		return walk_answer(j, m);
+	if (j->kind == JOB_GC)
+		return gc_answer(j, m);
 	switch (j->step) {
 	case STEP_META_GET:
 		return answer_meta_get(j, m);

@@ -33,8 +33,7 @@
 #include "scratch.h"
 #include "sweep.h"
 
-#define CURSOR_MAX	64	/* 0-db's are 17 bytes */
-#define STATE_MAX	512
+#define STATE_MAX	2048
 
 enum walk_kind { WALK_SWEEP, WALK_REDISPERSE };
 
@@ -42,14 +41,10 @@ struct walk {
 	enum walk_kind	 kind;
 	struct job	*job;		/* NULL: not running */
 	int		 backend;	/* the metadata backend scanned */
-	uint8_t		 cursor[CURSOR_MAX];
-	size_t		 cursorlen;	/* 0: from the oldest key */
-	uint8_t		 after[256];	/* in that batch, go past this key */
-	size_t		 afterlen;	/* 0: from the batch's start */
+	struct scan_pos	 pos;
 	int64_t		 before;	/* keys stored later are new enough */
 	uint64_t	 gen;		/* re-dispersal: the reload it is for */
 	cJSON		*items;		/* sweep: the piece to check */
-	int		 done;		/* the last piece is out */
 	uint64_t	 keys, failed, saved;
 };
 
@@ -90,13 +85,13 @@ static void
 state_save(const struct walk *w)
 {
 	char path[4096], tmp[4200], hex[2 * CURSOR_MAX + 1] = "-";
-	char ahex[2 * 256 + 1] = "-", text[STATE_MAX + 512];
+	char ahex[2 * 256 + 1] = "-", text[STATE_MAX];
 	int fd, ok;
 
-	if (w->cursorlen > 0)
-		hex_encode(hex, w->cursor, w->cursorlen);
-	if (w->afterlen > 0)
-		hex_encode(ahex, w->after, w->afterlen);
+	if (w->pos.cursorlen > 0)
+		hex_encode(hex, w->pos.cursor, w->pos.cursorlen);
+	if (w->pos.afterlen > 0)
+		hex_encode(ahex, w->pos.after, w->pos.afterlen);
 	snprintf(text, sizeof(text), "zstor-sweep 2 %d %s %s %lld\n",
 	    w->backend, hex, ahex, (long long)w->before);
 	state_path(path, sizeof(path));
@@ -133,8 +128,7 @@ hex_field(const char *hex, uint8_t *out, size_t max, size_t *len)
 static int
 state_load(struct walk *w)
 {
-	char path[4096], buf[STATE_MAX + 512], hex[STATE_MAX + 512];
-	char ahex[STATE_MAX + 512];
+	char path[4096], buf[STATE_MAX], hex[STATE_MAX], ahex[STATE_MAX];
 	long long before;
 	struct stat st;
 	ssize_t n;
@@ -150,11 +144,11 @@ state_load(struct walk *w)
 	close(fd);
 	if (n > 0) {
 		buf[n] = '\0';
-		if (sscanf(buf, "zstor-sweep 2 %d %1000s %1000s %lld", &b,
+		if (sscanf(buf, "zstor-sweep 2 %d %1100s %600s %lld", &b,
 		    hex, ahex, &before) == 4 && b >= 0 && b < META_BACKENDS &&
-		    before >= 0 && hex_field(hex, w->cursor, CURSOR_MAX,
-		    &w->cursorlen) == 0 && hex_field(ahex, w->after,
-		    sizeof(w->after), &w->afterlen) == 0) {
+		    before >= 0 && hex_field(hex, w->pos.cursor, CURSOR_MAX,
+		    &w->pos.cursorlen) == 0 && hex_field(ahex, w->pos.after,
+		    sizeof(w->pos.after), &w->pos.afterlen) == 0) {
 			w->backend = b;
 			w->before = before;
 			return 1;
@@ -227,6 +221,7 @@ walk_end(struct walk *w, const char *why)
 	if (why == NULL) {
 		stats.sweeps++;
 		state_forget();
+		gc_after_sweep();
 		log_info("sweep: done in %lld s: %" PRIu64 " objects, %" PRIu64
 		    " with a shard on an unreachable backend, %" PRIu64 " with "
 		    "a damaged shard, %" PRIu64 " unreadable, %" PRIu64 " bad "
@@ -248,7 +243,7 @@ walk_start(struct walk *w)
 	if (w->job != NULL || master->stopping)
 		return;
 	if (w->kind == WALK_SWEEP && !state_load(w)) {
-		w->cursorlen = w->afterlen = 0;
+		memset(&w->pos, 0, sizeof(w->pos));
 		w->before = (int64_t)time(NULL);
 		w->backend = walk_pick_backend(w);
 	} else if (w->kind == WALK_REDISPERSE) {
@@ -256,7 +251,7 @@ walk_start(struct walk *w)
 		 * keys stored in the second of the start or later are left
 		 * alone (they were stored with the new config: the pass starts
 		 * more than a second after the reload) */
-		w->cursorlen = w->afterlen = 0;
+		memset(&w->pos, 0, sizeof(w->pos));
 		w->before = (int64_t)time(NULL) - 1;
 		w->backend = walk_pick_backend(w);
 	}
@@ -275,7 +270,6 @@ walk_start(struct walk *w)
 		return;
 	}
 	w->keys = w->failed = w->saved = 0;
-	w->done = 0;
 	if (w->kind == WALK_SWEEP) {
 		uint64_t done = stats.sweeps;
 
@@ -284,7 +278,7 @@ walk_start(struct walk *w)
 		stats.running = 1;
 		stats.started = time(NULL);
 		log_info("sweep: starting%s on metadata backend %d",
-		    w->cursorlen > 0 || w->afterlen > 0 ? " where the last one "
+		    w->pos.cursorlen > 0 || w->pos.afterlen > 0 ? " where the last one "
 		    "stopped" : "", w->backend);
 	} else
 		log_info("metadata re-dispersal: starting on metadata backend "
@@ -404,10 +398,7 @@ walk_step_build(struct job *j, struct msg *m)
 
 	if (j->step == STEP_META_SCAN) {
 		msg_set_int(m, "backend", w->backend);
-		if (w->cursorlen > 0)
-			msg_set_hex(m, "cursor", w->cursor, w->cursorlen);
-		if (w->afterlen > 0)
-			msg_set_hex(m, "after", w->after, w->afterlen);
+		scan_pos_build(&w->pos, m);
 		if (w->before > 0)
 			msg_set_int(m, "before", w->before);
 		if (w->kind == WALK_REDISPERSE)
@@ -433,7 +424,7 @@ stat_of(const struct msg *m, const char *name)
 }
 
 /* Copies the hex field name of m (at most max bytes) into out. */
-static int
+int
 hex_of(const struct msg *m, const char *name, uint8_t *out, size_t max,
     size_t *len)
 {
@@ -453,22 +444,30 @@ hex_of(const struct msg *m, const char *name, uint8_t *out, size_t max,
 	return 0;
 }
 
-/* Where the next piece starts; -1 for a malformed answer. */
-static int
-walk_advance(struct walk *w, const struct msg *m)
+int
+scan_pos_advance(struct scan_pos *p, const struct msg *m)
 {
 	if (msg_get_bool(m, "done") == 1) {
-		w->done = 1;
+		p->done = 1;
 		return 0;
 	}
 	if (msg_get_bool(m, "partial") == 1)
-		return hex_of(m, "cursor", w->cursor, CURSOR_MAX,
-		    &w->cursorlen) == -1 || hex_of(m, "after", w->after,
-		    sizeof(w->after), &w->afterlen) == -1 ? -1 : 0;
-	w->afterlen = 0;
+		return hex_of(m, "cursor", p->cursor, CURSOR_MAX,
+		    &p->cursorlen) == -1 || hex_of(m, "after", p->after,
+		    sizeof(p->after), &p->afterlen) == -1 ? -1 : 0;
+	p->afterlen = 0;
 	if (!msg_has(m, "cursor"))
 		return -1;	/* a finished batch must say where to go on */
-	return hex_of(m, "cursor", w->cursor, CURSOR_MAX, &w->cursorlen);
+	return hex_of(m, "cursor", p->cursor, CURSOR_MAX, &p->cursorlen);
+}
+
+void
+scan_pos_build(const struct scan_pos *p, struct msg *m)
+{
+	if (p->cursorlen > 0)
+		msg_set_hex(m, "cursor", p->cursor, p->cursorlen);
+	if (p->afterlen > 0)
+		msg_set_hex(m, "after", p->after, p->afterlen);
 }
 
 static void
@@ -498,7 +497,7 @@ walk_scanned(struct job *j, struct walk *w, const struct msg *m)
 {
 	const cJSON *items = msg_get_json(m, "items");
 
-	if (items == NULL || walk_advance(w, m) == -1)
+	if (items == NULL || scan_pos_advance(&w->pos, m) == -1)
 		return -1;
 	if (w->kind == WALK_REDISPERSE) {
 		redisp_note(w, m);
@@ -514,7 +513,7 @@ walk_scanned(struct job *j, struct walk *w, const struct msg *m)
 			j->step = STEP_META_SCAN;
 		}
 	}
-	if (w->done && j->step == STEP_META_SCAN) {
+	if (w->pos.done && j->step == STEP_META_SCAN) {
 		walk_end(w, NULL);
 		job_free(j);
 		return 0;
@@ -544,7 +543,7 @@ walk_checked(struct job *j, struct walk *w, const struct msg *m)
 	stats.bad_meta += stat_of(m, "bad_meta");
 	stats.scrubbed_bytes += stat_of(m, "scrubbed_bytes");
 	state_save(w);
-	if (w->done) {
+	if (w->pos.done) {
 		walk_end(w, NULL);
 		job_free(j);
 		return 0;

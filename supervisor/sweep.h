@@ -7,6 +7,7 @@
 #ifndef SWEEP_H
 #define SWEEP_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -17,6 +18,25 @@
 
 struct job;
 struct msg;
+
+/* Where a walk is in a metadata backend's SCAN (meta_scan's answers). */
+#define CURSOR_MAX	512	/* 0-db's are 17 bytes, dir:'s longer */
+struct scan_pos {
+	uint8_t		 cursor[CURSOR_MAX];
+	size_t		 cursorlen;	/* 0: from the oldest key */
+	uint8_t		 after[256];	/* in that batch, go past this key */
+	size_t		 afterlen;	/* 0: from the batch's start */
+	int		 done;		/* the last piece is out */
+};
+
+/* Takes the position a meta_scan answered; -1 when malformed. */
+int	scan_pos_advance(struct scan_pos *p, const struct msg *m);
+/* Puts the position in a meta_scan. */
+void	scan_pos_build(const struct scan_pos *p, struct msg *m);
+/* The hex field name of m, at most max bytes, into out (*len 0: absent);
+ * -1 when malformed. */
+int	hex_of(const struct msg *m, const char *name, uint8_t *out, size_t max,
+	    size_t *len);
 
 /* What the sweeps did, for the logs and the metrics. */
 struct sweep_stats {
@@ -39,5 +59,18 @@ void	redisperse_after_reload(char *const old_meta[4]);
 struct msg *walk_step_build(struct job *j, struct msg *m);
 int	walk_answer(struct job *j, struct msg *m);
 void	walk_failed(struct job *j, const char *why);
+
+/* Garbage collection (supervisor/gc.c): pieces on data backends that no
+ * metadata references, older than the grace period, are deleted. */
+#define GC_GRACE_SECS	(24 * 3600)
+
+void	gc_init(int64_t grace_secs, int after_sweep);
+/* Starts a pass (SIGUSR2, or after a sweep with --gc); one at a time. */
+void	gc_start(const char *why);
+/* After every completed sweep. */
+void	gc_after_sweep(void);
+struct msg *gc_step_build(struct job *j, struct msg *m);
+int	gc_answer(struct job *j, struct msg *m);
+int	gc_failed(struct job *j, const char *why);
 
 #endif

@@ -24,6 +24,10 @@ repairer_dispatch(struct worker *w, struct msg *m, const int *fds)
 	switch (msg_type(m)) {
 	case MT_SWEEP_CHECK:
 		return repairer_sweep_check(w, m);
+	case MT_GC_MARK:
+		return repairer_gc_mark(w, m);
+	case MT_GC_COLLECT:
+		return repairer_gc_collect(w, m);
 	default:
 		return worker_refuse(w, m);
 	}

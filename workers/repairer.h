@@ -29,4 +29,8 @@ void	health_reset(void);
 /* sweep_check (repairer_sweep.c) */
 int	repairer_sweep_check(struct worker *w, struct msg *m);
 
+/* gc_mark, gc_collect (repairer_gc.c) */
+int	repairer_gc_mark(struct worker *w, struct msg *m);
+int	repairer_gc_collect(struct worker *w, struct msg *m);
+
 #endif

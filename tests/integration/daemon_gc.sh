@@ -1,0 +1,140 @@
+# Garbage collection (zstor-master, SIGUSR2): pieces on data backends that no
+# metadata references are found and, once older than --gc-grace, deleted:
+# orphans written by hand, and the pieces of a store whose master was killed
+# (kill -9) mid-upload. Nothing referenced is deleted: every object
+# retrieves bit-exact afterwards, and an object whose key holds two records
+# (what a failed update leaves in doubt: here made by hand on dir: metadata
+# backends, values of version 1 on two of them, of version 2 on the others)
+# keeps the pieces of both, so that each retrieves with the other's
+# backends stopped. A value that decodes to nothing stops any deletion: the
+# pass only counts.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-config.sh"
+. "$(dirname "$0")/lib-daemon.sh"
+zt_init
+zd_init
+D=$ZT_DIR
+mkdir -p "$D/files" "$D/out"
+for i in 0 1 2 3 4 5; do zt_zdb_start "d$i" seq; done
+mkdir -p "$D/m0" "$D/m1" "$D/m2" "$D/m3"
+zd_dirs_for_workers "$D" "$D"/m?
+zd_config "$D/cfg.toml" 2 4 "dir:$D/m0#meta dir:$D/m1#meta dir:$D/m2#meta dir:$D/m3#meta" \
+    "$(zd_be d0 d1 d2 d3 d4 d5)"
+Z() { zd_client "$D/cfg.toml" "$D/client.log" "$@"; }
+L=$D/daemon.log
+start() {
+	ZD_MASTER_ARGS="--check-interval 0.3 --sweep-interval 3600 $*" \
+	    zd_start "$D/cfg.toml" "$L"
+}
+pieces() {
+	local i n=0
+	for i in 0 1 2 3 4 5; do
+		n=$((n + $(zt_zdb_nscmd "d$i" DBSIZE)))
+	done
+	echo "$n"
+}
+gc_pass() {	# runs a pass, prints its summary line
+	local mark
+	mark=$(wc -l <"$L")
+	kill -USR2 "$ZD_PID"
+	zt_wait_for 120 eval "tail -n +$((mark + 1)) '$L' | grep -q 'gc: \(done\|stopped\)'" &&
+	    tail -n +$((mark + 1)) "$L" | grep 'gc: \(done\|stopped\)' | head -n 1
+}
+start --gc-grace 3600
+zt_check "the daemon serves" kill -0 "$ZD_PID"
+N=8
+for ((i = 0; i < N; i++)); do head -c $((20000 + i * 1000)) /dev/urandom \
+    >"$D/files/f$i"; done
+for ((i = 0; i < N; i++)); do Z store -f "$D/files/f$i"; done
+all_retrieve() {
+	local i
+	for ((i = 0; i < N; i++)); do
+		Z retrieve -f "$D/files/f$i" >/dev/null 2>&1 || return 1
+		cmp -s "$D/files/f$i" "$D/out/f$i.want" || return 1
+	done
+}
+for ((i = 0; i < N; i++)); do cp "$D/files/f$i" "$D/out/f$i.want"; done
+
+# ---- a key holding two records ----
+F=$D/files/doubt
+head -c 50000 /dev/urandom >"$F"
+cp "$F" "$D/out/doubt.v1"
+ls "$D/m1/meta" >"$D/keys.before"
+zt_check "version 1 of the two-record object stored" Z store -f "$F"
+kf=$(ls "$D/m1/meta" | grep -vxFf "$D/keys.before" | grep -v '^tmp$' | head -n 1)
+zt_check "... its metadata value is a file" test -n "$kf"
+cp "$D/m1/meta/$kf" "$D/v1.m1"
+cp "$D/m3/meta/$kf" "$D/v1.m3"
+head -c 40000 /dev/urandom >"$F"
+cp "$F" "$D/out/doubt.v2"
+zt_check "version 2 stored" Z store -f "$F"
+cp "$D/v1.m1" "$D/m1/meta/$kf"
+cp "$D/v1.m3" "$D/m3/meta/$kf"
+chown --reference="$D/m1/meta" "$D/m1/meta/$kf" "$D/m3/meta/$kf" 2>/dev/null
+# which version a reader gets with two metadata backends out of reach
+retrieve_without() {
+	local a=$1 b=$2 rc
+	chmod 000 "$D/$a" "$D/$b"
+	rm -f "$F"
+	Z retrieve -f "$F" >/dev/null 2>&1
+	rc=$?
+	chmod 755 "$D/$a" "$D/$b"
+	return $rc
+}
+
+# ---- orphans ----
+for i in 0 1 2; do zt_zdb_nscmd "d$i" SET "" "orphan piece $i" >/dev/null; done
+before=$(pieces)
+out=$(gc_pass)
+zt_check "a pass completes" grep -q "gc: done" <<<"$out"
+# every key is read on each of the 4 metadata backends
+zt_check "... marking both records of the two-record key" \
+	grep -q "$((4 * (N + 1))) keys (read on each metadata backend), $((4 * (N + 2))) records marked" <<<"$out"
+zt_check_eq "... and deletes nothing younger than --gc-grace" "$before" "$(pieces)"
+
+# ---- kill -9 of the master mid-store ----
+head -c 40000000 /dev/urandom >"$D/files/big"
+p0=$(pieces)
+Z store -f "$D/files/big" >/dev/null 2>&1 &
+cp_pid=$!
+grown() { (($(pieces) > p0 + 4)); }
+zt_check "the big store is uploading" zt_wait_for 60 grown
+kill -KILL "$ZD_PID"
+wait "$ZD_PID" 2>/dev/null
+wait "$cp_pid" 2>/dev/null
+ZD_PID=
+settled() { local a; a=$(pieces); sleep 0.5; [[ $a == "$(pieces)" ]]; }
+zt_check "no upload goes on once the master is gone" zt_wait_for 20 settled
+zt_check_fail "... and the big file was never stored" \
+    eval "Z check -f '$D/files/big' | grep -q ."
+sleep 1.1	# every piece is now older than a grace of 0 s
+start --gc-grace 0
+referenced=$(( $(pieces) ))
+out=$(gc_pass)
+zt_check "with --gc-grace 0 the pass deletes the orphans" \
+	grep -q "gc: done.* [1-9][0-9]* deleted, 0 failed" <<<"$out"
+left=$(pieces)
+zt_check "... the hand-made and the killed store's pieces are gone" \
+	test "$left" -lt $((referenced - 3))
+zt_check "every object still retrieves bit-exact" all_retrieve
+out=$(gc_pass)
+zt_check "a second pass finds no orphan" grep -q " 0 orphans" <<<"$out"
+zt_check_eq "... and deletes nothing" "$left" "$(pieces)"
+zt_check "the record of version 1 still retrieves (on m1, m3)" \
+	eval "retrieve_without m0 m2 && cmp -s '$F' '$D/out/doubt.v1'"
+zt_check "the record of version 2 still retrieves (on m0, m2)" \
+	eval "retrieve_without m1 m3 && cmp -s '$F' '$D/out/doubt.v2'"
+
+# ---- undecodable metadata: count, delete nothing ----
+printf 'not a metadata value' >"$D/m0/meta/$(printf '/zt/meta/0000000000000000000000000000dead' | od -An -tx1 | tr -d ' \n')"
+zt_zdb_nscmd d4 SET "" "another orphan" >/dev/null
+sleep 1.1
+before=$(pieces)
+out=$(gc_pass)
+zt_check "with an undecodable metadata value the pass deletes nothing" \
+	grep -q "nothing deleted" <<<"$out"
+zt_check_eq "... not even the new orphan" "$before" "$(pieces)"
+zt_check "... and says why" zt_log_has "$L" "could not be read or decoded"
+zt_check "the daemon still serves" kill -0 "$ZD_PID"
+zt_done
