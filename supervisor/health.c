@@ -291,8 +291,7 @@ health_meta_writable(char *why, size_t len)
 	for (i = 0; i < nentries; i++) {
 		const struct health_entry *h = &table[i];
 
-		if (!h->meta || h->state == HEALTH_HEALTHY ||
-		    h->state == HEALTH_UNCHECKED)
+		if (!h->meta || health_usable(h))
 			continue;
 		snprintf(one, sizeof(one), "%s%s is %s since %lld s (%s)",
 		    bad ? "; " : "", h->name, health_state_name(h->state),

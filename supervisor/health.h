@@ -77,8 +77,10 @@ time_t	health_last_round(void);
  * connections or fails otherwise answers at once: placement goes around it
  * by itself, and one failed check does not take it out of placement. */
 int	health_usable(const struct health_entry *h);
-/* 0 when every metadata backend is Healthy (or not checked yet); -1 with a
- * message naming the ones that are not. */
+/* 0 unless a metadata backend is unusable (health_usable: unreachable, or
+ * failing its checks by timeouts, which a store would wait on); -1 with a
+ * message naming them. One that refuses connections is found by the
+ * metawriter at once, and one that is back is used at once. */
 int	health_meta_writable(char *why, size_t len);
 /* The candidates for an encoder: a JSON array of the reachable data
  * backends' names, or NULL when every backend is (or none was checked). */

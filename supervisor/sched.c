@@ -493,6 +493,27 @@ answer_encoded(struct job *j, struct msg *m)
 	return 0;
 }
 
+/* A rebuild whose record was replaced meanwhile (a repair of the sweep, a
+ * store) starts over from the record now stored, twice at most: the new
+ * record may need no rebuild, or another one. */
+static int
+rebuild_again(struct job *j, const char *error)
+{
+	if (j->kind != JOB_REBUILD || j->step != STEP_META_PUT ||
+	    error == NULL || strstr(error, "changed while it was being "
+	    "rebuilt") == NULL || j->attempts >= 2)
+		return 0;
+	j->attempts++;
+	log_info("%s: the record changed meanwhile; rebuilding from the one "
+	    "stored now", j->what);
+	free(j->base);
+	j->base = NULL;
+	free(j->meta);
+	j->meta = NULL;
+	job_next(j, STEP_META_GET);
+	return 1;
+}
+
 /* A result for the step j holds. */
 static int
 answer_result(struct job *j, struct msg *m)
@@ -503,6 +524,8 @@ answer_result(struct job *j, struct msg *m)
 		if (j->step == STEP_META_PUT && msg_has(m, "drop") &&
 		    job_drop(j, m) == -1)
 			return -1;
+		if (rebuild_again(j, error))
+			return 0;
 		job_fail(j, error != NULL ? error : "failed (no reason given)");
 		return 0;
 	}

@@ -549,6 +549,23 @@ test_rebuild_base(void)
 	    "rebuild: meta_put over the record it rebuilt from");
 	answer(&mw, 1, NULL, 0, 0);
 	T_CHECK(c.replied == 1 && c.ok, "rebuild: ok once saved");
+
+	/* the record changed meanwhile: start over from the one stored now,
+	 * twice at most */
+	j = new_job(JOB_REBUILD, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	for (int round = 0; round < 3; round++) {
+		answer(&mw, 1, NULL, 1, 1);
+		answer(&enc, 1, NULL, 1, 1);
+		answer(&mw, 0, "the metadata of k changed while it was being "
+		    "rebuilt (it was stored again); nothing was saved", 0, 0);
+		if (round < 2)
+			T_CHECK(last_sent()->type == MT_META_GET &&
+			    c.replied == 0, "rebuild: a changed record is "
+			    "rebuilt again (%d)", round);
+	}
+	T_CHECK(c.replied == 1 && !c.ok && strstr(c.error, "changed while"),
+	    "rebuild: the third change fails it, saying why");
 }
 
 /* A background store that fails is tried again 1 s, 2 s, 4 s ... later, up
