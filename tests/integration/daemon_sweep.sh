@@ -58,7 +58,8 @@ zt_check "... it saw every object" grep -q ": $N objects, 0 with" <<<"$out"
 # ---- scrub ----
 mapfile -t shards < <(find "$D/disk/dd" -maxdepth 1 -type f -name \
     '[0-9a-f]*' | sort | head -n 3)
-zt_check_eq "the dir: backend holds shards" 3 "${#shards[@]}"
+zt_check_eq "the dir: backend holds shards" 3 "${#shards[@]}" ||
+    { ls -la "$D/disk" "$D/disk/dd"; tail -n 30 "$L"; zt_done; }
 printf '\xff' | dd of="${shards[0]}" bs=1 seek=10 conv=notrunc 2>/dev/null
 truncate -s 7 "${shards[1]}"
 rm -f "${shards[2]}"
