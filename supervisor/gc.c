@@ -33,12 +33,13 @@
 static struct {
 	struct job	*job;
 	int64_t		 pass;
-	int		 meta;		/* metadata backend marked; 4: collect */
-	struct scan_pos	 pos;		/* in it, or in the data backend */
+	int		 meta;		/* being marked; 4: collect */
+	struct scan_pos	 pos;		/* in it, or in data */
 	cJSON		*items;
-	char		(*names)[BACKEND_NAME_MAX];	/* data backends */
+	/* the data backends */
+	char		(*names)[BACKEND_NAME_MAX];
 	size_t		 nnames, cur;
-	int64_t		 before;	/* pieces stored before: old enough */
+	int64_t		 before;	/* stored before: old enough */
 	uint64_t	 keys, records, unsafe, incomplete;
 	uint64_t	 seen, orphans, deleted, failed, skipped;
 } gc;

@@ -14,7 +14,8 @@
 
 static struct health_entry	*table;
 static size_t			 nentries;
-static time_t			 unreachable_after = HEALTH_UNREACHABLE_SECS;
+static time_t			 unreachable_after =
+				    HEALTH_UNREACHABLE_SECS;
 static time_t			 last_round;
 
 static const char *const state_names[] = {

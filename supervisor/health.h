@@ -40,17 +40,17 @@ enum health_error {
 };
 
 struct health_entry {
-	char			 name[BACKEND_NAME_MAX];	/* addr/ns */
-	int			 meta;		/* a metadata backend */
+	char			 name[BACKEND_NAME_MAX]; /* addr/ns */
+	int			 meta;	/* a metadata backend */
 	enum health_state	 state;
-	time_t			 since;		/* in this state since */
-	time_t			 checked;	/* last check, 0: never */
+	time_t			 since;	/* in this state since */
+	time_t			 checked; /* last check, 0: never */
 	time_t			 last_ok;	/* 0: never */
 	uint64_t		 checks, failures;
-	enum health_error	 error;		/* of the last failed check */
+	enum health_error	 error;	/* of the last failed check */
 	time_t			 error_at;
 	char			 error_msg[ERR_MSG_MAX];
-	int			 has_info;	/* info is the last NSINFO */
+	int			 has_info; /* info: the last NSINFO */
 	struct nsinfo		 info;
 	uint64_t		 free_bytes;	/* real free space */
 };

@@ -212,7 +212,8 @@ parse_args(int argc, char **argv, struct args *a)
 		else if (strcmp(s, "--check-interval") == 0)
 			a->check_ms = arg_secs(s, arg_value(argc, argv, &i));
 		else if (strcmp(s, "--gc-grace") == 0)
-			a->gc_grace_ms = arg_secs0(s, arg_value(argc, argv, &i));
+			a->gc_grace_ms = arg_secs0(s,
+			    arg_value(argc, argv, &i));
 		else if (strcmp(s, "--gc") == 0)
 			a->gc_after_sweep = 1;
 		else if (strcmp(s, "--sweep-interval") == 0)

@@ -42,9 +42,9 @@ struct walk {
 	struct job	*job;		/* NULL: not running */
 	int		 backend;	/* the metadata backend scanned */
 	struct scan_pos	 pos;
-	int64_t		 before;	/* keys stored later are new enough */
-	uint64_t	 gen;		/* re-dispersal: the reload it is for */
-	cJSON		*items;		/* sweep: the piece to check */
+	int64_t		 before;	/* later keys: new enough */
+	uint64_t	 gen;		/* re-dispersal: for this reload */
+	cJSON		*items;		/* sweep: piece to check */
 	uint64_t	 keys, failed, saved;
 };
 
@@ -55,7 +55,8 @@ static struct event		*sweep_ev, *redisp_ev;
 static int64_t			 interval_ms = SWEEP_INTERVAL_MS;
 static uint64_t			 scrub_rate = SCRUB_RATE_DEFAULT;
 static uint64_t			 redisp_gen;
-static char			 kept[4][BACKEND_NAME_MAX];	/* redisperse */
+/* re-dispersal: the metadata backends the reload kept */
+static char			 kept[4][BACKEND_NAME_MAX];
 
 static void	walk_start(struct walk *);
 
@@ -210,8 +211,9 @@ walk_end(struct walk *w, const char *why)
 	w->job = NULL;
 	if (w->kind == WALK_REDISPERSE) {
 		if (why == NULL)
-			log_info("metadata re-dispersal: done, %" PRIu64 " keys "
-			    "saved again over the 4 current metadata backends, "
+			log_info("metadata re-dispersal: done, %" PRIu64
+			    " keys saved again over the 4 current metadata "
+			    "backends, "
 			    "%" PRIu64 " failed", w->saved, w->failed);
 		else
 			log_warnx("metadata re-dispersal stopped: %s", why);
@@ -231,7 +233,8 @@ walk_end(struct walk *w, const char *why)
 		    stats.unreadable, stats.bad_meta, stats.queued,
 		    stats.scrubbed_bytes);
 	} else
-		log_warnx("sweep: stopped, it goes on at the next one: %s", why);
+		log_warnx("sweep: stopped, it goes on at the next one: %s",
+		    why);
 	timer_in(sweep_ev, interval_ms);
 }
 
@@ -278,7 +281,8 @@ walk_start(struct walk *w)
 		stats.running = 1;
 		stats.started = time(NULL);
 		log_info("sweep: starting%s on metadata backend %d",
-		    w->pos.cursorlen > 0 || w->pos.afterlen > 0 ? " where the last one "
+		    w->pos.cursorlen > 0 || w->pos.afterlen > 0 ?
+		    " where the last one "
 		    "stopped" : "", w->backend);
 	} else
 		log_info("metadata re-dispersal: starting on metadata backend "
@@ -337,7 +341,8 @@ redisperse_after_reload(char *const old_meta[4])
 	for (i = 0; i < META_BACKENDS; i++) {
 		ci_name(&master->cfg.meta_backends[i], name, sizeof(name));
 		for (k = 0; k < 4; k++)
-			if (old_meta[k] != NULL && strcmp(old_meta[k], name) == 0)
+			if (old_meta[k] != NULL &&
+			    strcmp(old_meta[k], name) == 0)
 				break;
 		if (k == 4)
 			changed = 1;

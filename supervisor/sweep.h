@@ -24,7 +24,7 @@ struct msg;
 struct scan_pos {
 	uint8_t		 cursor[CURSOR_MAX];
 	size_t		 cursorlen;	/* 0: from the oldest key */
-	uint8_t		 after[256];	/* in that batch, go past this key */
+	uint8_t		 after[256];	/* in that batch, past it */
 	size_t		 afterlen;	/* 0: from the batch's start */
 	int		 done;		/* the last piece is out */
 };
@@ -35,8 +35,8 @@ int	scan_pos_advance(struct scan_pos *p, const struct msg *m);
 void	scan_pos_build(const struct scan_pos *p, struct msg *m);
 /* The hex field name of m, at most max bytes, into out (*len 0: absent);
  * -1 when malformed. */
-int	hex_of(const struct msg *m, const char *name, uint8_t *out, size_t max,
-	    size_t *len);
+int	hex_of(const struct msg *m, const char *name, uint8_t *out,
+	    size_t max, size_t *len);
 
 /* What the sweeps did, for the logs and the metrics. */
 struct sweep_stats {
@@ -48,7 +48,8 @@ struct sweep_stats {
 	uint64_t	scrubbed_bytes;
 };
 
-void	sweep_init(int64_t first_ms, int64_t interval_ms, uint64_t scrub_rate);
+void	sweep_init(int64_t first_ms, int64_t interval_ms,
+	    uint64_t scrub_rate);
 /* The current or last sweep's figures (read-only). */
 const struct sweep_stats *sweep_stats(void);
 /* After a reload: re-disperse every metadata value when the metadata

@@ -107,8 +107,8 @@ scan_item(struct metastore *ms, const char *key, struct scan_req *r)
 	if (rc == 1 && (!r->every || stray == 0)) {
 		/* no value decodes: corrupt, or deleted since the SCAN */
 		r->failed++;
-		cJSON_AddStringToObject(o, "error", "no readable metadata value "
-		    "under this key (corrupt, or deleted meanwhile)");
+		cJSON_AddStringToObject(o, "error", "no readable metadata "
+		    "value under this key (corrupt, or deleted meanwhile)");
 		return o;
 	}
 	if (rc == -1) {

@@ -19,7 +19,7 @@
 #include "repairer.h"
 
 struct hcheck {
-	const struct backend_ci	*ci;	/* into the worker's config */
+	const struct backend_ci	*ci;	/* into the worker's */
 	enum ns_mode		 mode;
 	struct backend		*b;
 	char			 name[BACKEND_NAME_MAX];
@@ -27,7 +27,7 @@ struct hcheck {
 
 static struct hcheck	*checks;
 static size_t		 nchecks;
-static uint64_t		 checks_gen;	/* config generation they are for */
+static uint64_t		 checks_gen;	/* of their config */
 static int64_t		 next_round_ms;
 
 int64_t
@@ -166,7 +166,8 @@ health_result(const struct hcheck *c, struct bop *op, const struct err *oe)
 		msg = op->rc > 0 ? "NSINFO: unexpected answer" : op->err.msg;
 	else if (op->info.mode != c->mode) {
 		snprintf(why, sizeof(why), "%s: the namespace is in %s mode, "
-		    "%s needs %s mode", c->name, op->info.mode == NS_USERKEY ? "user-key" : "sequential",
+		    "%s needs %s mode", c->name,
+		    op->info.mode == NS_USERKEY ? "user-key" : "sequential",
 		    c->mode == NS_USERKEY ? "metadata" : "data",
 		    c->mode == NS_USERKEY ? "user-key" : "sequential");
 		msg = why;

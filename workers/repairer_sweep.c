@@ -121,7 +121,8 @@ sweep_object(struct worker *w, const char *key, const struct metadata *m,
 	int reach = 0, bad = 0;
 
 	for (i = 0; i < m->nshards; i++)
-		reach |= shard_down(w, probe, &m->shards[i], down, unsure, pool);
+		reach |= shard_down(w, probe, &m->shards[i], down, unsure,
+		    pool);
 	if (reach) {
 		st->degraded++;
 		log_info("sweep: %s has a shard on an unreachable backend",

@@ -102,11 +102,15 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i += nb) {
 		nb = n - i < BATCH ? n - i : BATCH;
 		for (k = 0, q = 0; k < nb; k++) {
-			crypto_generichash(h, sizeof(h), (const uint8_t *)&(size_t){ i + k },
-			    sizeof(size_t), NULL, 0);
-			snprintf(keys[k], sizeof(keys[k]), "/%s/meta/", cfg.meta_prefix);
+			size_t id = i + k;
+
+			crypto_generichash(h, sizeof(h), (const uint8_t *)&id,
+			    sizeof(id), NULL, 0);
+			snprintf(keys[k], sizeof(keys[k]), "/%s/meta/",
+			    cfg.meta_prefix);
 			for (j = 0; j < 16; j++)
-				snprintf(keys[k] + strlen(keys[k]), 3, "%02x", h[j]);
+				snprintf(keys[k] + strlen(keys[k]), 3, "%02x",
+				    h[j]);
 			if (seal_one(&cfg, i + k, vals[k], lens[k]) == -1)
 				return 1;
 			for (j = 0; j < 4; j++) {
