@@ -399,8 +399,24 @@ metastore_load_every(struct metastore *ms, const char *key,
 			else
 				recs[(*nrecs)++] = m;
 		}
-	for (i = 0; i < META_BACKENDS; i++)
-		*stray += mv.v[i] != NULL && !used[i];
+	/* A value that belongs to no decodable record is corrupt, or the lone
+	 * value of a record no reader can ever open (an update that landed on
+	 * one backend and was not put back there): only the first is
+	 * counted. */
+	for (i = 0; i < META_BACKENDS; i++) {
+		const uint8_t *sh;
+		size_t shlen;
+		unsigned idx;
+
+		if (mv.v[i] == NULL || used[i])
+			continue;
+		if (metaval_decode(mv.v[i], mv.len[i], &idx, &sh, &shlen,
+		    &pe) == -1)
+			(*stray)++;
+		else
+			log_debug("metadata %s: a lone value on backend %d "
+			    "(no reader can open its record)", key, i);
+	}
 	values_free(&mv);
 	return present == 0 ? 1 : 0;
 }

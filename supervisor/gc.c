@@ -191,6 +191,18 @@ gc_next(struct job *j, enum job_step step)
 	sched_submit(j);
 }
 
+/* The metadata backend being marked is done: the next one, or collect. */
+static void
+gc_meta_done(struct job *j)
+{
+	memset(&gc.pos, 0, sizeof(gc.pos));
+	if (++gc.meta == META_BACKENDS) {
+		gc_marked();
+		gc_next(j, STEP_GC_COLLECT);
+	} else
+		gc_next(j, STEP_META_SCAN);
+}
+
 static int
 gc_scanned(struct job *j, const struct msg *m)
 {
@@ -205,15 +217,10 @@ gc_scanned(struct job *j, const struct msg *m)
 		gc_next(j, STEP_GC_MARK);
 		return 0;
 	}
-	if (gc.pos.done) {
-		memset(&gc.pos, 0, sizeof(gc.pos));
-		if (++gc.meta == META_BACKENDS) {
-			gc_marked();
-			gc_next(j, STEP_GC_COLLECT);
-			return 0;
-		}
-	}
-	gc_next(j, STEP_META_SCAN);
+	if (gc.pos.done)
+		gc_meta_done(j);
+	else
+		gc_next(j, STEP_META_SCAN);
 	return 0;
 }
 
@@ -225,15 +232,10 @@ gc_answer(struct job *j, struct msg *m)
 	if (j->step == STEP_GC_MARK) {
 		gc.records += gc_stat(m, "records");
 		gc.unsafe += gc_stat(m, "unsafe");
-		if (gc.pos.done) {
-			memset(&gc.pos, 0, sizeof(gc.pos));
-			if (++gc.meta == META_BACKENDS) {
-				gc_marked();
-				gc_next(j, STEP_GC_COLLECT);
-				return 0;
-			}
-		}
-		gc_next(j, STEP_META_SCAN);
+		if (gc.pos.done)
+			gc_meta_done(j);
+		else
+			gc_next(j, STEP_META_SCAN);
 		return 0;
 	}
 	gc.seen += gc_stat(m, "seen");
@@ -260,12 +262,7 @@ gc_failed(struct job *j, const char *why)
 		gc.incomplete++;
 		log_warnx("gc: metadata backend %d could not be scanned to its "
 		    "end: nothing is deleted in this pass", gc.meta);
-		memset(&gc.pos, 0, sizeof(gc.pos));
-		if (++gc.meta == META_BACKENDS) {
-			gc_marked();
-			gc_next(j, STEP_GC_COLLECT);
-		} else
-			gc_next(j, STEP_META_SCAN);
+		gc_meta_done(j);
 		return 1;
 	}
 	if (j->step == STEP_GC_COLLECT && strstr(why, "holds no marks") ==

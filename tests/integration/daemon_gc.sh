@@ -126,8 +126,21 @@ zt_check "the record of version 1 still retrieves (on m1, m3)" \
 zt_check "the record of version 2 still retrieves (on m0, m2)" \
 	eval "retrieve_without m1 m3 && cmp -s '$F' '$D/out/doubt.v2'"
 
+# ---- a lone value (an update that landed on one backend only) ----
+hexkey() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+cp "$D/v1.m1" "$D/m2/meta/$(hexkey /zt/meta/00000000000000000000000000000001)"
+chown --reference="$D/m2/meta" "$D/m2/meta/"* 2>/dev/null
+zt_zdb_nscmd d3 SET "" "an orphan beside a lone value" >/dev/null
+sleep 1.1
+before=$(pieces)
+out=$(gc_pass)
+zt_check "a lone metadata value does not stop the deletion of orphans" \
+	grep -q "gc: done.* 1 deleted, 0 failed" <<<"$out"
+zt_check_eq "... of exactly the new one" $((before - 1)) "$(pieces)"
+zt_check "every object still retrieves bit-exact" all_retrieve
+
 # ---- undecodable metadata: count, delete nothing ----
-printf 'not a metadata value' >"$D/m0/meta/$(printf '/zt/meta/0000000000000000000000000000dead' | od -An -tx1 | tr -d ' \n')"
+printf 'not a metadata value' >"$D/m0/meta/$(hexkey /zt/meta/0000000000000000000000000000dead)"
 zt_zdb_nscmd d4 SET "" "another orphan" >/dev/null
 sleep 1.1
 before=$(pieces)
