@@ -1,6 +1,7 @@
 #!/bin/bash
 # Fault injection. Each round runs one operation (store, store of an unchanged
-# file, store --delete, retrieve, rebuild; standalone or through zstor-master)
+# file, store --delete, retrieve, rebuild, a repair sweep; standalone or
+# through zstor-master)
 # on one of a few objects, and meanwhile, at seeded random moments, kills,
 # SIGSTOPs, locks (NSSET lock), fills (NSSET maxsize) or restarts data and
 # metadata backends, kill -9s the master or a worker, or fills $TMPDIR or the

@@ -76,6 +76,7 @@ fz_init() {
 
 fz_daemon_start() {
 	TMPDIR=$FZ_TMP ZSTOR_TIMEOUT_MS=$FZ_OP_TIMEOUT_MS \
+	    ZD_MASTER_ARGS=$FZ_MASTER_ARGS \
 	    zd_start "$ZT_DIR/cfg.toml" "$ZT_DIR/daemon.log"
 }
 
@@ -211,21 +212,53 @@ fz_debris() {
 	find "$FZ_TGT" -maxdepth 1 -name '.*.zstor-*' 2>/dev/null
 }
 
-# ---- daemon duties still to come: hooks ----
+# ---- the daemon's duties ----
 #
-# The repair sweep and the metadata re-dispersal are zstor-master duties that
-# are not there yet. Once the daemon runs them on demand, fz_duty starts one
-# (and waits for it to finish), fz_duties names the ones it has, and the
-# rounds draw them like any other operation, with the same invariant.
-fz_duties() { :; }	# e.g. echo "repair redisperse"
-fz_duty() {	# repair|redisperse: exit status of the run
-	return 2
+# The daemon runs with short intervals (fz_daemon_start): health checks
+# every 0.5 s, a sweep (with its scrub) 2 s after the last one ended, and
+# garbage collection on SIGUSR2 with no grace period, which fz_gc sends
+# only between rounds, when nothing is in flight.
+FZ_MASTER_ARGS="--check-interval 0.5 --unreachable-after 5 \
+--sweep-interval 2 --gc-grace 0"
+# Rounds draw "repair": it waits for the next sweep to end, with the round's
+# faults coming and going meanwhile, and the same invariant after it.
+fz_duties() { echo repair; }
+fz__log_from() {	# LINE: the daemon's log from that line on
+	tail -n +"$1" "$ZT_DIR/daemon.log" 2>/dev/null
+}
+fz_duty() {	# repair: 0 when a sweep ended, 1 when one stopped
+	local mark
+
+	[[ $1 == repair ]] || return 2
+	mark=$(($(wc -l <"$ZT_DIR/daemon.log") + 1))
+	zt_wait_for 60 eval 'fz__log_from $mark | grep -q "sweep: \(done\|stopped\)"' ||
+	    return 1
+	fz__log_from "$mark" | grep -q "sweep: done"
 }
 
-# Garbage collection: once it exists, fz_gc runs it after the invariant is
-# checked (grace period 0: nothing is in flight then), then the invariant is
-# checked again (it deleted nothing a reader needs), and fz_orphans prints the
-# pieces on the data backends that no record names (none may survive a run).
-fz_have_gc() { false; }
-fz_gc() { :; }
-fz_orphans() { :; }
+# Garbage collection every FAULT_GC_EVERY rounds (default 50): fz_gc runs a
+# pass after the invariant is checked, then the invariant is checked again
+# (it deleted nothing a reader needs), and fz_orphans runs a second pass:
+# every orphan it still finds survived the first.
+FZ_GC_EVERY=${FAULT_GC_EVERY:-50}
+fz_have_gc() { (( ${r:-0} % FZ_GC_EVERY == 0 )); }
+fz__gc_pass() {	# prints the pass's summary line
+	local mark
+
+	mark=$(($(wc -l <"$ZT_DIR/daemon.log") + 1))
+	kill -USR2 "$ZD_PID" 2>/dev/null || return 1
+	zt_wait_for 120 eval 'fz__log_from $mark | grep -q "gc: \(done\|stopped\)"' &&
+	    fz__log_from "$mark" | grep "gc: \(done\|stopped\)" | head -n 1
+}
+fz_gc() { FZ_GC_LAST=$(fz__gc_pass); }
+fz_orphans() {
+	local out n
+
+	out=$(fz__gc_pass)
+	[[ $FZ_GC_LAST == *"gc: done"* && $out == *"gc: done"* ]] || {
+		echo "a gc pass did not complete: ${FZ_GC_LAST:-none} / ${out:-none}"
+		return
+	}
+	n=$(sed -n 's/.* \([0-9]*\) orphans older than.*/\1/p' <<<"$out")
+	((n == 0)) || echo "$n pieces no record names, after: $FZ_GC_LAST"
+}
