@@ -86,6 +86,8 @@ health_add(struct health_entry *v, size_t *n, const struct backend_ci *ci,
 	else {
 		memset(h, 0, sizeof(*h));
 		strlcpy(h->name, name, sizeof(h->name));
+		zaddr_format(&ci->addr, h->address, sizeof(h->address));
+		strlcpy(h->ns, ci->ns != NULL ? ci->ns : "", sizeof(h->ns));
 		h->meta = meta;
 		h->since = time(NULL);
 	}

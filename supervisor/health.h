@@ -41,6 +41,9 @@ enum health_error {
 
 struct health_entry {
 	char			 name[BACKEND_NAME_MAX]; /* addr/ns */
+	/* the metrics' labels: "[::1]:9900" (or unix:, dir:), "" for none */
+	char			 address[ADDR_PATH_MAX + 16];
+	char			 ns[132];
 	int			 meta;	/* a metadata backend */
 	enum health_state	 state;
 	time_t			 since;	/* in this state since */

@@ -30,6 +30,7 @@
 #include "hex.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "scratch.h"
 #include "sweep.h"
 
@@ -547,6 +548,12 @@ walk_checked(struct job *j, struct walk *w, const struct msg *m)
 	stats.unreadable += stat_of(m, "unreadable");
 	stats.bad_meta += stat_of(m, "bad_meta");
 	stats.scrubbed_bytes += stat_of(m, "scrubbed_bytes");
+	metric_inc(MX(MF_SWEEP_SCANNED), (double)stat_of(m, "objects"));
+	metric_inc(MX(MF_SWEEP_DEGRADED), (double)(stat_of(m, "degraded") +
+	    stat_of(m, "damaged")));
+	metric_inc(MX(MF_SWEEP_FAILED), (double)(stat_of(m, "unreadable") +
+	    stat_of(m, "bad_meta")));
+	metric_inc(MX(MF_SCRUB_BYTES), (double)stat_of(m, "scrubbed_bytes"));
 	state_save(w);
 	if (w->pos.done) {
 		walk_end(w, NULL);

@@ -177,12 +177,28 @@ zt_check_eq "a file stored again unchanged counts as a store, not as bytes" \
     "4 $total" "$(dm_value "$D/scrape3" 'zstore_store_commands_finished{success="true"}') $(dm_value "$D/scrape3" zstor_stored_bytes_total)"
 zt_check_eq "nothing is queued once the stores are done" "0 0 0" \
     "$(dm_value "$D/scrape3" 'zstor_queue_depth{priority="interactive"}') $(dm_value "$D/scrape3" 'zstor_queue_depth{priority="background"}') $(dm_value "$D/scrape3" 'zstor_queue_depth{priority="repair"}')"
-# HOOK: per-backend metrics against NSINFO come with the health table.
-if grep -q '^entries{' "$D/scrape3"; then
-	zt_check "per-backend series are there" true
-else
-	zt_skip "per-backend metrics (entries, data_size_bytes, ... against NSINFO): they come with the health table"
-fi
+# Per-backend metrics from the health table (checked every 3 s) against
+# NSINFO: entries and data_size_bytes of every data backend.
+dm_nsinfo() {	# NAME FIELD
+	zt_zdb_nscmd "$1" NSINFO "$1" | sed -n "s/^$2: //p"
+}
+dm_backend() {	# FILE FAMILY NAME TYPE
+	dm_value "$1" "$2{address=\"$(zt_zdb_addr "$3")\",backend_type=\"$4\",namespace=\"$3\"}"
+}
+dm_backends_match() {
+	local n
+	dm_scrape "$D/scrape4"
+	for n in d0 d1 d2 d3 d4 d5; do
+		[[ $(dm_backend "$D/scrape4" entries "$n" data) == \
+		    "$(dm_nsinfo "$n" entries)" ]] || return 1
+		[[ $(dm_backend "$D/scrape4" data_size_bytes "$n" data) == \
+		    "$(dm_nsinfo "$n" data_size_bytes)" ]] || return 1
+	done
+}
+zt_check "per-backend entries and data_size_bytes match NSINFO" \
+    zt_wait_for 20 dm_backends_match
+zt_check_eq "connection_status is 1 for a healthy metadata backend" 1 \
+    "$(dm_backend "$D/scrape4" connection_status m0 meta)"
 
 # ---- promtool: nothing to say about our metrics ----
 if command -v promtool >/dev/null; then
