@@ -103,6 +103,11 @@ static const struct msg_def msg_table[] = {
 		{ "cursor", MSG_HEX, OPT }, { "before", MSG_INT, REQ },
 		{ "delete", MSG_BOOL, REQ } } },
 
+	/* evictor: whether the file (fd, opened read-only) still has the
+	 * stored checksum; answered by a result */
+	{ "evict_hash", M2W, 1, {
+		{ "path", MSG_STR, REQ }, { "checksum", MSG_HEX, REQ } } },
+
 	/* any job's outcome; from meta_get, settled: all 4 backends agree; from
 	 * a failed meta_put, drop: the pieces no reader can reach, or in_doubt:
 	 * both records are kept */

@@ -49,6 +49,7 @@ struct args {
 	int		 max_per_user;
 	int		 request_secs;
 	char		*user;
+	int		 evict_secs;
 	int		 debug;
 	int		 foreground;
 	/* the daemon's duties; milliseconds, 0: the default */
@@ -99,6 +100,9 @@ usage(int status)
 	    "(default $ZSTOR_USER or zstor;\n"
 	    "                        nobody, with a warning, if it does not "
 	    "exist)\n"
+	    "      --evict-interval <s>   passes of the evictor over "
+	    "zdb_data_dir_path\n"
+	    "                        (default 60)\n"
 	    "  -V, --version         the version, the commit and the library "
 	    "versions\n");
 	exit(status);
@@ -203,6 +207,8 @@ parse_args(int argc, char **argv, struct args *a)
 			a->user = arg_value(argc, argv, &i);
 		else if (strncmp(s, "--user=", 7) == 0)
 			a->user = s + 7;
+		else if (strcmp(s, "--evict-interval") == 0)
+			a->evict_secs = arg_count(argc, argv, &i);
 		else if (strcmp(s, "--worker") == 0)
 			a->worker = arg_value(argc, argv, &i);
 		else if (strcmp(s, "-d") == 0 || strcmp(s, "--debug") == 0)
@@ -580,6 +586,7 @@ master_main(const struct args *a)
 	    SCRUB_RATE_DEFAULT);
 	gc_init(a->gc_grace_ms >= 0 ? (a->gc_grace_ms + 999) / 1000 :
 	    GC_GRACE_SECS, a->gc_after_sweep);
+	evict_init(a->evict_secs);
 	event_base_dispatch(master->base);
 	master->exiting = 1;
 	metrics_http_stop();

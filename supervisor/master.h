@@ -153,6 +153,8 @@ void		 proc_stop_all(void);
 int		 proc_send(struct proc *p, struct msg *m, const int *fds,
 		    int nfds);
 struct proc	*proc_idle(enum sandbox_role role);
+/* p is killed (and started again), saying why; what it held fails. */
+void		 proc_kill(struct proc *p, const char *why);
 const char	*proc_name(const struct proc *p);
 void		 proc_set_job(struct proc *p, struct job *j);
 
@@ -207,6 +209,12 @@ int		 admit_take(uid_t uid, struct err *e);
 void		 admit_give(uid_t uid);
 int		 admit_bytes(size_t *held, size_t want, struct err *e);
 int		 admit_no_fds(int sock, int err);
+
+/* evict.c: the 0-db data directory's size limit */
+#define EVICT_SECS	60
+void		 evict_init(int secs);
+int		 evict_dispatch(struct proc *p, struct msg *m);
+void		 evict_lost(struct proc *p);
 
 /* failures.c */
 int		 failures_init(const char *pid_path, struct err *e);

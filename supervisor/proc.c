@@ -44,6 +44,8 @@ struct proc_role {
 	int			(*runs)(const struct config *);
 	/* a frame of this role's own; -1: bad frame. NULL: it sends none */
 	int			(*dispatch)(struct proc *, struct msg *);
+	/* it died or was killed (what it was asked is lost); may be NULL */
+	void			(*lost)(struct proc *);
 };
 
 struct proc {
@@ -77,10 +79,10 @@ static int	repairer_frame(struct proc *, struct msg *);
  * store does not hold up every retrieve); the evictor while the config names
  * its cache directory. */
 static const struct proc_role proc_roles[] = {
-	{ SANDBOX_METAWRITER,	0,	NULL,		job_dispatch },
-	{ SANDBOX_ENCODER,	1,	NULL,		job_dispatch },
-	{ SANDBOX_REPAIRER,	0,	NULL,		repairer_frame },
-	{ SANDBOX_EVICTOR,	0,	evictor_runs,	NULL },
+	{ SANDBOX_METAWRITER,	0,	NULL,		job_dispatch,	NULL },
+	{ SANDBOX_ENCODER,	1,	NULL,		job_dispatch,	NULL },
+	{ SANDBOX_REPAIRER,	0,	NULL,		repairer_frame,	NULL },
+	{ SANDBOX_EVICTOR,	0,	evictor_runs,	evict_dispatch,	evict_lost },
 };
 #define PROC_ROLES	(sizeof(proc_roles) / sizeof(proc_roles[0]))
 
@@ -92,10 +94,12 @@ static void	proc_lost(struct proc *, const char *);
 static void	proc_close(struct proc *);
 static void	proc_check_ready(void);
 
+/* Its one duty needs both keys. */
 static int
 evictor_runs(const struct config *cfg)
 {
-	return cfg->zdb_data_dir_path != NULL;
+	return cfg->zdb_data_dir_path != NULL &&
+	    cfg->has_max_zdb_data_dir_size;
 }
 
 static size_t
@@ -497,6 +501,8 @@ proc_fail_job(struct proc *p, const char *why)
 	struct job *j = p->job;
 	char msg[ERR_MSG_MAX];
 
+	if (p->role->lost != NULL)
+		p->role->lost(p);
 	if (j == NULL)
 		return;
 	p->job = NULL;
@@ -747,4 +753,10 @@ repairer_frame(struct proc *p, struct msg *m)
 	if (msg_type(m) == MT_HEALTH)
 		return health_update(m);
 	return job_dispatch(p, m);
+}
+
+void
+proc_kill(struct proc *p, const char *why)
+{
+	proc_lost(p, why);
 }

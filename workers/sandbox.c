@@ -70,10 +70,6 @@ struct ll_path_beneath_attr {
 	int32_t		parent_fd;
 } __attribute__((packed));
 
-/* The 0-db-fs statistics ioctl the evictor polls on the mountpoint it
- * opened. */
-#define ZDBFS_IOC_STATS		_IOR('E', 1, uint8_t[240])
-
 /* An encoder or metawriter with dir: backends is a role of its own here: it
  * may open paths (Landlock says which), the one without may not. */
 #define R_ENC0	(1U << SANDBOX_ENCODER)
@@ -89,7 +85,9 @@ struct ll_path_beneath_attr {
 #define R_DIRS	(R_ENCD | R_METAD | R_REPD)	/* use dir: backends */
 #define R_EVI	(1U << SANDBOX_EVICTOR)
 #define R_NET	(R_ENC | R_META | R_REP)	/* talk to 0-db backends */
-#define R_NOPATH (R_NET & ~R_DIRS)		/* backend roles opening no path */
+/* roles opening no path: the backend roles without dir: backends, and the
+ * evictor, which hashes the descriptors the master opened */
+#define R_NOPATH ((R_NET & ~R_DIRS) | R_EVI)
 #define R_ALL	(R_NET | R_EVI)
 
 /* What a role may do, as a table (the way OpenSSH's sandbox-seccomp-filter.c
@@ -133,11 +131,6 @@ struct sc_rule {
 #define EACCES_EQ_IF(sys, r, n, v, c) \
 	{ SCMP_SYS(sys), r, 1, n, SCMP_CMP_EQ, v, 0, 0, c }
 
-/* Open flags that write, create or truncate. O_TMPFILE includes O_DIRECTORY,
- * which a read-only opendir() uses: take only its own bit. */
-#define OPEN_TMPFILE	(__O_TMPFILE & ~O_DIRECTORY)
-#define OPEN_WRITES	(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | OPEN_TMPFILE)
-
 static const struct sc_rule sc_rules[] = {
 	/* I/O on descriptors the worker holds */
 	ALLOW(read, R_ALL), ALLOW(pread64, R_ALL),
@@ -149,7 +142,6 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW(ftruncate, R_ENC), ALLOW(fsync, R_ENC), ALLOW(fdatasync, R_ENC),
 	ALLOW(fadvise64, R_ENC),	/* read-ahead hints on the input file */
 	EACCES_EQ(ioctl, R_ALL, 1, TCGETS),	/* isatty() from stdio */
-	ALLOW_EQ(ioctl, R_EVI, 1, ZDBFS_IOC_STATS),
 	/* waiting on the master's socket and the backends' */
 	ALLOW(poll, R_ALL), ALLOW(ppoll, R_ALL),
 	/* memory, never executable */
@@ -203,17 +195,6 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW(renameat, R_DIRS), ALLOW(renameat2, R_DIRS),
 	ALLOW(getdents64, R_DIRS), ALLOW(flock, R_DIRS), ALLOW(fstatfs, R_DIRS),
 	ALLOW(fsync, R_METAD | R_REPD), ALLOW(fdatasync, R_METAD | R_REPD),
-	/* evictor: read and unlink in its cache directory (Landlock says
-	 * where) */
-	ALLOW_BITS(openat, R_EVI, 2, OPEN_WRITES, 0),
-	EACCES_BITS(openat, R_EVI, 2, O_WRONLY, O_WRONLY),
-	EACCES_BITS(openat, R_EVI, 2, O_RDWR, O_RDWR),
-	EACCES_BITS(openat, R_EVI, 2, O_CREAT, O_CREAT),
-	EACCES_BITS(openat, R_EVI, 2, O_TRUNC, O_TRUNC),
-	EACCES_BITS(openat, R_EVI, 2, O_APPEND, O_APPEND),
-	EACCES_BITS(openat, R_EVI, 2, OPEN_TMPFILE, OPEN_TMPFILE),
-	ALLOW(newfstatat, R_EVI), ALLOW(statx, R_EVI), ALLOW(fstatfs, R_EVI),
-	ALLOW(getdents64, R_EVI), ALLOW(unlink, R_EVI), ALLOW(unlinkat, R_EVI),
 #ifdef __SANITIZE_ADDRESS__
 	/* AddressSanitizer's runtime (test builds): its _exit() and error
 	 * reports look at the alternate signal stack; a report then gives up
@@ -272,11 +253,9 @@ pdeath_restore(int sig, pid_t parent, struct err *e)
 
 /* Step 1: become the unprivileged user (when root) and leave the filesystem. */
 static int
-drop_privileges(enum sandbox_role role, const struct sandbox_opts *o,
-    struct err *e)
+drop_privileges(const struct sandbox_opts *o, struct err *e)
 {
 	const char *user = o->user ? o->user : "nobody";
-	const char *dir = role == SANDBOX_EVICTOR ? o->cache_dir : "/";
 	struct passwd *pw;
 	pid_t parent;
 	uid_t uid;
@@ -307,9 +286,8 @@ drop_privileges(enum sandbox_role role, const struct sandbox_opts *o,
 		if (pdeath_restore(pdeath, parent, e) == -1)
 			return -1;
 	}
-	if (chdir(dir) == -1)
-		return err_set(e, "sandbox: chdir %s: %s", dir,
-		    strerror(errno));
+	if (chdir("/") == -1)
+		return err_set(e, "sandbox: chdir /: %s", strerror(errno));
 	return 0;
 }
 
@@ -435,8 +413,8 @@ landlock_allow_dirs(int ruleset, int abi, const struct sandbox_opts *o,
 	return 0;
 }
 
-/* Step 4: no filesystem access at all, but the evictor's cache directory and
- * the dir: backends of an encoder or metawriter. */
+/* Step 4: no filesystem access at all, but the dir: backends of an encoder or
+ * metawriter. */
 static int
 apply_landlock(enum sandbox_role role, const struct sandbox_opts *o,
     struct err *e)
@@ -462,10 +440,7 @@ apply_landlock(enum sandbox_role role, const struct sandbox_opts *o,
 	if (ruleset == -1)
 		return err_set(e, "sandbox: landlock ruleset (ABI %d): %s", abi,
 		    strerror(errno));
-	if (role == SANDBOX_EVICTOR)
-		rc = landlock_allow(ruleset, o->cache_dir, LL_FS_READ_DIR |
-		    LL_FS_READ_FILE | LL_FS_REMOVE_FILE, e);
-	if (rc == 0 && o->ndirs > 0)
+	if (o->ndirs > 0)
 		rc = landlock_allow_dirs(ruleset, abi, o, e);
 	if (rc == 0 && syscall(__NR_landlock_restrict_self, ruleset, 0) == -1)
 		rc = err_set(e, "sandbox: landlock restrict: %s",
@@ -635,9 +610,6 @@ sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 		return err_set(e, "sandbox: unknown role %d", (int)role);
 	if (o == NULL)
 		o = &none;
-	if (role == SANDBOX_EVICTOR && o->cache_dir == NULL)
-		return err_set(e,
-		    "sandbox: the evictor needs its cache directory");
 	if (o->ndirs > 0 && role == SANDBOX_EVICTOR)
 		return err_set(e, "sandbox: the %s uses no dir: backends",
 		    sandbox_role_name(role));
@@ -648,7 +620,7 @@ sandbox_enter(enum sandbox_role role, const struct sandbox_opts *o,
 	 * exit. */
 	__lsan_do_leak_check();
 #endif
-	if (drop_privileges(role, o, e) == -1 || set_rlimits(role, o, e) == -1)
+	if (drop_privileges(o, e) == -1 || set_rlimits(role, o, e) == -1)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return err_set(e, "sandbox: no_new_privs: %s", strerror(errno));

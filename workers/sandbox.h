@@ -5,10 +5,10 @@
  * A worker calls sandbox_enter() once, after everything it needs from the
  * filesystem is open (its socketpair, libsodium, the time zone) and before it
  * reads its first job. From then on it can use only descriptors it holds or is
- * given; it cannot open paths (EACCES), fork or exec (killed). The evictor
- * alone may read and unlink under its cache directory, and an encoder,
+ * given; it cannot open paths (EACCES), fork or exec (killed). An encoder,
  * metawriter or repairer whose backends include local directories (dir:) may
- * read and write beneath those.
+ * read and write beneath those. The evictor hashes files the master opened
+ * for it.
  *
  * Roles that write no file (metawriter, repairer, evictor) get RLIMIT_FSIZE 0
  * and SIGXFSZ ignored: a write to a regular file fails with EFBIG. Their log
@@ -32,8 +32,6 @@ enum sandbox_role {
 struct sandbox_opts {
 	/* when started as root; NULL: "nobody" */
 	const char	*user;
-	/* evictor: the one directory it may touch */
-	const char	*cache_dir;
 	/* An encoder's or metawriter's dir: backends: it may read and write
 	 * beneath dirs[0 .. ndirs-1], and its seccomp list has the calls the
 	 * directory backend makes. */

@@ -30,14 +30,13 @@
 #define ENCODER_THREADS	3
 
 /* What each role does with a job; the master's half of this table is in
- * supervisor/proc.c. The repairer and the evictor take no jobs: they start,
- * enter their sandbox and follow config reloads, and refuse any job. */
+ * supervisor/proc.c. */
 static int (*const role_dispatch[SANDBOX_ROLES])(struct worker *, struct msg *,
     const int *) = {
 	[SANDBOX_ENCODER] = encoder_dispatch,
 	[SANDBOX_METAWRITER] = metawriter_dispatch,
 	[SANDBOX_REPAIRER] = repairer_dispatch,
-	[SANDBOX_EVICTOR] = NULL,
+	[SANDBOX_EVICTOR] = evictor_dispatch,
 };
 
 /* A role's timers between messages (workers/worker.h). */
@@ -169,10 +168,6 @@ sandbox_covers(enum sandbox_role role, const struct config *old,
 	for (i = 0; i < nn; i++)
 		if (!dir_listed(od, on, nd[i]))
 			return 0;
-	if (role == SANDBOX_EVICTOR)
-		return old->zdb_data_dir_path != NULL &&
-		    new->zdb_data_dir_path != NULL &&
-		    strcmp(old->zdb_data_dir_path, new->zdb_data_dir_path) == 0;
 	return 1;
 }
 
@@ -286,7 +281,6 @@ worker_enter_sandbox(struct worker *w)
 
 	memset(&o, 0, sizeof(o));
 	o.user = getenv(WORKER_USER_ENV);	/* chosen by the master */
-	o.cache_dir = w->cfg.zdb_data_dir_path;
 	o.unix_backends = uses_unix(w->role, &w->cfg);
 	n = role_dirs(w->role, &w->cfg, dirs);
 	o.dirs = dirs;

@@ -62,6 +62,7 @@ int	worker_refuse(struct worker *w, const struct msg *m);
  * are its descriptors, as many as the message table says, owned by the
  * caller. Returns -1 only when the worker should stop (the master is gone). */
 int	encoder_dispatch(struct worker *w, struct msg *m, const int *fds);
+int	evictor_dispatch(struct worker *w, struct msg *m, const int *fds);
 int	metawriter_dispatch(struct worker *w, struct msg *m, const int *fds);
 /* meta_scan (workers/metawriter_scan.c) */
 int	metawriter_scan(struct worker *w, struct msg *m);

@@ -19,20 +19,6 @@ for i in 0 1 2 3; do zt_zdb_start "m$i" user; done
 META=$(zd_be m0 m1 m2 m3)
 DATA=$(zd_be d0 d1 d2 d3 d4 d5)
 
-# A free port below the kernel's ephemeral range, which no outgoing
-# connection can be holding.
-dm_port() {
-	local low p
-
-	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
-	low=${low:-32768}
-	while :; do
-		p=$((10000 + RANDOM % (low - 10000)))
-		[[ -z $(zt__listen_inodes "$p") ]] && break
-	done
-	echo "$p"
-}
-
 # dm_config PORT: the daemon's config with prometheus_port PORT.
 dm_config() {
 	ZD_EXTRA="prometheus_port = $1" zd_config "$D/cfg.toml" 4 6 "$META" \
@@ -54,7 +40,7 @@ dm_listens() { dm_serving || dm_listen_failed; }
 Z() { zd_client "$D/cfg.toml" "$D/client.log" "$@"; }
 
 # ---- start; a port taken meanwhile is swapped for another by a reload ----
-PORT=$(dm_port)
+PORT=$(zd_metrics_port)
 dm_config "$PORT"
 zt_log_mark "$D/daemon.log"
 zd_start "$D/cfg.toml" "$D/daemon.log"
@@ -62,7 +48,7 @@ zt_check "the daemon serves" kill -0 "$ZD_PID"
 for try in 1 2 3; do
 	zd_wait_for 10 dm_listens
 	dm_serving && break
-	PORT=$(dm_port)
+	PORT=$(zd_metrics_port)
 	dm_config "$PORT"
 	zt_log_mark "$D/daemon.log"
 	kill -USR1 "$ZD_PID"
@@ -243,7 +229,7 @@ zt_check_eq "a refused reload: counted, and last_reload_successful 0" "1 0" \
     "$(dm_value "$D/scrape5" 'zstor_config_reloads_total{result="refused"}') $(dm_value "$D/scrape5" zstor_config_last_reload_successful)"
 OLD=$PORT
 for try in 1 2 3; do
-	PORT=$(dm_port)
+	PORT=$(zd_metrics_port)
 	dm_config "$PORT"
 	zt_log_mark "$D/daemon.log"
 	kill -USR1 "$ZD_PID"

@@ -135,14 +135,16 @@ zd_wait_ready() {
 
 # zd_start CFG LOG: `zstor monitor` in the background (it execs zstor-master,
 # so $! is the master), then waits until it serves. ZD_DEBUG=1: debug logging.
-# With ZD_MASTER_ARGS set, zstor-master itself with those options.
+# With ZD_MASTER_ARGS set, zstor-master itself with those options, after the
+# command in ZD_WRAP if set (setpriv ...: the same pid, other rights).
 zd_start() {
 	local cfg=$1 log=$2
 
 	if [[ -n ${ZD_MASTER_ARGS:-} ]]; then
 		# shellcheck disable=SC2086
-		"$ZT_MASTER" --foreground ${ZD_DEBUG:+-d} -c "$cfg" \
-		    --log_file "$log" $ZD_MASTER_ARGS >>"$log.out" 2>&1 &
+		${ZD_WRAP:-} "$ZT_MASTER" --foreground ${ZD_DEBUG:+-d} \
+		    -c "$cfg" --log_file "$log" $ZD_MASTER_ARGS >>"$log.out" \
+		    2>&1 &
 	else
 		"$ZT_ZSTOR" ${ZD_DEBUG:+-d} -c "$cfg" --log_file "$log" monitor \
 		    >>"$log.out" 2>&1 &
@@ -217,6 +219,20 @@ zd_dirs_for_workers() {
 zd_health() {
 	"$ZT_SEND" "$ZD_SOCK" '{"type":"status","id":1,"v":1}' |
 	    grep -o '{"backend":"[^"]*","type":"[a-z]*","state":"[^}]*}'
+}
+
+# A free TCP port for prometheus_port, below the kernel's ephemeral range so
+# that no outgoing connection can be holding it.
+zd_metrics_port() {
+	local low p
+
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	low=${low:-32768}
+	while :; do
+		p=$((10000 + RANDOM % (low - 10000)))
+		[[ -z $(zt__listen_inodes "$p") ]] && break
+	done
+	echo "$p"
 }
 
 # zd_health_of NAME FIELD: that field of the backend named NAME (its
