@@ -107,6 +107,13 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 
 $(BUILD)/tests/unit/%.o: CFLAGS += -Itests/unit -Isupervisor
 
+# The 0-db-fs stand-in is a FUSE file system (libfuse3), not an engine tool.
+$(BUILD)/tools/zdbfs-stub: $(BUILD)/tests/tools/zdbfs-stub.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $< \
+	    $(shell pkg-config --libs fuse3)
+$(BUILD)/tests/tools/zdbfs-stub.o: CFLAGS += $(shell pkg-config --cflags fuse3)
+
 # The scheduler's test links sched.c itself, with stand-ins for the rest of
 # the master.
 $(BUILD)/tests/test_sched: $(BUILD)/supervisor/sched.o

@@ -396,6 +396,7 @@ master_reload(void)
 	evtimer_add(reload_ev, &tv);
 	proc_push_config();
 	metrics_apply_config();
+	zdbfs_apply_config();
 }
 
 void
@@ -586,6 +587,7 @@ master_main(const struct args *a)
 	    SCRUB_RATE_DEFAULT);
 	gc_init(a->gc_grace_ms >= 0 ? (a->gc_grace_ms + 999) / 1000 :
 	    GC_GRACE_SECS, a->gc_after_sweep);
+	zdbfs_apply_config();
 	evict_init(a->evict_secs);
 	event_base_dispatch(master->base);
 	master->exiting = 1;

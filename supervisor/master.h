@@ -216,6 +216,13 @@ void		 evict_init(int secs);
 int		 evict_dispatch(struct proc *p, struct msg *m);
 void		 evict_lost(struct proc *p);
 
+/* zdbfs.c: 0-db-fs statistics from zdbfs_mountpoint */
+#define ZDBFS_SECS	1
+/* Starts, moves or stops the polls, after the config (start, reload). */
+void		 zdbfs_apply_config(void);
+/* 1 when pid was the child of a poll. */
+int		 zdbfs_reaped(pid_t pid);
+
 /* failures.c */
 int		 failures_init(const char *pid_path, struct err *e);
 void		 failures_record(struct job *j);

@@ -609,8 +609,10 @@ proc_reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if ((p = proc_by_pid(pid)) == NULL)
+		if ((p = proc_by_pid(pid)) == NULL) {
+			(void)zdbfs_reaped(pid);	/* a poll's child */
 			continue;
+		}
 		proc_describe_exit(status, how, sizeof(how));
 		p->exited = 1;
 		proc_close(p);
