@@ -94,15 +94,17 @@ zt_check "a deleted file comes back with retrieve (0-db's missing-data hook)" \
 zt_check "... bit-exact" cmp "$D/stage/f1" "$C/f1"
 rm -f "$C/f1"
 
-# ---- the metrics; more passes delete nothing more ----
-zt_log_mark "$D/daemon.log"
-ZD_EXTRA="prometheus_port = $PORT
+# ---- the metrics ----
+de_write() {
+	ZD_EXTRA="prometheus_port = $PORT
 zdb_data_dir_path = \"$C\"
-max_zdb_data_dir_size = 1" zd_config "$D/cfg.toml" 4 6 "$(zd_be m0 m1 m2 m3)" \
-    "$(zd_be d0 d1 d2 d3 d4 d5)"
+max_zdb_data_dir_size = 1" zd_config "$D/cfg.toml" 4 6 \
+	    "$(zd_be m0 m1 m2 m3)" "$(zd_be d0 d1 d2 d3 d4 d5)"
+}
+zt_log_mark "$D/daemon.log"
+de_write
 kill -USR1 "$ZD_PID"
-serving() { M >/dev/null; }
-if zd_wait_for 10 serving; then
+if zd_metrics_serve "$D/daemon.log" de_write; then
 	zt_check_eq "zstor_evictions_total 2, zstor_evicted_bytes_total 512 KiB" \
 	    "2 $((512 * KiB))" "$(metric zstor_evictions_total) $(metric zstor_evicted_bytes_total)"
 	zt_check_eq "skipped: one changed, one not stored" "1 1" \

@@ -33,27 +33,20 @@ dm_scrape() { M -o "$1" "$(URL /metrics)"; }
 dm_value() {
 	awk -v s="$2" '$1 == s { print $2; found = 1 } END { exit !found }' "$1"
 }
-dm_serving() { zt_log_has "$D/daemon.log" "metrics: serving GET /metrics on port $PORT"; }
+dm_serving() { zd__metrics_serving "$D/daemon.log"; }
 dm_listen_failed() { zt_log_has "$D/daemon.log" "metrics: cannot listen on .*:$PORT:"; }
-dm_listens() { dm_serving || dm_listen_failed; }
 
 Z() { zd_client "$D/cfg.toml" "$D/client.log" "$@"; }
 
 # ---- start; a port taken meanwhile is swapped for another by a reload ----
 PORT=$(zd_metrics_port)
-dm_config "$PORT"
+dm_write() { dm_config "$PORT"; }
+dm_write
 zt_log_mark "$D/daemon.log"
 zd_start "$D/cfg.toml" "$D/daemon.log"
 zt_check "the daemon serves" kill -0 "$ZD_PID"
-for try in 1 2 3; do
-	zd_wait_for 10 dm_listens
-	dm_serving && break
-	PORT=$(zd_metrics_port)
-	dm_config "$PORT"
-	zt_log_mark "$D/daemon.log"
-	kill -USR1 "$ZD_PID"
-done
-zt_check "it logs the port it serves the metrics on" dm_serving
+zt_check "it logs the port it serves the metrics on" \
+    zd_metrics_serve "$D/daemon.log" dm_write
 
 # ---- the text format, every upstream family ----
 zt_check "GET /metrics answers 200" M -f -o "$D/scrape0" "$(URL /metrics)"
@@ -228,14 +221,11 @@ dm_scrape "$D/scrape5"
 zt_check_eq "a refused reload: counted, and last_reload_successful 0" "1 0" \
     "$(dm_value "$D/scrape5" 'zstor_config_reloads_total{result="refused"}') $(dm_value "$D/scrape5" zstor_config_last_reload_successful)"
 OLD=$PORT
-for try in 1 2 3; do
-	PORT=$(zd_metrics_port)
-	dm_config "$PORT"
-	zt_log_mark "$D/daemon.log"
-	kill -USR1 "$ZD_PID"
-	zd_wait_for 10 dm_listens
-	dm_serving && break
-done
+PORT=$(zd_metrics_port)
+dm_write
+zt_log_mark "$D/daemon.log"
+kill -USR1 "$ZD_PID"
+zd_metrics_serve "$D/daemon.log" dm_write
 zt_check "a reload with another prometheus_port serves there" M -f -o "$D/scrape6" "$(URL /metrics)"
 zt_check_eq "... counted as a reload that took, last_reload_successful 1" "1 1" \
     "$(dm_value "$D/scrape6" 'zstor_config_reloads_total{result="ok"}') $(dm_value "$D/scrape6" zstor_config_last_reload_successful)"

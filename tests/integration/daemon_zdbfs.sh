@@ -54,9 +54,11 @@ M() { curl -s -m 10 "http://127.0.0.1:$PORT/metrics"; }
 metric() { M | awk -v s="$1" '$1 == s { print $2 }'; }
 is() { [[ $(metric "$1") == "$2" ]]; }
 
+zf_write() { zf_config "$D/mnt"; }
 zt_log_mark "$D/daemon.log"
 zd_start "$D/cfg.toml" "$D/daemon.log"
 zt_check "the daemon serves" kill -0 "$ZD_PID"
+zt_check "... and its metrics" zd_metrics_serve "$D/daemon.log" zf_write
 zt_check "it polls the mount point" zt_log_has "$D/daemon.log" "0-db-fs statistics from $D/mnt every 1 s"
 zt_check "zstor_zdbfs_up 1" zd_wait_for 15 is zstor_zdbfs_up 1
 

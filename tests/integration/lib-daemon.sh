@@ -241,3 +241,30 @@ zd_health_of() {
 	zd_health | grep "/$1\"" | grep -o "\"$2\":\"*[^,\"}]*" |
 	    sed 's/.*:"*//'
 }
+
+# zd_metrics_serve LOG WRITE_CONFIG: waits until the daemon logging to LOG
+# (marked before it started or reloaded) serves its metrics on $PORT. When
+# another program took that port meanwhile, picks another, has WRITE_CONFIG
+# write the config with the new $PORT, and reloads. Fails after 3 ports.
+zd_metrics_serve() {
+	local log=$1 write=$2 try
+
+	for try in 1 2 3; do
+		zd_wait_for 10 zd__metrics_listens "$log"
+		zd__metrics_serving "$log" && return 0
+		PORT=$(zd_metrics_port)
+		"$write"
+		zt_log_mark "$log"
+		kill -USR1 "$ZD_PID"
+	done
+	return 1
+}
+
+zd__metrics_serving() {
+	zt_log_has "$1" "metrics: serving GET /metrics on port $PORT"
+}
+
+zd__metrics_listens() {
+	zd__metrics_serving "$1" ||
+	    zt_log_has "$1" "metrics: cannot listen on .*:$PORT:"
+}
