@@ -35,7 +35,7 @@
 #include "fileid.h"
 #include "log.h"
 #include "master.h"
-#include "metastore.h"
+#include "meta_key.h"
 #include "metrics.h"
 
 /* The evictor's answer for one file; a hung read is given up on. */
@@ -333,7 +333,6 @@ static void
 evict_next(void)
 {
 	char key[512], what[160];
-	struct metastore ms;
 	struct job *j;
 	struct err e;
 
@@ -345,8 +344,8 @@ evict_next(void)
 			continue;
 		}
 		/* the key as the store computed it: realpath(dir)/name */
-		metastore_init(&ms, &master->cfg, NULL);
-		if (metastore_key(&ms, E.path, key, sizeof(key), &e) == -1) {
+		if (meta_key(master->cfg.meta_prefix, master->cfg.root, E.path,
+		    key, sizeof(key), &e) == -1) {
 			log_warnx("evictor: %s: kept: %s", E.path, e.msg);
 			evict_keep("error");
 			continue;

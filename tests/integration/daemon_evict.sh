@@ -37,7 +37,7 @@ dir_bytes() {
 M() { curl -s -m 10 "http://127.0.0.1:$PORT/metrics"; }
 metric() { M | awk -v s="$1" '$1 == s { print $2 }'; }
 
-PORT=$(zd_metrics_port)
+PORT=$(zt__free_port)
 KiB=1024
 de_config 100
 ZD_MASTER_ARGS="--evict-interval 1" zd_start "$D/cfg.toml" "$D/daemon.log"

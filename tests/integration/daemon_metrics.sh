@@ -39,7 +39,7 @@ dm_listen_failed() { zt_log_has "$D/daemon.log" "metrics: cannot listen on .*:$P
 Z() { zd_client "$D/cfg.toml" "$D/client.log" "$@"; }
 
 # ---- start; a port taken meanwhile is swapped for another by a reload ----
-PORT=$(zd_metrics_port)
+PORT=$(zt__free_port)
 dm_write() { dm_config "$PORT"; }
 dm_write
 zt_log_mark "$D/daemon.log"
@@ -221,7 +221,7 @@ dm_scrape "$D/scrape5"
 zt_check_eq "a refused reload: counted, and last_reload_successful 0" "1 0" \
     "$(dm_value "$D/scrape5" 'zstor_config_reloads_total{result="refused"}') $(dm_value "$D/scrape5" zstor_config_last_reload_successful)"
 OLD=$PORT
-PORT=$(zd_metrics_port)
+PORT=$(zt__free_port)
 dm_write
 zt_log_mark "$D/daemon.log"
 kill -USR1 "$ZD_PID"

@@ -42,7 +42,7 @@ fi
 
 for i in 0 1 2 3 4 5; do zt_zdb_start "d$i" seq; done
 for i in 0 1 2 3; do zt_zdb_start "m$i" user; done
-PORT=$(zd_metrics_port)
+PORT=$(zt__free_port)
 zf_config() {
 	ZD_EXTRA="prometheus_port = $PORT${1:+
 zdbfs_mountpoint = \"$1\"}" zd_config "$D/cfg.toml" 4 6 \

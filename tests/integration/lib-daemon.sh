@@ -221,20 +221,6 @@ zd_health() {
 	    grep -o '{"backend":"[^"]*","type":"[a-z]*","state":"[^}]*}'
 }
 
-# A free TCP port for prometheus_port, below the kernel's ephemeral range so
-# that no outgoing connection can be holding it.
-zd_metrics_port() {
-	local low p
-
-	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
-	low=${low:-32768}
-	while :; do
-		p=$((10000 + RANDOM % (low - 10000)))
-		[[ -z $(zt__listen_inodes "$p") ]] && break
-	done
-	echo "$p"
-}
-
 # zd_health_of NAME FIELD: that field of the backend named NAME (its
 # namespace) in the health table.
 zd_health_of() {
@@ -252,7 +238,7 @@ zd_metrics_serve() {
 	for try in 1 2 3; do
 		zd_wait_for 10 zd__metrics_listens "$log"
 		zd__metrics_serving "$log" && return 0
-		PORT=$(zd_metrics_port)
+		PORT=$(zt__free_port)
 		"$write"
 		zt_log_mark "$log"
 		kill -USR1 "$ZD_PID"
