@@ -43,13 +43,18 @@ all_retrieve() {
 		cmp -s "$D/files/f$i" "$D/out/f$i" || return 1
 	done
 }
-# The next sweep that starts after this call ends; its summary line.
+# The next sweep that starts after this call; its summary line. A sweep
+# already running when it is called may end after it: its line is not the one.
 next_sweep() {
 	local mark
 	mark=$(wc -l <"$L")
 	zt_wait_for 60 eval "tail -n +$((mark + 1)) '$L' | grep -q 'sweep: starting'" &&
-	    zt_wait_for 120 eval "tail -n +$((mark + 1)) '$L' | grep -q 'sweep: done'" &&
-	    tail -n +$((mark + 1)) "$L" | grep 'sweep: done' | head -n 1
+	    zt_wait_for 120 eval "sweep_after $mark | grep -q ." &&
+	    sweep_after "$mark"
+}
+sweep_after() {	# MARK: the first "done" after the first "starting" past MARK
+	tail -n +$(($1 + 1)) "$L" | awk '/sweep: starting/ { s = 1 }
+	    s && /sweep: done/ { print; exit }'
 }
 out=$(next_sweep)
 zt_check "a sweep runs soon after the start and completes" test -n "$out"
