@@ -68,12 +68,13 @@ zt_check_eq "the dir: backend holds shards" 3 "${#shards[@]}" ||
 printf '\xff' | dd of="${shards[0]}" bs=1 seek=10 conv=notrunc 2>/dev/null
 truncate -s 7 "${shards[1]}"
 rm -f "${shards[2]}"
+zt_log_mark "$L"
 out=$(next_sweep)
 zt_check "the scrub finds the corrupt, the short and the missing shard" \
 	grep -q "3 with a damaged shard" <<<"$out"
 zt_check "... and queues their rebuilds" grep -q "3 rebuilds queued" <<<"$out"
 repaired() { [[ $(zt_log_since "$L" | grep -c 'repair /zt/meta/.*: done') -ge 3 ]]; }
-zt_log_mark "$L"
+zt_check "... which are done" zt_wait_for 120 repaired
 out=$(next_sweep)
 zt_check "the next sweep finds nothing damaged" \
 	grep -q "0 with a damaged shard" <<<"$out"
@@ -98,7 +99,14 @@ until grep -q "with a shard on an unreachable backend" <<<"$out" &&
 done
 zt_check "a sweep finds the objects of the dead backend" \
 	grep -qv " 0 with a shard on an unreachable" <<<"$out"
+# The rebuilds that sweep queued run at repair priority, and a sweep may
+# start before the last of them is done: the sweeps after it, for a while.
+t0=$SECONDS
 out=$(next_sweep)
+until grep -q " 0 with a shard on an unreachable backend" <<<"$out" ||
+    (( SECONDS > t0 + 180 )); do
+	out=$(next_sweep) || break
+done
 zt_check "after their rebuilds no object has a shard there" \
 	grep -q " 0 with a shard on an unreachable backend" <<<"$out"
 zt_zdb_stop d1
