@@ -1,35 +1,37 @@
 /*
- * Backend selection for one object: upstream's shard_stores with its bugs
- * fixed (signed arithmetic, the right group indices), drawing from the same
+ * Backend selection for one object: upstream's shard_stores with its bugs fixed
+ * (signed arithmetic, the right group indices), drawing from the same
  * distribution.
  *
- * What upstream draws.  Notation: M = minimal_shards, N = expected_shards,
- * RG = redundant_groups, RN = redundant_nodes, len_g = usable backends of group g,
- * F = the groups with len_g >= RN.  Upstream lists the subsets S of F with
- * RG < |S| <= max_groups and sum_S(len_g - RN) >= M; for each, every sequence that
- * drops the N shards one at a time into S's groups (at most len_g into group g); it
- * keeps the sequences whose counts c pass the redundancy check and picks one
- * uniformly.  A count vector c over S is the end of N!/prod_S(c_g!) sequences, so a
- * pair (S, c) is drawn with probability proportional to that multinomial.
+ * What upstream draws. Notation: M = minimal_shards, N = expected_shards,
+ * RG = redundant_groups, RN = redundant_nodes, len_g = usable backends of group
+ * g, F = the groups with len_g >= RN. Upstream lists the subsets S of F with
+ * RG < |S| <= max_groups and sum_S(len_g - RN) >= M; for each, every sequence
+ * that drops the N shards one at a time into S's groups (at most len_g into
+ * group g); it keeps the sequences whose counts c pass the redundancy check and
+ * picks one uniformly. A count vector c over S is the end of N!/prod_S(c_g!)
+ * sequences, so a pair (S, c) is drawn with probability proportional to that
+ * multinomial.
  *
- * The check, in signed arithmetic (upstream sums usize, so a negative total wraps
- * and passes): the sum over S minus its RG fullest groups of (c_g - RN) is >= M.
- * That sum is N - top(c) - RN * (|S| - RG), top(c) being the sum of the RG largest
- * counts in S, so the check reads
+ * The check, in signed arithmetic (upstream sums usize, so a negative total
+ * wraps and passes): the sum over S minus its RG fullest groups of (c_g - RN)
+ * is >= M. That sum is N - top(c) - RN * (|S| - RG), top(c) being the sum of
+ * the RG largest counts in S, so the check reads
  *
  *	RN * |S| + top(c) <= Q,		Q = N - M + RN * RG.
  *
- * It implies upstream's candidate rules, so we need not track them: c_g <= len_g and
- * len_g >= RN give sum_S(len_g - RN) >= M; top(c) >= 0 gives RN * (|S| - RG) <= N - M,
- * which is |S| <= max_groups when RN > 0 (max_groups = |F| when RN = 0); and the
- * program below only counts pairs where at least RG groups hold shards, so
- * |S| >= RG, and if only RG did then top(c) = N and RN * |S| + N > Q (M >= 1), so
- * |S| > RG.  The target is therefore every pair (S, c) that passes the check, with
- * weight prod_S 1/c_g!.
+ * It implies upstream's candidate rules, so we need not track them:
+ * c_g <= len_g and len_g >= RN give sum_S(len_g - RN) >= M; top(c) >= 0 gives
+ * RN * (|S| - RG) <= N - M, which is |S| <= max_groups when RN > 0
+ * (max_groups = |F| when RN = 0); and the program below only counts pairs where
+ * at least RG groups hold shards, so |S| >= RG, and if only RG did then
+ * top(c) = N and RN * |S| + N > Q (M >= 1), so |S| > RG. The target is
+ * therefore every pair (S, c) that passes the check, with weight prod_S 1/c_g!.
  *
- * Counting under top(c).  In a valid pair the RG-th largest count v is >= 1 (more
- * than RG groups hold shards).  For a given c exactly one v has fewer than RG groups
- * above it and at least RG at or above it, and with a = #{g : c_g > v}
+ * Counting under top(c). In a valid pair the RG-th largest count v is >= 1
+ * (more than RG groups hold shards). For a given c exactly one v has fewer than
+ * RG groups above it and at least RG at or above it, and with a = #{g :
+ * c_g > v}
  *
  *	top(c) = sum_{c_g > v} c_g + (RG - a) * v.
  *
@@ -38,18 +40,19 @@
  *	a  groups above v (must stay < RG),
  *	e  min(#groups at or above v, RG) (must end at RG),
  *	w  RN * |S| + sum of the counts above v,
- * and keeps only states with w + (RG - a) * v <= Q: the left side never decreases as
- * groups are added (a group above v adds c_g + RN to w and takes only v off the rest),
- * so a state that fails it can never recover.  Each group is left out of S (weight 1)
- * or joins S with 0 <= c <= len_g shards (weight 1/c!); layer g holds the summed
- * weights after the first g groups.  RG = 0 is the same program without a pivot:
- * v = N + 1, which no count reaches.  Since w >= RN * (RG + 1) + a and top(c) >= RG*v,
- * v runs from 1 to min(max len_g, (Q - RN * (RG + 1)) / RG).
+ * and keeps only states with w + (RG - a) * v <= Q: the left side never
+ * decreases as groups are added (a group above v adds c_g + RN to w and takes
+ * only v off the rest), so a state that fails it can never recover. Each group
+ * is left out of S (weight 1) or joins S with 0 <= c <= len_g shards (weight
+ * 1/c!); layer g holds the summed weights after the first g groups. RG = 0 is
+ * the same program without a pivot: v = N + 1, which no count reaches. Since
+ * w >= RN * (RG + 1) + a and top(c) >= RG*v, v runs from 1 to min(max len_g,
+ * (Q - RN * (RG + 1)) / RG).
  *
- * Drawing: choose v in proportion to its total, then a final state, then walk back
- * group by group choosing each predecessor in proportion to its weight times the
- * option's.  That is an exact draw (up to long double rounding) in
- * O(V * |F| * N * a * e * w * len) time, never listing sequences.  Weights are
+ * Drawing: choose v in proportion to its total, then a final state, then walk
+ * back group by group choosing each predecessor in proportion to its weight
+ * times the option's. That is an exact draw (up to long double rounding) in
+ * O(V * |F| * N * a * e * w * len) time, never listing sequences. Weights are
  * products of 1/c! >= 1/N!, far inside long double range on x86-64 and arm64.
  */
 #include <sodium.h>
@@ -61,9 +64,9 @@
 #include "placement.h"
 #include "placement_impl.h"
 
-/* Table cells, 16 bytes each: 128 MiB.  Only very wide settings need more (N in
- * the hundreds over about a hundred groups with redundant_groups >= 4); they get an
- * error saying so rather than minutes of work. */
+/* Table cells, 16 bytes each: 128 MiB. Only very wide settings need more (N in
+ * the hundreds over about a hundred groups with redundant_groups >= 4); they
+ * get an error saying so rather than minutes of work. */
 #define PLAN_MAX_CELLS	((size_t)1 << 23)
 
 struct usable {
@@ -82,12 +85,16 @@ struct plan {
 	size_t ng;		/* |F| */
 	struct usable *ug;	/* F, in config order */
 	unsigned maxlen, total;	/* largest len_g and sum of len_g over F */
-	unsigned *lo, *hi;	/* t range of layer g: shards that can still reach N */
-	size_t *off;		/* first cell of layer g; off[ng + 1] = all cells */
-	size_t edim, wdim;	/* sizes of the e and w axes (a has max(RG, 1)) */
+	unsigned *lo, *hi;	/* t range of layer g: shards that can still
+				 * reach N */
+	size_t *off;		/* first cell of layer g; off[ng + 1] = all
+				 * cells */
+	size_t edim, wdim;	/* sizes of the e and w axes
+				 * (a has max(RG, 1)) */
 	size_t stride;		/* cells per value of t: all (a, e, w) */
 	long double *tab;	/* all layers; zero where not live */
-	size_t *live;		/* layer g's live cells: live[off[g] ...], nlive[g] */
+	size_t *live;		/* layer g's live cells: live[off[g] ...],
+				 * nlive[g] */
 	size_t *nlive;
 	long double *inv_fact;	/* 1/c! for c = 0..N */
 	int unplaceable;	/* no pair passes the signed check */
@@ -156,9 +163,9 @@ option_weight(const struct plan *p, int c)
 }
 
 /*
- * Where group g's option c takes state `from`: c = -1 leaves the group out of S,
- * c >= 0 puts it in S with c shards.  Returns 0 when the result cannot be part of a
- * valid pair.
+ * Where group g's option c takes state `from`: c = -1 leaves the group out of
+ * S, c >= 0 puts it in S with c shards. Returns 0 when the result cannot be
+ * part of a valid pair.
  */
 static int
 cell_move(const struct plan *p, size_t g, const struct cell *from, int c,
@@ -187,12 +194,12 @@ cell_move(const struct plan *p, size_t g, const struct cell *from, int c,
 }
 
 /*
- * Phi = w + (RG - a) * v only grows: a group joining S with c shards adds RN, or
- * c + RN - v when c > v.  least[r] is the least it can still grow while placing r
- * more shards, over any number of groups of up to max len_g shards (a lower bound:
- * it forgets how many groups are left and that fewer than RG may sit above v).
- * States with Phi + least[N - t] > Q cannot end valid; dropping them early keeps
- * the tables small without changing any total.
+ * Phi = w + (RG - a) * v only grows: a group joining S with c shards adds RN,
+ * or c + RN - v when c > v. least[r] is the least it can still grow while
+ * placing r more shards, over any number of groups of up to max len_g shards (a
+ * lower bound: it forgets how many groups are left and that fewer than RG may
+ * sit above v). States with Phi + least[N - t] > Q cannot end valid; dropping
+ * them early keeps the tables small without changing any total.
  */
 static void
 plan_least(struct plan *p)
@@ -252,7 +259,8 @@ plan_run(struct plan *p, unsigned v)
 	}
 	p->v = v;
 	plan_least(p);
-	/* Layer 0 is the single state "nothing placed" (lo[0] = 0: enough backends). */
+	/* Layer 0 is the single state "nothing placed" (lo[0] = 0: enough
+	 * backends). */
 	cell_add(p, 0, 0, 1);
 	for (g = 0; g < p->ng; g++)
 		plan_step(p, g);
@@ -277,15 +285,17 @@ walk_start(const struct plan *p, long double total, struct cell *cur)
 		cell_decode(p, p->ng, live[i], &c);
 		if (c.e != p->rg)
 			continue;
-		*cur = c;	/* the last live one if rounding leaves acc short */
+		*cur = c;	/* the last live one if rounding leaves acc
+				 * short */
 		if ((acc += p->tab[live[i]]) > target)
 			return;
 	}
 }
 
 /*
- * Chooses how group g led to `cur` in layer g + 1, in proportion to the weight of the
- * predecessor times the option's; sets count[g] and moves cur back to layer g.
+ * Chooses how group g led to `cur` in layer g + 1, in proportion to the weight
+ * of the predecessor times the option's; sets count[g] and moves cur back to
+ * layer g.
  */
 static void
 walk_step(const struct plan *p, size_t g, struct cell *cur, unsigned *count)
@@ -301,10 +311,12 @@ walk_step(const struct plan *p, size_t g, struct cell *cur, unsigned *count)
 		cell_decode(p, g, live[i], &from);
 		if (from.t > cur->t)
 			continue;
-		/* Only two options can end here: out of S, or in S with the shards added. */
+		/* Only two options can end here: out of S, or in S with the
+		 * shards added. */
 		for (opt = 0; opt < 2; opt++) {
 			c = opt == 0 ? -1 : (int)(cur->t - from.t);
-			if (!cell_move(p, g, &from, c, &to) || !cell_same(&to, cur))
+			if (!cell_move(p, g, &from, c, &to) ||
+			    !cell_same(&to, cur))
 				continue;
 			prev = from;
 			prev_c = c;
@@ -324,22 +336,23 @@ err_unable(const struct plan *p, struct err *e)
 	char why[256];
 
 	if (p->total < p->n)
-		snprintf(why, sizeof(why), "only %u usable backends for %u shards",
-		    p->total, p->n);
+		snprintf(why, sizeof(why),
+		    "only %u usable backends for %u shards", p->total, p->n);
 	else
-		snprintf(why, sizeof(why), "no spread of the %u shards keeps %u of them "
-		    "after losing the %u fullest groups and %u backends in every other group",
-		    p->n, p->m, p->rg, p->rn);
-	return err_set(e, "unable to find a valid configuration due to redundancy "
-	    "settings (M=%u, N=%u, redundant_groups=%u, redundant_nodes=%u, groups with "
-	    "enough backends: %zu, usable backends in them: %u): %s",
-	    p->m, p->n, p->rg, p->rn, p->ng, p->total, why);
+		snprintf(why, sizeof(why), "no spread of the %u shards keeps "
+		    "%u of them after losing the %u fullest groups and %u "
+		    "backends in every other group", p->n, p->m, p->rg, p->rn);
+	return err_set(e, "unable to find a valid configuration due to "
+	    "redundancy settings (M=%u, N=%u, redundant_groups=%u, "
+	    "redundant_nodes=%u, groups with enough backends: %zu, usable "
+	    "backends in them: %u): %s", p->m, p->n, p->rg, p->rn, p->ng,
+	    p->total, why);
 }
 
 /* The usable groups F, after taking the excluded backends away. */
 static int
-plan_groups(struct plan *p, const struct config *cfg, const unsigned char *excluded,
-    struct err *e)
+plan_groups(struct plan *p, const struct config *cfg,
+    const unsigned char *excluded, struct err *e)
 {
 	size_t g, b, flat = 0;
 	unsigned avail;
@@ -350,8 +363,8 @@ plan_groups(struct plan *p, const struct config *cfg, const unsigned char *exclu
 	p->rn = cfg->redundant_nodes;
 	if (p->m == 0 || p->m >= p->n)
 		return err_set(e, "invalid shard counts (minimal_shards=%u, "
-		    "expected_shards=%u): need 1 <= minimal_shards < expected_shards",
-		    p->m, p->n);
+		    "expected_shards=%u): need 1 <= minimal_shards < "
+		    "expected_shards", p->m, p->n);
 	if ((p->ug = calloc(cfg->ngroups + 1, sizeof(*p->ug))) == NULL)
 		return err_set(e, "placement: out of memory");
 	for (g = 0; g < cfg->ngroups; g++) {
@@ -368,8 +381,8 @@ plan_groups(struct plan *p, const struct config *cfg, const unsigned char *exclu
 			p->maxlen = avail;
 	}
 	if (p->ng == 0)
-		return err_set(e, "no available groups (none has redundant_nodes=%u "
-		    "usable backends)", p->rn);
+		return err_set(e, "no available groups (none has "
+		    "redundant_nodes=%u usable backends)", p->rn);
 	return 0;
 }
 
@@ -382,9 +395,9 @@ cmp_desc(const void *x, const void *y)
 }
 
 /*
- * Upstream's candidate test, kept for its error: some S with RG < |S| <= max_groups
- * and sum_S(len_g - RN) >= M.  Adding a group never lowers the sum, so the best S is
- * the max_groups groups with the most room.
+ * Upstream's candidate test, kept for its error: some S with RG
+ * < |S| <= max_groups and sum_S(len_g - RN) >= M. Adding a group never lowers
+ * the sum, so the best S is the max_groups groups with the most room.
  */
 static int
 plan_candidates(const struct plan *p, struct err *e)
@@ -407,10 +420,11 @@ plan_candidates(const struct plan *p, struct err *e)
 		free(room);
 	}
 	if (k <= p->rg || sum < p->m)
-		return err_set(e, "could not find any viable backend distribution to "
-		    "satisfy redundancy requirement (M=%u, N=%u, redundant_groups=%u, "
-		    "redundant_nodes=%u, groups with enough backends: %zu)",
-		    p->m, p->n, p->rg, p->rn, p->ng);
+		return err_set(e, "could not find any viable backend "
+		    "distribution to satisfy redundancy requirement (M=%u, "
+		    "N=%u, redundant_groups=%u, redundant_nodes=%u, groups "
+		    "with enough backends: %zu)", p->m, p->n, p->rg, p->rn,
+		    p->ng);
 	return 0;
 }
 
@@ -422,10 +436,12 @@ plan_alloc(struct plan *p, struct err *e)
 
 	if (p->total < p->n)
 		return err_unable(p, e);
-	/* RN * RG <= max len_g * |F| here: RN <= len_g, and RG < |F| passed above. */
+	/* RN * RG <= max len_g * |F| here: RN <= len_g, and RG < |F| passed
+	 * above. */
 	p->q = p->n - p->m + p->rn * p->rg;
 	/* w = RN * |S| + (at most RG - 1 counts above v), whatever Q allows. */
-	wcap = (size_t)p->rn * p->ng + (p->rg ? (size_t)(p->rg - 1) * p->maxlen : 0);
+	wcap = (size_t)p->rn * p->ng +
+	    (p->rg ? (size_t)(p->rg - 1) * p->maxlen : 0);
 	p->wdim = (wcap < p->q ? wcap : p->q) + 1;
 	p->edim = p->rg + 1;
 	p->stride = (p->rg ? p->rg : 1) * p->edim * p->wdim;
@@ -437,16 +453,18 @@ plan_alloc(struct plan *p, struct err *e)
 	if (!p->lo || !p->hi || !p->off || !p->inv_fact || !p->least)
 		return err_set(e, "placement: out of memory");
 	for (g = 0; g <= p->ng; g++) {
-		/* t shards after g groups: at most what they hold, and at least what
-		 * the rest cannot take (total >= N, so lo <= hi). */
+		/* t shards after g groups: at most what they hold, and at least
+		 * what the rest cannot take (total >= N, so lo <= hi). */
 		rem = p->total - done;
 		p->lo[g] = p->n - (unsigned)(rem < p->n ? rem : p->n);
 		p->hi[g] = (unsigned)(done < p->n ? done : p->n);
 		c = (size_t)(p->hi[g] - p->lo[g] + 1) * p->stride;
-		if (p->stride > PLAN_MAX_CELLS || c > PLAN_MAX_CELLS - p->off[g])
-			return err_set(e, "redundancy settings too large to plan "
-			    "(N=%u, redundant_groups=%u, redundant_nodes=%u over %zu groups)",
-			    p->n, p->rg, p->rn, p->ng);
+		if (p->stride > PLAN_MAX_CELLS ||
+		    c > PLAN_MAX_CELLS - p->off[g])
+			return err_set(e, "redundancy settings too large to "
+			    "plan (N=%u, redundant_groups=%u, "
+			    "redundant_nodes=%u over %zu groups)", p->n, p->rg,
+			    p->rn, p->ng);
 		p->off[g + 1] = p->off[g] + c;
 		if (g < p->ng)
 			done += p->ug[g].avail;
@@ -561,12 +579,13 @@ choose_in_group(const struct config *cfg, const unsigned char *excluded,
 }
 
 /*
- * Shards in upstream's order: fullest group first, config order among equals (what
- * its stable sort gives), shard i on the i-th backend.
+ * Shards in upstream's order: fullest group first, config order among equals
+ * (what its stable sort gives), shard i on the i-th backend.
  */
 static int
 place_shards(const struct config *cfg, const unsigned char *excluded,
-    const struct plan *p, const unsigned *count, struct bref *out, struct err *e)
+    const struct plan *p, const unsigned *count, struct bref *out,
+    struct err *e)
 {
 	size_t *order, nused = 0, i, j, k = 0, tmp;
 	int rc = 0;
@@ -577,7 +596,8 @@ place_shards(const struct config *cfg, const unsigned char *excluded,
 		if (count[i] > 0)
 			order[nused++] = i;
 	for (i = 1; i < nused; i++)
-		for (j = i; j > 0 && count[order[j]] > count[order[j - 1]]; j--) {
+		for (j = i; j > 0 && count[order[j]] > count[order[j - 1]];
+		    j--) {
 			tmp = order[j];
 			order[j] = order[j - 1];
 			order[j - 1] = tmp;
@@ -594,7 +614,8 @@ place_shards(const struct config *cfg, const unsigned char *excluded,
 /* Upstream's wrapped draw over F, for a policy the signed check cannot place.
  * count NULL only evaluates. */
 static int
-wrap_pick(const struct plan *p, unsigned *count, struct wrap_out *wo, struct err *e)
+wrap_pick(const struct plan *p, unsigned *count, struct wrap_out *wo,
+    struct err *e)
 {
 	struct wrap_in in;
 	unsigned *avail;
@@ -625,8 +646,9 @@ wrap_pick(const struct plan *p, unsigned *count, struct wrap_out *wo, struct err
 /* Draws the counts, by the signed check or, when it has nothing, upstream's
  * wrapped one; *how says which (PLACED_SIGNED, PLACED_WRAP). */
 static int
-plan_pick(const struct config *cfg, const unsigned char *excluded, struct plan *p,
-    unsigned **count, int *how, struct wrap_out *wo, struct err *e)
+plan_pick(const struct config *cfg, const unsigned char *excluded,
+    struct plan *p, unsigned **count, int *how, struct wrap_out *wo,
+    struct err *e)
 {
 	struct err ours, wrap;
 
@@ -673,7 +695,8 @@ placement_pick(const struct config *cfg, const unsigned char *excluded,
 }
 
 int
-placement_policy(const struct config *cfg, struct placement_policy *pp, struct err *e)
+placement_policy(const struct config *cfg, struct placement_policy *pp,
+    struct err *e)
 {
 	struct wrap_out wo;
 	struct plan p;

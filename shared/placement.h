@@ -1,5 +1,5 @@
-/* Redundancy-aware choice of the backends for one object (upstream's shard_stores,
- * fixed): which groups, how many shards each, which backends. */
+/* Redundancy-aware choice of the backends for one object (upstream's
+ * shard_stores, fixed): which groups, how many shards each, which backends. */
 #ifndef PLACEMENT_H
 #define PLACEMENT_H
 

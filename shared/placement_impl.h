@@ -12,16 +12,19 @@ struct wrap_in {
 	const unsigned *avail;	/* their usable backends */
 	unsigned n, m, rg, rn;
 	unsigned long long max_groups;
-	unsigned *count;	/* out: shards per group of F; NULL to only evaluate */
+	unsigned *count;	/* out: shards per group of F; NULL to only
+				 * evaluate */
 };
 
 struct wrap_out {
 	int placeable;		/* upstream's wrapped check passes some pair */
-	unsigned worst_groups;	/* whole groups every such pair survives losing */
+	unsigned worst_groups;	/* whole groups every such pair survives
+				 * losing */
 };
 
 /* Uniform in [0, 1). */
 long double placement_rand_unit(void);
-int placement_wrap_draw(const struct wrap_in *in, struct wrap_out *out, struct err *e);
+int placement_wrap_draw(const struct wrap_in *in, struct wrap_out *out,
+    struct err *e);
 
 #endif

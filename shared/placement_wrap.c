@@ -1,22 +1,22 @@
 /*
- * Upstream's placement for policies that only its unsigned wrap can place
- * (spec/zstor.md §2.4 step 5, §10 #7).  Upstream sums (c_g - RN) over the groups of
- * S left after dropping the RG fullest in usize: a negative total wraps to a huge
- * value and passes.  Upstream's README policy (10 of 15, redundant_groups = 1,
- * redundant_nodes = 1) has no spread that passes the signed check, so every store
- * upstream makes with it is one of these: placement.c uses this draw only when
- * the signed one has nothing to draw from, and upstream's list then holds exactly
- * the pairs (S, c) below.
+ * Upstream's placement for policies that only its unsigned wrap can place.
+ * Upstream sums (c_g - RN) over the groups of S left after dropping the RG
+ * fullest in usize: a negative total wraps to a huge value and passes.
+ * Upstream's README policy (10 of 15, redundant_groups = 1,
+ * redundant_nodes = 1) has no spread that passes the signed check, so every
+ * store upstream makes with it is one of these: placement.c uses this draw only
+ * when the signed one has nothing to draw from, and upstream's list then holds
+ * exactly the pairs (S, c) below.
  *
  * The pairs: S a subset of the usable groups F with RG < |S| <= max_groups and
- * sum_S(len_g - RN) >= M; c over S with c_g <= len_g (0 allowed) summing to N; the
- * wrapped check passing.  Each is drawn with weight prod_S 1/c_g!, as upstream's
- * uniform pick over shard sequences gives.  Such policies are rare and their
- * pairs few: nearly all shards sit in the RG fullest groups (the others of S hold
- * fewer than RN * (max_groups - RG)).  A bounded search lists the groups holding
- * shards; the groups of S left empty weigh 1 each and only change |S| and the
- * room, so for each listing they are counted, not listed.  It runs twice: once
- * to total the weights, once to draw.
+ * sum_S(len_g - RN) >= M; c over S with c_g <= len_g (0 allowed) summing to N;
+ * the wrapped check passing. Each is drawn with weight prod_S 1/c_g!, as
+ * upstream's uniform pick over shard sequences gives. Such policies are rare
+ * and their pairs few: nearly all shards sit in the RG fullest groups (the
+ * others of S hold fewer than RN * (max_groups - RG)). A bounded search lists
+ * the groups holding shards; the groups of S left empty weigh 1 each and only
+ * change |S| and the room, so for each listing they are counted, not listed. It
+ * runs twice: once to total the weights, once to draw.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,14 +36,17 @@ struct wrap {
 	unsigned *others;	/* groups holding no shard: may join S empty */
 	unsigned *suffix;	/* backends of groups j.. */
 	unsigned *tops;		/* see push_top */
-	long double *ways;	/* [j][z][s]: subsets of others[0..j) (see zero_ways) */
-	unsigned limit;		/* RN * (max_groups - RG): the rest stays below */
+	long double *ways;	/* [j][z][s]: subsets of others[0..j) (see
+				 * zero_ways) */
+	unsigned limit;		/* RN * (max_groups - RG): the rest stays
+				 * below */
 	unsigned need;		/* room cap: s is counted up to M */
 	long double *inv_fact;
 	size_t nodes;
 	long double target, acc;
 	int drawing, found;
-	unsigned worst_groups;	/* fewest whole groups a passing pair survives */
+	unsigned worst_groups;	/* fewest whole groups a passing pair
+				 * survives */
 };
 
 static int
@@ -112,7 +115,8 @@ wrap_z_passes(const struct wrap *w, unsigned k, unsigned z, unsigned rest)
 
 	if (k + z <= in->rg || k + z > in->max_groups)
 		return 0;
-	/* Empty groups count in the sum (0 - RN each) unless they sit in the top. */
+	/* Empty groups count in the sum (0 - RN each) unless they sit in the
+	 * top. */
 	sum = (int64_t)rest - (int64_t)in->rn * (int64_t)(k + z - in->rg);
 	return sum < 0 || sum >= (int64_t)in->m;
 }
@@ -136,7 +140,8 @@ wrap_leaf(struct wrap *w, unsigned k, uint64_t spare)
 			wt *= w->inv_fact[w->c[g]];
 		else
 			w->others[nothers++] = (unsigned)g;
-	/* Counting the empty groups costs about a node per group and room value. */
+	/* Counting the empty groups costs about a node per group and room
+	 * value. */
 	w->nodes += nothers * (w->need + 1);
 	if (w->nodes > WRAP_MAX_NODES)
 		return;
@@ -151,7 +156,8 @@ wrap_leaf(struct wrap *w, unsigned k, uint64_t spare)
 			passed = 1;
 			w->acc += wt * sub;
 			if (w->drawing) {
-				/* The last pair stands if rounding leaves acc short. */
+				/* The last pair stands if rounding leaves acc
+				 * short. */
 				memcpy(in->count, w->c, in->ng * sizeof(*w->c));
 				w->found = w->acc > w->target;
 			}
@@ -233,10 +239,10 @@ wrap_pass(struct wrap *w, struct err *e)
 	w->acc = 0;
 	wrap_walk(w, 0, 0, 0, 0, 0);
 	if (w->nodes > WRAP_MAX_NODES)
-		return err_set(e, "upstream places it through its unsigned wrap, "
-		    "but among more spreads over these %zu groups than can be listed; "
-		    "add groups or backends, or lower redundant_groups/redundant_nodes",
-		    w->in->ng);
+		return err_set(e, "upstream places it through its unsigned "
+		    "wrap, but among more spreads over these %zu groups than "
+		    "can be listed; add groups or backends, or lower "
+		    "redundant_groups/redundant_nodes", w->in->ng);
 	return 0;
 }
 
@@ -262,7 +268,8 @@ wrap_possible(const struct wrap *w)
 }
 
 int
-placement_wrap_draw(const struct wrap_in *in, struct wrap_out *out, struct err *e)
+placement_wrap_draw(const struct wrap_in *in, struct wrap_out *out,
+    struct err *e)
 {
 	struct wrap w;
 	size_t cells;
@@ -287,7 +294,8 @@ placement_wrap_draw(const struct wrap_in *in, struct wrap_out *out, struct err *
 	w.tops = calloc((in->max_groups + 2) * (in->rg + 1), sizeof(*w.tops));
 	w.ways = calloc(cells, sizeof(*w.ways));
 	w.inv_fact = calloc(in->n + 1, sizeof(*w.inv_fact));
-	if (!w.c || !w.sorted || !w.others || !w.suffix || !w.tops || !w.ways || !w.inv_fact) {
+	if (!w.c || !w.sorted || !w.others || !w.suffix || !w.tops || !w.ways ||
+	    !w.inv_fact) {
 		err_set(e, "placement: out of memory");
 		goto out;
 	}
