@@ -14,20 +14,24 @@ struct meta_values {
 	size_t len[META_BACKENDS];
 	int answered[META_BACKENDS];
 	int nanswered;
-	char dead[1024];			/* the failed ones: add_failure */
+	char dead[1024];			/* the failed ones:
+						 * add_failure */
 };
 
 void
-metastore_init(struct metastore *ms, const struct config *cfg, struct pool *pool)
+metastore_init(struct metastore *ms, const struct config *cfg,
+    struct pool *pool)
 {
 	ms->cfg = cfg;
 	ms->pool = pool;
 }
 
 int
-metastore_key(struct metastore *ms, const char *path, char *key, size_t keylen, struct err *e)
+metastore_key(struct metastore *ms, const char *path, char *key, size_t keylen,
+    struct err *e)
 {
-	return meta_key(ms->cfg->meta_prefix, ms->cfg->root, path, key, keylen, e);
+	return meta_key(ms->cfg->meta_prefix, ms->cfg->root, path, key, keylen,
+	    e);
 }
 
 static void
@@ -76,15 +80,16 @@ add_failure(char *list, size_t len, const char *name, const char *why)
 	}
 	/* Into the names after the tag, before any message. */
 	end = strcspn(list, ";");
-	snprintf(tmp, sizeof(tmp), "%.*s, %s%s", (int)end, list, name, list + end);
+	snprintf(tmp, sizeof(tmp), "%.*s, %s%s", (int)end, list, name,
+	    list + end);
 	strlcpy(list, tmp, len);
 }
 
 /* Opens the metadata backends, all at once; says why the ones that failed did
  * in `dead`. */
 static int
-metastore_open_all(struct metastore *ms, struct backend *b[META_BACKENDS], char *dead,
-    size_t deadlen)
+metastore_open_all(struct metastore *ms, struct backend *b[META_BACKENDS],
+    char *dead, size_t deadlen)
 {
 	const struct backend_ci *cis[META_BACKENDS];
 	struct err e;
@@ -96,7 +101,8 @@ metastore_open_all(struct metastore *ms, struct backend *b[META_BACKENDS], char 
 		cis[i] = &ms->cfg->meta_backends[i];
 	pool_open_all(ms->pool, cis, META_BACKENDS, NS_USERKEY);
 	for (i = 0; i < META_BACKENDS; i++) {
-		b[i] = pool_get(ms->pool, &ms->cfg->meta_backends[i], NS_USERKEY, &e);
+		b[i] = pool_get(ms->pool, &ms->cfg->meta_backends[i],
+		    NS_USERKEY, &e);
 		if (b[i] != NULL) {
 			up++;
 			continue;
@@ -115,9 +121,9 @@ metastore_writable(struct metastore *ms, struct err *e)
 
 	if (metastore_open_all(ms, b, dead, sizeof(dead)) == META_BACKENDS)
 		return 0;
-	return err_set(e, "metadata store is not writable: %s; stores are refused "
-	    "until all 4 metadata backends work (check them with `zstor status`)",
-	    dead);
+	return err_set(e, "metadata store is not writable: %s; stores are "
+	    "refused until all 4 metadata backends work (check them with "
+	    "`zstor status`)", dead);
 }
 
 static void
@@ -152,9 +158,10 @@ values_get(struct metastore *ms, const char *key, struct meta_values *mv)
 	backend_run(ops, n, ms->pool->timeout_ms);
 	for (i = 0; i < n; i++) {
 		if (ops[i].rc < 0) {
-			log_warnx("reading metadata %s: %s", key, ops[i].err.msg);
-			add_failure(mv->dead, sizeof(mv->dead), backend_name(ops[i].b),
+			log_warnx("reading metadata %s: %s", key,
 			    ops[i].err.msg);
+			add_failure(mv->dead, sizeof(mv->dead),
+			    backend_name(ops[i].b), ops[i].err.msg);
 			continue;
 		}
 		mv->answered[slot[i]] = 1;
@@ -171,15 +178,16 @@ values_open(struct metastore *ms, const char *key, struct meta_values *mv,
 {
 	int rc = meta_open(mv->v, mv->len, ms->cfg->key, m, e);
 
-	/* "Not found" is only certain when at most one backend could hold a shard
-	 * we did not see: with fewer answers a stored object could be hidden. */
+	/* "Not found" is only certain when at most one backend could hold a
+	 * shard we did not see: with fewer answers a stored object could be
+	 * hidden. */
 	if (rc == 1 && mv->nanswered < META_BACKENDS - 1)
-		return err_set(e, "metadata %s could not be read: only %d of 4 metadata "
-		    "backends answered (%s); retry when they are back",
+		return err_set(e, "metadata %s could not be read: only %d of 4 "
+		    "metadata backends answered (%s); retry when they are back",
 		    key, mv->nanswered, mv->dead);
 	if (rc < 0 && mv->nanswered < META_BACKENDS)
-		return err_set(e, "metadata %s could not be read: %s; %d of 4 metadata "
-		    "backends answered (%s); retry when they are back",
+		return err_set(e, "metadata %s could not be read: %s; %d of 4 "
+		    "metadata backends answered (%s); retry when they are back",
 		    key, e->msg, mv->nanswered, mv->dead);
 	if (rc < 0)
 		return err_prefix(e, "metadata %s", key);
@@ -202,7 +210,8 @@ metastore_load_state(struct metastore *ms, const char *key, struct metadata *m,
 }
 
 int
-metastore_load(struct metastore *ms, const char *key, struct metadata *m, struct err *e)
+metastore_load(struct metastore *ms, const char *key, struct metadata *m,
+    struct err *e)
 {
 	return metastore_load_state(ms, key, m, NULL, e);
 }
@@ -218,8 +227,9 @@ values_hold(struct metastore *ms, const char *key, struct meta_values *mv,
 	int same;
 
 	if (values_open(ms, key, mv, &cur, e) != 0)
-		return err_set(e, "the metadata of %s changed while it was being "
-		    "rebuilt (it is gone or unreadable now); nothing was saved", key);
+		return err_set(e, "the metadata of %s changed while it was "
+		    "being rebuilt (it is gone or unreadable now); nothing was "
+		    "saved", key);
 	same = meta_encode(&cur, &a, &alen, e) == 0 &&
 	    meta_encode(base, &b, &blen, e) == 0 && alen == blen &&
 	    memcmp(a, b, alen) == 0;
@@ -227,8 +237,9 @@ values_hold(struct metastore *ms, const char *key, struct meta_values *mv,
 	free(a);
 	free(b);
 	if (!same)
-		return err_set(e, "the metadata of %s changed while it was being "
-		    "rebuilt (it was stored again); nothing was saved", key);
+		return err_set(e, "the metadata of %s changed while it was "
+		    "being rebuilt (it was stored again); nothing was saved",
+		    key);
 	return 0;
 }
 
@@ -236,8 +247,9 @@ values_hold(struct metastore *ms, const char *key, struct meta_values *mv,
  * (or deletes the key where it held nothing). Returns how many backends may
  * still hold the new value, and names them in `left`. */
 static int
-values_restore(struct metastore *ms, const char *key, const struct meta_values *old,
-    const struct bop *wrote, char *left, size_t leftlen)
+values_restore(struct metastore *ms, const char *key,
+    const struct meta_values *old, const struct bop *wrote, char *left,
+    size_t leftlen)
 {
 	struct bop ops[META_BACKENDS];
 	size_t which[META_BACKENDS], n = 0, i;
@@ -270,8 +282,9 @@ values_restore(struct metastore *ms, const char *key, const struct meta_values *
 /* SETs the sealed values of m on all four backends; ops[i] tells how each went.
  * Returns the number of failures; e says the first. */
 static int
-values_write(struct metastore *ms, const char *key, const struct meta_values *old,
-    const struct metadata *m, struct bop ops[META_BACKENDS], struct err *e)
+values_write(struct metastore *ms, const char *key,
+    const struct meta_values *old, const struct metadata *m,
+    struct bop ops[META_BACKENDS], struct err *e)
 {
 	uint8_t *nv[META_BACKENDS] = { 0 };
 	size_t nl[META_BACKENDS];
@@ -298,9 +311,9 @@ values_write(struct metastore *ms, const char *key, const struct meta_values *ol
 }
 
 int
-metastore_replace(struct metastore *ms, const char *key, const struct metadata *m,
-    const struct metadata *base, enum meta_outcome *how, struct metadata *drop,
-    struct err *e)
+metastore_replace(struct metastore *ms, const char *key,
+    const struct metadata *m, const struct metadata *base,
+    enum meta_outcome *how, struct metadata *drop, struct err *e)
 {
 	struct bop wrote[META_BACKENDS];
 	struct meta_values old;
@@ -311,9 +324,10 @@ metastore_replace(struct metastore *ms, const char *key, const struct metadata *
 	memset(drop, 0, sizeof(*drop));
 	values_get(ms, key, &old);
 	if (old.nanswered < META_BACKENDS) {
-		err_set(e, "metadata store is not writable: metadata backend(s) %s "
-		    "did not answer; stores are refused until all 4 metadata backends "
-		    "are up (check them with `zstor status`)", old.dead);
+		err_set(e, "metadata store is not writable: metadata "
+		    "backend(s) %s did not answer; stores are refused until "
+		    "all 4 metadata backends are up (check them with `zstor "
+		    "status`)", old.dead);
 		goto undo;
 	}
 	if (base != NULL && values_hold(ms, key, &old, base, e) == -1)
@@ -327,17 +341,18 @@ metastore_replace(struct metastore *ms, const char *key, const struct metadata *
 	    sizeof(left))) > 1) {
 		*how = META_IN_DOUBT;
 		values_free(&old);
-		return err_prefix(e, "saving metadata %s failed, and putting the "
-		    "previous value back failed too on %s: readers may see the new "
-		    "or the previous version, so the shards of both are kept (store "
-		    "the file again to settle it); the first failure", key, left);
+		return err_prefix(e, "saving metadata %s failed, and putting "
+		    "the previous value back failed too on %s: readers may see "
+		    "the new or the previous version, so the shards of both "
+		    "are kept (store the file again to settle it); the first "
+		    "failure", key, left);
 	}
 	err_prefix(e, "saving metadata %s (the previous value was kept)", key);
 undo:
 	values_free(&old);
 	if (meta_diff(m, base, drop) == -1)
-		log_warnx("%s: out of memory; the pieces of the failed update stay "
-		    "behind", key);
+		log_warnx("%s: out of memory; the pieces of the failed update "
+		    "stay behind", key);
 	return -1;
 }
 

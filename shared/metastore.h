@@ -25,40 +25,45 @@ struct metastore {
 /* How a metadata update ended. */
 enum meta_outcome {
 	META_COMMITTED,		/* the new record is on all 4 backends */
-	META_ROLLED_BACK,	/* failed; readers see the record that was there */
+	META_ROLLED_BACK,	/* failed; readers see the record that was
+				 * there */
 	META_IN_DOUBT,		/* failed; readers may see either record */
 };
 
-void metastore_init(struct metastore *ms, const struct config *cfg, struct pool *pool);
+void metastore_init(struct metastore *ms, const struct config *cfg,
+    struct pool *pool);
 /* 0 when all 4 metadata backends are reachable; -1 naming the dead ones. */
 int metastore_writable(struct metastore *ms, struct err *e);
-/* 0 found (m filled), 1 no metadata, -1 error (e.g. too few backends answered). */
-int metastore_load(struct metastore *ms, const char *key, struct metadata *m, struct err *e);
+/* 0 found (m filled), 1 no metadata, -1 error (e.g. too few backends
+ * answered). */
+int metastore_load(struct metastore *ms, const char *key, struct metadata *m,
+    struct err *e);
 /* metastore_load that also tells whether all 4 backends hold the same value
  * (*settled): otherwise a failed update or a replaced backend left them apart,
  * and saving the record again settles them. */
-int metastore_load_state(struct metastore *ms, const char *key, struct metadata *m,
-    int *settled, struct err *e);
+int metastore_load_state(struct metastore *ms, const char *key,
+    struct metadata *m, int *settled, struct err *e);
 /* Writes m under key, all-or-nothing to readers (see above). With base, only
  * replaces that record (a rebuild): if the record changed meanwhile nothing is
  * written. On failure *drop holds the pieces of m that no reader can reach
  * (those not in the record readers see) when *how is META_ROLLED_BACK, and
  * nothing otherwise; the caller deletes them. Free drop with meta_free. */
-int metastore_replace(struct metastore *ms, const char *key, const struct metadata *m,
-    const struct metadata *base, enum meta_outcome *how, struct metadata *drop,
-    struct err *e);
-/* Every record the four values under key decode to: after a failed update
- * they may hold two (see above), and each counts for what it references.
- * *stray counts the values that belong to no decodable record and are not
- * even a valid value (corrupt); the lone valid value of a record no reader
- * can open (an update that landed on one backend only) is not counted. 0 with recs (meta_free each), 1
- * when no backend holds the key, -1 when not all 4 backends answered. */
+int metastore_replace(struct metastore *ms, const char *key,
+    const struct metadata *m, const struct metadata *base,
+    enum meta_outcome *how, struct metadata *drop, struct err *e);
+/* Every record the four values under key decode to: after a failed update they
+ * may hold two (see above), and each counts for what it references. *stray
+ * counts the values that belong to no decodable record and are not even a valid
+ * value (corrupt); the lone valid value of a record no reader can open (an
+ * update that landed on one backend only) is not counted. 0 with recs
+ * (meta_free each), 1 when no backend holds the key, -1 when not all 4 backends
+ * answered. */
 #define META_EVERY_MAX	6	/* pairs of 4 values */
 int metastore_load_every(struct metastore *ms, const char *key,
     struct metadata recs[META_EVERY_MAX], size_t *nrecs, int *stray,
     struct err *e);
 /* Key of a path (lexical cleaning, virtual root), as in meta_key. */
-int metastore_key(struct metastore *ms, const char *path, char *key, size_t keylen,
-    struct err *e);
+int metastore_key(struct metastore *ms, const char *path, char *key,
+    size_t keylen, struct err *e);
 
 #endif

@@ -101,11 +101,13 @@ round_piece(struct round *r, size_t j, struct fetched *f, int timeout,
 			    "can hold", backend_name(ops[i].b),
 			    (unsigned long long)r->si[s]->nkeys);
 			round_drop(r, s, why, whylen, e.msg);
-		} else if (f->fd >= 0 && pwrite_full(f->fd, ops[i].out, ops[i].outlen,
+		} else if (f->fd >= 0 &&
+		    pwrite_full(f->fd, ops[i].out, ops[i].outlen,
 		    (off_t)(fetched_at(f, idx) + r->len[s]), &e) < 0) {
 			if (!r->local_failed) {
 				r->local = e;
-				r->shard_guess = r->si[s]->nkeys * ops[i].outlen;
+				r->shard_guess = r->si[s]->nkeys *
+				    ops[i].outlen;
 			}
 			r->local_failed = 1;
 			r->b[s] = NULL;
@@ -148,7 +150,8 @@ note_odd_lengths(const struct fetched *f, char *why, size_t whylen)
 		if (!f->verified[i] || f->good[i])
 			continue;
 		si.idx = i;
-		snprintf(msg, sizeof(msg), "shard is %llu bytes, others are %llu",
+		snprintf(msg, sizeof(msg),
+		    "shard is %llu bytes, others are %llu",
 		    (unsigned long long)f->vlen[i],
 		    (unsigned long long)f->shard_len);
 		note_failure(why, whylen, &si, msg);
@@ -274,7 +277,8 @@ fetch_rounds(struct pool *pool, const struct metadata *m, int all,
 		round_run(&r, pool, f, why, sizeof(why));
 		if (r.local_failed)
 			return scratch_full(e, r.local.msg,
-			    f->data * r.shard_guess, "a retrieve of this object");
+			    f->data * r.shard_guess,
+			    "a retrieve of this object");
 	}
 	note_odd_lengths(f, why, sizeof(why));
 	if (good < f->data)
@@ -367,7 +371,8 @@ fetched_init(const struct metadata *m, struct fetched *f, struct err *e)
 	if (m->data_shards < 1 || m->disposable_shards < 1 ||
 	    m->data_shards + m->disposable_shards > RS_MAX_SHARDS)
 		return err_set(e, "metadata has invalid shard counts %llu+%llu",
-		    (unsigned long long)m->data_shards, (unsigned long long)m->disposable_shards);
+		    (unsigned long long)m->data_shards,
+		    (unsigned long long)m->disposable_shards);
 	f->data = (unsigned)m->data_shards;
 	f->parity = (unsigned)m->disposable_shards;
 	f->slot = slot_size(m);
@@ -405,7 +410,8 @@ obj_fetch(struct pool *pool, const struct metadata *m, int all, int scratch_fd,
 		fetched_close(f);
 		return -1;
 	}
-	if (fetch_rounds(pool, m, all, f, e) < 0 || reconstruct(f, all, e) < 0) {
+	if (fetch_rounds(pool, m, all, f, e) < 0 ||
+	    reconstruct(f, all, e) < 0) {
 		fetched_close(f);
 		return -1;
 	}

@@ -241,7 +241,8 @@ stream_init(struct stream *s, struct pool *pool, const struct metadata *m,
 		return err_set(e, "invalid shard counts");
 	s->data = (unsigned)m->data_shards;
 	for (i = 0; i < m->nshards; i++)
-		if (m->shards[i].idx < s->data && s->si[m->shards[i].idx] == NULL)
+		if (m->shards[i].idx < s->data &&
+		    s->si[m->shards[i].idx] == NULL)
 			s->si[m->shards[i].idx] = &m->shards[i];
 	for (i = 0; i < s->data; i++) {
 		if (s->si[i] == NULL)
@@ -251,7 +252,8 @@ stream_init(struct stream *s, struct pool *pool, const struct metadata *m,
 	}
 	pool_open_all(pool, cis, s->data, NS_SEQUENTIAL);
 	for (i = 0; i < s->data; i++)
-		if ((s->b[i] = pool_get(pool, cis[i], NS_SEQUENTIAL, e)) == NULL)
+		if ((s->b[i] = pool_get(pool, cis[i], NS_SEQUENTIAL,
+		    e)) == NULL)
 			return -1;
 	return 0;
 }

@@ -1,5 +1,5 @@
-/* Store pass 2: choose backends, then cut the sealed stream into stripes, add parity
- * and write one piece per shard per stripe, all backends in parallel. */
+/* Store pass 2: choose backends, then cut the sealed stream into stripes, add
+ * parity and write one piece per shard per stripe, all backends in parallel. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +18,9 @@
  * backend per store: those opened for this store told their space then.
  * Returns the number of failures, -1 without memory. */
 static int
-check_space(const struct config *cfg, struct pool *pool, const struct bref *refs,
-    struct backend **chosen, unsigned char *excluded, uint64_t need, struct err *why)
+check_space(const struct config *cfg, struct pool *pool,
+    const struct bref *refs, struct backend **chosen, unsigned char *excluded,
+    uint64_t need, struct err *why)
 {
 	unsigned n = cfg->expected_shards, i, k, nops = 0, nq = 0, failures = 0;
 	struct bop *ops = calloc(2 * n, sizeof(*ops)), *q = ops + n;
@@ -62,8 +63,9 @@ check_space(const struct config *cfg, struct pool *pool, const struct bref *refs
 		if (ops[i].rc == 0 && nsinfo_free_space(&ops[i].info) >= need)
 			continue;
 		if (ops[i].rc == 0)
-			err_set(&ops[i].err, "%s: namespace only has %llu bytes of space left, "
-			    "but %llu bytes are needed", backend_name(ops[i].b),
+			err_set(&ops[i].err, "%s: namespace only has %llu "
+			    "bytes of space left, but %llu bytes are needed",
+			    backend_name(ops[i].b),
 			    (unsigned long long)nsinfo_free_space(&ops[i].info),
 			    (unsigned long long)need);
 		log_warnx("%s; choosing other backends", ops[i].err.msg);
@@ -78,7 +80,8 @@ check_space(const struct config *cfg, struct pool *pool, const struct bref *refs
 	return (int)failures;
 }
 
-/* Upstream's find_valid_backends: pick, check, drop the failures, pick again. */
+/* Upstream's find_valid_backends: pick, check, drop the failures, pick
+ * again. */
 static int
 choose_backends(const struct config *cfg, struct pool *pool, uint64_t shard_len,
     struct backend **chosen, struct bref *refs, struct err *e)
@@ -92,12 +95,13 @@ choose_backends(const struct config *cfg, struct pool *pool, uint64_t shard_len,
 		return err_set(e, "out of memory");
 	for (g = 0; g < cfg->ngroups; g++)
 		for (j = 0; j < cfg->groups[g].nbackends; j++, flat++) {
-			struct pool_entry *pe = pool_entry(pool, &cfg->groups[g].backends[j],
-			    NS_SEQUENTIAL);
+			struct pool_entry *pe = pool_entry(pool,
+			    &cfg->groups[g].backends[j], NS_SEQUENTIAL);
 
 			if (pe != NULL && pe->failed && why.msg[0] == '\0')
 				why = pe->why;
-			excluded[flat] = (unsigned char)(pe == NULL || pe->failed);
+			excluded[flat] = (unsigned char)(pe == NULL ||
+			    pe->failed);
 		}
 	do {
 		for (left_out = 0, flat = 0; flat < nb; flat++)
@@ -105,12 +109,14 @@ choose_backends(const struct config *cfg, struct pool *pool, uint64_t shard_len,
 		if (placement_pick(cfg, excluded, refs, e) < 0) {
 			free(excluded);
 			if (left_out > 0)
-				err_prefix(e, "%zu of %zu data backends cannot be used "
-				    "(first: %s)", left_out, nb, why.msg);
-			return err_prefix(e, "no set of healthy backends with enough space "
-			    "satisfies the redundancy settings");
+				err_prefix(e, "%zu of %zu data backends cannot "
+				    "be used (first: %s)", left_out, nb,
+				    why.msg);
+			return err_prefix(e, "no set of healthy backends with "
+			    "enough space satisfies the redundancy settings");
 		}
-		failures = check_space(cfg, pool, refs, chosen, excluded, shard_len, &why);
+		failures = check_space(cfg, pool, refs, chosen, excluded,
+		    shard_len, &why);
 	} while (failures > 0);
 	free(excluded);
 	return failures < 0 ? err_set(e, "out of memory") : 0;
@@ -118,8 +124,8 @@ choose_backends(const struct config *cfg, struct pool *pool, uint64_t shard_len,
 
 /* Data shard i of the padded stream, bytes [off, off+len). */
 static int
-fill_data_stripe(const struct sealed *s, uint64_t shard_len, unsigned i, uint64_t off,
-    size_t len, uint8_t pad, uint8_t *buf, struct err *e)
+fill_data_stripe(const struct sealed *s, uint64_t shard_len, unsigned i,
+    uint64_t off, size_t len, uint8_t pad, uint8_t *buf, struct err *e)
 {
 	uint64_t g = (uint64_t)i * shard_len + off;
 	size_t have = 0;
@@ -331,7 +337,8 @@ stripe_reap(struct stripe *st, struct wpass *w)
 			shard_died(w, st->which[k], &st->ops[k]);
 }
 static int
-meta_init_shards(struct metadata *m, const struct config *cfg, const struct bref *refs)
+meta_init_shards(struct metadata *m, const struct config *cfg,
+    const struct bref *refs)
 {
 	unsigned i;
 
@@ -376,7 +383,8 @@ pick_spare(struct wpass *w, unsigned i, unsigned *backend)
 		j = (start + t) % (unsigned)gr->nbackends;
 		if (holds_shard(w, w->refs[i].group, j) ||
 		    pool_is_failed(w->pool, &gr->backends[j], NS_SEQUENTIAL) ||
-		    (b = pool_get(w->pool, &gr->backends[j], NS_SEQUENTIAL, &e)) == NULL)
+		    (b = pool_get(w->pool, &gr->backends[j], NS_SEQUENTIAL,
+		    &e)) == NULL)
 			continue;
 		memset(&op, 0, sizeof(op));
 		op.b = b;
@@ -387,7 +395,8 @@ pick_spare(struct wpass *w, unsigned i, unsigned *backend)
 			return b;
 		}
 		if (op.rc == 0)
-			err_set(&op.err, "%s: not enough space left for a shard",
+			err_set(&op.err,
+			    "%s: not enough space left for a shard",
 			    backend_name(b));
 		pool_fail(w->pool, &gr->backends[j], NS_SEQUENTIAL, &op.err);
 	}
@@ -397,8 +406,8 @@ pick_spare(struct wpass *w, unsigned i, unsigned *backend)
 /* Writes shard i whole to b, computing it again stripe by stripe (its
  * checksum is already known: the pass hashed every shard). */
 static int
-write_shard_to(struct wpass *w, struct stripe *st, unsigned i, struct backend *b,
-    struct shard_info *si, struct err *e)
+write_shard_to(struct wpass *w, struct stripe *st, unsigned i,
+    struct backend *b, struct shard_info *si, struct err *e)
 {
 	uint64_t off;
 	struct bop op;
@@ -441,15 +450,18 @@ respare(struct wpass *w, struct stripe *st, unsigned i, struct err *e)
 			ci_free(&si->ci);
 			if (ci_copy(&si->ci, &gr->backends[j]) < 0)
 				return err_set(e, "out of memory");
-			log_info("shard %u moved to spare %s", i, backend_name(b));
+			log_info("shard %u moved to spare %s", i,
+			    backend_name(b));
 			w->refs[i].backend = j;
 			w->chosen[i] = b;
 			w->dead[i] = 0;
 			return 0;
 		}
 		obj_delete_keys(w->pool, b, si->keys, si->nkeys);
-		log_warnx("shard %u: spare %s failed: %s", i, backend_name(b), e->msg);
-		pool_fail(w->pool, &w->cfg->groups[w->refs[i].group].backends[j],
+		log_warnx("shard %u: spare %s failed: %s", i, backend_name(b),
+		    e->msg);
+		pool_fail(w->pool,
+		    &w->cfg->groups[w->refs[i].group].backends[j],
 		    NS_SEQUENTIAL, e);
 	}
 	return 1;
@@ -459,7 +471,8 @@ respare(struct wpass *w, struct stripe *st, unsigned i, struct err *e)
  * when a shard lost its backend and no spare of its group is left: the caller
  * places the object again without the failed backends. */
 static int
-write_stripes(struct wpass *w, struct stripe st[2], struct b2 *hash, struct err *e)
+write_stripes(struct wpass *w, struct stripe st[2], struct b2 *hash,
+    struct err *e)
 {
 	size_t stripe = st[0].len;
 	unsigned n = w->cfg->expected_shards, i, k = 0;
@@ -470,13 +483,15 @@ write_stripes(struct wpass *w, struct stripe st[2], struct b2 *hash, struct err 
 	bg_start(&writer);
 	bg_start(&hasher);
 	for (off = 0; off < w->shard_len; off += stripe, k ^= 1) {
-		st[k].len = w->shard_len - off < stripe ? (size_t)(w->shard_len - off) :
-		    stripe;
+		st[k].len = w->shard_len - off < stripe ?
+		    (size_t)(w->shard_len - off) : stripe;
 		if ((rc = stripe_fill(&st[k], w, off, hash, &hasher, e)) < 0)
 			break;
 		st[k].posted = 1;
-		bg_post(&writer, stripe_write, &st[k]);	/* after the previous write */
-		stripe_reap(&st[k ^ 1], w);		/* ... which is done now */
+		bg_post(&writer, stripe_write, &st[k]);	/* after the previous
+							 * write */
+		stripe_reap(&st[k ^ 1], w);		/* ... which is done
+							 * now */
 	}
 	bg_stop(&writer);
 	bg_stop(&hasher);
@@ -487,11 +502,13 @@ write_stripes(struct wpass *w, struct stripe st[2], struct b2 *hash, struct err 
 
 		if (!w->dead[i])
 			continue;
-		ci = &w->cfg->groups[w->refs[i].group].backends[w->refs[i].backend];
+		ci = &w->cfg->groups[w->refs[i].group]
+		    .backends[w->refs[i].backend];
 		/* One that answered keeps its connection, to delete the pieces
 		 * it took if the store fails. */
 		if (w->refused[i])
-			pool_fail_alive(w->pool, ci, NS_SEQUENTIAL, &w->cause[i]);
+			pool_fail_alive(w->pool, ci, NS_SEQUENTIAL,
+			    &w->cause[i]);
 		else
 			pool_fail(w->pool, ci, NS_SEQUENTIAL, &w->cause[i]);
 	}
@@ -509,7 +526,8 @@ static int
 write_all_stripes(struct wpass *w, struct err *e)
 {
 	unsigned n = w->cfg->expected_shards, i;
-	size_t stripe = w->shard_len < OBJ_STRIPE ? (size_t)w->shard_len : OBJ_STRIPE;
+	size_t stripe = w->shard_len < OBJ_STRIPE ? (size_t)w->shard_len :
+	    OBJ_STRIPE;
 	struct b2 *hash = calloc(n, sizeof(*hash));
 	struct stripe st[2];
 	int rc = -1;
@@ -521,7 +539,8 @@ write_all_stripes(struct wpass *w, struct err *e)
 	e->msg[0] = '\0';
 	if (hash == NULL || stripe_init(&st[0], n, stripe ? stripe : 1) < 0 ||
 	    stripe_init(&st[1], n, stripe ? stripe : 1) < 0) {
-		err_set(e, "out of memory for 2 x %u stripes of %zu bytes", n, stripe);
+		err_set(e, "out of memory for 2 x %u stripes of %zu bytes", n,
+		    stripe);
 		goto done;
 	}
 	for (i = 0; i < 2; i++) {
@@ -558,7 +577,8 @@ write_placed(struct wpass *w, struct err *e)
 	m->disposable_shards = cfg->expected_shards - cfg->minimal_shards;
 	memcpy(m->checksum, w->s->checksum, B2_LEN);
 	memcpy(m->key, cfg->key, sizeof(m->key));
-	if (choose_backends(cfg, w->pool, w->shard_len, w->chosen, w->refs, e) < 0)
+	if (choose_backends(cfg, w->pool, w->shard_len, w->chosen, w->refs,
+	    e) < 0)
 		return -1;
 	if (meta_init_shards(m, cfg, w->refs) < 0)
 		rc = err_set(e, "out of memory");
@@ -590,7 +610,8 @@ obj_write(const struct config *cfg, struct pool *pool, const struct sealed *s,
 		err_set(e, "out of memory");
 		goto done;
 	}
-	if ((w.rs = rs_new(cfg->minimal_shards, n - cfg->minimal_shards, e)) == NULL)
+	if ((w.rs = rs_new(cfg->minimal_shards, n - cfg->minimal_shards,
+	    e)) == NULL)
 		goto done;
 	/* Each round fails one more backend or ends: the loop is bounded. */
 	while ((rc = write_placed(&w, e)) == 1) {
@@ -600,8 +621,9 @@ obj_write(const struct config *cfg, struct pool *pool, const struct sealed *s,
 	}
 	if (rc == -1 && lost.msg[0] != '\0') {
 		snprintf(first, sizeof(first), "%s", e->msg);
-		err_set(e, "writing shards: %s; and no other placement is left: "
-		    "%s", lost.msg, first);
+		err_set(e,
+		    "writing shards: %s; and no other placement is left: %s",
+		    lost.msg, first);
 	}
 done:
 	pool_info_spent(pool);
@@ -613,7 +635,8 @@ done:
 }
 
 void
-obj_delete_keys(struct pool *pool, struct backend *b, const struct shard_key *keys, size_t n)
+obj_delete_keys(struct pool *pool, struct backend *b,
+    const struct shard_key *keys, size_t n)
 {
 	struct bop *ops = calloc(n ? n : 1, sizeof(*ops));
 	uint8_t (*kb)[8] = calloc(n ? n : 1, sizeof(*kb));
@@ -621,7 +644,8 @@ obj_delete_keys(struct pool *pool, struct backend *b, const struct shard_key *ke
 
 	if (ops == NULL || kb == NULL) {
 		free(ops), free(kb);
-		log_warnx("%s: out of memory: %zu pieces left behind", backend_name(b), n);
+		log_warnx("%s: out of memory: %zu pieces left behind",
+		    backend_name(b), n);
 		return;
 	}
 	for (k = 0; k < n; k++) {
@@ -633,8 +657,8 @@ obj_delete_keys(struct pool *pool, struct backend *b, const struct shard_key *ke
 	if (backend_run(ops, n, pool->timeout_ms) > 0)
 		for (k = 0; k < n; k++)
 			if (ops[k].rc < 0) {
-				log_warnx("cleaning up %s: %s (the piece stays behind)",
-				    backend_name(b), ops[k].err.msg);
+				log_warnx("cleaning up %s: %s (the piece stays "
+				    "behind)", backend_name(b), ops[k].err.msg);
 				break;
 			}
 	free(ops);
@@ -650,5 +674,6 @@ obj_delete_shards(struct pool *pool, const struct metadata *m)
 	for (i = 0; i < m->nshards; i++)
 		if (m->shards[i].nkeys > 0 && (b = pool_cleanup_get(pool,
 		    &m->shards[i].ci, NS_SEQUENTIAL)) != NULL)
-			obj_delete_keys(pool, b, m->shards[i].keys, m->shards[i].nkeys);
+			obj_delete_keys(pool, b, m->shards[i].keys,
+			    m->shards[i].nkeys);
 }

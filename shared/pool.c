@@ -103,8 +103,8 @@ pool_open_all(struct pool *p, const struct backend_ci *const *cis, size_t n,
     enum ns_mode mode)
 {
 	const struct backend_ci **want = calloc(n ? n : 1, sizeof(*want));
-	size_t *at = calloc(n ? n : 1, sizeof(*at));	/* entries, by index:
-							 * pool_entry moves them */
+	/* at: entries, by index: pool_entry moves them */
+	size_t *at = calloc(n ? n : 1, sizeof(*at));
 	struct backend **got = calloc(n ? n : 1, sizeof(*got));
 	struct err *errs = calloc(n ? n : 1, sizeof(*errs));
 	size_t i, j, k = 0;
@@ -209,7 +209,8 @@ pool_get(struct pool *p, const struct backend_ci *ci, enum ns_mode mode,
 	}
 	entry_check(p, pe);
 	if (pe->b == NULL)
-		entry_opened(p, pe, backend_open(ci, mode, p->timeout_ms, e), e);
+		entry_opened(p, pe, backend_open(ci, mode, p->timeout_ms, e),
+		    e);
 	else
 		pe->used_ms = pool_now_ms();
 	return pe->b;

@@ -19,8 +19,8 @@ store_unchanged(struct pool *pool, const struct metadata *old,
 		    e.msg);
 		return 0;
 	}
-	log_info("Skipping %s: already uploaded with the same checksum (key %s)",
-	    path, key);
+	log_info("Skipping %s: already uploaded with the same checksum (key "
+	    "%s)", path, key);
 	return 1;
 }
 
