@@ -12,7 +12,7 @@ enum addr_kind {
 	ADDR_IP4,	/* a.b.c.d:port */
 	ADDR_IP6,	/* [v6]:port */
 	ADDR_UNIX,	/* unix:/path  (0-db on a unix socket; our extension) */
-	ADDR_DIR,	/* dir:/path   (local directory backend; our extension) */
+	ADDR_DIR,	/* dir:/path (local directory backend; our extension) */
 };
 
 #define ADDR_PATH_MAX	256
@@ -41,7 +41,8 @@ int	zaddr_equal(const struct zaddr *a, const struct zaddr *b);
 
 /* Identity is the whole triple (address, namespace, password). */
 int	ci_equal(const struct backend_ci *a, const struct backend_ci *b);
-int	ci_copy(struct backend_ci *dst, const struct backend_ci *src); /* deep */
+/* A deep copy. */
+int	ci_copy(struct backend_ci *dst, const struct backend_ci *src);
 void	ci_free(struct backend_ci *ci);
 /* "address/namespace" ("default" when absent), for messages and logs. */
 void	ci_name(const struct backend_ci *ci, char *out, size_t len);

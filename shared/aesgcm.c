@@ -1,10 +1,10 @@
 /* AES-256-GCM through OpenSSL's EVP interface, no associated data, sealed as
- * nonce(12) || ciphertext || tag(16) like upstream's aes_gcm::Aes256Gcm output with
- * the nonce in front.
+ * nonce(12) || ciphertext || tag(16) like upstream's aes_gcm::Aes256Gcm output
+ * with the nonce in front.
  *
- * The decoder does not know where the ciphertext ends until the input does, so it
- * always holds back the last 16 bytes it has seen: they are the tag if no more
- * input follows. */
+ * The decoder does not know where the ciphertext ends until the input does, so
+ * it always holds back the last 16 bytes it has seen: they are the tag if no
+ * more input follows. */
 #include <openssl/evp.h>
 #include <sodium.h>
 #include <stdlib.h>

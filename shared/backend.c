@@ -109,7 +109,8 @@ backend_open_many(const struct backend_ci *const *cis, size_t n,
 		out[i] = NULL;
 		if (zcis == NULL || zout == NULL || zerrs == NULL ||
 		    cis[i] == NULL || cis[i]->addr.kind == ADDR_DIR)
-			out[i] = backend_open(cis[i], want, timeout_ms, &errs[i]);
+			out[i] = backend_open(cis[i], want, timeout_ms,
+			    &errs[i]);
 		else
 			zcis[nz++] = cis[i];
 	}
@@ -327,8 +328,8 @@ bop_describe(const struct bop *op, char *out, size_t len)
 		[BOP_SCAN] = "SCAN",
 	};
 	char key[300];
-	const char *verb = (unsigned)op->kind < sizeof(verbs) / sizeof(verbs[0]) ?
-	    verbs[op->kind] : NULL;
+	const char *verb = (unsigned)op->kind < sizeof(verbs) /
+	    sizeof(verbs[0]) ? verbs[op->kind] : NULL;
 
 	if (verb == NULL) {
 		snprintf(out, len, "operation %d", (int)op->kind);

@@ -99,8 +99,9 @@ enum bop_kind {
 	BOP_DEL,	/* DEL key; rc 1 when missing */
 	BOP_NSINFO,	/* -> .info */
 	BOP_PING,
-	BOP_SCAN,	/* SCAN [key] -> .scan; key/keylen is the cursor (NULL: from the
-			 * oldest); rc 1 at the end of the data */
+	BOP_SCAN,	/* SCAN [key] -> .scan; key/keylen is the cursor
+			 * (NULL: from the oldest); rc 1 at the end of the
+			 * data */
 };
 
 /* "refused", "timeout", "wrong password", "wrong mode", "full", ... from a

@@ -20,8 +20,8 @@ struct backend_impl {
 		    struct err *errs);
 	/* NULL: attach opens. Otherwise allocates without connecting: the
 	 * first run connects (backend_attach). */
-	struct backend *(*attach)(const struct backend_ci *ci, enum ns_mode want,
-	    struct err *e);
+	struct backend *(*attach)(const struct backend_ci *ci,
+	    enum ns_mode want, struct err *e);
 	void (*close)(struct backend *b);
 	/* Whether a backend held from an earlier job still serves (see
 	 * backend_alive). */

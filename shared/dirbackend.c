@@ -1,17 +1,21 @@
 /* The local directory backend, "dir:/path": a namespace is the subdirectory
- * <path>/<namespace or "default">/ and behaves like a 0-db namespace on local disk.
+ * <path>/<namespace or "default">/ and behaves like a 0-db namespace on local
+ * disk.
  *
- *   mode    "sequential" or "userkey", written once when the namespace is created
+ *   mode    "sequential" or "userkey", written once when the namespace is
+ *           created
  *   next    (sequential) the first id nobody has reserved yet
  *   stats   "entries N\nbytes N\n": the counters NSINFO reports
  *   tmp/    values being written
- *   <hex>   one value per file: a sequential id as 16 hex digits (big-endian, so
- *           names sort by id), a user key as the hex of its bytes
+ *   <hex>   one value per file: a sequential id as 16 hex digits
+ *           (big-endian, so names sort by id), a user key as the hex of its
+ *           bytes
  *
- * Every value is written under tmp/, fsynced, renamed into place and the directory
- * fsynced: a value is either absent or complete, never half written. Several
- * processes (one per encoder) may use one namespace at once, so a flock on the
- * namespace directory serialises the id counter, the stats and the renames. */
+ * Every value is written under tmp/, fsynced, renamed into place and the
+ * directory fsynced: a value is either absent or complete, never half written.
+ * Several processes (one per encoder) may use one namespace at once, so a flock
+ * on the namespace directory serialises the id counter, the stats and the
+ * renames. */
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -36,7 +40,8 @@
 #define DIR_NAME_MAX (2 * DIR_KEY_MAX + 1)
 #define DIR_ID_BLOCK 64		/* sequential ids reserved per counter write */
 #define DIR_SCAN_BATCH 256
-#define DIR_TMP_MAX_AGE 3600	/* seconds: older files in tmp/ are crash leftovers */
+#define DIR_TMP_MAX_AGE 3600	/* seconds: older files in tmp/ are crash
+				 * leftovers */
 
 struct dir_entry {
 	int64_t mtime_ns;
@@ -106,9 +111,9 @@ dir_advice(const struct dirb *d, int err)
 	case EPERM:
 		user = dir_user(uid, sizeof(uid));
 		snprintf(msg, sizeof(msg), " (user %s cannot write the backend "
-		    "directory %s: give it to that user, e.g. `chown -R %s %s`, or "
-		    "start zstor-master with --user naming its owner)", user, dir,
-		    user, dir);
+		    "directory %s: give it to that user, e.g. `chown -R %s "
+		    "%s`, or start zstor-master with --user naming its owner)",
+		    user, dir, user, dir);
 		return msg;
 	case EIO:
 		return " (disk error: check the disk and the kernel log)";
@@ -127,7 +132,8 @@ dir_fail(struct bop *op, const char *what, const char *file)
 	    dir_advice((const struct dirb *)op->b, saved));
 }
 
-/* dir_fail before the value could take effect (nothing was renamed into place). */
+/* dir_fail before the value could take effect (nothing was renamed into
+ * place). */
 static int
 dir_refuse(struct bop *op, const char *what, const char *file)
 {
@@ -441,8 +447,9 @@ dir_key_name(struct dirb *d, struct bop *op, char out[DIR_NAME_MAX])
 		return 0;
 	}
 	if (op->keylen > DIR_KEY_MAX)
-		return bop_refuse(op, "a key of %zu bytes is over the directory backend's "
-		    "limit of %d bytes", op->keylen, DIR_KEY_MAX);
+		return bop_refuse(op, "a key of %zu bytes is over the "
+		    "directory backend's limit of %d bytes", op->keylen,
+		    DIR_KEY_MAX);
 	hex_encode(out, k, op->keylen);
 	return 0;
 }
@@ -451,8 +458,9 @@ static int
 dir_check_value(struct bop *op)
 {
 	if (op->vallen > ZDB_VALUE_MAX)
-		return bop_refuse(op, "a value of %zu bytes is over the limit of %u bytes "
-		    "(8 MiB, as 0-db); it was not stored", op->vallen, ZDB_VALUE_MAX);
+		return bop_refuse(op, "a value of %zu bytes is over the limit "
+		    "of %u bytes (8 MiB, as 0-db); it was not stored",
+		    op->vallen, ZDB_VALUE_MAX);
 	if (op->val == NULL && op->vallen > 0)
 		return bop_refuse(op, "no value");
 	return 0;
@@ -489,8 +497,8 @@ dir_key_set(struct dirb *d, struct bop *op)
 	if (dir_check_value(op) < 0)
 		return;
 	if (d->base.mode != NS_USERKEY) {
-		bop_refuse(op, "the namespace is in sequential mode: it only takes new "
-		    "values with an empty key");
+		bop_refuse(op, "the namespace is in sequential mode: it only "
+		    "takes new values with an empty key");
 		return;
 	}
 	if (dir_key_name(d, op, name) == 0)
@@ -667,7 +675,8 @@ dir_listing_add(struct dir_listing *l, size_t *cap, const char *name,
 	}
 	if ((l->v[l->n].name = strdup(name)) == NULL)
 		return -1;
-	l->v[l->n].mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+	l->v[l->n].mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
+	    sb->st_mtim.tv_nsec;
 	l->v[l->n].size = (uint64_t)sb->st_size;
 	l->n++;
 	return 0;
@@ -884,9 +893,9 @@ dir_open_dirs(struct dirb *d, const char *path, const char *ns, struct err *e)
 	if ((base = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_set(e,
 		    "%s: cannot open the backend directory %s: %s%s",
-		    d->base.name, path, strerror(errno), errno == EACCES ?
-		    dir_advice(d, errno) : " (create it, mount its disk, or fix "
-		    "the dir: address)");
+		    d->base.name, path, strerror(errno),
+		    errno == EACCES ? dir_advice(d, errno) :
+		    " (create it, mount its disk, or fix the dir: address)");
 	created = mkdirat(base, ns, 0700) == 0;
 	if (!created && errno != EEXIST) {
 		err_set(e, "%s: cannot create the namespace directory: %s%s",
@@ -900,7 +909,8 @@ dir_open_dirs(struct dirb *d, const char *path, const char *ns, struct err *e)
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	close(base);
 	if (d->dfd < 0)
-		return err_set(e, "%s: cannot open the namespace directory: %s%s",
+		return err_set(e,
+		    "%s: cannot open the namespace directory: %s%s",
 		    d->base.name, strerror(errno), dir_advice(d, errno));
 	if ((mkdirat(d->dfd, "tmp", 0700) < 0 && errno != EEXIST) ||
 	    (d->tmpfd = openat(d->dfd, "tmp",
@@ -934,7 +944,8 @@ dir_check_mode(struct dirb *d, enum ns_mode want, struct err *e)
 		    1) < 0)
 			return err_set(e,
 			    "%s: cannot create the namespace: %s%s",
-			    d->base.name, strerror(errno), dir_advice(d, errno));
+			    d->base.name, strerror(errno),
+			    dir_advice(d, errno));
 		return 0;
 	}
 	if (strcmp(text, "sequential\n") == 0)

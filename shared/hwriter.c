@@ -57,8 +57,9 @@ hw_spill(struct hwriter *w, uint64_t held)
 			return -1;
 		w->opened = 1;
 	}
-	if (held > 0 && w->mem != NULL && pwrite_full(w->fd, w->mem, (size_t)held,
-	    (off_t)w->base, &w->err) < 0)
+	if (held > 0 && w->mem != NULL &&
+	    pwrite_full(w->fd, w->mem, (size_t)held, (off_t)w->base,
+	    &w->err) < 0)
 		return -1;
 	free(w->mem);
 	w->mem = NULL;

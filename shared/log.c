@@ -24,7 +24,8 @@ static time_t log_retry_at;
 static int
 log_open(void)
 {
-	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0640);
 
 	if (fd < 0)
 		return -1;
@@ -63,17 +64,20 @@ log_set_prefix(const char *prefix)
 	snprintf(log_role, sizeof(log_role), "%s", prefix ? prefix : "");
 }
 
-/* "dir/zstor.log" -> "dir/zstor.{i}.log"; a name without extension gets ".{i}". */
+/* "dir/zstor.log" -> "dir/zstor.{i}.log"; a name without extension gets
+ * ".{i}". */
 static void
 rotated_name(char *out, size_t len, int i)
 {
 	const char *slash = strrchr(log_path, '/');
 	const char *dot = strrchr(log_path, '.');
 
-	if (dot == NULL || (slash != NULL && dot < slash) || dot == (slash ? slash + 1 : log_path))
+	if (dot == NULL || (slash != NULL && dot < slash) ||
+	    dot == (slash ? slash + 1 : log_path))
 		snprintf(out, len, "%s.%d", log_path, i);
 	else
-		snprintf(out, len, "%.*s.%d%s", (int)(dot - log_path), log_path, i, dot);
+		snprintf(out, len, "%.*s.%d%s", (int)(dot - log_path), log_path,
+		    i, dot);
 }
 
 static time_t
@@ -200,13 +204,14 @@ log_vwrite(const char *level, const char *fmt, va_list ap, int with_errno)
 
 	localtime_r(&now, &tm);
 	n = (int)strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S %z: ", &tm);
-	n += snprintf(line + n, sizeof(line) - (size_t)n, "%s %s%s", level, log_role,
-	    log_role[0] ? ": " : "");
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "%s %s%s", level,
+	    log_role, log_role[0] ? ": " : "");
 	head = n;
 	if (n < (int)sizeof(line))
 		n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (with_errno && n < (int)sizeof(line))
-		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(saved));
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s",
+		    strerror(saved));
 	if (n >= (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
 	n = head + (int)log_escape(line + head, (size_t)(n - head),

@@ -18,7 +18,8 @@
 #define KEY_HEX_LEN 64
 /* Smallest encodings, used to refuse counts the remaining bytes cannot hold. */
 #define MIN_KEY_BYTES 8		/* u32 tag + u32 id */
-#define MIN_SHARD_BYTES 44	/* idx, checksum, key count, v4 address, two None */
+#define MIN_SHARD_BYTES 44	/* idx, checksum, key count, v4 address, two
+				 * None */
 
 /* ---- encoding ---- */
 
@@ -382,7 +383,8 @@ rd_shard(struct rd *r, const struct metadata *m, struct shard_info *s)
 		snprintf(why, sizeof(why),
 		    "%llu is not below data+disposable shards %llu",
 		    (unsigned long long)s->idx,
-		    (unsigned long long)(m->data_shards + m->disposable_shards));
+		    (unsigned long long)(m->data_shards +
+		    m->disposable_shards));
 		return rd_invalid(r, r->off - 8, "index", why);
 	}
 	if (rd_bytes(r, s->checksum, B2_LEN, "checksum") == -1 ||

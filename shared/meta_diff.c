@@ -5,7 +5,8 @@
 
 #include "meta.h"
 
-/* Deep copy through the canonical encoding: one code path, no field forgotten. */
+/* Deep copy through the canonical encoding: one code path, no field
+ * forgotten. */
 int
 meta_copy(const struct metadata *m, struct metadata *out, struct err *e)
 {
@@ -39,7 +40,8 @@ has_piece(const struct metadata *b, const struct backend_ci *ci,
 }
 
 int
-meta_diff(const struct metadata *a, const struct metadata *b, struct metadata *out)
+meta_diff(const struct metadata *a, const struct metadata *b,
+    struct metadata *out)
 {
 	struct shard_info *si;
 	struct err e;

@@ -153,7 +153,8 @@ collect_valid(uint8_t *const values[META_BACKENDS],
 }
 
 int
-meta_values_agree(uint8_t *const values[META_BACKENDS], const size_t lens[META_BACKENDS])
+meta_values_agree(uint8_t *const values[META_BACKENDS],
+    const size_t lens[META_BACKENDS])
 {
 	uint8_t *buf, *data[META_DATA], *parity[META_PARITY];
 	struct valid v;
@@ -190,7 +191,8 @@ meta_values_agree(uint8_t *const values[META_BACKENDS], const size_t lens[META_B
 	return same;
 }
 
-/* Upstream's padding: the last byte says how many (1..data) bytes, all equal to it. */
+/* Upstream's padding: the last byte says how many (1..data) bytes, all equal to
+ * it. */
 static int
 unpad(const uint8_t *buf, size_t *len, struct err *e)
 {

@@ -1,11 +1,13 @@
-/* Reed-Solomon with upstream's systematic Vandermonde matrix and ISA-L arithmetic.
+/* Reed-Solomon with upstream's systematic Vandermonde matrix and ISA-L
+ * arithmetic.
  *
- * ISA-L's own matrices differ from upstream's, so we build the matrix here and only
- * hand ISA-L coefficient rows: the parity rows for encoding, and for reconstruction
- * one row per missing shard expressing it in terms of the first `data` present
- * shards. All tables are allocated in rs_new; encoding and reconstruction allocate
- * nothing. Reconstruction keeps the tables of the last erasure pattern, so a struct
- * rs must not be shared between threads that call rs_reconstruct. */
+ * ISA-L's own matrices differ from upstream's, so we build the matrix here and
+ * only hand ISA-L coefficient rows: the parity rows for encoding, and for
+ * reconstruction one row per missing shard expressing it in terms of the first
+ * `data` present shards. All tables are allocated in rs_new; encoding and
+ * reconstruction allocate nothing. Reconstruction keeps the tables of the last
+ * erasure pattern, so a struct rs must not be shared between threads that call
+ * rs_reconstruct. */
 #include <isa-l/erasure_code.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,13 +1,15 @@
-/* Snappy framing format, as written by upstream's snap::write::FrameEncoder and read
- * by snap::read::FrameDecoder.
+/* Snappy framing format, as written by upstream's snap::write::FrameEncoder and
+ * read by snap::read::FrameDecoder.
  *
- * The encoder gathers input into whole 64 KiB chunks, so the framed bytes depend only
- * on the input and never on how the caller split its writes. Like snap, it stores a
- * chunk uncompressed when compression saves less than an eighth, and it writes the
- * stream identifier only in front of the first chunk (empty in, empty out).
+ * The encoder gathers input into whole 64 KiB chunks, so the framed bytes
+ * depend only on the input and never on how the caller split its writes. Like
+ * snap, it stores a chunk uncompressed when compression saves less than an
+ * eighth, and it writes the stream identifier only in front of the first chunk
+ * (empty in, empty out).
  *
- * The decoder is a small state machine over chunk header, body and skipped bytes, so
- * it accepts the stream in pieces of any size while holding at most one chunk. */
+ * The decoder is a small state machine over chunk header, body and skipped
+ * bytes, so it accepts the stream in pieces of any size while holding at most
+ * one chunk. */
 #include <isa-l/crc.h>
 #include <snappy-c.h>
 #include <stdarg.h>
@@ -23,7 +25,8 @@
 
 #define SF_T_COMPRESSED		0x00
 #define SF_T_UNCOMPRESSED	0x01
-#define SF_T_RESERVED_LAST	0x7f	/* 0x02..0x7f: reserved, must be rejected */
+#define SF_T_RESERVED_LAST	0x7f	/* 0x02..0x7f: reserved, must be
+					 * rejected */
 #define SF_T_STREAM_ID		0xff	/* 0x80..0xfe: skippable */
 
 static const uint8_t sf_stream_id[] = {
@@ -287,7 +290,8 @@ static int
 sf_dec_header(struct sf_dec *dec, struct err *e)
 {
 	uint8_t type = dec->hdr[0];
-	size_t len = dec->hdr[1] | (size_t)dec->hdr[2] << 8 | (size_t)dec->hdr[3] << 16;
+	size_t len = dec->hdr[1] | (size_t)dec->hdr[2] << 8 |
+	    (size_t)dec->hdr[3] << 16;
 
 	if (!dec->seen_id && type != SF_T_STREAM_ID)
 		return sf_dec_fail(dec, e,

@@ -1,10 +1,10 @@
 /* A strict reader for the TOML subset described in toml.h.
  *
  * Table rules follow TOML 1.0: a table gets its keys from exactly one place (a
- * [header], an inline table, or the dotted keys that created it); tables that were
- * only implied as parents of a header may still be defined later; [[name]] appends
- * a table to an array of tables, and a header below it ([name.sub]) refers to the
- * last element. Inline arrays and tables are sealed. */
+ * [header], an inline table, or the dotted keys that created it); tables that
+ * were only implied as parents of a header may still be defined later; [[name]]
+ * appends a table to an array of tables, and a header below it ([name.sub])
+ * refers to the last element. Inline arrays and tables are sealed. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,8 @@
 #include "hex.h"
 #include "toml.h"
 
-#define F_DEFINED	0x1	/* table already received its keys from somewhere */
+#define F_DEFINED	0x1	/* table already received its keys from
+				 * somewhere */
 #define F_DOTTED	0x2	/* table created by a dotted key */
 #define F_INLINE	0x4	/* inline array or table: cannot be extended */
 #define F_AOT		0x8	/* array built by [[header]]s */
@@ -313,7 +314,8 @@ parse_unicode_escape(struct parser *ps, struct sbuf *b, int ndigits)
 		utf8[0] = (char)(0xf0 | cp >> 18), n = 4;
 	}
 	for (i = 1; i < (int)n; i++)
-		utf8[i] = (char)(0x80 | ((cp >> (6 * (n - 1 - (size_t)i))) & 0x3f));
+		utf8[i] = (char)(0x80 |
+		    ((cp >> (6 * (n - 1 - (size_t)i))) & 0x3f));
 	return sbuf_put(ps, b, utf8, n);
 }
 

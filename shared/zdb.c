@@ -29,7 +29,8 @@
 
 #define ZDB_KEY_MAX 255		/* 0-db's MAX_KEY_LENGTH */
 #define ZDB_READ_CHUNK (256 * 1024)	/* hiredis' own reads are 16 KiB */
-#define ZDB_READ_ROUNDS 8		/* chunks per wakeup before serving others */
+#define ZDB_READ_ROUNDS 8		/* chunks per wakeup before serving
+					 * others */
 /* Array elements one reply may announce in all (SCAN batches are the only
  * arrays 0-db sends). hiredis 0.14 allocates an array's element pointers as
  * soon as it reads "*N", so without a bound a server's "*1700000000" alone
@@ -517,7 +518,8 @@ zdb_error_reply(struct bop *op, const redisReply *r)
 	    memcmp(r->str, "No more data", 12) == 0)
 		op->rc = 1;
 	else
-		bop_refuse(op, "%.*s (%s)", (int)r->len, r->str, zdb_advice(r->str, r->len));
+		bop_refuse(op, "%.*s (%s)", (int)r->len, r->str,
+		    zdb_advice(r->str, r->len));
 }
 
 static void
@@ -659,16 +661,18 @@ zdb_check_op(struct bop *op)
 		return bop_refuse(op, "unknown operation");
 	if ((op->kind == BOP_SEQ_SET || op->kind == BOP_KEY_SET) &&
 	    op->vallen > ZDB_VALUE_MAX)
-		return bop_refuse(op, "a value of %zu bytes is over 0-db's limit of %u bytes "
-		    "(8 MiB); it was not sent", op->vallen, ZDB_VALUE_MAX);
+		return bop_refuse(op, "a value of %zu bytes is over 0-db's "
+		    "limit of %u bytes (8 MiB); it was not sent", op->vallen,
+		    ZDB_VALUE_MAX);
 	if (op->kind == BOP_GET || op->kind == BOP_DEL ||
 	    op->kind == BOP_KEY_SET ||
 	    (op->kind == BOP_SCAN && op->key != NULL)) {
 		if (op->key == NULL || op->keylen == 0)
 			return bop_refuse(op, "empty key");
 		if (op->kind != BOP_SCAN && op->keylen > ZDB_KEY_MAX)
-			return bop_refuse(op, "a key of %zu bytes is over 0-db's limit of "
-			    "%d bytes", op->keylen, ZDB_KEY_MAX);
+			return bop_refuse(op, "a key of %zu bytes is over "
+			    "0-db's limit of %d bytes", op->keylen,
+			    ZDB_KEY_MAX);
 	}
 	return 0;
 }
