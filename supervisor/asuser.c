@@ -30,8 +30,9 @@ asuser_enter(const struct asuser *who, struct asuser_saved *s, struct err *e)
 	if (who->uid == s->euid)
 		return 1;
 	if (s->euid != 0)
-		return err_set(e, "zstor-master runs as uid %d and cannot act for "
-		    "uid %d", (int)s->euid, (int)who->uid);
+		return err_set(e,
+		    "zstor-master runs as uid %d and cannot act for uid %d",
+		    (int)s->euid, (int)who->uid);
 	if ((s->ngroups = getgroups(ASUSER_GROUPS_MAX, s->groups)) == -1)
 		return err_set(e, "getgroups: %s", strerror(errno));
 	if (who->ngroups >= 0) {

@@ -294,7 +294,8 @@ static int
 conn_store(struct conn *c, struct msg *m, int *fd)
 {
 	const char *path = msg_get_str(m, "path");
-	const char *kp = msg_has(m, "key_path") ? msg_get_str(m, "key_path") : path;
+	const char *kp = msg_has(m, "key_path") ? msg_get_str(m, "key_path") :
+	    path;
 	int blocking = msg_get_bool(m, "blocking");
 	char key[512], what[160];
 	struct stat st;
@@ -302,11 +303,11 @@ conn_store(struct conn *c, struct msg *m, int *fd)
 	struct err e;
 
 	if (path[0] != '/' || kp[0] != '/')
-		return conn_refuse(c, "store: path and key_path must be absolute "
-		    "(the client resolves them)");
+		return conn_refuse(c, "store: path and key_path must be "
+		    "absolute (the client resolves them)");
 	if (fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode))
-		return conn_refuse(c, "store %s: only regular files can be stored",
-		    path);
+		return conn_refuse(c,
+		    "store %s: only regular files can be stored", path);
 	if (key_of(kp, key, sizeof(key), &e) == -1)
 		return conn_refuse(c, "store %s: %s", path, e.msg);
 	if (rights_check(c->who, RIGHTS_STORE, kp, *fd, &e) == -1)
@@ -380,8 +381,8 @@ conn_rebuild(struct conn *c, struct msg *m)
 		return conn_refuse(c, "Either `file` or `key` argument must be "
 		    "set");
 	if (path != NULL && key != NULL)
-		return conn_refuse(c, "Only one of `file` or `key` argument must "
-		    "be set");
+		return conn_refuse(c,
+		    "Only one of `file` or `key` argument must be set");
 	if (path != NULL && key_of(path, buf, sizeof(buf), &e) == -1)
 		return conn_refuse(c, "rebuild %s: %s", path, e.msg);
 	if (path != NULL && rights_check(c->who, RIGHTS_SEARCH, path, -1,

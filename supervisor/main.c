@@ -27,7 +27,8 @@
 #include "sweep.h"
 #include "worker.h"
 
-#define CONFIG_TEXT_MAX		(256 * 1024)	/* must fit a frame to workers */
+#define CONFIG_TEXT_MAX		(256 * 1024)	/* must fit a frame to
+						 * workers */
 #define DEFAULT_CONFIG		"zstor_config.toml"
 #define DEFAULT_LOG		"zstor.log"
 
@@ -62,7 +63,8 @@ struct args {
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fprintf(status ? stderr : stdout, "usage: zstor-master [-c <config>] [-d] "
+	fprintf(status ? stderr : stdout,
+	    "usage: zstor-master [-c <config>] [-d] "
 	    "[--log_file <file>] [--foreground] [-u <user>]\n"
 	    "  -c, --config <file>   config file (default " DEFAULT_CONFIG ")\n"
 	    "  -d, --debug           debug logging\n"
@@ -235,7 +237,8 @@ parse_args(int argc, char **argv, struct args *a)
 			version_print(stdout, "zstor-master");
 			exit(0);
 		} else {
-			fprintf(stderr, "zstor-master: unknown argument %s\n", s);
+			fprintf(stderr, "zstor-master: unknown argument %s\n",
+			    s);
 			usage(1);
 		}
 	}
@@ -477,7 +480,8 @@ master_events(void)
 
 	if ((master->base = event_base_new()) == NULL)
 		startup_fail("cannot start the event loop");
-	signal(SIGPIPE, SIG_IGN);	/* a client that went away is an error */
+	signal(SIGPIPE, SIG_IGN);	/* a client that went away is an
+					 * error */
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if ((ev = evsignal_new(master->base, sigs[i], master_on_signal,
 		    NULL)) == NULL || evsignal_add(ev, NULL) == -1)
@@ -496,8 +500,9 @@ master_log_init(const struct args *a)
 	if (file == NULL && !a->foreground)
 		file = DEFAULT_LOG;
 	if (log_init(file, a->debug) == -1) {
-		fprintf(stderr, "zstor-master: cannot open the log file %s: %s\n",
-		    file, strerror(errno));
+		fprintf(stderr,
+		    "zstor-master: cannot open the log file %s: %s\n", file,
+		    strerror(errno));
 		exit(1);
 	}
 	log_set_prefix("master");

@@ -119,12 +119,16 @@ struct job {
 	int			 save_failure;
 	int			 background;
 	int			 recorded;	/* has a failure record */
-	int			 has_old;	/* a record is stored under key */
-	int			 settled;	/* ... alike on all 4 backends */
-	struct file_id		 read_as;	/* the file as the encoder got it */
+	int			 has_old;	/* a record is stored under
+						 * key */
+	int			 settled;	/* ... alike on all 4
+						 * backends */
+	struct file_id		 read_as;	/* the file as the encoder got
+						 * it */
 	uint8_t			*meta;		/* bincode metadata */
 	size_t			 metalen;
-	uint8_t			*base;		/* meta_put: replace only this */
+	uint8_t			*base;		/* meta_put: replace only
+						 * this */
 	size_t			 baselen;
 	unsigned		 attempts;
 	struct walk		*walk;		/* JOB_WALK: sweep.c's */

@@ -2,9 +2,9 @@
  * program with --worker ROLE, the socketpair on fd 3), the hello -> config ->
  * ready handshake, respawn with backoff, and the frames from each worker.
  *
- * A worker's stderr is a pipe to us; relay.c puts its lines in our log.
- * A worker that sends a frame it should not is buggy or compromised: it is
- * killed and started again, and the job it held fails; the master carries on. */
+ * A worker's stderr is a pipe to us; relay.c puts its lines in our log. A
+ * worker that sends a frame it should not is buggy or compromised: it is killed
+ * and started again, and the job it held fails; the master carries on. */
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -82,7 +82,8 @@ static const struct proc_role proc_roles[] = {
 	{ SANDBOX_METAWRITER,	0,	NULL,		job_dispatch,	NULL },
 	{ SANDBOX_ENCODER,	1,	NULL,		job_dispatch,	NULL },
 	{ SANDBOX_REPAIRER,	0,	NULL,		repairer_frame,	NULL },
-	{ SANDBOX_EVICTOR,	0,	evictor_runs,	evict_dispatch,	evict_lost },
+	{ SANDBOX_EVICTOR,	0,	evictor_runs,	evict_dispatch,
+	    evict_lost },
 };
 #define PROC_ROLES	(sizeof(proc_roles) / sizeof(proc_roles[0]))
 

@@ -13,9 +13,9 @@
  * sandboxed encoder can open none), after the client's file for encode and
  * decode.
  *
- * The store asks for the stored checksum first and hands it to the encoder, which
- * skips the upload of a file that already is stored with it (after the one read
- * pass that computes the checksum), as the standalone store does.
+ * The store asks for the stored checksum first and hands it to the encoder,
+ * which skips the upload of a file that already is stored with it (after the
+ * one read pass that computes the checksum), as the standalone store does.
  *
  * Queues are FIFO per priority: interactive requests (retrieve, check, blocking
  * store, rebuild from the CLI) before background stores before repairs. Each
@@ -89,7 +89,8 @@ job_new(enum job_kind kind, const char *what)
 		queues_init();
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
-	if ((j->retry_ev = evtimer_new(master->base, job_on_retry, j)) == NULL) {
+	if ((j->retry_ev = evtimer_new(master->base, job_on_retry,
+	    j)) == NULL) {
 		free(j);
 		return NULL;
 	}
@@ -228,7 +229,8 @@ step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
 	if (j->step == STEP_META_PUT && j->base != NULL)
 		msg_set_hex(m, "base", j->base, j->baselen);
 	/* --delete later removes only the file the encoder is given now. */
-	if (j->step == STEP_ENCODE && file_id_of_fd(j->fd, &j->read_as, e) == -1) {
+	if (j->step == STEP_ENCODE &&
+	    file_id_of_fd(j->fd, &j->read_as, e) == -1) {
 		msg_free(m);
 		return NULL;
 	}
@@ -344,7 +346,8 @@ job_retry(struct job *j, const char *why)
 	if (j->save_failure && !j->recorded)
 		failures_record(j);
 	if (master->stopping)
-		return 0;	/* a recorded store comes back at the next start */
+		return 0;	/* a recorded store comes back at the next
+				 * start */
 	if (j->conn != NULL) {
 		snprintf(msg, sizeof(msg), "%s (recorded with --save-failure: "
 		    "zstor-master retries the store)", why);
@@ -426,12 +429,13 @@ answer_meta_get(struct job *j, struct msg *m)
 		j->has_old = found;
 		job_next(j, STEP_ENCODE);
 	} else if (found)
-		job_next(j, j->kind == JOB_RETRIEVE ? STEP_DECODE : STEP_REENCODE);
+		job_next(j, j->kind == JOB_RETRIEVE ? STEP_DECODE :
+		    STEP_REENCODE);
 	else {
-		snprintf(why, sizeof(why), "no metadata found for file (key %s)%s",
-		    j->key, j->kind == JOB_RETRIEVE ? ": it was never stored "
-		    "under this path; use the absolute path it was stored with" :
-		    "");
+		snprintf(why, sizeof(why),
+		    "no metadata found for file (key %s)%s", j->key,
+		    j->kind == JOB_RETRIEVE ? ": it was never stored under "
+		    "this path; use the absolute path it was stored with" : "");
 		job_fail(j, why);
 	}
 	free(sum);

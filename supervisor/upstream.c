@@ -1,6 +1,6 @@
 /* Upstream zstor's client protocol, so that hooks which still run upstream's
- * `zstor` work against zstor-master (spec §5.1). A frame is a 2-byte
- * big-endian length and a bincode (legacy) ZstorCommand: a u32 tag, then
+ * `zstor` work against zstor-master. A frame is a 2-byte big-endian length
+ * and a bincode (legacy) ZstorCommand: a u32 tag, then
  * Store {file, key_path: Option, save_failure, delete, blocking}, Retrieve
  * {file}, Rebuild {file: Option, key: Option, metadata: Option} or Check
  * {path}; strings are a u64 length and UTF-8. The reply is ZstorResponse:
