@@ -19,7 +19,8 @@
 
 #include "frame.h"
 
-#define RECV_FDS_MAX	8		/* room for a misbehaving peer's extras */
+#define RECV_FDS_MAX	8		/* room for a misbehaving peer's
+					 * extras */
 
 static void
 put_be32(uint8_t *p, uint32_t v)
@@ -294,7 +295,8 @@ reader_start_body(struct frame_reader *r, struct err *e)
 static void
 reader_finish_frame(struct frame_reader *r)
 {
-	struct frame_done *d = &r->q[(r->qhead + r->qcount) % FRAME_READER_QUEUE];
+	struct frame_done *d = &r->q[(r->qhead + r->qcount) %
+	    FRAME_READER_QUEUE];
 
 	r->body[r->blen] = '\0';
 	d->json = r->body;

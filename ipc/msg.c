@@ -57,7 +57,8 @@ static const struct msg_def msg_table[] = {
 	{ "encode", M2W, 2, {		/* fds: the input file, scratch */
 		{ "key", MSG_STR, REQ }, { "path", MSG_STR, REQ },
 		{ "backends", MSG_ARRAY, OPT },
-		/* the record stored under key: a file it holds is not uploaded */
+		/* the record stored under key: a file it holds is not
+		 * uploaded */
 		{ "meta", MSG_HEX, OPT } } },
 	{ "decode", M2W, 2, {		/* fds: the output file, scratch */
 		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ } } },
@@ -90,7 +91,8 @@ static const struct msg_def msg_table[] = {
 	 * keys to rebuild as items */
 	{ "sweep_check", M2W, 0, {
 		{ "items", MSG_ARRAY, REQ }, { "down", MSG_ARRAY, REQ },
-		{ "unsure", MSG_ARRAY, OPT }, { "scrub_rate", MSG_U64, REQ } } },
+		{ "unsure", MSG_ARRAY, OPT },
+		{ "scrub_rate", MSG_U64, REQ } } },
 
 	/* repairer, garbage collection (repairer_gc.c): mark the pieces the
 	 * records of a meta_scan (every) reference, pass gc; then per data

@@ -26,7 +26,8 @@
 
 #define MSG_PROTO_VERSION	1
 #define MSG_FIELDS_MAX		14
-#define MSG_INT_MAX		((1LL << 53) - 1)	/* JSON-safe; larger travel as u64 strings */
+/* JSON-safe; larger travel as u64 strings */
+#define MSG_INT_MAX		((1LL << 53) - 1)
 
 /* Metadata travels as hex in one frame, with room for the rest of the
  * message: about 40 000 shard pieces of 2 MiB, some 80 GB of shards per

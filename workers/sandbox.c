@@ -50,7 +50,8 @@
 #define LL_FS_REMOVE_FILE		(1ULL << 5)
 #define LL_FS_MAKE_DIR			(1ULL << 7)
 #define LL_FS_MAKE_REG			(1ULL << 8)
-#define LL_FS_ABI1			((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
+/* EXECUTE .. MAKE_SYM */
+#define LL_FS_ABI1			((1ULL << 13) - 1)
 #define LL_FS_REFER			(1ULL << 13)		/* ABI 2 */
 #define LL_FS_TRUNCATE			(1ULL << 14)		/* ABI 3 */
 #define LL_FS_IOCTL_DEV			(1ULL << 15)		/* ABI 5 */
@@ -385,7 +386,8 @@ landlock_allow_dirs(int ruleset, int abi, const struct sandbox_opts *o,
     struct err *e)
 {
 	uint64_t access = LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_READ_DIR |
-	    LL_FS_REMOVE_FILE | LL_FS_REMOVE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_DIR;
+	    LL_FS_REMOVE_FILE | LL_FS_REMOVE_DIR | LL_FS_MAKE_REG |
+	    LL_FS_MAKE_DIR;
 	struct stat st;
 	size_t i;
 

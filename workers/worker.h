@@ -49,7 +49,8 @@ void	worker_main(const char *role, int debug) __attribute__((noreturn));
  * failed with it; NULL (logged) without memory. */
 struct msg *worker_result(int64_t job, const struct err *why);
 int	worker_send(struct worker *w, struct msg *m);
-int	worker_result_fail(struct worker *w, int64_t job, const struct err *why);
+int	worker_result_fail(struct worker *w, int64_t job,
+	    const struct err *why);
 int	worker_result_ok(struct worker *w, int64_t job, const uint8_t *meta,
 	    size_t metalen, const uint8_t *checksum);
 /* The worker's connections for a new job: the last job's failures
