@@ -24,7 +24,8 @@ find_long(const struct opt *opts, size_t n, const char *name, size_t len)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+		if (strlen(opts[i].name) == len &&
+		    strncmp(opts[i].name, name, len) == 0)
 			return (int)i;
 	return -1;
 }
@@ -41,14 +42,15 @@ find_short(const struct opt *opts, size_t n, char letter)
 }
 
 static int
-parse_long(const char *cmd, const struct opt *opts, size_t n, char **argv, int *i,
-    const char **vals)
+parse_long(const char *cmd, const struct opt *opts, size_t n, char **argv,
+    int *i, const char **vals)
 {
 	const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
 	int k = find_long(opts, n, arg, eq ? (size_t)(eq - arg) : strlen(arg));
 
 	if (k < 0) {
-		cli_error("%s: unknown option --%s (see `zstor %s --help`)", cmd, arg, cmd);
+		cli_error("%s: unknown option --%s (see `zstor %s --help`)",
+		    cmd, arg, cmd);
 		return -1;
 	}
 	if (!opts[k].takes_value) {
@@ -69,8 +71,8 @@ parse_long(const char *cmd, const struct opt *opts, size_t n, char **argv, int *
 }
 
 static int
-parse_short(const char *cmd, const struct opt *opts, size_t n, char **argv, int *i,
-    const char **vals)
+parse_short(const char *cmd, const struct opt *opts, size_t n, char **argv,
+    int *i, const char **vals)
 {
 	const char *p = argv[*i] + 1;
 
@@ -78,7 +80,8 @@ parse_short(const char *cmd, const struct opt *opts, size_t n, char **argv, int 
 		int k = find_short(opts, n, *p);
 
 		if (k < 0) {
-			cli_error("%s: unknown option -%c (see `zstor %s --help`)", cmd, *p, cmd);
+			cli_error("%s: unknown option -%c (see `zstor %s "
+			    "--help`)", cmd, *p, cmd);
 			return -1;
 		}
 		if (!opts[k].takes_value) {
@@ -99,8 +102,8 @@ parse_short(const char *cmd, const struct opt *opts, size_t n, char **argv, int 
 }
 
 int
-cli_parse(const char *cmd, const struct opt *opts, size_t nopts, int argc, char **argv,
-    const char **vals)
+cli_parse(const char *cmd, const struct opt *opts, size_t nopts, int argc,
+    char **argv, const char **vals)
 {
 	int i;
 
@@ -113,8 +116,8 @@ cli_parse(const char *cmd, const struct opt *opts, size_t nopts, int argc, char 
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			rc = parse_short(cmd, opts, nopts, argv, &i, vals);
 		else {
-			cli_error("%s: unexpected argument '%s' (see `zstor %s --help`)", cmd,
-			    argv[i], cmd);
+			cli_error("%s: unexpected argument '%s' (see `zstor %s "
+			    "--help`)", cmd, argv[i], cmd);
 			rc = -1;
 		}
 		if (rc < 0)

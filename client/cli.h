@@ -17,8 +17,9 @@ struct cli {
 	struct metastore ms;
 };
 
-/* A subcommand's flags: long name, short letter (0 for none), whether it takes a
- * value. Parsed values land in vals[i] ("1" for switches, NULL when absent). */
+/* A subcommand's flags: long name, short letter (0 for none), whether it takes
+ * a value. Parsed values land in vals[i] ("1" for switches, NULL when
+ * absent). */
 struct opt {
 	const char *name;
 	char letter;
@@ -26,8 +27,8 @@ struct opt {
 };
 
 /* Returns 0, or -1 after printing a usage error. */
-int cli_parse(const char *cmd, const struct opt *opts, size_t nopts, int argc, char **argv,
-    const char **vals);
+int cli_parse(const char *cmd, const struct opt *opts, size_t nopts, int argc,
+    char **argv, const char **vals);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_store(struct cli *c, int argc, char **argv);

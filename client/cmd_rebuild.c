@@ -10,7 +10,9 @@
 
 enum { O_FILE, O_KEY };
 
-static const struct opt rebuild_opts[] = { { "file", 'f', 1 }, { "key", 'k', 1 } };
+static const struct opt rebuild_opts[] = {
+	{ "file", 'f', 1 }, { "key", 'k', 1 }
+};
 
 static int
 rebuild_key(struct cli *c, const char *key, struct err *e)
@@ -42,8 +44,9 @@ cmd_rebuild(struct cli *c, int argc, char **argv)
 	if (cli_parse("rebuild", rebuild_opts, 2, argc, argv, vals) < 0)
 		return EXIT_USAGE;
 	if ((vals[O_FILE] == NULL) == (vals[O_KEY] == NULL)) {
-		cli_error("rebuild: %s", vals[O_FILE] ? "Only one of `file` or `key` argument "
-		    "must be set" : "Either `file` or `key` argument must be set");
+		cli_error("rebuild: %s", vals[O_FILE] ?
+		    "Only one of `file` or `key` argument must be set" :
+		    "Either `file` or `key` argument must be set");
 		return EXIT_USAGE;
 	}
 	what = vals[O_FILE] ? vals[O_FILE] : vals[O_KEY];
@@ -54,7 +57,8 @@ cmd_rebuild(struct cli *c, int argc, char **argv)
 	}
 	if (vals[O_KEY])
 		strlcpy(key, vals[O_KEY], sizeof(key));
-	if ((vals[O_FILE] && metastore_key(&c->ms, vals[O_FILE], key, sizeof(key), &e) < 0) ||
+	if ((vals[O_FILE] &&
+	    metastore_key(&c->ms, vals[O_FILE], key, sizeof(key), &e) < 0) ||
 	    metastore_writable(&c->ms, &e) < 0 || rebuild_key(c, key, &e) < 0) {
 		cli_error("rebuild %s: %s", what, e.msg);
 		log_warnx("rebuild %s: %s", what, e.msg);

@@ -1,7 +1,7 @@
-/* zstor retrieve and zstor check. A retrieve writes to a temporary file beside the
- * target and renames it into place only after the tag and the file checksum match:
- * a good file is never replaced by a half-written or wrong one, and the new one
- * keeps the old one's mode, owner and group. */
+/* zstor retrieve and zstor check. A retrieve writes to a temporary file beside
+ * the target and renames it into place only after the tag and the file checksum
+ * match: a good file is never replaced by a half-written or wrong one, and the
+ * new one keeps the old one's mode, owner and group. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -68,7 +68,8 @@ guard_tmp(const char *tmp)
 }
 
 static int
-write_into_place(struct cli *c, const struct metadata *m, const char *path, struct err *e)
+write_into_place(struct cli *c, const struct metadata *m, const char *path,
+    struct err *e)
 {
 	char dcopy[PATH_MAX], bcopy[PATH_MAX], tmp[PATH_MAX + 32], *dir;
 	struct progress pg;
@@ -84,7 +85,8 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 		return -1;
 	snprintf(tmp, sizeof(tmp), "%s/.%s.zstor-XXXXXX", dir, basename(bcopy));
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-		return err_set(e, "cannot create a temporary file in %s: %s", dir, strerror(errno));
+		return err_set(e, "cannot create a temporary file in %s: %s",
+		    dir, strerror(errno));
 	guard_tmp(tmp);
 	progress_start(&pg, "retrieve", path, fd, 0, 0);
 	if (m == NULL)		/* daemon mode: the daemon fills fd */
@@ -95,7 +97,8 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path, stru
 	if (rc == 0)
 		rc = file_take_identity(fd, AT_FDCWD, path, mask, e);
 	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, path) < 0))
-		rc = err_set(e, "cannot move the retrieved file into place: %s", strerror(errno));
+		rc = err_set(e, "cannot move the retrieved file into place: %s",
+		    strerror(errno));
 	if (rc == 0)
 		(void)sync_dir(dir);
 	close(fd);
@@ -118,7 +121,8 @@ file_arg(struct cli *c, const char *cmd, int argc, char **argv, char *buf,
 	if (cli_parse(cmd, file_opt, 1, argc, argv, vals) < 0)
 		return NULL;
 	if (vals[0] == NULL)
-		cli_error("%s: --file <file> is required (see `zstor %s --help`)", cmd, cmd);
+		cli_error("%s: --file <file> is required (see `zstor %s "
+		    "--help`)", cmd, cmd);
 	if (vals[0] == NULL || c->cfg.root == NULL || vals[0][0] == '/')
 		return vals[0];
 	if (store_key_path(vals[0], NULL, buf, len, &e) < 0) {
@@ -130,8 +134,8 @@ file_arg(struct cli *c, const char *cmd, int argc, char **argv, char *buf,
 
 /* Loads the metadata of path into key and m: 0, 1 when there is none, or -1. */
 static int
-load_meta(struct cli *c, const char *path, char *key, size_t keylen, struct metadata *m,
-    struct err *e)
+load_meta(struct cli *c, const char *path, char *key, size_t keylen,
+    struct metadata *m, struct err *e)
 {
 	if (metastore_key(&c->ms, path, key, keylen, e) < 0)
 		return -1;
@@ -147,14 +151,15 @@ cmd_retrieve(struct cli *c, int argc, char **argv)
 	struct err e;
 	int rc;
 
-	if ((path = file_arg(c, "retrieve", argc, argv, abspath, sizeof(abspath))) ==
-	    NULL)
+	if ((path = file_arg(c, "retrieve", argc, argv, abspath,
+	    sizeof(abspath))) == NULL)
 		return EXIT_USAGE;
 	if (c->cfg.socket != NULL)
 		rc = write_into_place(c, NULL, path, &e);
 	else if ((rc = load_meta(c, path, key, sizeof(key), &m, &e)) == 1)
-		rc = err_set(&e, "no metadata found for file (key %s): it was never stored "
-		    "under this path; use the absolute path it was stored with", key);
+		rc = err_set(&e, "no metadata found for file (key %s): it was "
+		    "never stored under this path; use the absolute path it "
+		    "was stored with", key);
 	else if (rc == 0) {
 		rc = write_into_place(c, &m, path, &e);
 		meta_free(&m);
@@ -176,7 +181,8 @@ cmd_check(struct cli *c, int argc, char **argv)
 	struct err e;
 	int rc;
 
-	if ((path = file_arg(c, "check", argc, argv, abspath, sizeof(abspath))) == NULL)
+	if ((path = file_arg(c, "check", argc, argv, abspath,
+	    sizeof(abspath))) == NULL)
 		return EXIT_USAGE;
 	if (c->cfg.socket != NULL)
 		rc = daemon_check(c, path, hex, sizeof(hex), &e);

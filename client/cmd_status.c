@@ -10,7 +10,8 @@
 #include "table.h"
 
 static const char *const titles[] = {
-	"backend", "reachable", "objects", "used space", "free space", "usage percentage",
+	"backend", "reachable", "objects", "used space", "free space",
+	"usage percentage",
 };
 
 /*
@@ -20,7 +21,8 @@ static const char *const titles[] = {
  * health checker: it will print here, before these rows.)
  */
 static void
-status_row(struct cli *c, struct table *t, const struct backend_ci *ci, enum ns_mode mode)
+status_row(struct cli *c, struct table *t, const struct backend_ci *ci,
+    enum ns_mode mode)
 {
 	char addr[300], name[400], n[4][32], no[48];
 	struct backend *b;
@@ -28,7 +30,8 @@ status_row(struct cli *c, struct table *t, const struct backend_ci *ci, enum ns_
 	struct err e;
 
 	zaddr_format(&ci->addr, addr, sizeof(addr));
-	snprintf(name, sizeof(name), "%s - %s", addr, ci->ns ? ci->ns : "default");
+	snprintf(name, sizeof(name), "%s - %s", addr,
+	    ci->ns ? ci->ns : "default");
 	memset(&op, 0, sizeof(op));
 	op.kind = BOP_NSINFO;
 	if ((op.b = b = pool_get(&c->pool, ci, mode, &e)) != NULL)
@@ -38,7 +41,8 @@ status_row(struct cli *c, struct table *t, const struct backend_ci *ci, enum ns_
 		const char *why = b != NULL ? op.err.msg : e.msg;
 
 		if (b != NULL)
-			log_warnx("Failed to get namespace info: %s", op.err.msg);
+			log_warnx("Failed to get namespace info: %s",
+			    op.err.msg);
 		snprintf(no, sizeof(no), "No (%s)", backend_cause(why));
 		fprintf(stderr, "zstor: status: %s\n", why);
 		table_add(t, row);
@@ -76,7 +80,8 @@ cmd_status(struct cli *c, int argc, char **argv)
 	table_init(&t, 6, "llrrrr", titles);
 	for (g = 0; g < c->cfg.ngroups; g++)
 		for (j = 0; j < c->cfg.groups[g].nbackends; j++)
-			status_row(c, &t, &c->cfg.groups[g].backends[j], NS_SEQUENTIAL);
+			status_row(c, &t, &c->cfg.groups[g].backends[j],
+			    NS_SEQUENTIAL);
 	table_print(&t, stdout);
 	table_free(&t);
 	return 0;
@@ -97,8 +102,8 @@ cmd_test(struct cli *c, int argc, char **argv)
 	}
 	for (g = 0; g < c->cfg.ngroups; g++)
 		for (j = 0; j < c->cfg.groups[g].nbackends; j++)
-			if (pool_get(&c->pool, &c->cfg.groups[g].backends[j], NS_SEQUENTIAL,
-			    &e) == NULL) {
+			if (pool_get(&c->pool, &c->cfg.groups[g].backends[j],
+			    NS_SEQUENTIAL, &e) == NULL) {
 				cli_error("test: %s", e.msg);
 				return 1;
 			}
@@ -109,9 +114,10 @@ cmd_test(struct cli *c, int argc, char **argv)
 	if (placement_policy(&c->cfg, &pp, &e) < 0)
 		pp.how = PLACED_SIGNED;
 	/* Upstream prints nothing; one line says what was checked. */
-	printf("ok: %zu data backends in %zu groups reachable; %u shards (any %u "
-	    "rebuild an object) %s\n", config_nbackends(&c->cfg), c->cfg.ngroups,
-	    c->cfg.expected_shards, c->cfg.minimal_shards, pp.how == PLACED_WRAP ?
+	printf("ok: %zu data backends in %zu groups reachable; %u shards (any "
+	    "%u " "rebuild an object) %s\n", config_nbackends(&c->cfg),
+	    c->cfg.ngroups, c->cfg.expected_shards, c->cfg.minimal_shards,
+	    pp.how == PLACED_WRAP ?
 	    "are placed as upstream places this policy (see the warning)" :
 	    "can be placed as the redundancy policy asks");
 	return 0;

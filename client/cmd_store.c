@@ -18,25 +18,30 @@
 #include "progress.h"
 #include "store.h"
 
-enum { O_FILE, O_KEY_PATH, O_ERROR_ON_FAILURE, O_SAVE_FAILURE, O_DELETE, O_NOTBLOCKING };
+enum { O_FILE, O_KEY_PATH, O_ERROR_ON_FAILURE, O_SAVE_FAILURE, O_DELETE,
+    O_NOTBLOCKING };
 
 static const struct opt store_opts[] = {
-	{ "file", 'f', 1 }, { "key-path", 'k', 1 }, { "error-on-failure", 'e', 0 },
-	{ "save-failure", 's', 0 }, { "delete", 'd', 0 }, { "notblocking", 'n', 0 },
+	{ "file", 'f', 1 }, { "key-path", 'k', 1 },
+	{ "error-on-failure", 'e', 0 }, { "save-failure", 's', 0 },
+	{ "delete", 'd', 0 }, { "notblocking", 'n', 0 },
 };
 
 /* Uploads the sealed file under key unless store_unchanged says it is there. */
 static int
-store_sealed(struct cli *c, const char *path, const char *key, const struct sealed *s,
-    struct err *e)
+store_sealed(struct cli *c, const char *path, const char *key,
+    const struct sealed *s, struct err *e)
 {
 	struct metadata old, m;
 	int settled, found, rc;
 
-	if ((found = metastore_load_state(&c->ms, key, &old, &settled, e)) == -1)
+	if ((found = metastore_load_state(&c->ms, key, &old, &settled,
+	    e)) == -1)
 		return -1;
-	if (found == 0 && store_unchanged(&c->pool, &old, s->checksum, path, key)) {
-		rc = settled ? 0 : store_commit(&c->ms, &c->pool, key, &old, &old, e);
+	if (found == 0 && store_unchanged(&c->pool, &old, s->checksum, path,
+	    key)) {
+		rc = settled ? 0 : store_commit(&c->ms, &c->pool, key, &old,
+		    &old, e);
 		meta_free(&old);
 		return rc;
 	}
@@ -57,7 +62,8 @@ store_via_daemon(struct cli *c, const char *path, const char *keypath,
 {
 	char abspath[PATH_MAX + 1];
 	struct store_req r = { .path = abspath, .key_path = keypath,
-	    .del = vals[O_DELETE] != NULL, .blocking = vals[O_NOTBLOCKING] == NULL,
+	    .del = vals[O_DELETE] != NULL,
+	    .blocking = vals[O_NOTBLOCKING] == NULL,
 	    .save_failure = vals[O_SAVE_FAILURE] != NULL };
 
 	if (store_key_path(path, NULL, abspath, sizeof(abspath), e) < 0)
@@ -134,17 +140,21 @@ list_files(const char *dir, char ***names, size_t *n, struct err *e)
 
 	*names = NULL, *n = 0;
 	if (d == NULL)
-		return err_set(e, "cannot read directory %s: %s", dir, strerror(errno));
+		return err_set(e, "cannot read directory %s: %s", dir,
+		    strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		char **v;
 		int bad;
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
-		bad = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0;
+		bad = fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) < 0;
 		if (bad || !S_ISREG(st.st_mode)) {
-			fprintf(stderr, "zstor: store %s: skipped %s: %s\n", dir,
-			    de->d_name, bad ? strerror(errno) : skip_reason(st.st_mode));
+			fprintf(stderr, "zstor: store %s: skipped %s: %s\n",
+			    dir, de->d_name, bad ? strerror(errno) :
+			    skip_reason(st.st_mode));
 			continue;
 		}
 		if ((v = reallocarray(*names, *n + 1, sizeof(*v))) == NULL)
@@ -173,7 +183,8 @@ store_dir(struct cli *c, const char *dir, const char **vals)
 	}
 	for (i = 0; i < n; i++) {
 		/* Without a daemon the rest fail too: say so once. */
-		if (rc != DAEMON_DOWN && (rc = store_one(c, names[i], vals, &e)) < 0)
+		if (rc != DAEMON_DOWN &&
+		    (rc = store_one(c, names[i], vals, &e)) < 0)
 			report_failure("store", names[i], rc, &e);
 		if (rc < 0)
 			failed++;
@@ -181,7 +192,8 @@ store_dir(struct cli *c, const char *dir, const char **vals)
 	}
 	free(names);
 	if (failed)
-		cli_error("store %s: %zu of %zu files failed (see above)", dir, failed, n);
+		cli_error("store %s: %zu of %zu files failed (see above)", dir,
+		    failed, n);
 	return failed ? 1 : 0;
 }
 
@@ -193,11 +205,12 @@ cmd_store(struct cli *c, int argc, char **argv)
 	struct err e;
 	int rc;
 
-	if (cli_parse("store", store_opts, sizeof(store_opts) / sizeof(store_opts[0]), argc,
-	    argv, vals) < 0)
+	if (cli_parse("store", store_opts,
+	    sizeof(store_opts) / sizeof(store_opts[0]), argc, argv, vals) < 0)
 		return EXIT_USAGE;
 	if (vals[O_FILE] == NULL) {
-		cli_error("store: --file <file> is required (see `zstor store --help`)");
+		cli_error("store: --file <file> is required (see `zstor store "
+		    "--help`)");
 		return EXIT_USAGE;
 	}
 	if (stat(vals[O_FILE], &st) < 0) {

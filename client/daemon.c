@@ -102,7 +102,8 @@ read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
 		return err_prefix(e, "no answer from the zstor daemon at %s",
 		    c->cfg.socket);
 	for (i = 0; i < nfds; i++)
-		close(fds[i]);	/* a reply carries none; msg_check_fds says so */
+		close(fds[i]);	/* a reply carries none; msg_check_fds says
+				 * so */
 	*reply = msg_parse(json, len, MSG_MASTER_TO_CLIENT, e);
 	free(json);
 	/* id 0 and not ok: refused at the door, before our request was read
@@ -120,7 +121,8 @@ read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
 }
 
 /* Sends req (with fd, or -1) on a connection of its own and reads the reply.
- * Takes req. On ok:false returns DAEMON_REFUSED with the daemon's error in e. */
+ * Takes req. On ok:false returns DAEMON_REFUSED with the daemon's error in
+ * e. */
 static int
 daemon_call(const struct cli *c, struct msg *req, int fd, struct msg **reply,
     struct err *e)
@@ -262,7 +264,8 @@ report_failure(const char *cmd, const char *subject, int rc,
 	if (rc == DAEMON_REFUSED && strstr(e->msg, subject) != NULL)
 		fprintf(stderr, "Zstor error: %s\n", e->msg);
 	else if (rc == DAEMON_REFUSED)
-		fprintf(stderr, "Zstor error: %s %s: %s\n", cmd, subject, e->msg);
+		fprintf(stderr, "Zstor error: %s %s: %s\n", cmd, subject,
+		    e->msg);
 	else if (rc == DAEMON_DOWN)
 		cli_error("%s", e->msg);
 	else
@@ -299,8 +302,8 @@ cmd_monitor(struct cli *c, int argc, char **argv)
 	if (cli_parse("monitor", NULL, 0, argc, argv, none) < 0)
 		return EXIT_USAGE;
 	if (c->cfg.socket == NULL) {
-		cli_error("monitor: Missing \"socket\" argument in config %s (the "
-		    "daemon listens there)", c->config_path);
+		cli_error("monitor: Missing \"socket\" argument in config %s "
+		    "(the daemon listens there)", c->config_path);
 		return 1;
 	}
 	master_program(prog, sizeof(prog));

@@ -12,12 +12,15 @@
 
 /* A request returns 0 when the daemon did it, or one of these. */
 #define DAEMON_FAILED	(-1)	/* failed here or on the way; e says what */
-#define DAEMON_REFUSED	(-2)	/* the daemon answered ok:false; e holds its error */
-#define DAEMON_DOWN	(-3)	/* nothing answers at the socket; e says how to start it */
+#define DAEMON_REFUSED	(-2)	/* the daemon answered ok:false; e holds its
+				 * error */
+#define DAEMON_DOWN	(-3)	/* nothing answers at the socket; e says how to
+				 * start it */
 
 struct store_req {
 	const char	*path;		/* absolute path of the file */
-	const char	*key_path;	/* the path its metadata key is computed from */
+	const char	*key_path;	/* the path its metadata key is computed
+					 * from */
 	int		 del;		/* --delete */
 	int		 blocking;	/* not --notblocking */
 	int		 save_failure;	/* --save-failure */

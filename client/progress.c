@@ -34,7 +34,8 @@ progress_pos(const struct progress *p)
 	off_t off;
 
 	if (p->by_offset)
-		return (off = lseek(p->fd, 0, SEEK_CUR)) < 0 ? 0 : (uint64_t)off;
+		return (off = lseek(p->fd, 0, SEEK_CUR)) < 0 ? 0 :
+		    (uint64_t)off;
 	return fstat(p->fd, &st) < 0 ? 0 : (uint64_t)st.st_size;
 }
 
@@ -46,9 +47,10 @@ progress_draw(struct progress *p, uint64_t pos)
 	uint64_t left;
 
 	if (p->by_offset && p->total > 0 && pos >= p->total) {
-		/* Read and sealed: the last stripes of shards are being written. */
-		fprintf(stderr, "\r\033[Kzstor: %s %s: %.1f MiB read, writing the "
-		    "last shards", p->what, p->name, pos / 1048576.0);
+		/* Read and sealed: the last stripes of shards are being
+		 * written. */
+		fprintf(stderr, "\r\033[Kzstor: %s %s: %.1f MiB read, writing "
+		    "the last shards", p->what, p->name, pos / 1048576.0);
 		p->shown = 1;
 		return;
 	}
@@ -57,8 +59,8 @@ progress_draw(struct progress *p, uint64_t pos)
 		    p->total / 1048576.0, (unsigned)(pos * 100 / p->total));
 		if (rate > 0 && pos <= p->total) {
 			left = (uint64_t)((p->total - pos) / rate);
-			snprintf(eta, sizeof(eta), "%u:%02u", (unsigned)(left / 60),
-			    (unsigned)(left % 60));
+			snprintf(eta, sizeof(eta), "%u:%02u",
+			    (unsigned)(left / 60), (unsigned)(left % 60));
 		}
 	}
 	fprintf(stderr, "\r\033[Kzstor: %s %s: %.1f MiB%s, %.1f MiB/s, ETA %s",
@@ -119,7 +121,8 @@ progress_stop(struct progress *p)
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->thread, NULL);
 	if (p->shown)
-		fputs("\r\033[K", stderr);	/* the result line takes its place */
+		fputs("\r\033[K", stderr);	/* the result line takes its
+						 * place */
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	p->running = 0;

@@ -4,7 +4,8 @@
 #include "table.h"
 
 void
-table_init(struct table *t, size_t ncols, const char *align, const char *const titles[])
+table_init(struct table *t, size_t ncols, const char *align,
+    const char *const titles[])
 {
 	memset(t, 0, sizeof(*t));
 	t->ncols = ncols;

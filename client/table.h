@@ -1,4 +1,5 @@
-/* Text tables in the layout of upstream's `status` (prettytable's default format). */
+/* Text tables in the layout of upstream's `status` (prettytable's default
+ * format). */
 #ifndef TABLE_H
 #define TABLE_H
 
@@ -8,7 +9,8 @@
 
 struct table {
 	size_t ncols, nrows, cap;
-	const char *align;	/* per column: 'l' or 'r' (titles are always left) */
+	const char *align;	/* per column: 'l' or 'r' (titles are always
+				 * left) */
 	char *(*cells)[TABLE_COLS];	/* row 0 = titles */
 };
 
