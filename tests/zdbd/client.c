@@ -1,17 +1,18 @@
-/* Client mode: send one command to any 0-db (the double or a real one) and print
- * the reply, so shell tests need neither redis-cli nor a scripting language.
+/* Client mode: send one command to any 0-db (the double or a real one) and
+ * print the reply, so shell tests need neither redis-cli nor a scripting
+ * language.
  *
  *   zdbd-double --client HOST:PORT|unix:PATH [--raw-hex | --raw]
  *               [--select NS [--password PW]] CMD [ARG...]
  *
  * An argument "@file" sends the file's bytes, "hex:6869" sends decoded bytes.
  * --select first sends SELECT on the same connection, since a new connection
- * always starts in namespace "default".
- * Output: status and bulk replies as they are (bulk as lowercase hex with
- * --raw-hex), nil as "(nil)", integers as numbers, arrays one element per line
- * (nested ones flattened), errors as "(error) text"; --raw prints the reply's
- * exact bytes instead, for byte-for-byte comparisons between servers.
- * Exit: 0 reply, 1 error reply or connection lost, 2 cannot connect, 64 usage. */
+ * always starts in namespace "default". Output: status and bulk replies as they
+ * are (bulk as lowercase hex with --raw-hex), nil as "(nil)", integers as
+ * numbers, arrays one element per line (nested ones flattened), errors as
+ * "(error) text"; --raw prints the reply's exact bytes instead, for
+ * byte-for-byte comparisons between servers. Exit: 0 reply, 1 error reply or
+ * connection lost, 2 cannot connect, 64 usage. */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -67,7 +68,8 @@ read_file(const char *path, struct arg *a)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1 || (a->owned = malloc(st.st_size + 1)) == NULL) {
+	    fstat(fd, &st) == -1 ||
+	    (a->owned = malloc(st.st_size + 1)) == NULL) {
 		fprintf(stderr, "zdbd-double: %s: %s\n", path, strerror(errno));
 		if (fd != -1)
 			close(fd);
@@ -94,7 +96,8 @@ arg_load(const char *s, struct arg *a)
 		n = strlen(s + 4);
 		if (n % 2 != 0 || (a->owned = malloc(n / 2 + 1)) == NULL ||
 		    hex_decode(a->owned, s + 4, n / 2) == -1) {
-			fprintf(stderr, "zdbd-double: bad hex argument: %s\n", s);
+			fprintf(stderr, "zdbd-double: bad hex argument: %s\n",
+			    s);
 			return -1;
 		}
 		a->data = a->owned;
@@ -150,7 +153,8 @@ connect_tcp(const char *addr)
 		return -1;
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-		if (fd != -1 && connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (fd != -1 && connect(fd, ai->ai_addr,
+		    ai->ai_addrlen) == -1) {
 			close(fd);
 			fd = -1;
 		}

@@ -94,7 +94,8 @@ set_store(struct call *c, const uint8_t *key, size_t keylen,
 
 	if (old != NULL && old->vallen == c->argl[2] &&
 	    memcmp(old->val, c->argv[2], old->vallen) == 0) {
-		reply_nil(c->out);	/* identical value: 0-db writes nothing */
+		reply_nil(c->out);	/* identical value: 0-db writes
+					 * nothing */
 		return;
 	}
 	if (journal_add(c->srv, J_SET, ns->name, key, keylen, c->argv[2],
@@ -113,7 +114,8 @@ set_sequential(struct call *c, const struct entry *old)
 
 	if (c->argl[1] != 0) {
 		if (old == NULL)
-			reply_error(c->out, "Invalid key, only update authorized");
+			reply_error(c->out,
+			    "Invalid key, only update authorized");
 		else
 			set_store(c, c->argv[1], c->argl[1], old);
 		return;
@@ -161,7 +163,8 @@ cmd_set(struct call *c)
 	return CMD_NEXT;
 }
 
-/* A value as the corrupt fault shows it: first byte flipped, like a bad disk. */
+/* A value as the corrupt fault shows it: first byte flipped, like a bad
+ * disk. */
 static void
 reply_value(struct call *c, const struct entry *e)
 {
@@ -315,9 +318,9 @@ cmd_time(struct call *c)
 }
 
 /* Our cursor has the shape of 0-db's (index_bkey_t: u8 key length, u32 file id,
- * u32 value length, u32 index offset, u32 crc), with the key's serial where 0-db
- * has the index offset and a check word for the crc, so that bytes which did not
- * come from a SCAN reply are refused as 0-db refuses them. */
+ * u32 value length, u32 index offset, u32 crc), with the key's serial where
+ * 0-db has the index offset and a check word for the crc, so that bytes which
+ * did not come from a SCAN reply are refused as 0-db refuses them. */
 static void
 cursor_encode(uint8_t out[ZDBD_CURSOR_LEN], const struct entry *e)
 {

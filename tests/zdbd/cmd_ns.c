@@ -91,7 +91,8 @@ cmd_nsdel(struct call *c)
 	if ((ns = zdbd_find_ns(c->srv, c->argv[1], c->argl[1])) == NULL)
 		return fail(c, "This namespace doesn't exists");
 	if (c->sess->ns == ns)
-		return fail(c, "Cannot remove namespace you're currently using.");
+		return fail(c,
+		    "Cannot remove namespace you're currently using.");
 	if (journal_add(c->srv, J_NSDEL, ns->name, NULL, 0, NULL, 0, 0) == -1)
 		return fail(c, "Could not delete this namespace");
 	zdbd_ns_del(c->srv, ns);

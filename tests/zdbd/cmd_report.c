@@ -47,8 +47,10 @@ nsinfo_sizes(struct evbuffer *t, const struct ns *ns)
 	    ns->maxsize);
 	evbuffer_add_printf(t, "index_size_bytes: %" PRIu64 "\n",
 	    ns->index_size);
-	evbuffer_add_printf(t, "index_size_kb: %.2f\n", ns->index_size / 1024.0);
-	/* 0-db prints the id byte-swapped with %08x: 1 shows as 0x100000000000000. */
+	evbuffer_add_printf(t, "index_size_kb: %.2f\n",
+	    ns->index_size / 1024.0);
+	/* 0-db prints the id byte-swapped with %08x: 1 shows as
+	 * 0x100000000000000. */
 	evbuffer_add_printf(t, "next_internal_id: 0x%08" PRIx64 "\n",
 	    bswap_64(ns->next_id));
 	evbuffer_add_printf(t, "mode: %s\n",

@@ -1,6 +1,7 @@
-/* The command table and the fault switch. Names match case-insensitively and, as
- * in 0-db, by prefix: the first entry that starts with what the client sent wins,
- * so the order below keeps 0-db's known abbreviations (PIN, S, NS) working. */
+/* The command table and the fault switch. Names match case-insensitively and,
+ * as in 0-db, by prefix: the first entry that starts with what the client sent
+ * wins, so the order below keeps 0-db's known abbreviations (PIN, S, NS)
+ * working. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -69,7 +70,8 @@ cmd_dispatch(struct call *c)
 
 	c->srv->commands_executed++;
 	if (c->sess->ns == NULL) {
-		/* 0-db's words for a client whose namespace another client deleted. */
+		/* 0-db's words for a client whose namespace another client
+		 * deleted. */
 		reply_error(c->out, "Your active namespace is not available "
 		    "anymore (probably removed).");
 		return CMD_CLOSE;
@@ -144,7 +146,8 @@ cmd_xfault(struct call *c)
 
 	if (c->argc < 2 || c->argc > 3 ||
 	    fault_parse((const char *)c->argv[1],
-	    c->argc == 3 ? (const char *)c->argv[2] : NULL, &fault, &ms) == -1) {
+	    c->argc == 3 ? (const char *)c->argv[2] : NULL, &fault,
+	    &ms) == -1) {
 		reply_error(c->out, "Invalid fault, expected: none, hang, "
 		    "slow <ms>, full, readonly, corrupt, down, lostreply");
 		return CMD_NEXT;

@@ -1,6 +1,6 @@
-/* zdbd-double: command line. It takes 0-db's own flags so launch scripts can start
- * either server the same way. --data holds the journal (journal.c) and, like
- * --index, is created when missing; --datasize is accepted and unused. */
+/* zdbd-double: command line. It takes 0-db's own flags so launch scripts can
+ * start either server the same way. --data holds the journal (journal.c) and,
+ * like --index, is created when missing; --datasize is accepted and unused. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,9 +17,11 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: zdbd-double [--listen ADDR] [--port PORT] [--socket PATH]\n"
-	    "           [--mode user|seq] [--pidfile FILE] [--fault MODE[:ARG]]\n"
+	    "           [--mode user|seq] [--pidfile FILE] [--fault "
+	    "MODE[:ARG]]\n"
 	    "           [--data DIR] [--index DIR] [--datasize N] [--sync]\n"
-	    "       zdbd-double --client HOST:PORT|unix:PATH [--raw-hex | --raw]\n"
+	    "       zdbd-double --client HOST:PORT|unix:PATH [--raw-hex | "
+	    "--raw]\n"
 	    "           [--select NS [--password PW]] CMD [ARG...]\n"
 	    "faults: none hang slow:MS full readonly corrupt down lostreply "
 	    "(at run time: XFAULT MODE [ARG])\n");
@@ -122,7 +124,8 @@ main(int argc, char **argv)
 	z.boot = time(NULL);
 	z.instance_id = arc4random();
 	if ((ns = ns_create("default",
-	    z.fixed_mode < 0 ? NS_USERKEY : (enum ns_mode)z.fixed_mode)) == NULL)
+	    z.fixed_mode < 0 ? NS_USERKEY :
+	    (enum ns_mode)z.fixed_mode)) == NULL)
 		fatalx("out of memory");
 	TAILQ_INSERT_TAIL(&z.spaces, ns, link);
 	journal_open(&z);

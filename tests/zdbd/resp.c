@@ -1,6 +1,7 @@
 /* RESP2 as 0-db speaks it: requests are arrays of bulk strings, parsed
  * incrementally from a connection's input buffer; replies are written into an
- * output buffer. Error texts and the close-or-continue choice follow 0-db v2.0.7. */
+ * output buffer. Error texts and the close-or-continue choice follow 0-db
+ * v2.0.7. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,8 @@
 
 #define HEADER_LINE_MAX 64	/* "*N" and "$len" lines are short */
 
-/* 1: a line was read into buf; 0: not there yet; -1: no CRLF where one must be. */
+/* 1: a line was read into buf; 0: not there yet; -1: no CRLF where one must
+ * be. */
 static int
 read_header_line(struct evbuffer *in, char *buf, size_t cap)
 {
@@ -82,7 +84,8 @@ step_array(struct request *r, struct evbuffer *in, struct evbuffer *out,
 }
 
 /* "$len": the size limit is enforced here, before any payload is read, so an
- * oversized value costs the server nothing; the client is dropped as 0-db does. */
+ * oversized value costs the server nothing; the client is dropped as 0-db
+ * does. */
 static int
 step_arglen(struct request *r, struct evbuffer *in, struct evbuffer *out,
     enum parse_result *res)

@@ -1,8 +1,8 @@
-/* The event loop: one listener (TCP or unix socket), one bufferevent per client,
- * requests run one at a time per connection in arrival order. The faults that
- * are about time and liveness live here: a hang parks every parsed request until
- * the fault is lifted, a slow fault holds each reply back, and down ends the
- * process the way a crash would. */
+/* The event loop: one listener (TCP or unix socket), one bufferevent per
+ * client, requests run one at a time per connection in arrival order. The
+ * faults that are about time and liveness live here: a hang parks every parsed
+ * request until the fault is lifted, a slow fault holds each reply back, and
+ * down ends the process the way a crash would. */
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -30,11 +30,13 @@ struct conn {
 	struct session		 sess;
 	struct bufferevent	*bev;
 	struct request		 req;
-	int			 parsed;	/* req holds a request not yet run */
+	int			 parsed;	/* req holds a request not yet
+						 * run */
 	struct evbuffer		*reply;		/* replies not yet handed out */
 	struct event		*delay;		/* slow fault: reply release */
 	int			 delaying;
-	int			 closing;	/* drop once the output is out */
+	int			 closing;	/* drop once the output is
+						 * out */
 	TAILQ_ENTRY(conn)	 link;
 };
 
@@ -111,7 +113,8 @@ conn_release_reply(struct conn *c)
 }
 
 /* "down": answer the one who asked, then stop the loop; server_run then closes
- * the listener and every client at once and the process exits, as in a crash. */
+ * the listener and every client at once and the process exits, as in a
+ * crash. */
 static void
 server_go_down(struct server *s, struct conn *c)
 {
@@ -263,7 +266,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	s->zdbd->clients_lifetime++;
 	/* Big reads keep an 8 MiB SET from taking hundreds of callbacks. */
 	bufferevent_set_max_single_read(c->bev, 1024 * 1024);
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	    c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
@@ -277,7 +281,8 @@ listen_unix(struct server *s, const char *path)
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path))
 		fatalx("unix socket path too long: %s", path);
-	/* A socket file left by an earlier (killed) run would block the bind. */
+	/* A socket file left by an earlier (killed) run would block the
+	 * bind. */
 	if (unlink(path) == -1 && errno != ENOENT)
 		fatal("unlink %s", path);
 	return evconnlistener_new_bind(s->base, accept_cb, s,
@@ -355,7 +360,8 @@ server_run(struct zdbd *z, const struct server_opts *o)
 		    o->socket_path != NULL ? o->socket_path : o->listen);
 	if (o->pidfile != NULL)
 		write_pidfile(o->pidfile);
-	/* Only "down" stops the loop (--fault down: a server that dies at once). */
+	/* Only "down" stops the loop (--fault down: a server that dies at
+	 * once). */
 	if (z->fault != FAULT_DOWN)
 		event_base_dispatch(s.base);
 	server_close(&s);

@@ -1,13 +1,13 @@
-/* zdbd-double: a stand-in for a 0-db v2.0.7 server, for tests.
- * It replies byte for byte like 0-db for the commands it supports, keeps what
- * 0-db keeps across a restart (in a journal in its data directory), and can be
- * told to misbehave (XFAULT) so tests can watch zstor cope with slow, full,
- * read-only, corrupting, frozen or dead backends.
+/* zdbd-double: a stand-in for a 0-db v2.0.7 server, for tests. It replies byte
+ * for byte like 0-db for the commands it supports, keeps what 0-db keeps across
+ * a restart (in a journal in its data directory), and can be told to misbehave
+ * (XFAULT) so tests can watch zstor cope with slow, full, read-only,
+ * corrupting, frozen or dead backends.
  *
- * Modules: resp.c (request parser, reply writers), store.c (namespaces and keys),
- * journal.c (persistence), cmd_data.c, cmd_ns.c and cmd_report.c (command
- * handlers), commands.c (dispatch table, faults), server.c (event loop and
- * connections), client.c (one-shot client mode), main.c (flags). */
+ * Modules: resp.c (request parser, reply writers), store.c (namespaces and
+ * keys), journal.c (persistence), cmd_data.c, cmd_ns.c and cmd_report.c
+ * (command handlers), commands.c (dispatch table, faults), server.c (event loop
+ * and connections), client.c (one-shot client mode), main.c (flags). */
 #ifndef ZDBD_H
 #define ZDBD_H
 
@@ -17,17 +17,19 @@
 #include <stdint.h>
 #include <time.h>
 
-#define ZDBD_MAX_PAYLOAD	(8u * 1024 * 1024)	/* per RESP argument, as 0-db */
+#define ZDBD_MAX_PAYLOAD	(8u * 1024 * 1024)	/* per RESP argument, as
+							 * 0-db */
 #define ZDBD_MAX_ARGS		1024
 #define ZDBD_MAX_KEY		255
 #define ZDBD_MAX_NSNAME		128
 #define ZDBD_MAX_NSSET_VALUE	63
 #define ZDBD_MAX_SELECT_PASS	255
 #define ZDBD_SEQ_KEY		8	/* seq ids are little-endian uint64 */
-/* 0-db returns what fits in a 2 ms slice; a small fixed batch makes every test with
- * more than a handful of keys walk several SCAN cursors. */
+/* 0-db returns what fits in a 2 ms slice; a small fixed batch makes every test
+ * with more than a handful of keys walk several SCAN cursors. */
 #define ZDBD_SCAN_BATCH		32
-#define ZDBD_CURSOR_LEN		17	/* same length as 0-db's index_bkey_t cursor */
+#define ZDBD_CURSOR_LEN		17	/* same length as 0-db's index_bkey_t
+					 * cursor */
 
 struct evbuffer;
 
@@ -48,7 +50,8 @@ enum parse_result {
 	PARSE_MORE,		/* wait for more bytes */
 	PARSE_DONE,		/* a whole request is in the struct */
 	PARSE_SKIP,		/* an error reply was written; keep reading */
-	PARSE_CLOSE		/* an error reply was written; drop the client */
+	PARSE_CLOSE		/* an error reply was written; drop the
+				 * client */
 };
 
 enum parse_result resp_parse(struct request *, struct evbuffer *in,
@@ -76,14 +79,16 @@ struct entry {
 	size_t		 keylen;
 	uint8_t		*val;
 	size_t		 vallen;
-	uint64_t	 serial;	/* write order; SCAN cursors carry its low
-					   32 bits, plenty for a test server */
+	uint64_t	 serial;	/* write order; SCAN cursors carry its
+					   low 32 bits, plenty for a test
+					   server */
 	size_t		 slot;		/* index in the namespace's log */
 	uint32_t	 ts;
 	struct entry	*hnext;
 };
 
-/* A place in the write order; e is NULL once the key was deleted or moved on. */
+/* A place in the write order; e is NULL once the key was deleted or moved
+ * on. */
 struct logslot {
 	uint64_t	 serial;
 	struct entry	*e;
@@ -99,16 +104,19 @@ struct ns {
 	enum ns_mode	 mode;
 	uint64_t	 maxsize;	/* 0 = unlimited */
 	uint64_t	 data_size;	/* payload bytes of live keys */
-	uint64_t	 index_size;	/* what 0-db's index would hold for them */
+	uint64_t	 index_size;	/* what 0-db's index would hold for
+					 * them */
 	uint64_t	 data_offset;	/* what 0-db's data file would hold */
-	uint64_t	 next_id;	/* seq: next id; user: entries ever created */
+	uint64_t	 next_id;	/* seq: next id; user: entries ever
+					 * created */
 	uint64_t	 next_serial;
 	size_t		 entries;
 	int		 used;		/* mode may change only while unused */
 
 	struct entry   **buckets;
 	size_t		 nbuckets;
-	/* Write order, sorted by serial, with holes left by deletes and moves. */
+	/* Write order, sorted by serial, with holes left by deletes and
+	 * moves. */
 	struct logslot	*log;
 	size_t		 loglen;
 	size_t		 logcap;
@@ -134,7 +142,8 @@ void		 ns_del(struct ns *, struct entry *);
 void		 ns_setprop(struct ns *, const char *prop,
 		    const char *value);
 /* First live slot at or after the one following cursor serial 'after'. */
-size_t		 ns_scan_start(const struct ns *, int have_cursor, uint64_t after);
+size_t		 ns_scan_start(const struct ns *, int have_cursor,
+		    uint64_t after);
 
 void		 le_put(uint8_t *, uint64_t, int);
 uint64_t	 le_get(const uint8_t *, int);
@@ -151,7 +160,8 @@ enum fault {
 
 /* What a connection carries between commands. */
 struct session {
-	struct ns		*ns;	/* NULL once another client deleted it */
+	struct ns		*ns;	/* NULL once another client deleted
+					 * it */
 	int			 writable;
 	TAILQ_ENTRY(session)	 link;
 };
