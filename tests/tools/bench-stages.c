@@ -217,7 +217,8 @@ ceilings(const char *kind, size_t mib)
 		j[i].buf = malloc(len);
 		j[i].len = len;
 		if (j[i].buf == NULL || fill(j[i].buf, len, kind) < 0) {
-			fprintf(stderr, "bench-stages: bad kind or no memory\n");
+			fprintf(stderr,
+			    "bench-stages: bad kind or no memory\n");
 			exit(2);
 		}
 	}

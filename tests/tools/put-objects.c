@@ -1,8 +1,9 @@
-/* Writes the objects of tests/vectors/objects.json to the backends of a config in
- * upstream's layout, as upstream zstor would have stored them: shard i of an object
- * goes to data backend i of the config (in pieces of at most 2 MiB), and the
- * metadata, built from the vector's shard checksums, goes to the metadata backends
- * under the key of DIR/<name>. DIR/<name>.expected gets the file's bytes.
+/* Writes the objects of tests/vectors/objects.json to the backends of a config
+ * in upstream's layout, as upstream zstor would have stored them: shard i of an
+ * object goes to data backend i of the config (in pieces of at most 2 MiB), and
+ * the metadata, built from the vector's shard checksums, goes to the metadata
+ * backends under the key of DIR/<name>. DIR/<name>.expected gets the file's
+ * bytes.
  *   put-objects CONFIG OBJECTS.json DIR */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -47,7 +48,8 @@ data_backend(const struct config *cfg, size_t i)
 
 /* SETs one shard in pieces; fills si->keys. */
 static void
-put_shard(struct pool *pool, struct shard_info *si, const uint8_t *shard, size_t len)
+put_shard(struct pool *pool, struct shard_info *si, const uint8_t *shard,
+    size_t len)
 {
 	struct backend *b;
 	struct err e;
@@ -58,23 +60,26 @@ put_shard(struct pool *pool, struct shard_info *si, const uint8_t *shard, size_t
 		exit(1);
 	}
 	do {
-		size_t n = len - off < ZDB_PIECE_MAX ? len - off : ZDB_PIECE_MAX;
-		struct bop op = { .b = b, .kind = BOP_SEQ_SET, .val = shard + off, .vallen = n };
+		size_t n = len - off < ZDB_PIECE_MAX ? len - off :
+		    ZDB_PIECE_MAX;
+		struct bop op = { .b = b, .kind = BOP_SEQ_SET,
+		    .val = shard + off, .vallen = n };
 
 		backend_run(&op, 1, pool->timeout_ms);
 		if (op.rc != 0) {
 			fprintf(stderr, "put-objects: %s\n", op.err.msg);
 			exit(1);
 		}
-		si->keys = reallocarray(si->keys, si->nkeys + 1, sizeof(*si->keys));
+		si->keys = reallocarray(si->keys, si->nkeys + 1,
+		    sizeof(*si->keys));
 		si->keys[si->nkeys++] = op.newkey;
 		off += n;
 	} while (off < len);
 }
 
 static void
-put_object(const struct config *cfg, struct metastore *ms, const cJSON *obj, const cJSON *top,
-    const char *dir)
+put_object(const struct config *cfg, struct metastore *ms, const cJSON *obj,
+    const cJSON *top, const char *dir)
 {
 	const cJSON *shards = cJSON_GetObjectItem(obj, "shards");
 	const cJSON *sums = cJSON_GetObjectItem(obj, "shard_checksums");
@@ -87,12 +92,15 @@ put_object(const struct config *cfg, struct metastore *ms, const cJSON *obj, con
 	struct err e;
 	FILE *f;
 
-	m.data_shards = (uint64_t)cJSON_GetObjectItem(top, "data_shards")->valueint;
-	m.disposable_shards = (uint64_t)cJSON_GetObjectItem(top, "parity_shards")->valueint;
+	m.data_shards = (uint64_t)cJSON_GetObjectItem(top,
+	    "data_shards")->valueint;
+	m.disposable_shards = (uint64_t)cJSON_GetObjectItem(top,
+	    "parity_shards")->valueint;
 	buf = unhex(cJSON_GetObjectItem(top, "key")->valuestring, &len);
 	memcpy(m.key, buf, 32);
 	free(buf);
-	buf = unhex(cJSON_GetObjectItem(obj, "file_checksum")->valuestring, &len);
+	buf = unhex(cJSON_GetObjectItem(obj, "file_checksum")->valuestring,
+	    &len);
 	memcpy(m.checksum, buf, B2_LEN);
 	free(buf);
 	m.nshards = (size_t)cJSON_GetArraySize(shards);
@@ -102,10 +110,12 @@ put_object(const struct config *cfg, struct metastore *ms, const cJSON *obj, con
 
 		si->idx = i;
 		ci_copy(&si->ci, data_backend(cfg, i));
-		buf = unhex(cJSON_GetArrayItem(sums, (int)i)->valuestring, &len);
+		buf = unhex(cJSON_GetArrayItem(sums, (int)i)->valuestring,
+		    &len);
 		memcpy(si->checksum, buf, B2_LEN);
 		free(buf);
-		buf = unhex(cJSON_GetArrayItem(shards, (int)i)->valuestring, &len);
+		buf = unhex(cJSON_GetArrayItem(shards, (int)i)->valuestring,
+		    &len);
 		put_shard(ms->pool, si, buf, len);
 		free(buf);
 	}
@@ -119,7 +129,8 @@ put_object(const struct config *cfg, struct metastore *ms, const cJSON *obj, con
 	meta_free(&drop);
 	snprintf(path, sizeof(path), "%s/%s.expected", dir, name);
 	buf = unhex(cJSON_GetObjectItem(obj, "file")->valuestring, &len);
-	if ((f = fopen(path, "wb")) == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+	if ((f = fopen(path, "wb")) == NULL || fwrite(buf, 1, len, f) != len ||
+	    fclose(f) != 0) {
 		fprintf(stderr, "put-objects: cannot write %s\n", path);
 		exit(1);
 	}
@@ -150,7 +161,8 @@ main(int argc, char **argv)
 	}
 	if ((f = fopen(argv[2], "rb")) == NULL || fseek(f, 0, SEEK_END) < 0 ||
 	    (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0 ||
-	    (text = malloc((size_t)n + 1)) == NULL || fread(text, 1, (size_t)n, f) != (size_t)n) {
+	    (text = malloc((size_t)n + 1)) == NULL ||
+	    fread(text, 1, (size_t)n, f) != (size_t)n) {
 		fprintf(stderr, "put-objects: cannot read %s\n", argv[2]);
 		return 1;
 	}

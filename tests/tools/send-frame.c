@@ -2,12 +2,14 @@
  * socket and says what came back, for the daemon's protocol tests.
  *
  *   send-frame [options] SOCKET BODY
- *     BODY            the frame's JSON text (with --hex: hex digits of any bytes)
+ *     BODY            the frame's JSON text (with --hex: hex digits of any
+ *                     bytes)
  *     --hex           BODY is hex, for invalid UTF-8 and NUL bytes
  *     --len N         the header says N instead of BODY's length
  *     --raw           no header: BODY alone
- *     --fd PATH       a descriptor of PATH on the frame's first byte (repeat for
- *                     two); opened read-write when allowed, else read-only
+ *     --fd PATH       a descriptor of PATH on the frame's first byte (repeat
+ *                     for two); opened read-write when allowed, else
+ *                     read-only
  *     --fd-late PATH  a descriptor of PATH on the frame's second byte
  *     --cut N         send only the first N bytes of the frame
  *     --eof           then shut down the writing side (a frame cut short)
@@ -56,7 +58,8 @@ struct sender {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: send-frame [--hex] [--len N] [--raw] [--fd PATH]... "
+	fprintf(stderr,
+	    "usage: send-frame [--hex] [--len N] [--raw] [--fd PATH]... "
 	    "[--fd-late PATH] [--cut N] [--eof] [--timeout MS] [--raw-reply] "
 	    "SOCKET BODY\n");
 	exit(2);
@@ -149,7 +152,8 @@ send_part(int sock, const uint8_t *buf, size_t len, const int *fds, int nfds)
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
 	} cm;
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf,
+	    .iov_len = len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *c;
 
@@ -172,12 +176,14 @@ send_part(int sock, const uint8_t *buf, size_t len, const int *fds, int nfds)
 static void
 send_frame(const struct sender *s, int sock)
 {
-	size_t first = s->cut < 1 ? s->cut : 1, second = s->cut < 2 ? s->cut : 2;
+	size_t first = s->cut < 1 ? s->cut : 1,
+	    second = s->cut < 2 ? s->cut : 2;
 
 	if (send_part(sock, s->frame, first, s->fds, s->nfds) == 0 &&
 	    send_part(sock, s->frame + first, second - first, &s->late_fd,
 	    s->late_fd >= 0) == 0)
-		(void)send_part(sock, s->frame + second, s->cut - second, NULL, 0);
+		(void)send_part(sock, s->frame + second, s->cut - second, NULL,
+		    0);
 	if (s->eof)
 		shutdown(sock, SHUT_WR);
 }
@@ -189,7 +195,8 @@ connect_to(const char *path)
 	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
-	if (sock < 0 || connect(sock, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (sock < 0 || connect(sock, (struct sockaddr *)&sun,
+	    sizeof(sun)) < 0) {
 		fprintf(stderr, "send-frame: connect %s: %s\n", path,
 		    strerror(errno));
 		exit(1);
