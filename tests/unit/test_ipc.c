@@ -429,7 +429,8 @@ test_timeout(void)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = recv1(sv[1], &json, &len, &fd, 150, &e);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) /
+	    1000000;
 	T_CHECK(rc == -1 && strstr(e.msg, "timed out"), "timeout: %d %s", rc,
 	    e.msg);
 	T_CHECK(ms >= 140 && ms < 2000, "timeout took %ld ms", ms);
@@ -783,10 +784,11 @@ static const struct bad bad_frames[] = {
 	    "\"v\" must be an integer, not a string" },
 	{ C, "{" H "\"type\":\"check\"}", 0,
 	    "missing required field \"path\"" },
-	{ C, "{" H "\"type\":\"store\",\"path\":\"/a\",\"delete\":false,\"blocking\":true}", 0,
+	{ C, "{" H "\"type\":\"store\",\"path\":\"/a\",\"delete\":false,"
+	    "\"blocking\":true}", 0,
 	    "missing required field \"save_failure\"" },
-	{ C, "{" H "\"type\":\"store\",\"path\":\"/a\",\"delete\":\"yes\",\"blocking\":true,"
-	    "\"save_failure\":false}", 0,
+	{ C, "{" H "\"type\":\"store\",\"path\":\"/a\",\"delete\":\"yes\","
+	    "\"blocking\":true,\"save_failure\":false}", 0,
 	    "field \"delete\" must be a boolean, not a string" },
 	{ C, "{" H "\"type\":\"check\",\"path\":true}", 0,
 	    "\"path\" must be a string, not a boolean" },
@@ -808,8 +810,8 @@ static const struct bad bad_frames[] = {
 	{ MSG_MASTER_TO_CLIENT, "{" H "\"type\":\"reply\",\"ok\":1}", 0,
 	    "\"ok\" must be a boolean, not a number" },
 	{ MSG_WORKER_TO_MASTER,
-	    "{\"id\":1,\"type\":\"hello\",\"role\":\"x\",\"pid\":9007199254740994}",
-	    0, "not an integer within" },
+	    "{\"id\":1,\"type\":\"hello\",\"role\":\"x\","
+	    "\"pid\":9007199254740994}", 0, "not an integer within" },
 	{ MSG_WORKER_TO_MASTER,
 	    "{\"id\":1,\"type\":\"hello\",\"role\":\"x\",\"pid\":2.5}", 0,
 	    "not an integer within" },
@@ -1066,8 +1068,9 @@ test_good_frames(void)
 {
 	struct err e = { "" };
 	struct msg *m;
-	const char *ok = "{\"v\":1,\"type\":\"store\",\"id\":9,\"path\":\"/a\",\"delete\":false,"
-	    "\"blocking\":true,\"save_failure\":false,\"key_path\":\"/k\"} \n";
+	const char *ok = "{\"v\":1,\"type\":\"store\",\"id\":9,\"path\":\"/a\","
+	    "\"delete\":false,\"blocking\":true,\"save_failure\":false,"
+	    "\"key_path\":\"/k\"} \n";
 	size_t n = IPC_FRAME_MAX - 100, hdr;
 	char *big = malloc(IPC_FRAME_MAX + 2);
 

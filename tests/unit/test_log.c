@@ -1,8 +1,8 @@
-/* Log rotation as upstream does it: at 10 MiB the file becomes zstor.0.log, older
- * ones shift up to zstor.4.log, and nothing beyond five is kept. A rotation
- * that cannot open its new file (no descriptor left) keeps writing to the
- * current one and overwrites no old file; control characters in a message are
- * escaped. */
+/* Log rotation as upstream does it: at 10 MiB the file becomes zstor.0.log,
+ * older ones shift up to zstor.4.log, and nothing beyond five is kept. A
+ * rotation that cannot open its new file (no descriptor left) keeps writing to
+ * the current one and overwrites no old file; control characters in a message
+ * are escaped. */
 #include <sys/resource.h>
 
 #include <errno.h>
@@ -196,11 +196,12 @@ main(void)
 		snprintf(name, sizeof(name), "zstor.%d.log", i);
 		T_CHECK(exists(dir, name), "%s kept", name);
 		T_CHECK(size_of(dir, name) >= LOG_ROTATE_BYTES &&
-		    size_of(dir, name) < LOG_ROTATE_BYTES + (off_t)sizeof(line) + 200,
-		    "%s rotated at 10 MiB", name);
+		    size_of(dir, name) < LOG_ROTATE_BYTES +
+		    (off_t)sizeof(line) + 200, "%s rotated at 10 MiB", name);
 	}
 	T_CHECK(!exists(dir, "zstor.5.log"), "no sixth old file");
-	T_CHECK(size_of(dir, "zstor.log") < LOG_ROTATE_BYTES, "current file below the limit");
+	T_CHECK(size_of(dir, "zstor.log") < LOG_ROTATE_BYTES,
+	    "current file below the limit");
 	for (i = 0; i <= LOG_ROTATE_KEEP; i++) {
 		snprintf(path, sizeof(path), "%s/zstor.%d.log", dir, i);
 		unlink(path);

@@ -1,6 +1,6 @@
-/* Metadata: bincode against the reference vectors, the sealed 2+2 storage values,
- * metadata keys, path cleaning, the strict decoder's rejections, and a mutation
- * fuzz of decode and open that must never crash or leak. */
+/* Metadata: bincode against the reference vectors, the sealed 2+2 storage
+ * values, metadata keys, path cleaning, the strict decoder's rejections, and a
+ * mutation fuzz of decode and open that must never crash or leak. */
 #include <cjson/cJSON.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -44,7 +44,8 @@ dup_or_null(const cJSON *o, const char *name)
 static void
 unhex_into(uint8_t *out, const char *hex, size_t n)
 {
-	if (hex == NULL || strlen(hex) != 2 * n || hex_decode(out, hex, n) == -1) {
+	if (hex == NULL || strlen(hex) != 2 * n ||
+	    hex_decode(out, hex, n) == -1) {
 		fprintf(stderr, "bad vector hex\n");
 		exit(2);
 	}
@@ -63,7 +64,8 @@ shard_from_json(const cJSON *js, struct shard_info *s)
 	s->keys = calloc(s->nkeys + 1, sizeof(*s->keys));
 	for (i = 0; i < (int)s->nkeys; i++) {
 		s->keys[i].kind = KEY_V2;
-		s->keys[i].id = (uint64_t)cJSON_GetArrayItem(keys, i)->valuedouble;
+		s->keys[i].id = (uint64_t)cJSON_GetArrayItem(keys,
+		    i)->valuedouble;
 	}
 	if (zaddr_parse(str(js, "address"), &s->ci.addr, &e) == -1) {
 		fprintf(stderr, "vector address: %s\n", e.msg);
@@ -81,7 +83,8 @@ meta_from_json(const cJSON *js, struct metadata *m)
 
 	memset(m, 0, sizeof(*m));
 	m->data_shards = (uint64_t)item(js, "data_shards")->valuedouble;
-	m->disposable_shards = (uint64_t)item(js, "disposable_shards")->valuedouble;
+	m->disposable_shards = (uint64_t)item(js,
+	    "disposable_shards")->valuedouble;
 	unhex_into(m->checksum, str(js, "checksum"), B2_LEN);
 	unhex_into(m->key, str(item(js, "encryption"), "key"), 32);
 	m->nshards = (size_t)cJSON_GetArraySize(shards);
@@ -99,7 +102,8 @@ shard_equal(const struct shard_info *a, const struct shard_info *b)
 	    a->nkeys != b->nkeys || !ci_equal(&a->ci, &b->ci))
 		return 0;
 	for (i = 0; i < a->nkeys; i++)
-		if (a->keys[i].kind != b->keys[i].kind || a->keys[i].id != b->keys[i].id)
+		if (a->keys[i].kind != b->keys[i].kind ||
+		    a->keys[i].id != b->keys[i].id)
 			return 0;
 	return 1;
 }
@@ -130,8 +134,8 @@ check_addresses(const cJSON *js, const struct metadata *m, const char *name)
 
 	for (i = 0; i < m->nshards; i++) {
 		zaddr_format(&m->shards[i].ci.addr, buf, sizeof(buf));
-		T_CHECK(strcmp(buf, str(cJSON_GetArrayItem(shards, (int)i), "address")) == 0,
-		    "%s shard %zu: address %s", name, i, buf);
+		T_CHECK(strcmp(buf, str(cJSON_GetArrayItem(shards, (int)i),
+		    "address")) == 0, "%s shard %zu: address %s", name, i, buf);
 	}
 }
 
@@ -146,10 +150,12 @@ test_example(const cJSON *ex)
 
 	meta_from_json(item(ex, "structured"), &want);
 	bin = t_unhex(str(ex, "bincode"), &binlen);
-	T_CHECK(meta_encode(&want, &enc, &enclen, &e) == 0, "%s encode: %s", name, e.msg);
+	T_CHECK(meta_encode(&want, &enc, &enclen, &e) == 0, "%s encode: %s",
+	    name, e.msg);
 	T_CHECK(enclen == binlen && memcmp(enc, bin, binlen) == 0,
 	    "%s: encoding differs from the vector", name);
-	T_CHECK(meta_decode(bin, binlen, &got, &e) == 0, "%s decode: %s", name, e.msg);
+	T_CHECK(meta_decode(bin, binlen, &got, &e) == 0, "%s decode: %s", name,
+	    e.msg);
 	T_CHECK(meta_equal(&got, &want), "%s: decoded fields differ", name);
 	check_addresses(item(ex, "structured"), &got, name);
 	T_CHECK(meta_encode(&got, &re, &relen, &e) == 0 && relen == binlen &&
@@ -159,8 +165,8 @@ test_example(const cJSON *ex)
 	/* trailing bytes are allowed, as upstream allows them */
 	enc = realloc(enc, enclen + 3);
 	memcpy(enc + enclen, "xyz", 3);
-	T_CHECK(meta_decode(enc, enclen + 3, &got, &e) == 0 && meta_equal(&got, &want),
-	    "%s: trailing bytes rejected", name);
+	T_CHECK(meta_decode(enc, enclen + 3, &got, &e) == 0 &&
+	    meta_equal(&got, &want), "%s: trailing bytes rejected", name);
 	meta_free(&got);
 	free(enc);
 	free(bin);
@@ -179,7 +185,8 @@ find_example(const cJSON *v, const char *name)
 	exit(2);
 }
 
-/* Opens the subset of values selected by mask and returns meta_open's result. */
+/* Opens the subset of values selected by mask and returns meta_open's
+ * result. */
 static int
 open_subset(uint8_t *const values[4], const size_t lens[4], unsigned mask,
     const uint8_t key[32], struct metadata *m, struct err *e)
@@ -202,11 +209,11 @@ popcount4(unsigned mask)
 }
 
 static void
-check_all_subsets(uint8_t *const values[4], const size_t lens[4], const uint8_t key[32],
-    const struct metadata *want)
+check_all_subsets(uint8_t *const values[4], const size_t lens[4],
+    const uint8_t key[32], const struct metadata *want)
 {
-	static const char one[] = "key reconstruction failed, data is corrupted. "
-	    "Need at least 2 shards, only 1 available";
+	static const char one[] = "key reconstruction failed, data is "
+	    "corrupted. Need at least 2 shards, only 1 available";
 	struct metadata got;
 	struct err e;
 	unsigned mask;
@@ -220,19 +227,22 @@ check_all_subsets(uint8_t *const values[4], const size_t lens[4], const uint8_t 
 			T_CHECK(rc == -1 && strcmp(e.msg, one) == 0,
 			    "open with one value (mask %x) gave %d", mask, rc);
 		else {
-			T_CHECK(rc == 0, "open mask %x: %s", mask, rc ? e.msg : "");
+			T_CHECK(rc == 0, "open mask %x: %s", mask,
+			    rc ? e.msg : "");
 			if (rc == 0) {
-				T_CHECK(meta_equal(&got, want), "open mask %x: wrong record", mask);
+				T_CHECK(meta_equal(&got, want),
+				    "open mask %x: wrong record", mask);
 				meta_free(&got);
 			}
 		}
 	}
 }
 
-/* sealed -> pad (pad byte given, normally the pad length) -> RS(2,2) -> values. */
+/* sealed -> pad (pad byte given, normally the pad length) -> RS(2,2) ->
+ * values. */
 static void
-values_from_sealed(const uint8_t *sealed, size_t len, int padbyte, uint8_t *values[4],
-    size_t lens[4])
+values_from_sealed(const uint8_t *sealed, size_t len, int padbyte,
+    uint8_t *values[4], size_t lens[4])
 {
 	size_t sl = rs_shard_len(len, 2), pad = rs_pad_len(len, 2);
 	uint8_t *buf = malloc(4 * sl), *data[2], *parity[2];
@@ -242,13 +252,14 @@ values_from_sealed(const uint8_t *sealed, size_t len, int padbyte, uint8_t *valu
 
 	memcpy(buf, sealed, len);
 	memset(buf + len, padbyte < 0 ? (int)pad : padbyte, pad);
-	data[0] = buf, data[1] = buf + sl, parity[0] = buf + 2 * sl, parity[1] = buf + 3 * sl;
+	data[0] = buf, data[1] = buf + sl, parity[0] = buf + 2 * sl,
+	    parity[1] = buf + 3 * sl;
 	rs = rs_new(2, 2, &e);
 	rs_encode(rs, sl, data, parity);
 	rs_free(rs);
 	for (i = 0; i < 4; i++)
-		if (metaval_encode((unsigned)i, buf + (size_t)i * sl, sl, &values[i], &lens[i],
-		    &e) == -1)
+		if (metaval_encode((unsigned)i, buf + (size_t)i * sl, sl,
+		    &values[i], &lens[i], &e) == -1)
 			exit(2);
 	free(buf);
 }
@@ -265,8 +276,9 @@ free_values(uint8_t *values[4])
 }
 
 static void
-test_storage_vectors(const cJSON *st, uint8_t *const values[4], const size_t lens[4],
-    const uint8_t *plain, size_t plainlen, const uint8_t key[32], const uint8_t *nonce)
+test_storage_vectors(const cJSON *st, uint8_t *const values[4],
+    const size_t lens[4], const uint8_t *plain, size_t plainlen,
+    const uint8_t key[32], const uint8_t *nonce)
 {
 	uint8_t *sealed, *mine, *want;
 	size_t sealedlen, minelen, wantlen, sl;
@@ -274,27 +286,33 @@ test_storage_vectors(const cJSON *st, uint8_t *const values[4], const size_t len
 	int i;
 
 	sealed = t_unhex(str(st, "sealed"), &sealedlen);
-	T_CHECK(gcm_seal(key, nonce, plain, plainlen, &mine, &minelen, &e) == 0 &&
+	T_CHECK(gcm_seal(key, nonce, plain, plainlen, &mine, &minelen,
+	    &e) == 0 &&
 	    minelen == sealedlen && memcmp(mine, sealed, sealedlen) == 0,
 	    "storage: sealed bincode differs");
 	free(mine);
 	for (i = 0; i < 4; i++) {
-		want = t_unhex(cJSON_GetArrayItem(item(st, "values"), i)->valuestring, &wantlen);
-		T_CHECK(lens[i] == wantlen && memcmp(values[i], want, wantlen) == 0,
+		want = t_unhex(cJSON_GetArrayItem(item(st, "values"),
+		    i)->valuestring, &wantlen);
+		T_CHECK(lens[i] == wantlen &&
+		    memcmp(values[i], want, wantlen) == 0,
 		    "storage: value %d differs", i);
 		free(want);
-		want = t_unhex(cJSON_GetArrayItem(item(st, "shards"), i)->valuestring, &sl);
-		T_CHECK(lens[i] == 1 + sl + B2_LEN && memcmp(values[i] + 1, want, sl) == 0,
+		want = t_unhex(cJSON_GetArrayItem(item(st, "shards"),
+		    i)->valuestring, &sl);
+		T_CHECK(lens[i] == 1 + sl + B2_LEN &&
+		    memcmp(values[i] + 1, want, sl) == 0,
 		    "storage: shard %d differs", i);
 		free(want);
 	}
 	free(sealed);
 }
 
-/* Values that fail their checksum, carry idx >= 4 or repeat an idx are skipped. */
+/* Values that fail their checksum, carry idx >= 4 or repeat an idx are
+ * skipped. */
 static void
-test_skipped_values(uint8_t *const values[4], const size_t lens[4], const uint8_t key[32],
-    const struct metadata *want)
+test_skipped_values(uint8_t *const values[4], const size_t lens[4],
+    const uint8_t key[32], const struct metadata *want)
 {
 	uint8_t *v[4], *bad = malloc(lens[1]), *idx4;
 	size_t l[4], idx4len;
@@ -305,21 +323,22 @@ test_skipped_values(uint8_t *const values[4], const size_t lens[4], const uint8_
 	bad[lens[1] / 2] ^= 0x01;
 	v[0] = values[0], v[1] = bad, v[2] = NULL, v[3] = NULL;
 	l[0] = lens[0], l[1] = lens[1], l[2] = 0, l[3] = 0;
-	T_CHECK(meta_open(v, l, key, &got, &e) == -1 && strstr(e.msg, "only 1") != NULL,
-	    "corrupted value was not skipped");
+	T_CHECK(meta_open(v, l, key, &got, &e) == -1 &&
+	    strstr(e.msg, "only 1") != NULL, "corrupted value was not skipped");
 	v[2] = values[3], l[2] = lens[3];
 	T_CHECK(meta_open(v, l, key, &got, &e) == 0 && meta_equal(&got, want),
 	    "open around a corrupted value failed");
 	meta_free(&got);
 	/* the same idx twice counts once */
 	v[1] = values[0], l[1] = lens[0], v[2] = NULL, l[2] = 0;
-	T_CHECK(meta_open(v, l, key, &got, &e) == -1 && strstr(e.msg, "only 1") != NULL,
-	    "duplicate idx counted twice");
+	T_CHECK(meta_open(v, l, key, &got, &e) == -1 &&
+	    strstr(e.msg, "only 1") != NULL, "duplicate idx counted twice");
 	/* idx 4 is out of range even with a valid checksum */
-	metaval_encode(4, values[1] + 1, lens[1] - 1 - B2_LEN, &idx4, &idx4len, &e);
+	metaval_encode(4, values[1] + 1, lens[1] - 1 - B2_LEN, &idx4, &idx4len,
+	    &e);
 	v[1] = idx4, l[1] = idx4len;
-	T_CHECK(meta_open(v, l, key, &got, &e) == -1 && strstr(e.msg, "only 1") != NULL,
-	    "idx 4 accepted");
+	T_CHECK(meta_open(v, l, key, &got, &e) == -1 &&
+	    strstr(e.msg, "only 1") != NULL, "idx 4 accepted");
 	free(idx4);
 	free(bad);
 }
@@ -328,8 +347,8 @@ test_skipped_values(uint8_t *const values[4], const size_t lens[4], const uint8_
  * update that landed on some backends only): they are never combined. With a
  * consistent pair among them, that pair opens. */
 static void
-test_mixed_lengths(uint8_t *const values[4], const size_t lens[4], const uint8_t key[32],
-    const struct metadata *want)
+test_mixed_lengths(uint8_t *const values[4], const size_t lens[4],
+    const uint8_t key[32], const struct metadata *want)
 {
 	struct metadata other, got;
 	uint8_t *longer[4] = { 0 }, *v[4];
@@ -342,13 +361,15 @@ test_mixed_lengths(uint8_t *const values[4], const size_t lens[4], const uint8_t
 	other = *want;
 	other.nshards = want->nshards + 1;
 	other.shards = calloc(other.nshards, sizeof(*other.shards));
-	memcpy(other.shards, want->shards, want->nshards * sizeof(*other.shards));
+	memcpy(other.shards, want->shards,
+	    want->nshards * sizeof(*other.shards));
 	other.shards[want->nshards] = want->shards[0];
 	other.shards[want->nshards].idx = want->nshards % other.data_shards;
-	T_CHECK(meta_seal(&other, key, NULL, longer, llens, &e) == 0, "seal: %s", e.msg);
+	T_CHECK(meta_seal(&other, key, NULL, longer, llens, &e) == 0,
+	    "seal: %s", e.msg);
 	free(other.shards);
-	T_CHECK(llens[1] != lens[0], "the longer record's values are as long (%zu)",
-	    llens[1]);
+	T_CHECK(llens[1] != lens[0],
+	    "the longer record's values are as long (%zu)", llens[1]);
 	/* value 0 of one record, value 1 of the other: no pair */
 	for (i = 0; i < 4; i++)
 		v[i] = NULL, l[i] = 0;
@@ -360,8 +381,8 @@ test_mixed_lengths(uint8_t *const values[4], const size_t lens[4], const uint8_t
 	/* ... plus value 2 of the longer record: that pair opens */
 	v[2] = longer[2], l[2] = llens[2];
 	T_CHECK(meta_open(v, l, key, &got, &e) == 0 &&
-	    got.nshards == want->nshards + 1, "the consistent pair did not open: %s",
-	    e.msg);
+	    got.nshards == want->nshards + 1,
+	    "the consistent pair did not open: %s", e.msg);
 	if (got.shards != NULL)
 		meta_free(&got);
 	free_values(longer);
@@ -380,26 +401,28 @@ test_open_failures(const uint8_t *plain, size_t plainlen, const uint8_t key[32],
 	wrong[0] ^= 1;
 	gcm_seal(key, nonce, plain, plainlen, &sealed, &sealedlen, &e);
 	values_from_sealed(sealed, sealedlen, -1, values, lens);
-	T_CHECK(meta_open(values, lens, wrong, &got, &e) == -1, "wrong key opened");
+	T_CHECK(meta_open(values, lens, wrong, &got, &e) == -1,
+	    "wrong key opened");
 	free_values(values);
 	values_from_sealed(sealed, sealedlen, 7, values, lens);
-	T_CHECK(meta_open(values, lens, key, &got, &e) == -1 && strstr(e.msg, "padding"),
-	    "bad pad byte: %s", e.msg);
+	T_CHECK(meta_open(values, lens, key, &got, &e) == -1 &&
+	    strstr(e.msg, "padding"), "bad pad byte: %s", e.msg);
 	free_values(values);
 	free(sealed);
 	/* authentic but not bincode */
 	gcm_seal(key, nonce, "nonsense", 8, &sealed, &sealedlen, &e);
 	values_from_sealed(sealed, sealedlen, -1, values, lens);
-	T_CHECK(meta_open(values, lens, key, &got, &e) == -1 && strstr(e.msg, "truncated"),
-	    "non-bincode record: %s", e.msg);
+	T_CHECK(meta_open(values, lens, key, &got, &e) == -1 &&
+	    strstr(e.msg, "truncated"), "non-bincode record: %s", e.msg);
 	free_values(values);
 	free(sealed);
 }
 
 /* Two records under one key, their values mixed across the four backends as a
- * failed update leaves them: a reader opens one of the two whole, never a blend,
- * and only four values of one record count as settled. b differs from a in its
- * checksum; with grow, b also has one more piece, so its values are longer. */
+ * failed update leaves them: a reader opens one of the two whole, never a
+ * blend, and only four values of one record count as settled. b differs from a
+ * in its checksum; with grow, b also has one more piece, so its values are
+ * longer. */
 static void
 test_mixed_records(const struct metadata *a, const uint8_t key[32], int grow)
 {
@@ -415,7 +438,8 @@ test_mixed_records(const struct metadata *a, const uint8_t key[32], int grow)
 	if (grow && b.nshards > 0) {
 		struct shard_info *si = &b.shards[0];
 
-		si->keys = reallocarray(si->keys, si->nkeys + 1, sizeof(*si->keys));
+		si->keys = reallocarray(si->keys, si->nkeys + 1,
+		    sizeof(*si->keys));
 		si->keys[si->nkeys].kind = KEY_V2;
 		si->keys[si->nkeys++].id = 999999;
 	}
@@ -428,15 +452,19 @@ test_mixed_records(const struct metadata *a, const uint8_t key[32], int grow)
 			na += !(mask >> i & 1);
 		}
 		rc = meta_open(mix, lm, key, &got, &e);
-		T_CHECK(rc == 0, "mix %x (grow %d): a reader opens one record: %s",
-		    mask, grow, e.msg);
+		T_CHECK(rc == 0,
+		    "mix %x (grow %d): a reader opens one record: %s", mask,
+		    grow, e.msg);
 		if (rc == 0) {
 			T_CHECK(meta_equal(&got, a) || meta_equal(&got, &b),
-			    "mix %x: the record opened is one of the two", mask);
+			    "mix %x: the record opened is one of the two",
+			    mask);
 			if (na >= 3)
-				T_CHECK(meta_equal(&got, a), "mix %x: a on 3", mask);
+				T_CHECK(meta_equal(&got, a), "mix %x: a on 3",
+				    mask);
 			if (na <= 1)
-				T_CHECK(meta_equal(&got, &b), "mix %x: b on 3", mask);
+				T_CHECK(meta_equal(&got, &b), "mix %x: b on 3",
+				    mask);
 			meta_free(&got);
 		}
 		T_CHECK(meta_values_agree(mix, lm) == (mask == 0 || mask == 15),
@@ -491,11 +519,13 @@ test_storage(const cJSON *v)
 	struct metadata want;
 	struct err e;
 
-	meta_from_json(item(find_example(v, str(st, "example")), "structured"), &want);
+	meta_from_json(item(find_example(v, str(st, "example")), "structured"),
+	    &want);
 	key = t_unhex(str(st, "key"), &keylen);
 	nonce = t_unhex(str(st, "nonce"), &noncelen);
 	plain = t_unhex(str(st, "plain"), &plainlen);
-	T_CHECK(meta_seal(&want, key, nonce, values, lens, &e) == 0, "seal: %s", e.msg);
+	T_CHECK(meta_seal(&want, key, nonce, values, lens, &e) == 0, "seal: %s",
+	    e.msg);
 	test_storage_vectors(st, values, lens, plain, plainlen, key, nonce);
 	check_all_subsets(values, lens, key, &want);
 	test_skipped_values(values, lens, key, &want);
@@ -506,7 +536,8 @@ test_storage(const cJSON *v)
 	test_diff(&want);
 	free_values(values);
 	/* a random nonce still opens */
-	T_CHECK(meta_seal(&want, key, NULL, values, lens, &e) == 0, "seal: %s", e.msg);
+	T_CHECK(meta_seal(&want, key, NULL, values, lens, &e) == 0, "seal: %s",
+	    e.msg);
 	check_all_subsets(values, lens, key, &want);
 	free_values(values);
 	free(key);
@@ -523,28 +554,34 @@ test_keys(const cJSON *v)
 	struct err e = { "" };
 
 	cJSON_ArrayForEach(k, item(v, "keys")) {
-		int rc = meta_key(str(k, "prefix"), str(k, "root"), str(k, "path"), out,
-		    sizeof(out), &e);
+		int rc = meta_key(str(k, "prefix"), str(k, "root"),
+		    str(k, "path"), out, sizeof(out), &e);
 
-		T_CHECK(rc == 0 && strcmp(out, str(k, "key")) == 0, "key for %s: %s",
-		    str(k, "path"), rc ? e.msg : out);
+		T_CHECK(rc == 0 && strcmp(out, str(k, "key")) == 0,
+		    "key for %s: %s", str(k, "path"), rc ? e.msg : out);
 	}
-	T_CHECK(meta_key("p", "/virtualroot", "/virtualrootx/a", out, sizeof(out), &e) == -1 &&
-	    strcmp(e.msg, "attempting to access file /virtualrootx/a which is not in the "
-	    "file tree rooted at /virtualroot") == 0, "sibling of root accepted: %s", e.msg);
-	T_CHECK(meta_key("p", "/virtualroot", "virtualroot/a", out, sizeof(out), &e) == -1,
-	    "relative path under a root accepted");
-	T_CHECK(meta_key("p", "/virtualroot/", "/virtualroot/./a/b/", out, sizeof(out),
-	    &e) == 0 && strcmp(out, "/p/meta/575aa62220a2c597f5def8d269b6acac") == 0,
+	T_CHECK(meta_key("p", "/virtualroot", "/virtualrootx/a", out,
+	    sizeof(out), &e) == -1 &&
+	    strcmp(e.msg, "attempting to access file /virtualrootx/a which is "
+	    "not in the file tree rooted at /virtualroot") == 0,
+	    "sibling of root accepted: %s", e.msg);
+	T_CHECK(meta_key("p", "/virtualroot", "virtualroot/a", out, sizeof(out),
+	    &e) == -1, "relative path under a root accepted");
+	T_CHECK(meta_key("p", "/virtualroot/", "/virtualroot/./a/b/", out,
+	    sizeof(out), &e) == 0 &&
+	    strcmp(out, "/p/meta/575aa62220a2c597f5def8d269b6acac") == 0,
 	    "uncleaned root and path: %s", out);
 	T_CHECK(meta_key("p", "/", "/a/b", out, sizeof(out), &e) == 0 &&
 	    strcmp(out, "/p/meta/575aa62220a2c597f5def8d269b6acac") == 0,
 	    "root / did not strip the leading slash: %s", out);
-	T_CHECK(meta_key("someprefix", NULL, "/data//./f1", out, sizeof(out), &e) == 0 &&
-	    strcmp(out, "/someprefix/meta/34601cbbc5e8373430d1f4aae2515fb9") == 0,
+	T_CHECK(meta_key("someprefix", NULL, "/data//./f1", out, sizeof(out),
+	    &e) == 0 && strcmp(out,
+	    "/someprefix/meta/34601cbbc5e8373430d1f4aae2515fb9") == 0,
 	    "no root: %s", out);
-	T_CHECK(meta_key("p", NULL, "/a", out, 40, &e) == -1, "key overflowed out");
-	T_CHECK(meta_key("p", NULL, "/a", out, 41, &e) == 0, "exact-size out rejected");
+	T_CHECK(meta_key("p", NULL, "/a", out, 40, &e) == -1,
+	    "key overflowed out");
+	T_CHECK(meta_key("p", NULL, "/a", out, 41, &e) == 0,
+	    "exact-size out rejected");
 	T_CHECK(meta_key("p", NULL, "/a\xff", out, sizeof(out), &e) == -1,
 	    "non-UTF-8 path accepted");
 }
@@ -555,10 +592,14 @@ test_path_clean(void)
 	static const char *cases[][2] = {
 		{ "", "." }, { ".", "." }, { "/", "/" }, { "//", "/" },
 		{ "//a/./b/../c/", "/a/c" }, { "a/..", "." }, { "/..", "/" },
-		{ "/../..", "/" }, { "/../a", "/a" }, { "..", ".." }, { "../..", "../.." },
-		{ "../a/..", ".." }, { "a/../..", ".." }, { "a/../../b", "../b" },
-		{ "./a", "a" }, { "a/./b", "a/b" }, { "abc/", "abc" }, { "a//b", "a/b" },
-		{ "/a/b/c/../../d", "/a/d" }, { "...", "..." }, { "/.../..a/.b", "/.../..a/.b" },
+		{ "/../..", "/" }, { "/../a", "/a" }, { "..", ".." },
+		{ "../..", "../.." },
+		{ "../a/..", ".." }, { "a/../..", ".." },
+		{ "a/../../b", "../b" },
+		{ "./a", "a" }, { "a/./b", "a/b" }, { "abc/", "abc" },
+		{ "a//b", "a/b" },
+		{ "/a/b/c/../../d", "/a/d" }, { "...", "..." },
+		{ "/.../..a/.b", "/.../..a/.b" },
 		{ "a/b/../../..", ".." }, { "/abc/def/../../..", "/" },
 	};
 	char out[64];
@@ -566,11 +607,13 @@ test_path_clean(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		path_clean(cases[i][0], out, sizeof(out));
-		T_CHECK(strcmp(out, cases[i][1]) == 0, "path_clean(\"%s\") = \"%s\", want \"%s\"",
-		    cases[i][0], out, cases[i][1]);
+		T_CHECK(strcmp(out, cases[i][1]) == 0,
+		    "path_clean(\"%s\") = \"%s\", want \"%s\"", cases[i][0],
+		    out, cases[i][1]);
 	}
 	path_clean("/abcdef/g", out, 4);
-	T_CHECK(strcmp(out, "/ab") == 0, "path_clean does not truncate to outlen: %s", out);
+	T_CHECK(strcmp(out, "/ab") == 0,
+	    "path_clean does not truncate to outlen: %s", out);
 }
 
 /* A small valid record with one key of each kind and both path extensions. */
@@ -606,27 +649,36 @@ has_bytes(const uint8_t *buf, size_t len, const void *needle, size_t n)
 static void
 test_extension(void)
 {
-	static const uint8_t unix_tag[] = { 2, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, '/', 'r' };
-	static const uint8_t dir_tag[] = { 3, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, '/', 's' };
-	static const uint8_t v1_key[] = { 0, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 1, 0, 0, 0, 8, 7 };
+	static const uint8_t unix_tag[] = { 2, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0,
+	    '/', 'r' };
+	static const uint8_t dir_tag[] = { 3, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0,
+	    '/', 's' };
+	static const uint8_t v1_key[] = { 0, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 1,
+	    0, 0, 0, 8, 7 };
 	struct metadata m, got;
 	uint8_t *enc;
 	size_t len;
 	struct err e;
 
 	make_ext_meta(&m);
-	T_CHECK(m.shards[0].ci.addr.kind == ADDR_UNIX && m.shards[1].ci.addr.kind == ADDR_DIR,
+	T_CHECK(m.shards[0].ci.addr.kind == ADDR_UNIX &&
+	    m.shards[1].ci.addr.kind == ADDR_DIR,
 	    "zaddr_parse of unix:/dir: addresses");
-	T_CHECK(meta_encode(&m, &enc, &len, &e) == 0, "encode extension: %s", e.msg);
-	T_CHECK(has_bytes(enc, len, unix_tag, sizeof(unix_tag)), "unix address layout");
-	T_CHECK(has_bytes(enc, len, dir_tag, sizeof(dir_tag)), "dir address layout");
-	T_CHECK(has_bytes(enc, len, v1_key, sizeof(v1_key)), "V1 then V2 key layout");
+	T_CHECK(meta_encode(&m, &enc, &len, &e) == 0, "encode extension: %s",
+	    e.msg);
+	T_CHECK(has_bytes(enc, len, unix_tag, sizeof(unix_tag)),
+	    "unix address layout");
+	T_CHECK(has_bytes(enc, len, dir_tag, sizeof(dir_tag)),
+	    "dir address layout");
+	T_CHECK(has_bytes(enc, len, v1_key, sizeof(v1_key)),
+	    "V1 then V2 key layout");
 	T_CHECK(meta_decode(enc, len, &got, &e) == 0 && meta_equal(&got, &m),
 	    "extension round trip: %s", e.msg);
 	meta_free(&got);
 	free(enc);
 	m.shards[0].keys[0].id = (uint64_t)UINT32_MAX + 1;
-	T_CHECK(meta_encode(&m, &enc, &len, &e) == -1, "V1 key over 32 bits encoded");
+	T_CHECK(meta_encode(&m, &enc, &len, &e) == -1,
+	    "V1 key over 32 bits encoded");
 	meta_free(&m);
 }
 
@@ -644,8 +696,8 @@ expect_reject(const uint8_t *buf, size_t len, size_t off, const void *patch,
 	memcpy(copy, buf, len);
 	memcpy(copy + off, patch, plen);
 	rc = meta_decode(copy, len, &m, &e);
-	T_CHECK(rc == -1 && strstr(e.msg, want) != NULL, "%s: rc %d, %s", what, rc,
-	    rc ? e.msg : "accepted");
+	T_CHECK(rc == -1 && strstr(e.msg, want) != NULL, "%s: rc %d, %s", what,
+	    rc, rc ? e.msg : "accepted");
 	if (rc == 0)
 		meta_free(&m);
 	free(copy);
@@ -666,9 +718,11 @@ test_truncations(const uint8_t *bin, size_t len, const char *name)
 		} else if (strstr(e.msg, "truncated at byte") == NULL)
 			bad++;
 	}
-	T_CHECK(bad == 0, "%s: %d truncations accepted or misreported", name, bad);
+	T_CHECK(bad == 0, "%s: %d truncations accepted or misreported", name,
+	    bad);
 	T_CHECK(meta_decode(bin, 0, &m, &e) == -1 &&
-	    strcmp(e.msg, "metadata: truncated at byte 0 (reading data_shards)") == 0,
+	    strcmp(e.msg,
+	    "metadata: truncated at byte 0 (reading data_shards)") == 0,
 	    "empty input: %s", e.msg);
 }
 
@@ -702,36 +756,53 @@ test_rejects(const uint8_t *bin, size_t len)
 	uint8_t u64[8], one = 1, two = 2, big = 0xff, zero = 0;
 	uint8_t tag4[4] = { 4, 0, 0, 0 }, tag2[4] = { 2, 0, 0, 0 };
 
-	T_CHECK(len == OFF_NS + 4 + 1 && bin[OFF_NS] == 't', "offsets do not match the vector");
-	expect_reject(bin, len, OFF_ENC_TAG, &one, 1, "encryption tag", "AES tag 1");
-	expect_reject(bin, len, OFF_COMP_TAG, &one, 1, "compression tag", "snappy tag 1");
-	expect_reject(bin, len, OFF_ADDR_TAG, tag4, 4, "address tag", "address tag 4");
+	T_CHECK(len == OFF_NS + 4 + 1 && bin[OFF_NS] == 't',
+	    "offsets do not match the vector");
+	expect_reject(bin, len, OFF_ENC_TAG, &one, 1, "encryption tag",
+	    "AES tag 1");
+	expect_reject(bin, len, OFF_COMP_TAG, &one, 1, "compression tag",
+	    "snappy tag 1");
+	expect_reject(bin, len, OFF_ADDR_TAG, tag4, 4, "address tag",
+	    "address tag 4");
 	expect_reject(bin, len, OFF_KEY_TAG, tag2, 4, "key tag", "key tag 2");
-	expect_reject(bin, len, OFF_NS_OPT, &two, 1, "namespace", "option tag 2");
-	expect_reject(bin, len, OFF_KEYLEN, "\x3f", 1, "key length", "63-char key");
-	expect_reject(bin, len, OFF_KEYHEX + 5, "g", 1, "not a hex", "non-hex key");
-	expect_reject(bin, len, OFF_NS, "\xff", 1, "UTF-8", "invalid UTF-8 namespace");
-	expect_reject(bin, len, OFF_NS, "\xc0\x80", 2, "UTF-8", "overlong NUL namespace");
+	expect_reject(bin, len, OFF_NS_OPT, &two, 1, "namespace",
+	    "option tag 2");
+	expect_reject(bin, len, OFF_KEYLEN, "\x3f", 1, "key length",
+	    "63-char key");
+	expect_reject(bin, len, OFF_KEYHEX + 5, "g", 1, "not a hex",
+	    "non-hex key");
+	expect_reject(bin, len, OFF_NS, "\xff", 1, "UTF-8",
+	    "invalid UTF-8 namespace");
+	expect_reject(bin, len, OFF_NS, "\xc0\x80", 2, "UTF-8",
+	    "overlong NUL namespace");
 	expect_reject(bin, len, OFF_NS + 1, "\0", 1, "NUL", "NUL in namespace");
-	expect_reject(bin, len, OFF_IDX, "\x03", 1, "index", "idx = data+disposable");
+	expect_reject(bin, len, OFF_IDX, "\x03", 1, "index",
+	    "idx = data+disposable");
 	expect_reject(bin, len, OFF_IDX + 7, &big, 1, "index", "huge idx");
 	expect_reject(bin, len, 0, &zero, 1, "shard counts", "data_shards 0");
-	expect_reject(bin, len, OFF_DISPOSABLE, &zero, 1, "shard counts", "disposable 0");
+	expect_reject(bin, len, OFF_DISPOSABLE, &zero, 1, "shard counts",
+	    "disposable 0");
 	put_u64(u64, 255);
-	expect_reject(bin, len, OFF_DISPOSABLE, u64, 8, "shard counts", "257 shards");
+	expect_reject(bin, len, OFF_DISPOSABLE, u64, 8, "shard counts",
+	    "257 shards");
 	put_u64(u64, UINT64_MAX);
-	expect_reject(bin, len, OFF_DISPOSABLE, u64, 8, "shard counts", "2^64-1 disposable");
+	expect_reject(bin, len, OFF_DISPOSABLE, u64, 8, "shard counts",
+	    "2^64-1 disposable");
 	expect_reject(bin, len, OFF_NSHARDS, u64, 8, "limit", "2^64-1 shards");
 	expect_reject(bin, len, OFF_NKEYS, u64, 8, "limit", "2^64-1 keys");
-	expect_reject(bin, len, OFF_NS_LEN, u64, 8, "too long", "2^64-1 string");
+	expect_reject(bin, len, OFF_NS_LEN, u64, 8, "too long",
+	    "2^64-1 string");
 	put_u64(u64, META_MAX_KEYS);
-	expect_reject(bin, len, OFF_NKEYS, u64, 8, "truncated at byte 144 (reading shard 0 "
-	    "key count)", "2^20 keys in a short record");
+	expect_reject(bin, len, OFF_NKEYS, u64, 8,
+	    "truncated at byte 144 (reading shard 0 key count)",
+	    "2^20 keys in a short record");
 	put_u64(u64, 200);
-	expect_reject(bin, len, OFF_NSHARDS, u64, 8, "truncated at byte 112 (reading shard "
-	    "count)", "200 shards in a short record");
+	expect_reject(bin, len, OFF_NSHARDS, u64, 8,
+	    "truncated at byte 112 (reading shard count)",
+	    "200 shards in a short record");
 	put_u64(u64, 300);
-	expect_reject(bin, len, OFF_NS_LEN, u64, 8, "truncated", "string past the end");
+	expect_reject(bin, len, OFF_NS_LEN, u64, 8, "truncated",
+	    "string past the end");
 }
 
 static void
@@ -746,7 +817,8 @@ test_decoder(const cJSON *v)
 		test_truncations(bin, len, str(ex, "name"));
 		free(bin);
 	}
-	bin = t_unhex(str(find_example(v, "ipv6_loopback_one_shard"), "bincode"), &len);
+	bin = t_unhex(str(find_example(v, "ipv6_loopback_one_shard"),
+	    "bincode"), &len);
 	test_rejects(bin, len);
 	free(bin);
 }
@@ -782,7 +854,8 @@ mutate_once(uint8_t *buf, size_t len, size_t cap)
 			buf[off + i] = 0xff;
 		return len;
 	default:
-		/* small value in a u64 slot: counts and lengths off by a little */
+		/* small value in a u64 slot: counts and lengths off by a
+		 * little */
 		if (len >= 8 && off <= len - 8)
 			put_u64(buf + off, t_rng_below(300));
 		return len;
@@ -828,7 +901,8 @@ fuzz_decode_one(const uint8_t *buf, size_t len)
 }
 
 static void
-fuzz_decode(uint8_t *const seeds[], const size_t seedlens[], int nseeds, int rounds)
+fuzz_decode(uint8_t *const seeds[], const size_t seedlens[], int nseeds,
+    int rounds)
 {
 	uint8_t *buf;
 	size_t cap = 4096, len;
@@ -839,7 +913,8 @@ fuzz_decode(uint8_t *const seeds[], const size_t seedlens[], int nseeds, int rou
 		s = (int)t_rng_below((size_t)nseeds);
 		memcpy(buf, seeds[s], seedlens[s]);
 		len = mutate(buf, seedlens[s], cap);
-		/* an exact-size copy so that ASan catches any read past the end */
+		/* an exact-size copy so that ASan catches any read past the
+		 * end */
 		{
 			uint8_t *exact = malloc(len ? len : 1);
 
@@ -856,16 +931,18 @@ fuzz_decode(uint8_t *const seeds[], const size_t seedlens[], int nseeds, int rou
 		}
 	}
 	free(buf);
-	T_CHECK(bad == 0, "fuzz decode: %d accepted records did not round-trip", bad);
-	T_CHECK(accepted > rounds / 20 && accepted < rounds, "fuzz decode: %d of %d accepted",
-	    accepted, rounds);
+	T_CHECK(bad == 0, "fuzz decode: %d accepted records did not round-trip",
+	    bad);
+	T_CHECK(accepted > rounds / 20 && accepted < rounds,
+	    "fuzz decode: %d of %d accepted", accepted, rounds);
 }
 
 /* How often each outcome happened, to show the fuzz reaches every layer. */
 static int fuzz_seen[3];
 
 static int
-fuzz_open_one(uint8_t *const values[4], const size_t lens[4], const uint8_t key[32])
+fuzz_open_one(uint8_t *const values[4], const size_t lens[4],
+    const uint8_t key[32])
 {
 	struct metadata m;
 	struct err e;
@@ -879,11 +956,12 @@ fuzz_open_one(uint8_t *const values[4], const size_t lens[4], const uint8_t key[
 	return 1;
 }
 
-/* Mutates stored values directly (mostly caught by the checksum) or mutates a shard
- * and re-wraps it with a valid checksum, so RS, padding and GCM see the damage. */
+/* Mutates stored values directly (mostly caught by the checksum) or mutates a
+ * shard and re-wraps it with a valid checksum, so RS, padding and GCM see the
+ * damage. */
 static void
-fuzz_open_round(uint8_t *const base[4], const size_t baselens[4], const uint8_t key[32],
-    int *bad)
+fuzz_open_round(uint8_t *const base[4], const size_t baselens[4],
+    const uint8_t key[32], int *bad)
 {
 	uint8_t *v[4], buf[2048];
 	size_t l[4], len;
@@ -898,10 +976,11 @@ fuzz_open_round(uint8_t *const base[4], const size_t baselens[4], const uint8_t 
 		memcpy(buf, base[i], baselens[i]);
 		len = baselens[i];
 		if (i == target || t_rng_below(8) == 0)
-			len = rewrap ? 1 + mutate(buf + 1, len - 1 - B2_LEN, sizeof(buf) - 1) :
-			    mutate(buf, len, sizeof(buf));
+			len = rewrap ? 1 + mutate(buf + 1, len - 1 - B2_LEN,
+			    sizeof(buf) - 1) : mutate(buf, len, sizeof(buf));
 		if (rewrap && len >= 1)
-			metaval_encode(buf[0] % 5, buf + 1, len - 1, &v[i], &l[i], &e);
+			metaval_encode(buf[0] % 5, buf + 1, len - 1, &v[i],
+			    &l[i], &e);
 		else {
 			v[i] = malloc(len ? len : 1);
 			memcpy(v[i], buf, len);
@@ -937,7 +1016,8 @@ fuzz_open(uint8_t *const seeds[], const size_t seedlens[], int nseeds,
 	}
 	T_CHECK(bad == 0, "fuzz open: %d bad return codes", bad);
 	T_CHECK(fuzz_seen[0] > rounds / 10 && fuzz_seen[1] > rounds / 10 &&
-	    fuzz_seen[2] > 0, "fuzz open outcomes: %d errors, %d opened, %d not found",
+	    fuzz_seen[2] > 0,
+	    "fuzz open outcomes: %d errors, %d opened, %d not found",
 	    fuzz_seen[0], fuzz_seen[1], fuzz_seen[2]);
 }
 
@@ -973,7 +1053,8 @@ main(void)
 	t_rng_seed(0x9e3779b97f4a7c15ULL);
 	if (sodium_init() < 0)
 		return 2;
-	/* skipped values are logged as warnings; keep them out of the test output */
+	/* skipped values are logged as warnings; keep them out of the test
+	 * output */
 	log_init("/dev/null", 0);
 	cJSON_ArrayForEach(ex, item(v, "examples"))
 		test_example(ex);

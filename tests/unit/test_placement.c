@@ -1,11 +1,11 @@
 /*
  * Placement: the draw must follow upstream's distribution (with signed
- * arithmetic and correct group indices), every pick must survive the
- * redundancy settings, and large configs must be planned in well under 5 ms.
+ * arithmetic and correct group indices), every pick must survive the redundancy
+ * settings, and large configs must be planned in well under 5 ms.
  *
- * The reference distribution is computed here the slow way, as upstream does it:
- * every candidate subset, every count vector, weighted by the number of shard
- * sequences (the multinomial) that reach it.
+ * The reference distribution is computed here the slow way, as upstream does
+ * it: every candidate subset, every count vector, weighted by the number of
+ * shard sequences (the multinomial) that reach it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +30,8 @@ struct fixture {
 };
 
 static struct fixture *
-fixture_new(const unsigned *sizes, size_t ng, unsigned m, unsigned n, unsigned rg,
-    unsigned rn)
+fixture_new(const unsigned *sizes, size_t ng, unsigned m, unsigned n,
+    unsigned rg, unsigned rn)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	size_t g;
@@ -70,7 +70,8 @@ cmp_desc(const void *x, const void *y)
 }
 
 /*
- * What a pick must satisfy; returns NULL or why not.  counts gets shards per group.
+ * What a pick must satisfy; returns NULL or why not. counts gets shards per
+ * group.
  */
 static const char *
 pick_problem(const struct config *cfg, const unsigned char *excl,
@@ -92,7 +93,8 @@ pick_problem(const struct config *cfg, const unsigned char *excl,
 		if (excl && excl[flat])
 			return "excluded backend used";
 		/* Groups come in runs, fullest first. */
-		if (i > 0 && out[i].group != out[i - 1].group && counts[out[i].group])
+		if (i > 0 && out[i].group != out[i - 1].group &&
+		    counts[out[i].group])
 			return "group split in two runs";
 		counts[out[i].group]++;
 	}
@@ -100,7 +102,8 @@ pick_problem(const struct config *cfg, const unsigned char *excl,
 		if (out[i].group != out[i - 1].group &&
 		    counts[out[i].group] > counts[out[i - 1].group])
 			return "groups not in descending order of shards";
-	/* Lose the RG fullest groups entirely and RN backends in every other one. */
+	/* Lose the RG fullest groups entirely and RN backends in every other
+	 * one. */
 	memcpy(sorted, counts, sizeof(sorted));
 	qsort(sorted, cfg->ngroups, sizeof(*sorted), cmp_desc);
 	for (i = cfg->redundant_groups; i < cfg->ngroups; i++) {
@@ -111,8 +114,8 @@ pick_problem(const struct config *cfg, const unsigned char *excl,
 	}
 	if (left < cfg->minimal_shards)
 		return "redundancy not met";
-	/* Upstream's check in signed arithmetic, over the groups used (a group of S
-	 * left empty only lowers the sum, so this is implied). */
+	/* Upstream's check in signed arithmetic, over the groups used (a group
+	 * of S left empty only lowers the sum, so this is implied). */
 	return check >= (long)cfg->minimal_shards ? NULL : "signed check fails";
 }
 
@@ -123,7 +126,8 @@ struct upstream {
 	size_t members[MAXG], k;
 	unsigned c[MAXG];
 	unsigned base;
-	int wrap;		/* upstream's unsigned sum: a negative one passes */
+	int wrap;		/* upstream's unsigned sum: a negative one
+				 * passes */
 	double *p;
 	double fact[MAXN + 1];	/* small N only: 170! is the largest double */
 };
@@ -180,12 +184,13 @@ upstream_fill(struct upstream *u, size_t pos, unsigned left)
 
 /* Probability of every count vector (indexed by key_of), normalised. */
 static double *
-upstream_dist(const struct config *cfg, const unsigned char *excl, unsigned base,
-    size_t nkeys, int wrap)
+upstream_dist(const struct config *cfg, const unsigned char *excl,
+    unsigned base, size_t nkeys, int wrap)
 {
 	struct upstream u;
 	size_t g, b, flat = 0, nf = 0, fl[MAXG], i;
-	unsigned long mask, maxg, p = cfg->expected_shards - cfg->minimal_shards;
+	unsigned long mask, maxg,
+	    p = cfg->expected_shards - cfg->minimal_shards;
 	long room;
 	double total = 0;
 
@@ -211,7 +216,8 @@ upstream_dist(const struct config *cfg, const unsigned char *excl, unsigned base
 		for (i = 0; i < nf; i++)
 			if (mask & (1ul << i)) {
 				u.members[u.k++] = fl[i];
-				room += (long)u.avail[fl[i]] - (long)cfg->redundant_nodes;
+				room += (long)u.avail[fl[i]] -
+				    (long)cfg->redundant_nodes;
 			}
 		if (u.k > maxg || u.k <= cfg->redundant_groups ||
 		    room < (long)cfg->minimal_shards)
@@ -236,7 +242,8 @@ uneven_groups(const struct config *cfg, const unsigned char *excl,
 	size_t g, b, flat = 0, base, n, bad = 0;
 	double sum, mean;
 
-	for (g = 0; g < cfg->ngroups; g++, flat += cfg->groups[g - 1].nbackends) {
+	for (g = 0; g < cfg->ngroups; g++,
+	    flat += cfg->groups[g - 1].nbackends) {
 		sum = 0;
 		n = 0;
 		for (b = 0, base = flat; b < cfg->groups[g].nbackends; b++)
@@ -249,15 +256,17 @@ uneven_groups(const struct config *cfg, const unsigned char *excl,
 		mean = sum / n;
 		for (b = 0; b < cfg->groups[g].nbackends; b++)
 			if (!(excl && excl[base + b]) &&
-			    (uses[base + b] < 0.93 * mean || uses[base + b] > 1.07 * mean))
+			    (uses[base + b] < 0.93 * mean ||
+			    uses[base + b] > 1.07 * mean))
 				bad++;
 	}
 	return bad;
 }
 
-/* Draws many picks, checks each, and compares the count vectors with upstream's.
- * wrap: a policy only upstream's unsigned wrap places; each pick must then be a
- * count vector upstream's wrapped check passes (it meets no redundancy). */
+/* Draws many picks, checks each, and compares the count vectors with
+ * upstream's. wrap: a policy only upstream's unsigned wrap places; each pick
+ * must then be a count vector upstream's wrapped check passes (it meets no
+ * redundancy). */
 static void
 check_distribution_as(const char *name, const struct config *cfg,
     const unsigned char *excl, int wrap)
@@ -283,10 +292,11 @@ check_distribution_as(const char *name, const struct config *cfg,
 			continue;
 		}
 		why = pick_problem(cfg, excl, out, counts);
-		if (wrap && (why == NULL || strcmp(why, "redundancy not met") == 0 ||
+		if (wrap && (why == NULL ||
+		    strcmp(why, "redundancy not met") == 0 ||
 		    strcmp(why, "signed check fails") == 0))
-			why = want[key_of(counts, cfg->ngroups, base)] > 0 ? NULL :
-			    "not a spread upstream places";
+			why = want[key_of(counts, cfg->ngroups, base)] > 0 ?
+			    NULL : "not a spread upstream places";
 		if (why != NULL)
 			bad++;
 		got[key_of(counts, cfg->ngroups, base)] += 1.0 / DRAWS;
@@ -295,15 +305,18 @@ check_distribution_as(const char *name, const struct config *cfg,
 	}
 	for (i = 0; i < nkeys; i++) {
 		support += want[i] > 0;
-		tvd += (want[i] > got[i] ? want[i] - got[i] : got[i] - want[i]) / 2;
+		tvd += (want[i] > got[i] ? want[i] - got[i] : got[i] -
+		    want[i]) / 2;
 	}
-	printf("%s: %zu count vectors, total variation %.4f\n", name, support, tvd);
+	printf("%s: %zu count vectors, total variation %.4f\n", name, support,
+	    tvd);
 	T_CHECK(fails == 0, "%s: %zu picks failed (%s)", name, fails, e.msg);
 	T_CHECK(bad == 0, "%s: %zu bad picks (%s)", name, bad, why);
 	T_CHECK(support > 0, "%s: reference has no valid count vector", name);
-	T_CHECK(tvd < 0.03, "%s: total variation %.4f from upstream", name, tvd);
-	T_CHECK(uneven_groups(cfg, excl, uses) == 0, "%s: backends of a group not "
-	    "equally used", name);
+	T_CHECK(tvd < 0.03, "%s: total variation %.4f from upstream", name,
+	    tvd);
+	T_CHECK(uneven_groups(cfg, excl, uses) == 0,
+	    "%s: backends of a group not equally used", name);
 	free(want);
 	free(got);
 	free(uses);
@@ -317,7 +330,8 @@ check_distribution(const char *name, const struct config *cfg,
 }
 
 static void
-expect_policy(const struct config *cfg, int how, unsigned worst, const char *name)
+expect_policy(const struct config *cfg, int how, unsigned worst,
+    const char *name)
 {
 	struct placement_policy pp;
 	struct err e;
@@ -326,9 +340,9 @@ expect_policy(const struct config *cfg, int how, unsigned worst, const char *nam
 	memset(&e, 0, sizeof(e));
 	rc = placement_policy(cfg, &pp, &e);
 	T_CHECK((rc == 0) == (how != PLACED_NONE) && pp.how == how &&
-	    (how != PLACED_WRAP || pp.worst_groups == worst),
-	    "%s: policy placed %d (want %d), survives %u whole groups (want %u): %s",
-	    name, pp.how, how, pp.worst_groups, worst, e.msg);
+	    (how != PLACED_WRAP || pp.worst_groups == worst), "%s: policy "
+	    "placed %d (want %d), survives %u whole groups (want %u): %s", name,
+	    pp.how, how, pp.worst_groups, worst, e.msg);
 }
 
 /*
@@ -341,24 +355,28 @@ static void
 test_wrap_policies(void)
 {
 	static const unsigned s15_15[] = { 15, 15 }, s14x3[] = { 14, 14, 14 },
-	    s16_4_4[] = { 16, 4, 4 }, s555[] = { 5, 5, 5 }, s10x3[] = { 10, 10, 10 },
-	    s10x4[] = { 10, 10, 10, 10 };
+	    s16_4_4[] = { 16, 4, 4 }, s555[] = { 5, 5, 5 },
+	    s10x3[] = { 10, 10, 10 }, s10x4[] = { 10, 10, 10, 10 };
 	struct fixture *f;
 
 	f = fixture_new(s15_15, 2, 10, 15, 1, 1);
-	check_distribution_as("README policy over 15,15 (wrap)", &f->cfg, NULL, 1);
+	check_distribution_as("README policy over 15,15 (wrap)", &f->cfg, NULL,
+	    1);
 	expect_policy(&f->cfg, PLACED_WRAP, 0, "15,15");
 	free(f);
 	f = fixture_new(s14x3, 3, 10, 15, 1, 1);
-	check_distribution_as("README policy over 3x14 (wrap)", &f->cfg, NULL, 1);
+	check_distribution_as("README policy over 3x14 (wrap)", &f->cfg, NULL,
+	    1);
 	expect_policy(&f->cfg, PLACED_WRAP, 0, "3x14");
 	free(f);
 	f = fixture_new(s16_4_4, 3, 10, 15, 1, 1);
-	check_distribution_as("README policy over 16,4,4 (wrap)", &f->cfg, NULL, 1);
+	check_distribution_as("README policy over 16,4,4 (wrap)", &f->cfg, NULL,
+	    1);
 	free(f);
 	/* RG = 2, RN = 2 over 3 groups of 10: (10,5,0) and its like. */
 	f = fixture_new(s10x3, 3, 10, 15, 2, 2);
-	check_distribution_as("3x10 M=10 N=15 RG=2 RN=2 (wrap)", &f->cfg, NULL, 1);
+	check_distribution_as("3x10 M=10 N=15 RG=2 RN=2 (wrap)", &f->cfg, NULL,
+	    1);
 	expect_policy(&f->cfg, PLACED_WRAP, 0, "3x10 RG=2 RN=2");
 	free(f);
 	/* Over 3 groups of 5 even the wrap finds nothing: every store fails. */
@@ -374,16 +392,17 @@ test_wrap_policies(void)
 static void
 test_distributions(void)
 {
-	static const unsigned s2222[] = { 2, 2, 2, 2 }, s2334[] = { 2, 3, 3, 4 },
-	    s22233[] = { 2, 2, 2, 3, 3 }, s555[] = { 5, 5, 5 }, s23[] = { 2, 3 },
-	    s3333[] = { 3, 3, 3, 3 }, s22222[] = { 2, 2, 2, 2, 2 }, s333[] = { 3, 3, 3 };
+	static const unsigned s2222[] = { 2, 2, 2, 2 },
+	    s2334[] = { 2, 3, 3, 4 }, s22233[] = { 2, 2, 2, 3, 3 },
+	    s555[] = { 5, 5, 5 }, s23[] = { 2, 3 }, s3333[] = { 3, 3, 3, 3 },
+	    s22222[] = { 2, 2, 2, 2, 2 }, s333[] = { 3, 3, 3 };
 	struct fixture *f;
 
 	f = fixture_new(s3333, 4, 2, 6, 1, 1);
 	check_distribution("4x3 M=2 N=6 RG=1 RN=1", &f->cfg, NULL);
 	free(f);
-	/* Count vectors such as (2,1,1,0), whose check sums to -1, pass upstream's
-	 * wrapped unsigned sum; the reference and we reject them. */
+	/* Count vectors such as (2,1,1,0), whose check sums to -1, pass
+	 * upstream's wrapped unsigned sum; the reference and we reject them. */
 	f = fixture_new(s2222, 4, 1, 4, 1, 1);
 	check_distribution("4x2 M=1 N=4 RG=1 RN=1 (signed)", &f->cfg, NULL);
 	free(f);
@@ -408,7 +427,8 @@ test_distributions(void)
 	free(f);
 }
 
-/* (c): a group too small for RN is skipped, and indices still name config groups. */
+/* (c): a group too small for RN is skipped, and indices still name config
+ * groups. */
 static void
 test_filtered_group(void)
 {
@@ -419,7 +439,8 @@ test_filtered_group(void)
 	size_t i, j, hits = 0, bad = 0;
 
 	f = fixture_new(s1555, 4, 2, 9, 1, 2);
-	check_distribution("1,5,5,5 M=2 N=9 RG=1 RN=2 (group 0 filtered)", &f->cfg, NULL);
+	check_distribution("1,5,5,5 M=2 N=9 RG=1 RN=2 (group 0 filtered)",
+	    &f->cfg, NULL);
 	free(f);
 	f = fixture_new(s144, 3, 2, 4, 0, 2);
 	for (i = 0; i < 2000; i++) {
@@ -430,8 +451,8 @@ test_filtered_group(void)
 		for (j = 0; j < 4; j++)
 			hits += out[j].group == 0;
 	}
-	T_CHECK(bad == 0 && hits == 0, "filtered group 0 used %zu times, %zu failures",
-	    hits, bad);
+	T_CHECK(bad == 0 && hits == 0,
+	    "filtered group 0 used %zu times, %zu failures", hits, bad);
 	free(f);
 }
 
@@ -448,8 +469,8 @@ test_exactly_rn(void)
 	size_t i, j, hits = 0, bad = 0;
 
 	f = fixture_new(s13, 2, 2, 4, 0, 1);
-	check_distribution("1,3 M=2 N=4 RG=0 RN=1 (a group of exactly RN needed)",
-	    &f->cfg, NULL);
+	check_distribution("1,3 M=2 N=4 RG=0 RN=1 (a group of exactly RN "
+	    "needed)", &f->cfg, NULL);
 	for (i = 0; i < 200; i++) {
 		if (placement_pick(&f->cfg, NULL, out, &e) == -1) {
 			bad++;
@@ -458,8 +479,9 @@ test_exactly_rn(void)
 		for (j = 0; j < 4; j++)
 			hits += out[j].group == 0;
 	}
-	T_CHECK(bad == 0 && hits == 200, "group of exactly RN backends used %zu "
-	    "times in 200 picks, %zu failures (%s)", hits, bad, bad ? e.msg : "");
+	T_CHECK(bad == 0 && hits == 200, "group of exactly RN backends used "
+	    "%zu times in 200 picks, %zu failures (%s)", hits, bad,
+	    bad ? e.msg : "");
 	free(f);
 }
 
@@ -475,14 +497,18 @@ test_excluded(void)
 
 	f = fixture_new(s3333, 4, 2, 6, 1, 0);
 	f->excl[0] = f->excl[4] = f->excl[5] = 1;
-	check_distribution("4x3 M=2 N=6 RG=1 RN=0, 3 excluded", &f->cfg, f->excl);
+	check_distribution("4x3 M=2 N=6 RG=1 RN=0, 3 excluded", &f->cfg,
+	    f->excl);
 	free(f);
 	f = fixture_new(s3333, 4, 2, 6, 1, 1);
 	f->excl[0] = f->excl[4] = f->excl[5] = 1;
-	check_distribution("4x3 M=2 N=6 RG=1 RN=1, 3 excluded", &f->cfg, f->excl);
-	/* Group 1 loses its last backend and falls below RN; group 0 keeps one. */
+	check_distribution("4x3 M=2 N=6 RG=1 RN=1, 3 excluded", &f->cfg,
+	    f->excl);
+	/* Group 1 loses its last backend and falls below RN; group 0 keeps
+	 * one. */
 	f->excl[1] = f->excl[3] = 1;
-	check_distribution("4x3 M=2 N=6 RG=1 RN=1, 5 excluded", &f->cfg, f->excl);
+	check_distribution("4x3 M=2 N=6 RG=1 RN=1, 5 excluded", &f->cfg,
+	    f->excl);
 	for (i = 0; i < 12; i++)
 		f->excl[i] = i >= 5;
 	T_CHECK(placement_pick(&f->cfg, f->excl, out, &e) == -1 &&
@@ -491,23 +517,25 @@ test_excluded(void)
 	for (i = 0; i < 12; i++)
 		f->excl[i] = i >= 3;
 	T_CHECK(placement_pick(&f->cfg, f->excl, out, &e) == -1 &&
-	    strstr(e.msg, "could not find any viable backend distribution") != NULL,
-	    "one group left with redundant_groups=1: %s", e.msg);
+	    strstr(e.msg, "could not find any viable backend distribution") !=
+	    NULL, "one group left with redundant_groups=1: %s", e.msg);
 	memset(f->excl, 1, sizeof(f->excl));
 	T_CHECK(placement_pick(&f->cfg, f->excl, out, &e) == -1 &&
 	    strstr(e.msg, "no available groups") != NULL,
 	    "all excluded: %s", e.msg);
 	free(f);
-	/* RN = 0: a group with every backend excluded may still sit in S, empty. */
+	/* RN = 0: a group with every backend excluded may still sit in S,
+	 * empty. */
 	f = fixture_new(s222, 3, 2, 4, 1, 0);
 	f->excl[2] = f->excl[3] = 1;
-	check_distribution("3x2 M=2 N=4 RG=1 RN=0, group 1 excluded", &f->cfg, f->excl);
+	check_distribution("3x2 M=2 N=4 RG=1 RN=0, group 1 excluded", &f->cfg,
+	    f->excl);
 	free(f);
 }
 
 static void
-expect_error(const unsigned *sizes, size_t ng, unsigned m, unsigned n, unsigned rg,
-    unsigned rn, const char *want1, const char *want2)
+expect_error(const unsigned *sizes, size_t ng, unsigned m, unsigned n,
+    unsigned rg, unsigned rn, const char *want1, const char *want2)
 {
 	struct fixture *f = fixture_new(sizes, ng, m, n, rg, rn);
 	struct bref out[MAXN];
@@ -516,7 +544,8 @@ expect_error(const unsigned *sizes, size_t ng, unsigned m, unsigned n, unsigned 
 
 	memset(&e, 0, sizeof(e));
 	rc = placement_pick(&f->cfg, NULL, out, &e);
-	T_CHECK(rc == -1, "M=%u N=%u RG=%u RN=%u: expected an error", m, n, rg, rn);
+	T_CHECK(rc == -1, "M=%u N=%u RG=%u RN=%u: expected an error", m, n, rg,
+	    rn);
 	T_CHECK(strstr(e.msg, want1) != NULL && strstr(e.msg, want2) != NULL,
 	    "error \"%s\" lacks \"%s\" / \"%s\"", e.msg, want1, want2);
 	free(f);
@@ -526,22 +555,25 @@ expect_error(const unsigned *sizes, size_t ng, unsigned m, unsigned n, unsigned 
 static void
 test_errors(void)
 {
-	static const unsigned s22[] = { 2, 2 }, s33[] = { 3, 3 }, s333[] = { 3, 3, 3 },
-	    s23[] = { 2, 3 };
+	static const unsigned s22[] = { 2, 2 }, s33[] = { 3, 3 },
+	    s333[] = { 3, 3, 3 }, s23[] = { 2, 3 };
 
-	expect_error(s22, 2, 2, 4, 0, 3, "no available groups", "redundant_nodes=3");
-	expect_error(s33, 2, 2, 4, 2, 0,
-	    "could not find any viable backend distribution to satisfy redundancy "
-	    "requirement", "groups with enough backends: 2)");
+	expect_error(s22, 2, 2, 4, 0, 3, "no available groups",
+	    "redundant_nodes=3");
+	expect_error(s33, 2, 2, 4, 2, 0, "could not find any viable backend "
+	    "distribution to satisfy redundancy requirement",
+	    "groups with enough backends: 2)");
 	expect_error(s333, 3, 5, 6, 1, 1,
 	    "could not find any viable backend distribution", "M=5, N=6");
-	/* Candidates exist (2 groups, room 4 >= 3), but no split of 4 survives. */
+	/* Candidates exist (2 groups, room 4 >= 3), but no split of 4
+	 * survives. */
 	expect_error(s333, 3, 3, 4, 1, 1,
 	    "unable to find a valid configuration due to redundancy settings",
 	    "M=3, N=4, redundant_groups=1, redundant_nodes=1");
 	expect_error(s23, 2, 2, 6, 0, 0, "unable to find a valid configuration",
 	    "only 5 usable backends for 6 shards");
-	expect_error(s33, 2, 4, 4, 0, 0, "invalid shard counts", "expected_shards=4");
+	expect_error(s33, 2, 4, 4, 0, 0, "invalid shard counts",
+	    "expected_shards=4");
 }
 
 /* CPU time: what the picks cost, not how long they waited for a core of a
@@ -556,12 +588,13 @@ now_ms(void)
 }
 
 /*
- * (f): ng groups of `size` backends, `picks` picks, each checked, timed.  Settings
- * that no spread can meet (ok = 0) must fail, just as fast, with upstream's error.
+ * (f): ng groups of `size` backends, `picks` picks, each checked, timed.
+ * Settings that no spread can meet (ok = 0) must fail, just as fast, with
+ * upstream's error.
  */
 static void
-time_large(size_t ng, unsigned size, unsigned m, unsigned n, unsigned rg, unsigned rn,
-    int ok, double limit_ms, size_t picks)
+time_large(size_t ng, unsigned size, unsigned m, unsigned n, unsigned rg,
+    unsigned rn, int ok, double limit_ms, size_t picks)
 {
 	unsigned sizes[MAXG], counts[MAXG];
 	struct fixture *f;
@@ -579,33 +612,37 @@ time_large(size_t ng, unsigned size, unsigned m, unsigned n, unsigned rg, unsign
 	for (i = 0; i < picks; i++) {
 		if (placement_pick(&f->cfg, NULL, out, &e) == -1)
 			fails++;
-		else if ((why = pick_problem(&f->cfg, NULL, out, counts)) != NULL)
+		else if ((why = pick_problem(&f->cfg, NULL, out,
+		    counts)) != NULL)
 			bad++;
 	}
 	per = (now_ms() - t0) / picks;
-	printf("%zux%u M=%u N=%u RG=%u RN=%u: %.4f ms per pick%s\n", ng, size, m, n,
-	    rg, rn, per, ok ? "" : " (infeasible: error)");
+	printf("%zux%u M=%u N=%u RG=%u RN=%u: %.4f ms per pick%s\n", ng, size,
+	    m, n, rg, rn, per, ok ? "" : " (infeasible: error)");
 	if (ok)
-		T_CHECK(fails == 0, "%zux%u M=%u N=%u RG=%u RN=%u: %zu failures (%s)",
-		    ng, size, m, n, rg, rn, fails, e.msg);
+		T_CHECK(fails == 0,
+		    "%zux%u M=%u N=%u RG=%u RN=%u: %zu failures (%s)", ng, size,
+		    m, n, rg, rn, fails, e.msg);
 	else
-		T_CHECK(fails == picks && strstr(e.msg, "unable to find a valid "
-		    "configuration") != NULL, "%zux%u M=%u N=%u RG=%u RN=%u: "
-		    "%zu failures (%s)", ng, size, m, n, rg, rn, fails, e.msg);
-	T_CHECK(bad == 0, "%zux%u M=%u N=%u: %zu bad picks (%s)", ng, size, m, n, bad,
-	    why);
+		T_CHECK(fails == picks &&
+		    strstr(e.msg, "unable to find a valid configuration") !=
+		    NULL, "%zux%u M=%u N=%u RG=%u RN=%u: %zu failures (%s)", ng,
+		    size, m, n, rg, rn, fails, e.msg);
+	T_CHECK(bad == 0, "%zux%u M=%u N=%u: %zu bad picks (%s)", ng, size, m,
+	    n, bad, why);
 	/* A guard against an exponential blow-up, not a speed goal (make bench
 	 * measures speed): the machine running the tests may be loaded. */
-	T_CHECK(per < 50 * limit_ms, "%zux%u M=%u N=%u RG=%u RN=%u: %.3f ms per "
-	    "pick", ng, size, m, n, rg, rn, per);
+	T_CHECK(per < 50 * limit_ms,
+	    "%zux%u M=%u N=%u RG=%u RN=%u: %.3f ms per pick", ng, size, m, n,
+	    rg, rn, per);
 	free(f);
 }
 
 static void
 test_large(void)
 {
-	/* As asked; none can be met: with RG=1 RN=1, N=15 M=10 needs the fullest
-	 * group's c plus |S| - 1 <= 5 while c * |S| >= 15. */
+	/* As asked; none can be met: with RG=1 RN=1, N=15 M=10 needs the
+	 * fullest group's c plus |S| - 1 <= 5 while c * |S| >= 15. */
 	time_large(20, 10, 10, 15, 1, 1, 0, 5, 1000);
 	time_large(20, 10, 10, 15, 2, 2, 0, 5, 1000);
 	time_large(20, 10, 16, 20, 1, 1, 0, 5, 1000);
@@ -616,7 +653,8 @@ test_large(void)
 	time_large(20, 10, 16, 20, 0, 1, 1, 5, 1000);
 	time_large(20, 10, 10, 20, 1, 1, 1, 5, 1000);
 	time_large(20, 10, 8, 20, 2, 1, 1, 5, 1000);
-	/* Wider spreads have many more states; bounded loosely (sanitizer builds). */
+	/* Wider spreads have many more states; bounded loosely (sanitizer
+	 * builds). */
 	time_large(20, 10, 4, 20, 3, 1, 1, 50, 100);
 	time_large(20, 10, 30, 60, 2, 2, 1, 50, 100);
 	time_large(20, 10, 10, 40, 2, 2, 1, 100, 100);

@@ -348,7 +348,8 @@ check_wide(void)
 		    shapes[j][0] + shapes[j][1]);
 		rs_encode(rs, slen, s.p, s.p + shapes[j][0]);
 		for (i = 0; i < shapes[j][1]; i++)
-			idx[i] = i * (shapes[j][0] + shapes[j][1]) / shapes[j][1];
+			idx[i] = i * (shapes[j][0] + shapes[j][1]) /
+			    shapes[j][1];
 		check_decode(rs, &s, slen, in, sizeof(in), idx, shapes[j][1],
 		    "wide");
 		free(s.mem);

@@ -46,7 +46,8 @@ struct run {
 	/* the 0-db data directory: root's and 0700 when run as root, as 0-db
 	 * makes it in QSFS */
 	const char		*cache;
-	int			 file;	/* a regular file opened before the sandbox */
+	int			 file;	/* a regular file opened before the
+					 * sandbox */
 	/* evictor: cache/keep, opened read-only before the sandbox, as the
 	 * master opens the files it is to hash */
 	int			 given;
@@ -92,7 +93,8 @@ expect(int sock, int cond, const char *name, int err)
 	if (cond)
 		report(sock, "ok %s", name);
 	else
-		report(sock, "fail %s: errno %d (%s)", name, err, strerror(err));
+		report(sock, "fail %s: errno %d (%s)", name, err,
+		    strerror(err));
 }
 
 static void
@@ -125,8 +127,8 @@ check_io(int sock, const struct run *r)
 	errno = 0;
 	s = socket(AF_INET, SOCK_STREAM, 0);
 	if (r->role == SANDBOX_EVICTOR)
-		expect(sock, s == -1 && errno == EACCES, "evictor socket is EACCES",
-		    errno);
+		expect(sock, s == -1 && errno == EACCES,
+		    "evictor socket is EACCES", errno);
 	else
 		expect(sock, s >= 0, "TCP socket for backends", errno);
 	if (s >= 0)
@@ -136,8 +138,8 @@ check_io(int sock, const struct run *r)
 	if (r->role == SANDBOX_ENCODER)
 		expect(sock, n == 1, "encoder writes a given file", errno);
 	else
-		expect(sock, n == -1 && errno == EFBIG, "RLIMIT_FSIZE 0 gives EFBIG",
-		    errno);
+		expect(sock, n == -1 && errno == EFBIG,
+		    "RLIMIT_FSIZE 0 gives EFBIG", errno);
 	errno = 0;
 	big = malloc(8 << 20);
 	if (big != NULL)
@@ -228,7 +230,8 @@ check_evictor(int sock, const struct run *r)
 		close(fd);
 	errno = 0;
 	fd = open("new", O_WRONLY | O_CREAT, 0600);
-	expect(sock, fd == -1 && errno == EACCES, "evictor cannot create", errno);
+	expect(sock, fd == -1 && errno == EACCES, "evictor cannot create",
+	    errno);
 	if (fd >= 0)
 		close(fd);
 }
@@ -427,14 +430,17 @@ check_proc(pid_t pid, const struct run *r)
 	ssize_t n;
 
 	T_CHECK(status_has(pid, "Seccomp:\t2"), "%s: Seccomp is not 2", name);
-	T_CHECK(status_has(pid, "NoNewPrivs:\t1"), "%s: NoNewPrivs is not 1", name);
+	T_CHECK(status_has(pid, "NoNewPrivs:\t1"), "%s: NoNewPrivs is not 1",
+	    name);
 	check_tasks(pid, r);
 	if (getuid() == 0 && (pw = getpwnam("nobody")) != NULL) {
-		snprintf(want, sizeof(want), "Uid:\t%u\t%u\t%u", pw->pw_uid, pw->pw_uid,
-		    pw->pw_uid);
-		T_CHECK(status_has(pid, want), "%s: not running as nobody", name);
+		snprintf(want, sizeof(want), "Uid:\t%u\t%u\t%u", pw->pw_uid,
+		    pw->pw_uid, pw->pw_uid);
+		T_CHECK(status_has(pid, want), "%s: not running as nobody",
+		    name);
 		snprintf(want, sizeof(want), "Groups:\t%u", pw->pw_gid);
-		T_CHECK(status_has(pid, want), "%s: supplementary groups kept", name);
+		T_CHECK(status_has(pid, want), "%s: supplementary groups kept",
+		    name);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/cwd", (int)pid);
 	n = readlink(path, cwd, sizeof(cwd) - 1);
@@ -454,7 +460,8 @@ collect_reports(int sock, const char *name)
 		if (strncmp(line, "skip ", 5) == 0)
 			printf("skip %s: %s\n", name, line + 5);
 		else
-			T_CHECK(strncmp(line, "ok ", 3) == 0, "%s: %s", name, line);
+			T_CHECK(strncmp(line, "ok ", 3) == 0, "%s: %s", name,
+			    line);
 	}
 	T_CHECK(0, "%s: child stopped reporting before \"done\"", name);
 	return -1;
@@ -484,10 +491,10 @@ check_exit(pid_t pid, const struct run *r, int errfd)
 	    "%s debug: exit status 0x%x", name, status);
 	T_CHECK(strstr(out, "trapped syscall") && strstr(out, "(getppid)"),
 	    "%s debug: getppid not logged: %s", name, out);
-	T_CHECK(strstr(out, "(execve)") != NULL, "%s debug: execve not logged: %s",
-	    name, out);
-	T_CHECK(strstr(out, "(mmap)") != NULL, "%s debug: mmap PROT_EXEC not logged: %s",
-	    name, out);
+	T_CHECK(strstr(out, "(execve)") != NULL,
+	    "%s debug: execve not logged: %s", name, out);
+	T_CHECK(strstr(out, "(mmap)") != NULL,
+	    "%s debug: mmap PROT_EXEC not logged: %s", name, out);
 }
 
 static void
@@ -515,7 +522,8 @@ run_child(const struct run *r)
 	close(sv[1]);
 	if (r->debug)
 		close(errpipe[1]);
-	if (read_line(sv[0], line, sizeof(line)) == -1 || strcmp(line, "ready") != 0) {
+	if (read_line(sv[0], line, sizeof(line)) == -1 ||
+	    strcmp(line, "ready") != 0) {
 		T_CHECK(0, "%s: sandbox_enter: %s", name, line);
 		kill(pid, SIGKILL);
 	} else {
@@ -530,13 +538,15 @@ run_child(const struct run *r)
 }
 
 static void
-make_file(const char *dir, const char *name, const char *text, struct passwd *pw)
+make_file(const char *dir, const char *name, const char *text,
+    struct passwd *pw)
 {
 	char path[512];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "w")) == NULL || fputs(text, f) == EOF || fclose(f)) {
+	if ((f = fopen(path, "w")) == NULL || fputs(text, f) == EOF ||
+	    fclose(f)) {
 		perror(path);
 		exit(2);
 	}
@@ -623,19 +633,22 @@ test_bad_options(void)
 	int status;
 	pid_t pid;
 
-	T_CHECK(sandbox_enter((enum sandbox_role)9, &o, &e) == -1, "unknown role");
+	T_CHECK(sandbox_enter((enum sandbox_role)9, &o, &e) == -1,
+	    "unknown role");
 	/* the repairer takes dir: backends (health checks, scrub, garbage
 	 * collection); the evictor never does */
 	o.dirs = (const char *const[]){ "/tmp" };
 	o.ndirs = 1;
 	T_CHECK(sandbox_enter(SANDBOX_EVICTOR, &o, &e) == -1 &&
-	    strstr(e.msg, "uses no dir: backends"), "evictor with dirs: %s", e.msg);
+	    strstr(e.msg, "uses no dir: backends"), "evictor with dirs: %s",
+	    e.msg);
 	o.dirs = NULL;
 	o.ndirs = 0;
-	T_CHECK(sandbox_role_parse("evictor", &role) == 0 && role == SANDBOX_EVICTOR &&
+	T_CHECK(sandbox_role_parse("evictor", &role) == 0 &&
+	    role == SANDBOX_EVICTOR &&
 	    sandbox_role_parse("master", &role) == -1, "role names");
-	T_CHECK(strcmp(sandbox_role_name(SANDBOX_METAWRITER), "metawriter") == 0,
-	    "role name");
+	T_CHECK(strcmp(sandbox_role_name(SANDBOX_METAWRITER),
+	    "metawriter") == 0, "role name");
 	if (getuid() != 0) {
 		printf("skip unknown user: not root, no user switch\n");
 		return;
@@ -646,19 +659,22 @@ test_bad_options(void)
 		    strstr(e.msg, "does not exist") ? 0 : 1);
 	}
 	waitpid(pid, &status, 0);
-	T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unknown user accepted");
+	T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "unknown user accepted");
 }
 
 int
 main(void)
 {
-	char cache[] = "/tmp/zstor-test-sandbox.XXXXXX", tmp[] = "/tmp/zstor-sbx-file.XXXXXX";
+	char cache[] = "/tmp/zstor-test-sandbox.XXXXXX",
+	    tmp[] = "/tmp/zstor-sbx-file.XXXXXX";
 	char sockdir[] = "/tmp/zstor-sbx-sock.XXXXXX", sock[64], abstract[64];
 	char given[64];
 	struct run r;
 	int role, ls, la;
 
-	unsetenv(SANDBOX_DEBUG_ENV);	/* this test chooses the mode per child */
+	unsetenv(SANDBOX_DEBUG_ENV);	/* this test chooses the mode per
+					 * child */
 	landlock_abi = sandbox_landlock_abi();
 	if (landlock_abi == 0)
 		printf("skip Landlock checks: the kernel has no Landlock\n");

@@ -63,7 +63,8 @@ static size_t		 nsent;
 static int		 drained, recorded, forgotten, unlinked;
 
 static const uint8_t	 meta_bytes[] = { 1, 2, 3, 4, 5 };
-/* What the next answer adds: settled (meta_get), drop or in_doubt (meta_put). */
+/* What the next answer adds: settled (meta_get), drop or in_doubt
+ * (meta_put). */
 static int		 ans_settled, ans_drop, ans_in_doubt;
 static const uint8_t	 sum_bytes[B2_LEN] = { 0xaa, 0xbb };
 
@@ -366,10 +367,12 @@ test_store(void)
 	    "store: encode with the file and a scratch file, no old record");
 	T_CHECK(answer(&enc, 1, NULL, 1, 1) == 0, "store: encode answered");
 	s = last_sent();
-	T_CHECK(nsent == 3 && s->p == &mw && s->type == MT_META_PUT && s->meta &&
-	    !s->base && s->nfds == 0, "store: meta_put with the metadata, over "
-	    "whatever is stored");
-	T_CHECK(c.replied == 0, "store: answered before its metadata was saved");
+	T_CHECK(nsent == 3 && s->p == &mw && s->type == MT_META_PUT &&
+	    s->meta &&
+	    !s->base && s->nfds == 0,
+	    "store: meta_put with the metadata, over whatever is stored");
+	T_CHECK(c.replied == 0,
+	    "store: answered before its metadata was saved");
 	T_CHECK(answer(&mw, 1, NULL, 0, 0) == 0, "store: meta_put answered");
 	T_CHECK(c.replied == 1 && c.ok && unlinked == 1,
 	    "store: ok once saved, and the file deleted (--delete)");
@@ -542,7 +545,8 @@ test_rebuild_base(void)
 	sched_submit(j);
 	answer(&mw, 1, NULL, 1, 1);
 	s = last_sent();
-	T_CHECK(s->type == MT_REENCODE && s->meta, "rebuild: reencode the record");
+	T_CHECK(s->type == MT_REENCODE && s->meta,
+	    "rebuild: reencode the record");
 	answer(&enc, 1, NULL, 1, 1);
 	s = last_sent();
 	T_CHECK(s->type == MT_META_PUT && s->meta && s->base,

@@ -284,7 +284,8 @@ check_sink_failure(void)
 	struct sink s = { fail_write, NULL };
 	struct sf_enc *enc = sf_enc_new(&s);
 	struct sf_dec *dec = sf_dec_new(&s);
-	static const uint8_t frame[] = "\xff\x06\0\0sNaPpY\x01\x09\0\0\xbb\x1f\x1c\x19hello";
+	static const uint8_t frame[] =
+	    "\xff\x06\0\0sNaPpY\x01\x09\0\0\xbb\x1f\x1c\x19hello";
 	struct err e;
 
 	T_CHECK(sf_enc_write(enc, "hello", 5, &e) == 0,
