@@ -336,6 +336,7 @@ stripe_reap(struct stripe *st, struct wpass *w)
 		if (st->ops[k].rc != 0)
 			shard_died(w, st->which[k], &st->ops[k]);
 }
+
 static int
 meta_init_shards(struct metadata *m, const struct config *cfg,
     const struct bref *refs)
