@@ -250,10 +250,21 @@ fz__gc_pass() {	# prints the pass's summary line
 	zt_wait_for 120 eval 'fz__log_from $mark | grep -q "gc: \(done\|stopped\)"' &&
 	    fz__log_from "$mark" | grep "gc: \(done\|stopped\)" | head -n 1
 }
-fz_gc() { FZ_GC_LAST=$(fz__gc_pass); }
+# With no grace period, the pieces of a rebuild in flight (one a sweep
+# queued) are orphans until its record is saved: a pass waits for a sweep
+# that queued no rebuild, when none is in flight (60 s at most).
+fz__quiet() {
+	local mark
+
+	mark=$(($(wc -l <"$ZT_DIR/daemon.log") + 1))
+	zt_wait_for 60 eval 'fz__log_from $mark |
+	    grep -q "sweep: done.*, 0 rebuilds queued"'
+}
+fz_gc() { fz__quiet; FZ_GC_LAST=$(fz__gc_pass); }
 fz_orphans() {
 	local out n
 
+	fz__quiet
 	out=$(fz__gc_pass)
 	[[ $FZ_GC_LAST == *"gc: done"* && $out == *"gc: done"* ]] || {
 		echo "a gc pass did not complete: ${FZ_GC_LAST:-none} / ${out:-none}"
