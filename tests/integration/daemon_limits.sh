@@ -12,7 +12,7 @@ zt_init
 zd_init
 D=$ZT_DIR
 zd_attacker flood floods
-FLOOD=$ZT_BUILD/tools/conn-flood
+FLOOD=$ZD_TOOLS/conn-flood
 ZD_MASTER_ARGS="--max-clients 2048 --max-clients-per-user 600 --request-timeout 30"
 zd_small_cluster
 chmod 666 "$ZD_SOCK"

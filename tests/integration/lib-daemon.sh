@@ -81,6 +81,23 @@ zd_attacker() {
 	fi
 	ATK=$ZD_USER
 	chmod 711 "$ZT_DIR"
+	zd__programs_for "$ATK"
+}
+
+# zd__programs_for USER: ZT_ZSTOR, ZT_SEND and ZD_TOOLS (the build's tools)
+# as USER can run them. A build in a directory only its owner may enter (a
+# clone under mktemp -d, say) is copied into $ZT_DIR for USER.
+zd__programs_for() {
+	ZD_TOOLS=$ZT_BUILD/tools
+	zd_as "$1" test -x "$ZT_ZSTOR" && zd_as "$1" test -x "$ZT_SEND" &&
+	    return 0
+	mkdir -p "$ZT_DIR/bin"
+	# zstor-master beside zstor: `zstor monitor` runs the one next to it
+	cp "$ZT_ZSTOR" "$ZT_MASTER" "$ZT_DIR/bin/" && cp -r "$ZD_TOOLS" "$ZT_DIR/bin/" &&
+	    chmod -R go+rX "$ZT_DIR/bin" || return 1
+	ZT_ZSTOR=$ZT_DIR/bin/$(basename "$ZT_ZSTOR")
+	ZD_TOOLS=$ZT_DIR/bin/tools
+	ZT_SEND=$ZD_TOOLS/send-frame
 }
 
 # zd_as USER CMD...: runs CMD as USER with USER's groups only.
