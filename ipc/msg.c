@@ -99,7 +99,8 @@ static const struct msg_def msg_table[] = {
 	 * backend, one SCAN batch per message, the unmarked pieces older than
 	 * before (Unix seconds) are counted and, with delete, deleted */
 	{ "gc_mark", M2W, 0, {
-		{ "gc", MSG_INT, REQ }, { "items", MSG_ARRAY, REQ } } },
+		{ "gc", MSG_INT, REQ }, { "items", MSG_ARRAY, REQ },
+		{ "first", MSG_BOOL, OPT } } },
 	{ "gc_collect", M2W, 0, {
 		{ "gc", MSG_INT, REQ }, { "backend", MSG_STR, REQ },
 		{ "cursor", MSG_HEX, OPT }, { "before", MSG_INT, REQ },

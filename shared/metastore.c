@@ -380,7 +380,7 @@ metastore_load_every(struct metastore *ms, const char *key,
 {
 	uint8_t *pair[META_BACKENDS];
 	size_t lens[META_BACKENDS];
-	int used[META_BACKENDS] = { 0 }, i, j, k, present = 0;
+	int used[META_BACKENDS] = { 0 }, i, j, k, present = 0, lone;
 	struct meta_values mv;
 	struct metadata m;
 	struct err pe;
@@ -417,8 +417,10 @@ metastore_load_every(struct metastore *ms, const char *key,
 	/* A value that belongs to no decodable record is corrupt, or the lone
 	 * value of a record no reader can ever open (an update that landed on
 	 * one backend and was not put back there): only the first is
-	 * counted. */
-	for (i = 0; i < META_BACKENDS; i++) {
+	 * counted. Two intact values left over may be one record that did not
+	 * open (another key, a record past our limits, out of memory): stray
+	 * too, as no one can tell them from a record a reader may need. */
+	for (i = 0, lone = 0; i < META_BACKENDS; i++) {
 		const uint8_t *sh;
 		size_t shlen;
 		unsigned idx;
@@ -429,9 +431,13 @@ metastore_load_every(struct metastore *ms, const char *key,
 		    &pe) == -1)
 			(*stray)++;
 		else
-			log_debug("metadata %s: a lone value on backend %d "
-			    "(no reader can open its record)", key, i);
+			lone++;
 	}
+	if (lone > 1)
+		*stray += lone;
+	else if (lone == 1)
+		log_debug("metadata %s: a lone value (no reader can open its "
+		    "record)", key);
 	values_free(&mv);
 	return present == 0 ? 1 : 0;
 }

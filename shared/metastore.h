@@ -54,8 +54,10 @@ int metastore_replace(struct metastore *ms, const char *key,
 /* Every record the four values under key decode to: after a failed update they
  * may hold two (see above), and each counts for what it references. *stray
  * counts the values that belong to no decodable record and are not even a valid
- * value (corrupt); the lone valid value of a record no reader can open (an
- * update that landed on one backend only) is not counted. 0 with recs
+ * value (corrupt), and the valid ones left over when two or more are (they may
+ * be a record that did not open); the one lone valid value of a record no
+ * reader can open (an update that landed on one backend only) is not counted.
+ * 0 with recs
  * (meta_free each), 1 when no backend holds the key, -1 when not all 4 backends
  * answered. */
 #define META_EVERY_MAX	6	/* pairs of 4 values */

@@ -55,6 +55,9 @@ struct zdb {
 	int skip_select;
 	/* the connection was kept from an earlier run, not made for this one */
 	int reused;
+	/* this run's ops went again on a new connection (zdb_retry): the first
+	 * one may have taken a write before it broke */
+	int resent;
 
 	/* The ops of the running backend_run, in order: [0, done) answered,
 	 * [done, sent) in flight, [sent, n) not sent yet. */
@@ -329,6 +332,7 @@ zdb_retry(struct zdb *z, const char *cause)
 	    z->base.name, cause);
 	zdb_drop(z);
 	z->reused = 0;
+	z->resent = 1;
 	z->sent = 0;
 	zdb_connect(z);
 }
@@ -574,6 +578,8 @@ zdb_reply_to_op(struct bop *op, redisReply *r)
 static int
 zdb_on_reply(struct zdb *z, redisReply *r)
 {
+	struct bop *op;
+
 	if (z->state == ZC_SELECTING) {
 		if (r->type == REDIS_REPLY_ERROR) {
 			zdb_fail_conn(z, "cannot SELECT namespace %s: %.*s "
@@ -590,7 +596,13 @@ zdb_on_reply(struct zdb *z, redisReply *r)
 		    "address really a 0-db?)", zdb_reply_type(r));
 		return -1;
 	}
-	zdb_reply_to_op(z->q[z->done++], r);
+	op = z->q[z->done++];
+	zdb_reply_to_op(op, r);
+	/* A write refused after a resend may have landed the first time:
+	 * whoever rolls back must not count on the old value being there. */
+	if (z->resent && op->rc == -1 && (op->kind == BOP_KEY_SET ||
+	    op->kind == BOP_SEQ_SET || op->kind == BOP_DEL))
+		op->refused = 0;
 	return 0;
 }
 
@@ -715,6 +727,7 @@ zdb_start(struct zdb *z)
 		zdb_drop(z);
 	}
 	z->reused = z->state == ZC_READY;
+	z->resent = 0;
 	if (z->state == ZC_DOWN && zdb_connect(z) < 0)
 		return;
 	if (z->state != ZC_CONNECTING)

@@ -41,6 +41,7 @@ static struct {
 	size_t		 nnames, cur;
 	int64_t		 before;	/* stored before: old enough */
 	uint64_t	 keys, records, unsafe, incomplete;
+	int		 marking;	/* the first gc_mark was sent */
 	uint64_t	 seen, orphans, deleted, failed, skipped;
 } gc;
 
@@ -115,6 +116,7 @@ gc_start(const char *why)
 	gc.meta = 0;
 	gc.cur = 0;
 	gc.keys = gc.records = gc.unsafe = gc.incomplete = 0;
+	gc.marking = 0;
 	gc.seen = gc.orphans = gc.deleted = gc.failed = gc.skipped = 0;
 	gc.before = (int64_t)time(NULL) - grace;
 	gc_names();
@@ -141,6 +143,9 @@ gc_step_build(struct job *j, struct msg *m)
 		msg_set_bool(m, "every", 1);
 	} else if (j->step == STEP_GC_MARK) {
 		msg_set_int(m, "gc", gc.pass);
+		if (!gc.marking)	/* the repairer starts its marks */
+			msg_set_bool(m, "first", 1);
+		gc.marking = 1;
 		msg_set_json(m, "items", gc.items);
 		gc.items = NULL;
 	} else {

@@ -40,6 +40,9 @@ struct scan_req {
 	char		 prefix[300];
 	size_t		 hexlen;	/* what the items hold so far */
 	unsigned	 loaded, failed, saved;
+	/* an item could not be built: the message fails rather than leave
+	 * out a key (garbage collection would take it for unreferenced) */
+	int		 oom;
 };
 
 /* A metadata key: the prefix, then printable ASCII. */
@@ -65,6 +68,7 @@ scan_add_meta(cJSON *o, const char *field, const struct metadata *m,
 	size_t len;
 	char *hex;
 	struct err e;
+	int rc;
 
 	if (meta_encode(m, &buf, &len, &e) == -1)
 		return -1;
@@ -76,12 +80,12 @@ scan_add_meta(cJSON *o, const char *field, const struct metadata *m,
 	free(buf);
 	r->hexlen += 2 * len;
 	if (strcmp(field, "meta") == 0)
-		cJSON_AddStringToObject(o, "meta", hex);
+		rc = cJSON_AddStringToObject(o, "meta", hex) != NULL;
 	else
-		cJSON_AddItemToArray(cJSON_GetObjectItem(o, "metas"),
+		rc = cJSON_AddItemToArray(cJSON_GetObjectItem(o, "metas"),
 		    cJSON_CreateString(hex));
 	free(hex);
-	return 0;
+	return rc ? 0 : -1;
 }
 
 /* One key's item; NULL when there is nothing to say (redisperse: saved). */
@@ -96,13 +100,15 @@ scan_item(struct metastore *ms, const char *key, struct scan_req *r)
 	struct err e;
 	int rc, stray = 0;
 
-	if (o == NULL)
+	if (o == NULL || cJSON_AddStringToObject(o, "key", key) == NULL ||
+	    (r->every && cJSON_AddArrayToObject(o, "metas") == NULL)) {
+		cJSON_Delete(o);
+		r->oom = 1;
 		return NULL;
-	cJSON_AddStringToObject(o, "key", key);
-	if (r->every) {
+	}
+	if (r->every)
 		rc = metastore_load_every(ms, key, recs, &n, &stray, &e);
-		cJSON_AddArrayToObject(o, "metas");
-	} else
+	else
 		rc = metastore_load(ms, key, &recs[0], &e), n = rc == 0;
 	if (rc == 1 && (!r->every || stray == 0)) {
 		/* no value decodes: corrupt, or deleted since the SCAN */
@@ -134,7 +140,7 @@ scan_item(struct metastore *ms, const char *key, struct scan_req *r)
 	for (i = 0; i < n; i++) {
 		if (scan_add_meta(o, r->every ? "metas" : "meta", &recs[i],
 		    r) == -1)
-			cJSON_AddStringToObject(o, "error", "out of memory");
+			r->oom = 1;
 		meta_free(&recs[i]);
 	}
 	if (r->every)
@@ -201,8 +207,11 @@ scan_take(struct metastore *ms, const struct scan_batch *sb, size_t from,
 		key[se->keylen] = '\0';
 		taken++;
 		saved = r->saved;
-		if ((o = scan_item(ms, key, r)) != NULL)
-			cJSON_AddItemToArray(items, o);
+		if ((o = scan_item(ms, key, r)) != NULL &&
+		    !cJSON_AddItemToArray(items, o)) {
+			cJSON_Delete(o);
+			r->oom = 1;
+		}
 		if (r->saved == saved)
 			*stable = (ssize_t)i;
 	}
@@ -276,8 +285,13 @@ metawriter_scan(struct worker *w, struct msg *m)
 	if (!end)
 		next = scan_take(&ms, &sb, scan_from(m, &sb), &r, items,
 		    &stable);
-	rc = scan_reply(w, job, items, &sb, cursor, cursorlen,
-	    !end && next < sb.n, stable, end, &r);
+	if (r.oom) {
+		cJSON_Delete(items);
+		rc = worker_result_fail(w, job, &(struct err){ "meta_scan: "
+		    "out of memory building the items" });
+	} else
+		rc = scan_reply(w, job, items, &sb, cursor, cursorlen,
+		    !end && next < sb.n, stable, end, &r);
 	if (!end)
 		scan_batch_free(&sb);
 	free(cursor);

@@ -74,6 +74,24 @@ gc_ns(const char *name, int add)
 	return &gcns[ngcns++];
 }
 
+/* The name marks are kept under: the backend's name with runs of '/'
+ * collapsed and none before the namespace, so that the record's spelling of
+ * a dir: path ("/srv/a/") and the config's ("/srv/a") meet. */
+static void
+gc_name(const struct backend_ci *ci, char *out, size_t len)
+{
+	char raw[BACKEND_NAME_MAX];
+	size_t i, o = 0;
+
+	ci_name(ci, raw, sizeof(raw));
+	for (i = 0; raw[i] != '\0' && o + 1 < len; i++) {
+		if (raw[i] == '/' && o > 0 && out[o - 1] == '/')
+			continue;
+		out[o++] = raw[i];
+	}
+	out[o] = '\0';
+}
+
 /* -1 when the mark cannot be kept (then the namespace is unsafe). */
 static int
 gc_set(struct gcns *ns, uint64_t id)
@@ -125,7 +143,7 @@ gc_mark_record(const char *hex)
 	}
 	free(buf);
 	for (i = 0; i < m.nshards; i++) {
-		ci_name(&m.shards[i].ci, name, sizeof(name));
+		gc_name(&m.shards[i].ci, name, sizeof(name));
 		if ((ns = gc_ns(name, 1)) == NULL) {
 			rc = -1;
 			continue;
@@ -145,9 +163,20 @@ repairer_gc_mark(struct worker *w, struct msg *m)
 	uint64_t records = 0, unsafe = 0;
 	cJSON *stats = cJSON_CreateObject();
 	struct msg *res;
+	struct err e;
 
-	if (msg_get_int(m, "gc") != gc_pass)
+	/* Only the pass's first message starts the marks: a repairer
+	 * restarted since holds none of the earlier ones, and must not go on
+	 * as if it did (collect would delete what they referenced). */
+	if (msg_get_bool(m, "first") == 1)
 		gc_reset(msg_get_int(m, "gc"));
+	else if (msg_get_int(m, "gc") != gc_pass) {
+		cJSON_Delete(stats);
+		return err_set(&e, "gc: this repairer holds no marks of pass "
+		    "%lld (it was restarted); nothing deleted",
+		    (long long)msg_get_int(m, "gc")),
+		    worker_result_fail(w, msg_id(m), &e);
+	}
 	cJSON_ArrayForEach(it, msg_get_json(m, "items")) {
 		metas = cJSON_GetObjectItemCaseSensitive(it, "metas");
 		stray = cJSON_GetObjectItemCaseSensitive(it, "stray");
@@ -266,6 +295,9 @@ repairer_gc_collect(struct worker *w, struct msg *m)
 {
 	const char *name = msg_get_str(m, "backend");
 	const struct backend_ci *ci = gc_find_backend(&w->cfg, name);
+	int del = msg_get_bool(m, "delete") == 1;
+	char cname[BACKEND_NAME_MAX];
+	struct gcns *ns;
 	struct gc_counts c = { 0 };
 	struct scan_batch sb;
 	struct backend *b;
@@ -296,9 +328,16 @@ repairer_gc_collect(struct worker *w, struct msg *m)
 		backend_close(b);
 		return worker_result_fail(w, msg_id(m), &e);
 	}
-	if (scanned == 0)
-		gc_batch(b, gc_ns(name, 0), &sb, msg_get_int(m, "before"),
-		    msg_get_bool(m, "delete") == 1, w->timeout_ms, &c);
+	if (scanned == 0) {
+		gc_name(ci, cname, sizeof(cname));
+		/* No record names a piece here: rather a backend the records
+		 * spell otherwise than one whose every piece is garbage. */
+		if ((ns = gc_ns(cname, 0)) == NULL && del)
+			log_warnx("gc: %s: no metadata references any piece "
+			    "here; its orphans are counted, not deleted", name);
+		gc_batch(b, ns, &sb, msg_get_int(m, "before"),
+		    del && ns != NULL, w->timeout_ms, &c);
+	}
 	rc = gc_reply(w, msg_id(m), &sb, scanned == 1, &c);
 	scan_batch_free(&sb);
 	backend_close(b);
