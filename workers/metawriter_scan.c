@@ -60,6 +60,42 @@ scan_is_ours(const struct scan_req *r, const struct scan_entry *se)
 	return 1;
 }
 
+/* A key as zstor makes them under another prefix ("/other/meta/..."): its
+ * records are not ours to read, and garbage collection cannot tell their
+ * pieces from garbage (another instance sharing the backends, or a prefix
+ * changed in the config). */
+static int
+scan_is_foreign(const struct scan_entry *se)
+{
+	const char *k = (const char *)se->key, *m;
+
+	if (se->keylen < 8 || k[0] != '/' || se->keylen > 255)
+		return 0;
+	m = memmem(k + 1, se->keylen - 1, "/meta/", 6);
+	return m != NULL && m > k + 1 && memchr(k + 1, '/', m - k - 1) == NULL;
+}
+
+/* An item that makes garbage collection delete nothing, naming the key. */
+static void
+scan_foreign(const struct scan_entry *se, struct scan_req *r, cJSON *items)
+{
+	char key[256];
+	cJSON *o;
+
+	memcpy(key, se->key, se->keylen);
+	key[se->keylen] = '\0';
+	log_warnx("meta_scan: %s is a metadata key under another prefix than "
+	    "%s: garbage collection deletes nothing while it is there", key,
+	    r->prefix);
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(o, "key", key) == NULL ||
+	    cJSON_AddStringToObject(o, "error", "a metadata key under "
+	    "another prefix") == NULL || !cJSON_AddItemToArray(items, o)) {
+		cJSON_Delete(o);
+		r->oom = 1;
+	}
+}
+
 static int
 scan_add_meta(cJSON *o, const char *field, const struct metadata *m,
     struct scan_req *r)
@@ -198,6 +234,11 @@ scan_take(struct metastore *ms, const struct scan_batch *sb, size_t from,
 
 		if (taken >= SCAN_ITEMS || r->hexlen >= SCAN_HEX_MAX)
 			return i;
+		if (r->every && !scan_is_ours(r, se) && scan_is_foreign(se)) {
+			scan_foreign(se, r, items);
+			*stable = (ssize_t)i;
+			continue;
+		}
 		if (!scan_is_ours(r, se) || (r->before > 0 &&
 		    se->timestamp > (uint64_t)r->before)) {
 			*stable = (ssize_t)i;

@@ -220,6 +220,31 @@ gc_find_backend(const struct config *cfg, const char *name)
 	return NULL;
 }
 
+/* Whether a record references a backend that no data backend of cfg is. */
+static int
+gc_marks_elsewhere(const struct config *cfg)
+{
+	char n[BACKEND_NAME_MAX];
+	size_t i, g, j;
+	int found;
+
+	for (i = 0; i < ngcns; i++) {
+		found = 0;
+		for (g = 0; g < cfg->ngroups && !found; g++)
+			for (j = 0; j < cfg->groups[g].nbackends; j++) {
+				gc_name(&cfg->groups[g].backends[j], n,
+				    sizeof(n));
+				if (strcmp(n, gcns[i].name) == 0) {
+					found = 1;
+					break;
+				}
+			}
+		if (!found)
+			return 1;
+	}
+	return 0;
+}
+
 struct gc_counts {
 	uint64_t	seen, orphans, deleted, failed;
 };
@@ -330,13 +355,19 @@ repairer_gc_collect(struct worker *w, struct msg *m)
 	}
 	if (scanned == 0) {
 		gc_name(ci, cname, sizeof(cname));
-		/* No record names a piece here: rather a backend the records
-		 * spell otherwise than one whose every piece is garbage. */
-		if ((ns = gc_ns(cname, 0)) == NULL && del)
+		/* No record names a piece here, while records name a backend
+		 * the config does not: that may be this one spelled otherwise,
+		 * so its pieces are only counted. */
+		if ((ns = gc_ns(cname, 0)) == NULL && del &&
+		    gc_marks_elsewhere(&w->cfg)) {
 			log_warnx("gc: %s: no metadata references any piece "
-			    "here; its orphans are counted, not deleted", name);
-		gc_batch(b, ns, &sb, msg_get_int(m, "before"),
-		    del && ns != NULL, w->timeout_ms, &c);
+			    "here, and some references a backend the config "
+			    "does not name; its orphans are counted, not "
+			    "deleted", name);
+			del = 0;
+		}
+		gc_batch(b, ns, &sb, msg_get_int(m, "before"), del,
+		    w->timeout_ms, &c);
 	}
 	rc = gc_reply(w, msg_id(m), &sb, scanned == 1, &c);
 	scan_batch_free(&sb);

@@ -6,8 +6,9 @@
 # (what a failed update leaves in doubt: here made by hand on dir: metadata
 # backends, values of version 1 on two of them, of version 2 on the others)
 # keeps the pieces of both, so that each retrieves with the other's
-# backends stopped. A value that decodes to nothing stops any deletion: the
-# pass only counts.
+# backends stopped. A value that decodes to nothing, two valid values that
+# open no record and a key under another prefix stop any deletion: the pass
+# only counts. A repairer killed during a pass costs no referenced piece.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-config.sh"
@@ -154,6 +155,22 @@ zt_check "two valid values that open no record together: nothing deleted" \
 	grep -q "nothing deleted" <<<"$out"
 zt_check_eq "... not even the orphan" "$before" "$(pieces)"
 rm -f "$D/m0/meta/$kt" "$D/m1/meta/$kt"
+
+# ---- a metadata key under another prefix: delete nothing ----
+# (another instance sharing the backends, or the prefix changed): its pieces
+# cannot be told from garbage
+ko=$(hexkey /other/meta/0000000000000000000000000000beef)
+cp "$D/v1.m1" "$D/m2/meta/$ko"
+chown --reference="$D/m2/meta" "$D/m2/meta/$ko" 2>/dev/null
+sleep 1.1
+before=$(pieces)
+out=$(gc_pass)
+zt_check "a key under another prefix: nothing deleted" \
+	grep -q "nothing deleted" <<<"$out"
+zt_check_eq "... not even the orphan" "$before" "$(pieces)"
+zt_check "... and the log names the key" \
+	zt_log_has "$L" "/other/meta/0000000000000000000000000000beef is a metadata key under another prefix"
+rm -f "$D/m2/meta/$ko"
 
 # ---- the repairer killed during a pass: nothing referenced is deleted ----
 repairer() { pgrep -P "$ZD_PID" -f "zstor-master: repairer"; }
