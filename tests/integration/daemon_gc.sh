@@ -140,6 +140,18 @@ zt_check "a lone metadata value does not stop the deletion of orphans" \
 zt_check_eq "... of exactly the new one" $((before - 1)) "$(pieces)"
 zt_check "every object still retrieves bit-exact" all_retrieve
 
+# nothing_deleted WHAT: with WHAT in the metadata, a pass deletes nothing,
+# not even the orphans, all of them older than the grace of 0 s
+nothing_deleted() {
+	local before out
+
+	sleep 1.1
+	before=$(pieces)
+	out=$(gc_pass)
+	zt_check "$1: nothing deleted" grep -q "nothing deleted" <<<"$out"
+	zt_check_eq "... not even the orphans" "$before" "$(pieces)"
+}
+
 # ---- two valid values that open no record together: delete nothing ----
 # (as values sealed with another key look): they may be a record a reader
 # needs, so they count as unsafe, unlike one lone value
@@ -148,12 +160,7 @@ cp "$D/v1.m1" "$D/m0/meta/$kt"
 cp "$D/m0/meta/$kf" "$D/m1/meta/$kt"
 chown --reference="$D/m1/meta" "$D/m0/meta/$kt" "$D/m1/meta/$kt" 2>/dev/null
 zt_zdb_nscmd d5 SET "" "an orphan beside two stray values" >/dev/null
-sleep 1.1
-before=$(pieces)
-out=$(gc_pass)
-zt_check "two valid values that open no record together: nothing deleted" \
-	grep -q "nothing deleted" <<<"$out"
-zt_check_eq "... not even the orphan" "$before" "$(pieces)"
+nothing_deleted "two valid values that open no record together"
 rm -f "$D/m0/meta/$kt" "$D/m1/meta/$kt"
 
 # ---- a metadata key under another prefix: delete nothing ----
@@ -162,12 +169,7 @@ rm -f "$D/m0/meta/$kt" "$D/m1/meta/$kt"
 ko=$(hexkey /other/meta/0000000000000000000000000000beef)
 cp "$D/v1.m1" "$D/m2/meta/$ko"
 chown --reference="$D/m2/meta" "$D/m2/meta/$ko" 2>/dev/null
-sleep 1.1
-before=$(pieces)
-out=$(gc_pass)
-zt_check "a key under another prefix: nothing deleted" \
-	grep -q "nothing deleted" <<<"$out"
-zt_check_eq "... not even the orphan" "$before" "$(pieces)"
+nothing_deleted "a key under another prefix"
 zt_check "... and the log names the key" \
 	zt_log_has "$L" "/other/meta/0000000000000000000000000000beef is a metadata key under another prefix"
 rm -f "$D/m2/meta/$ko"
@@ -191,12 +193,7 @@ zt_check "the repairer is back" zt_wait_for 30 eval '[[ -n $(repairer) ]]'
 # ---- undecodable metadata: count, delete nothing ----
 printf 'not a metadata value' >"$D/m0/meta/$(hexkey /zt/meta/0000000000000000000000000000dead)"
 zt_zdb_nscmd d4 SET "" "another orphan" >/dev/null
-sleep 1.1
-before=$(pieces)
-out=$(gc_pass)
-zt_check "with an undecodable metadata value the pass deletes nothing" \
-	grep -q "nothing deleted" <<<"$out"
-zt_check_eq "... not even the new orphan" "$before" "$(pieces)"
+nothing_deleted "an undecodable metadata value"
 zt_check "... and says why" zt_log_has "$L" "could not be read or decoded"
 zt_check "the daemon still serves" kill -0 "$ZD_PID"
 zt_done
