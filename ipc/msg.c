@@ -57,9 +57,16 @@ static const struct msg_def msg_table[] = {
 	{ "encode", M2W, 2, {		/* fds: the input file, scratch */
 		{ "key", MSG_STR, REQ }, { "path", MSG_STR, REQ },
 		{ "backends", MSG_ARRAY, OPT },
-		/* the record stored under key: a file it holds is not
-		 * uploaded */
-		{ "meta", MSG_HEX, OPT } } },
+		/* the checksum of the record stored under key: a file that
+		 * has it is not uploaded, and the result carries no meta */
+		{ "checksum", MSG_HEX, OPT } } },
+	/* store: whether the record stored under key holds the file
+	 * (checksum) and reads back; result: unchanged, or an upload
+	 * follows */
+	{ "verify", M2W, 0, {
+		{ "key", MSG_STR, REQ }, { "path", MSG_STR, REQ },
+		{ "meta", MSG_HEX, REQ }, { "checksum", MSG_HEX, REQ },
+		{ "backends", MSG_ARRAY, OPT } } },
 	{ "decode", M2W, 2, {		/* fds: the output file, scratch */
 		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ } } },
 	/* rebuild: unreadable shards onto healthy backends */
@@ -71,8 +78,11 @@ static const struct msg_def msg_table[] = {
 		{ "meta", MSG_HEX, REQ } } },
 
 	/* metawriter jobs; meta is the bincode metadata as hex */
-	{ "meta_get", M2W, 0, {		/* writable: fail unless all 4 up */
-		{ "key", MSG_STR, REQ }, { "writable", MSG_BOOL, OPT } } },
+	/* writable: fail unless all 4 up; checksum_only: the result carries
+	 * the record's checksum, not the record */
+	{ "meta_get", M2W, 0, {
+		{ "key", MSG_STR, REQ }, { "writable", MSG_BOOL, OPT },
+		{ "checksum_only", MSG_BOOL, OPT } } },
 	{ "meta_put", M2W, 0, {		/* base: replace only that record */
 		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ },
 		{ "base", MSG_HEX, OPT } } },
@@ -119,6 +129,8 @@ static const struct msg_def msg_table[] = {
 		{ "meta", MSG_HEX, OPT }, { "checksum", MSG_HEX, OPT },
 		{ "stats", MSG_OBJECT, OPT }, { "settled", MSG_BOOL, OPT },
 		{ "drop", MSG_HEX, OPT }, { "in_doubt", MSG_BOOL, OPT },
+		/* verify: the stored record holds the file */
+		{ "unchanged", MSG_BOOL, OPT },
 		/* meta_scan, sweep_check: what was found, where to go on */
 		{ "items", MSG_ARRAY, OPT }, { "cursor", MSG_HEX, OPT },
 		{ "after", MSG_HEX, OPT }, { "partial", MSG_BOOL, OPT },

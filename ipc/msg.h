@@ -25,7 +25,7 @@
 #include "msg_types.h"
 
 #define MSG_PROTO_VERSION	1
-#define MSG_FIELDS_MAX		14
+#define MSG_FIELDS_MAX		16
 /* JSON-safe; larger travel as u64 strings */
 #define MSG_INT_MAX		((1LL << 53) - 1)
 

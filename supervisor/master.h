@@ -91,7 +91,7 @@ enum job_kind	{ JOB_STORE, JOB_RETRIEVE, JOB_CHECK, JOB_REBUILD, JOB_DROP,
 enum job_prio	{ PRIO_INTERACTIVE, PRIO_BACKGROUND, PRIO_REPAIR, PRIO_LEVELS };
 enum job_step	{ STEP_META_GET, STEP_ENCODE, STEP_DECODE, STEP_REENCODE,
 		  STEP_META_PUT, STEP_DROP, STEP_META_SCAN, STEP_SWEEP_CHECK,
-		  STEP_GC_MARK, STEP_GC_COLLECT };
+		  STEP_GC_MARK, STEP_GC_COLLECT, STEP_VERIFY };
 
 struct conn;
 struct proc;
@@ -123,6 +123,11 @@ struct job {
 						 * key */
 	int			 settled;	/* ... alike on all 4
 						 * backends */
+	uint8_t			 old_sum[B2_LEN];	/* ... its checksum */
+	/* store: the file has old_sum (its checksum, sum); the record is
+	 * fetched and verified before the upload is skipped */
+	int			 same;
+	uint8_t			 sum[B2_LEN];
 	struct file_id		 read_as;	/* the file as the encoder got
 						 * it */
 	uint8_t			*meta;		/* bincode metadata */

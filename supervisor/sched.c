@@ -4,6 +4,9 @@
  * waits between steps in the queue of the role its next step needs:
  *
  *   store     meta_get (writable)  encode     meta_put   [drop_shards]
+ *             ... when the file has the stored checksum, instead of the
+ *             meta_put:            meta_get   verify     [meta_put] or, when
+ *             the record does not read back, encode again and meta_put
  *   retrieve  meta_get             decode
  *   check     meta_get
  *   rebuild   meta_get (writable)  reencode   meta_put if changed
@@ -13,9 +16,12 @@
  * sandboxed encoder can open none), after the client's file for encode and
  * decode.
  *
- * The store asks for the stored checksum first and hands it to the encoder,
- * which skips the upload of a file that already is stored with it (after the
- * one read pass that computes the checksum), as the standalone store does.
+ * The store asks for the stored checksum first (not the record: most stores
+ * are of new or changed files) and hands it to the encoder. A file that has
+ * it is not uploaded (after the one read pass that computes the checksum);
+ * the master then fetches the record and an encoder verifies that it reads
+ * back (store_unchanged, as the standalone store does) before the upload is
+ * skipped for good.
  *
  * Queues are FIFO per priority: interactive requests (retrieve, check, blocking
  * store, rebuild from the CLI) before background stores before repairs. Each
@@ -191,6 +197,13 @@ step_needs_scratch(enum job_step step)
 	    step == STEP_REENCODE;
 }
 
+/* The first meta_get of a store asks for the stored checksum only. */
+static int
+job_wants_record(const struct job *j)
+{
+	return j->kind != JOB_STORE || j->same;
+}
+
 /* The message for j's current step and the descriptors it carries: the
  * client's file for encode and decode, then scratch (-1: none). */
 static struct msg *
@@ -199,7 +212,7 @@ step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
 {
 	static const enum msg_type types[] = { MT_META_GET, MT_ENCODE,
 	    MT_DECODE, MT_REENCODE, MT_META_PUT, MT_DROP_SHARDS, MT_META_SCAN,
-	    MT_SWEEP_CHECK, MT_GC_MARK, MT_GC_COLLECT };
+	    MT_SWEEP_CHECK, MT_GC_MARK, MT_GC_COLLECT, MT_VERIFY };
 	struct msg *m = msg_new(types[j->step], j->id, e);
 	struct cJSON *cand;
 
@@ -215,16 +228,20 @@ step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
 	if (j->step == STEP_META_GET && j->kind != JOB_RETRIEVE &&
 	    j->kind != JOB_CHECK)
 		msg_set_bool(m, "writable", 1);
-	if (j->step == STEP_ENCODE) {
+	if (j->step == STEP_META_GET && !job_wants_record(j))
+		msg_set_bool(m, "checksum_only", 1);
+	if (j->step == STEP_ENCODE || j->step == STEP_VERIFY)
 		msg_set_str(m, "path", j->path);
-		if (j->has_old)
-			msg_set_hex(m, "meta", j->meta, j->metalen);
-	}
+	if (j->step == STEP_ENCODE && j->has_old)
+		msg_set_hex(m, "checksum", j->old_sum, B2_LEN);
+	if (j->step == STEP_VERIFY)
+		msg_set_hex(m, "checksum", j->sum, B2_LEN);
 	if (j->step == STEP_DECODE || j->step == STEP_REENCODE ||
-	    j->step == STEP_META_PUT || j->step == STEP_DROP)
+	    j->step == STEP_META_PUT || j->step == STEP_DROP ||
+	    j->step == STEP_VERIFY)
 		msg_set_hex(m, "meta", j->meta, j->metalen);
-	if ((j->step == STEP_ENCODE || j->step == STEP_REENCODE) &&
-	    (cand = health_candidates()) != NULL)
+	if ((j->step == STEP_ENCODE || j->step == STEP_REENCODE ||
+	    j->step == STEP_VERIFY) && (cand = health_candidates()) != NULL)
 		msg_set_json(m, "backends", cand);
 	if (j->step == STEP_META_PUT && j->base != NULL)
 		msg_set_hex(m, "base", j->base, j->baselen);
@@ -361,6 +378,7 @@ job_retry(struct job *j, const char *why)
 	j->background = 1;
 	j->prio = PRIO_BACKGROUND;
 	j->has_old = 0;
+	j->same = 0;
 	j->uploaded = 0;
 	free(j->meta);
 	j->meta = NULL;
@@ -409,26 +427,46 @@ job_take_meta(struct job *j, struct msg *m)
 	return msg_get_hex(m, "meta", &j->meta, &j->metalen);
 }
 
+/* A store's meta_get: the checksum for the encoder, or the record to verify
+ * once the file turned out to have that checksum. A record gone meanwhile
+ * means an upload. */
+static void
+store_got_meta(struct job *j, int found, const uint8_t *sum)
+{
+	if (!j->same) {
+		if ((j->has_old = found))
+			memcpy(j->old_sum, sum, B2_LEN);
+		job_next(j, STEP_ENCODE);
+	} else if (found)
+		job_next(j, STEP_VERIFY);
+	else {
+		j->same = j->has_old = 0;
+		job_next(j, STEP_ENCODE);
+	}
+}
+
 static int
 answer_meta_get(struct job *j, struct msg *m)
 {
 	uint8_t *sum = NULL;
 	size_t len = 0;
 	char why[ERR_MSG_MAX];
-	int found = msg_has(m, "meta");
+	int found = msg_has(m, "checksum");
 
+	if (found != msg_has(m, "meta") && job_wants_record(j))
+		return -1;
 	if (found && (msg_get_hex(m, "checksum", &sum, &len) == -1 ||
-	    len != B2_LEN || job_take_meta(j, m) == -1)) {
+	    len != B2_LEN ||
+	    (job_wants_record(j) && job_take_meta(j, m) == -1))) {
 		free(sum);
 		return -1;
 	}
 	j->settled = msg_get_bool(m, "settled") == 1;
 	if (j->kind == JOB_CHECK)
 		job_succeed(j, sum);
-	else if (j->kind == JOB_STORE) {
-		j->has_old = found;
-		job_next(j, STEP_ENCODE);
-	} else if (found)
+	else if (j->kind == JOB_STORE)
+		store_got_meta(j, found, sum);
+	else if (found)
 		job_next(j, j->kind == JOB_RETRIEVE ? STEP_DECODE :
 		    STEP_REENCODE);
 	else {
@@ -465,23 +503,36 @@ job_drop(struct job *j, struct msg *m)
 	return 0;
 }
 
-/* An encoder's answer: new metadata to save, or none (already stored, or
- * nothing to rebuild). An unchanged file whose record the 4 backends do not
- * hold alike saves that record again (store.h). A rebuild replaces only the
+/* The file has the stored checksum and nothing was uploaded: the record is
+ * fetched for an encoder to verify. */
+static int
+store_same(struct job *j, struct msg *m)
+{
+	uint8_t *sum = NULL;
+	size_t len;
+
+	if (!j->has_old || msg_get_hex(m, "checksum", &sum, &len) == -1 ||
+	    len != B2_LEN) {
+		free(sum);
+		return -1;
+	}
+	memcpy(j->sum, sum, B2_LEN);
+	free(sum);
+	j->same = 1;
+	job_next(j, STEP_META_GET);
+	return 0;
+}
+
+/* An encoder's answer: new metadata to save, or none (the file has the
+ * stored checksum, or nothing to rebuild). A rebuild replaces only the
  * record it rebuilt from. */
 static int
 answer_encoded(struct job *j, struct msg *m)
 {
 	if (!msg_has(m, "meta")) {
-		if (j->kind != JOB_STORE || !j->has_old || j->settled) {
-			job_succeed(j, NULL);
-			return 0;
-		}
-		if ((j->base = malloc(j->metalen)) == NULL)
-			return -1;
-		memcpy(j->base, j->meta, j->metalen);
-		j->baselen = j->metalen;
-		job_next(j, STEP_META_PUT);
+		if (j->kind == JOB_STORE)
+			return store_same(j, m);
+		job_succeed(j, NULL);
 		return 0;
 	}
 	if (j->kind == JOB_REBUILD) {
@@ -493,6 +544,30 @@ answer_encoded(struct job *j, struct msg *m)
 	if (job_take_meta(j, m) == -1)
 		return -1;
 	j->uploaded = j->kind == JOB_STORE;
+	job_next(j, STEP_META_PUT);
+	return 0;
+}
+
+/* The verdict on the stored record of a file that has its checksum: the
+ * upload is skipped, or done after all when the record does not read back.
+ * An unchanged file whose record the 4 backends do not hold alike saves that
+ * record again, over itself only (store.h). */
+static int
+answer_verified(struct job *j, struct msg *m)
+{
+	if (msg_get_bool(m, "unchanged") != 1) {
+		j->same = j->has_old = 0;
+		job_next(j, STEP_ENCODE);
+		return 0;
+	}
+	if (j->settled) {
+		job_succeed(j, NULL);
+		return 0;
+	}
+	if ((j->base = malloc(j->metalen)) == NULL)
+		return -1;
+	memcpy(j->base, j->meta, j->metalen);
+	j->baselen = j->metalen;
 	job_next(j, STEP_META_PUT);
 	return 0;
 }
@@ -543,6 +618,8 @@ answer_result(struct job *j, struct msg *m)
 	case STEP_ENCODE:
 	case STEP_REENCODE:
 		return answer_encoded(j, m);
+	case STEP_VERIFY:
+		return answer_verified(j, m);
 	default:
 		job_succeed(j, NULL);
 		return 0;

@@ -2,10 +2,13 @@
  * engine over descriptors the master handed over with the job and connections
  * to the data backends.
  *
- *   encode       fds: input, scratch. Seal the input file; skip the upload
- *                when the record the master sent already holds it
- *                (store_unchanged); else write the shards and return the
- *                metadata (the master saves it through the metawriter)
+ *   encode       fds: input, scratch. Seal the input file; when it has the
+ *                stored checksum the master sent, answer without metadata
+ *                (the master has the record verified); else write the shards
+ *                and return the metadata (the master saves it through the
+ *                metawriter)
+ *   verify       whether the stored record holds the file and reads back
+ *                (store_unchanged): then the upload is skipped
  *   decode       fds: output, scratch. Fetch, verify, decrypt and decompress
  *                into the client's file
  *   reencode     fd: scratch. Rebuild an object's unreadable shards; metadata
@@ -100,12 +103,15 @@ enc_candidates(struct worker *w, struct msg *m, struct pool *pool)
 }
 
 /* Seals in_fd (read from its start: a retried store reuses the descriptor);
- * 1 when the record the master sent already holds the file. */
+ * 1 when the file has the checksum of the record stored under the key: the
+ * master then has that record verified (enc_verify) before it skips the
+ * upload. */
 static int
-enc_seal(struct worker *w, struct msg *m, struct pool *pool, int in_fd,
-    int scratch, struct sealed *s, struct err *e)
+enc_seal(struct worker *w, struct msg *m, int in_fd, int scratch,
+    struct sealed *s, struct err *e)
 {
-	struct metadata old;
+	uint8_t *old;
+	size_t len;
 	int same;
 
 	if (lseek(in_fd, 0, SEEK_SET) == -1)
@@ -113,13 +119,12 @@ enc_seal(struct worker *w, struct msg *m, struct pool *pool, int in_fd,
 		    strerror(errno));
 	if (obj_seal(in_fd, scratch, w->cfg.key, s, e) == -1)
 		return -1;
-	if (!msg_has(m, "meta"))
+	if (!msg_has(m, "checksum"))
 		return 0;
-	if (enc_meta_arg(m, &old, e) == -1)
-		return -1;
-	same = store_unchanged(pool, &old, s->checksum, msg_get_str(m, "path"),
-	    msg_get_str(m, "key"));
-	meta_free(&old);
+	if (msg_get_hex(m, "checksum", &old, &len) == -1)
+		return err_set(e, "internal error: bad checksum in the job");
+	same = len == B2_LEN && memcmp(old, s->checksum, B2_LEN) == 0;
+	free(old);
 	return same;
 }
 
@@ -135,7 +140,7 @@ enc_store(struct worker *w, struct msg *m, int in_fd, int scratch)
 	int rc;
 
 	enc_candidates(w, m, pool);
-	rc = enc_seal(w, m, pool, in_fd, scratch, &s, &e);
+	rc = enc_seal(w, m, in_fd, scratch, &s, &e);
 	if (rc == 1) {
 		rc = worker_result_ok(w, job, NULL, 0, s.checksum);
 		goto done;
@@ -156,6 +161,40 @@ enc_store(struct worker *w, struct msg *m, int in_fd, int scratch)
 done:
 	sealed_close(&s);
 	return rc;
+}
+
+/* Whether the record stored under the key holds the file and reads back
+ * (store_unchanged, which logs the skip); when not, the master has the file
+ * uploaded. */
+static int
+enc_verify(struct worker *w, struct msg *m)
+{
+	int64_t job = msg_id(m);
+	struct metadata old;
+	struct pool *pool = worker_job_pool(w);
+	struct msg *r;
+	uint8_t *sum = NULL;
+	size_t len;
+	struct err e;
+	int same;
+
+	if (enc_meta_arg(m, &old, &e) == -1)
+		return worker_result_fail(w, job, &e);
+	if (msg_get_hex(m, "checksum", &sum, &len) == -1 || len != B2_LEN) {
+		meta_free(&old);
+		free(sum);
+		err_set(&e, "internal error: verify without a checksum");
+		return worker_result_fail(w, job, &e);
+	}
+	enc_candidates(w, m, pool);
+	same = store_unchanged(pool, &old, sum, msg_get_str(m, "path"),
+	    msg_get_str(m, "key"));
+	meta_free(&old);
+	free(sum);
+	if ((r = worker_result(job, NULL)) == NULL)
+		return -1;
+	msg_set_bool(r, "unchanged", same);
+	return worker_send(w, r);
 }
 
 /* The client's temporary file gets the whole object or an error; it renames
@@ -238,6 +277,8 @@ encoder_dispatch(struct worker *w, struct msg *m, const int *fds)
 	switch (msg_type(m)) {
 	case MT_ENCODE:
 		return enc_store(w, m, fds[0], fds[1]);
+	case MT_VERIFY:
+		return enc_verify(w, m);
 	case MT_DECODE:
 		return enc_retrieve(w, m, fds[0], fds[1]);
 	case MT_REENCODE:

@@ -1,10 +1,13 @@
 /* The metawriter: the only process that talks to the four metadata backends.
  *
- *   meta_get {key, writable?}  result: ok with meta, checksum and settled (all
- *                              4 backends agree) when found, ok without them
- *                              when nothing is stored; with writable, fails
- *                              first unless all 4 are up (a store or a
- *                              rebuild will follow)
+ *   meta_get {key, writable?, checksum_only?}
+ *                              result: ok with meta, checksum and settled
+ *                              (all 4 backends agree) when found, ok without
+ *                              them when nothing is stored; with writable,
+ *                              fails first unless all 4 are up (a store or a
+ *                              rebuild will follow); with checksum_only,
+ *                              without meta (a store needs the record only
+ *                              when the file has its checksum)
  *   meta_put {key, meta, base?}
  *                              metastore_replace (base: only over that
  *                              record); result: ok once saved, or failed with
@@ -85,7 +88,9 @@ mw_get(struct worker *w, struct msg *m)
 		meta_free(&meta);
 		return -1;
 	}
-	rc = mw_set_meta(r, "meta", &meta, &e);
+	rc = 0;
+	if (msg_get_bool(m, "checksum_only") != 1)
+		rc = mw_set_meta(r, "meta", &meta, &e);
 	msg_set_hex(r, "checksum", meta.checksum, B2_LEN);
 	msg_set_bool(r, "settled", settled);
 	meta_free(&meta);

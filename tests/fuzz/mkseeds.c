@@ -205,7 +205,8 @@ seeds_messages(void)
 	for (i = 0; (d = msg_table_entry(i)) != NULL; i++) {
 		if ((m = msg_new((enum msg_type)i, 1, &e)) == NULL)
 			die("msg_new", e.msg);
-		for (f = d->fields; f->name != NULL; f++)
+		for (f = d->fields; f < d->fields + MSG_FIELDS_MAX &&
+		    f->name != NULL; f++)
 			set_field(m, f);
 		if ((json = msg_encode(m, &len, &e)) == NULL) {
 			msg_free(m);

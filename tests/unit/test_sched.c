@@ -48,7 +48,9 @@ struct sent {
 	int64_t		 id;
 	int		 nfds;
 	int		 writable;
-	int		 old;		/* encode: the stored record came */
+	int		 sum_only;	/* meta_get: checksum_only */
+	int		 old;		/* encode: the stored checksum came */
+	int		 unchanged;	/* verify: the answer it will give */
 	int		 meta;
 	int		 base;		/* meta_put: replace only this record */
 	int		 cand;		/* candidates given, -1: none */
@@ -64,8 +66,8 @@ static int		 drained, recorded, forgotten, unlinked;
 
 static const uint8_t	 meta_bytes[] = { 1, 2, 3, 4, 5 };
 /* What the next answer adds: settled (meta_get), drop or in_doubt
- * (meta_put). */
-static int		 ans_settled, ans_drop, ans_in_doubt;
+ * (meta_put), unchanged (verify). */
+static int		 ans_settled, ans_drop, ans_in_doubt, ans_unchanged;
 static const uint8_t	 sum_bytes[B2_LEN] = { 0xaa, 0xbb };
 
 const char *
@@ -104,18 +106,24 @@ proc_send(struct proc *p, struct msg *m, const int *fds, int nfds)
 	for (i = 0; i < nfds; i++)
 		if (fcntl(fds[i], F_GETFD) == -1)
 			s->nfds = -1;	/* not an open descriptor */
-	if (s->type == MT_META_GET)
+	if (s->type == MT_META_GET) {
 		s->writable = msg_get_bool(m, "writable") == 1;
+		s->sum_only = msg_get_bool(m, "checksum_only") == 1;
+	}
 	if (s->type == MT_ENCODE)
-		s->old = msg_has(m, "meta");
-	if (s->type == MT_ENCODE || s->type == MT_REENCODE)
+		s->old = msg_has(m, "checksum");
+	if (s->type == MT_ENCODE || s->type == MT_REENCODE ||
+	    s->type == MT_VERIFY)
 		s->cand = msg_has(m, "backends") ?
 		    cJSON_GetArraySize(msg_get_json(m, "backends")) : -1;
 	if (s->type == MT_META_PUT)
 		s->base = msg_has(m, "base");
 	if (s->type == MT_DECODE || s->type == MT_REENCODE ||
-	    s->type == MT_META_PUT || s->type == MT_DROP_SHARDS)
+	    s->type == MT_META_PUT || s->type == MT_DROP_SHARDS ||
+	    s->type == MT_VERIFY)
 		s->meta = msg_has(m, "meta");
+	if (s->type == MT_VERIFY)
+		s->old = msg_has(m, "checksum");
 	msg_free(m);
 	if (!p->fail_send)
 		return 0;
@@ -254,7 +262,7 @@ reset(void)
 	memset(sent, 0, sizeof(sent));
 	nsent = 0;
 	drained = recorded = forgotten = unlinked = 0;
-	ans_settled = ans_drop = ans_in_doubt = 0;
+	ans_settled = ans_drop = ans_in_doubt = ans_unchanged = 0;
 	ended[0] = ended[1] = 0;
 	mw.up = enc.up = 1;
 	mw.job = enc.job = NULL;
@@ -317,7 +325,9 @@ answer(struct proc *p, int ok, const char *error, int meta, int sum)
 		msg_set_hex(m, "drop", meta_bytes, sizeof(meta_bytes));
 	if (ans_in_doubt)
 		msg_set_bool(m, "in_doubt", 1);
-	ans_settled = ans_drop = ans_in_doubt = 0;
+	if (ans_unchanged)
+		msg_set_bool(m, "unchanged", 1);
+	ans_settled = ans_drop = ans_in_doubt = ans_unchanged = 0;
 	rc = sched_answer(p, j, m);
 	msg_free(m);
 	return rc;
@@ -359,7 +369,8 @@ test_store(void)
 	sched_submit(j);
 	s = last_sent();
 	T_CHECK(nsent == 1 && s->p == &mw && s->type == MT_META_GET &&
-	    s->writable && s->id == j->id, "store: meta_get (writable) first");
+	    s->writable && s->sum_only && s->id == j->id,
+	    "store: meta_get (writable, the checksum only) first");
 	T_CHECK(answer(&mw, 1, NULL, 0, 0) == 0, "store: meta_get answered");
 	s = last_sent();
 	T_CHECK(nsent == 2 && s->p == &enc && s->type == MT_ENCODE &&
@@ -447,37 +458,87 @@ test_own_jobs(void)
 	    "a failed retrieve is counted as failed, once");
 }
 
-/* The record already stored goes to the encoder, which may skip the upload:
- * then there is nothing to save, unless the 4 backends do not hold the record
- * alike; then it is saved again, over itself only. */
+/* The stored checksum goes to the encoder; a file that has it is not
+ * uploaded. The record is then fetched and verified: when it reads back
+ * there is nothing to save, unless the 4 backends do not hold it alike (then
+ * it is saved again, over itself only); when it does not, the file is
+ * uploaded after all. */
 static void
-test_store_unchanged(void)
+store_until_verify(struct conn *c)
 {
-	struct conn c;
 	struct job *j;
 	struct sent *s;
 
 	reset();
-	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
+	j = new_job(JOB_STORE, PRIO_INTERACTIVE, c);
 	sched_submit(j);
-	ans_settled = 1;
-	answer(&mw, 1, NULL, 1, 1);
+	answer(&mw, 1, NULL, 0, 1);
 	T_CHECK(last_sent()->type == MT_ENCODE && last_sent()->old,
-	    "unchanged: encode gets the stored record");
-	answer(&enc, 1, NULL, 0, 1);
-	T_CHECK(nsent == 2 && c.replied == 1 && c.ok,
-	    "unchanged: ok without a meta_put");
-
-	reset();
-	j = new_job(JOB_STORE, PRIO_INTERACTIVE, &c);
-	sched_submit(j);
-	answer(&mw, 1, NULL, 1, 1);		/* not settled */
+	    "unchanged: encode gets the stored checksum");
 	answer(&enc, 1, NULL, 0, 1);
 	s = last_sent();
-	T_CHECK(nsent == 3 && s->type == MT_META_PUT && s->meta && s->base &&
+	T_CHECK(nsent == 3 && s->type == MT_META_GET && s->writable &&
+	    !s->sum_only && c->replied == 0,
+	    "unchanged: the same checksum fetches the whole record");
+}
+
+static void
+test_store_unchanged(void)
+{
+	struct conn c;
+	struct sent *s;
+
+	store_until_verify(&c);
+	ans_settled = 1;
+	answer(&mw, 1, NULL, 1, 1);
+	s = last_sent();
+	T_CHECK(nsent == 4 && s->type == MT_VERIFY && s->p == &enc &&
+	    s->meta && s->old && s->nfds == 0,
+	    "unchanged: verify gets the record and the file's checksum");
+	ans_unchanged = 1;
+	answer(&enc, 1, NULL, 0, 0);
+	T_CHECK(nsent == 4 && c.replied == 1 && c.ok,
+	    "unchanged: ok without a meta_put");
+
+	store_until_verify(&c);
+	answer(&mw, 1, NULL, 1, 1);		/* not settled */
+	ans_unchanged = 1;
+	answer(&enc, 1, NULL, 0, 0);
+	s = last_sent();
+	T_CHECK(nsent == 5 && s->type == MT_META_PUT && s->meta && s->base &&
 	    c.replied == 0, "unsettled: the record is saved again over itself");
 	answer(&mw, 1, NULL, 0, 0);
 	T_CHECK(c.replied == 1 && c.ok, "unsettled: ok once saved");
+
+	store_until_verify(&c);
+	answer(&mw, 1, NULL, 1, 1);
+	answer(&enc, 1, NULL, 0, 0);		/* does not read back */
+	s = last_sent();
+	T_CHECK(nsent == 5 && s->type == MT_ENCODE && !s->old &&
+	    s->nfds == 2 && c.replied == 0,
+	    "unreadable record: the file is uploaded after all");
+	answer(&enc, 1, NULL, 1, 1);
+	s = last_sent();
+	T_CHECK(s->type == MT_META_PUT && s->meta && !s->base,
+	    "unreadable record: its new record is saved");
+	answer(&mw, 1, NULL, 0, 0);
+	T_CHECK(c.replied == 1 && c.ok, "unreadable record: ok once saved");
+
+	store_until_verify(&c);
+	answer(&mw, 1, NULL, 0, 0);		/* deleted meanwhile */
+	T_CHECK(last_sent()->type == MT_ENCODE && !last_sent()->old,
+	    "record gone before the verify: the file is uploaded");
+	answer(&enc, 0, "failed", 0, 0);
+
+	store_until_verify(&c);
+	T_CHECK(answer(&mw, 1, NULL, 0, 1) == -1 && c.replied == 1 && !c.ok,
+	    "the record asked for, only its checksum given: malformed");
+
+	reset();
+	sched_submit(new_job(JOB_STORE, PRIO_INTERACTIVE, &c));
+	answer(&mw, 1, NULL, 0, 0);		/* nothing stored */
+	T_CHECK(answer(&enc, 1, NULL, 0, 1) == -1 && c.replied == 1 && !c.ok,
+	    "an encoder that skips a file with no stored checksum: malformed");
 }
 
 /* A failed save: the shards just written are dropped by a job of their own,
