@@ -127,6 +127,42 @@ drop_placed(struct pool *pool, const struct metadata *nm, const uint8_t *placed)
 			    nm->shards[i].nkeys);
 }
 
+/* A shard rebuilt from shards that each matched their checksums is the one
+ * the record names, unless those shards are not of one encoding (a record
+ * assembled wrongly, or a fault in the decoder): then nothing is written, so
+ * that the record never comes to vouch for a shard it did not hold. */
+static int
+rebuilt_matches(const struct fetched *f, const struct shard_info *si,
+    struct err *e)
+{
+	uint8_t *buf, sum[B2_LEN];
+	uint64_t off;
+	struct b2 h;
+	size_t len;
+
+	if ((buf = malloc(OBJ_STRIPE)) == NULL)
+		return err_set(e, "out of memory");
+	b2_init(&h);
+	for (off = 0; off < f->shard_len; off += len) {
+		len = f->shard_len - off < OBJ_STRIPE ?
+		    (size_t)(f->shard_len - off) : OBJ_STRIPE;
+		if (pread_full(f->fd, buf, len, (off_t)(fetched_at(f,
+		    (unsigned)si->idx) + off), e) < 0) {
+			free(buf);
+			return -1;
+		}
+		b2_update(&h, buf, len);
+	}
+	free(buf);
+	b2_final(&h, sum);
+	if (memcmp(sum, si->checksum, B2_LEN) == 0)
+		return 0;
+	return err_set(e, "shard %llu, rebuilt from the readable ones, does "
+	    "not have the checksum its record holds: the record and the "
+	    "shards disagree, so nothing was rewritten; retrieve the file "
+	    "and store it again", (unsigned long long)si->idx);
+}
+
 static int
 place_rebuilt(const struct config *cfg, struct pool *pool,
     const struct fetched *f, struct metadata *nm, uint8_t *placed,
@@ -134,6 +170,10 @@ place_rebuilt(const struct config *cfg, struct pool *pool,
 {
 	size_t i;
 
+	for (i = 0; i < nm->nshards; i++)
+		if (f->rebuilt[nm->shards[i].idx] &&
+		    rebuilt_matches(f, &nm->shards[i], e) == -1)
+			return -1;
 	for (i = 0; i < nm->nshards; i++) {
 		struct shard_info *si = &nm->shards[i];
 		const struct backend_ci *ci;

@@ -2,7 +2,8 @@
  * one per stripe, and with no spare backend a piece that fails fails the store,
  * whichever stripe it belongs to; what was written is deleted, also on the
  * backend that refused the piece. The failure is made by a directory
- * standing where the backend's next value file would be renamed to. */
+ * standing where the backend's next value file would be renamed to. A rebuild
+ * writes a shard only when it has the checksum its record holds. */
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -239,6 +240,56 @@ check_retrieve_mid_stream(const struct config *cfg, int corrupt)
 	pool_free(&pool);
 }
 
+/* A record whose checksum for a shard is not what the other shards give
+ * back: the rebuild writes nothing and says so. With the record right, the
+ * same rebuild rewrites the shard. */
+static void
+check_rebuild_disagrees(const struct config *cfg)
+{
+	struct sealed s = { .fd = -1 };
+	struct metadata m, nm;
+	struct pool pool;
+	struct err e = { "" };
+	char path[600];
+	unsigned before;
+	int changed, fd, rc;
+
+	pool_init(&pool, 10000);
+	if (seal_random(cfg, OBJ_STRIPE, &s) < 0)
+		return;
+	if (obj_write(cfg, &pool, &s, &m, &e) < 0) {
+		T_CHECK(0, "store for the rebuild: %s", e.msg);
+		return;
+	}
+	m.shards[2].checksum[0] ^= 1;
+	before = count_values(0) + count_values(1) + count_values(2);
+	fd = scratch_open(&e);
+	rc = obj_rebuild(cfg, &pool, &m, fd, &nm, &changed, &e);
+	T_CHECK(rc == -1 && !changed && strstr(e.msg, "disagree") != NULL,
+	    "rebuild of a shard its record disagrees with: %s",
+	    rc ? e.msg : "rebuilt");
+	T_CHECK(count_values(0) + count_values(1) + count_values(2) == before,
+	    "... and nothing was written");
+	if (rc == 0)
+		meta_free(&nm);
+	m.shards[2].checksum[0] ^= 1;
+	piece_path(&m, 2, 0, path, sizeof(path));
+	T_CHECK(unlink(path) == 0, "remove %s", path);
+	rc = ftruncate(fd, 0) == 0 ? obj_rebuild(cfg, &pool, &m, fd, &nm,
+	    &changed, &e) : -1;
+	T_CHECK(rc == 0 && changed, "rebuild of a lost shard the record "
+	    "agrees with: %s", rc ? e.msg : "nothing rewritten");
+	if (rc == 0) {
+		obj_delete_shards(&pool, &nm);
+		meta_free(&nm);
+	}
+	close(fd);
+	obj_delete_shards(&pool, &m);
+	meta_free(&m);
+	sealed_close(&s);
+	pool_free(&pool);
+}
+
 int
 main(void)
 {
@@ -251,6 +302,7 @@ main(void)
 	check_success(&cfg);
 	check_retrieve_mid_stream(&cfg, 0);
 	check_retrieve_mid_stream(&cfg, 1);
+	check_rebuild_disagrees(&cfg);
 	for (i = 0; i < NB; i++) {
 		check_piece_failure(&cfg, i, 1);	/* the second stripe */
 		check_piece_failure(&cfg, i, 0);	/* the first */
