@@ -63,8 +63,9 @@ round_drop(struct round *r, size_t i, char *why, size_t whylen, const char *msg)
 	r->b[i] = NULL;
 }
 
-/* GETs piece j of every live shard of the round into its scratch file. */
-static void
+/* GETs piece j of every live shard of the round into its scratch file;
+ * returns how many it asked for. */
+static size_t
 round_piece(struct round *r, size_t j, struct fetched *f, int timeout,
     char *why, size_t whylen)
 {
@@ -117,6 +118,7 @@ round_piece(struct round *r, size_t j, struct fetched *f, int timeout,
 		}
 		free(ops[i].out);
 	}
+	return n;
 }
 
 /* Shards of one object all have one length: the good ones are the verified
@@ -175,7 +177,8 @@ static void
 round_run(struct round *r, struct pool *pool, struct fetched *f, char *why,
     size_t whylen)
 {
-	size_t i, j, maxkeys = 0;
+	size_t i, j, maxkeys = 0, got;
+	uint64_t planned = 0, fetched = 0;
 	uint8_t sum[B2_LEN];
 	struct err e;
 
@@ -189,12 +192,18 @@ round_run(struct round *r, struct pool *pool, struct fetched *f, char *why,
 		}
 		if (r->si[i]->nkeys > maxkeys)
 			maxkeys = r->si[i]->nkeys;
+		planned += r->si[i]->nkeys;
 	}
+	obj_progress_add(pool->progress, 0, (int64_t)planned);
 	for (j = 0; j < maxkeys; j++) {
-		round_piece(r, j, f, pool->timeout_ms, why, whylen);
+		got = round_piece(r, j, f, pool->timeout_ms, why, whylen);
+		fetched += got;
+		obj_progress_add(pool->progress, got, 0);
 		if (pool->on_read != NULL)
 			pool->on_read(pool->on_read_arg, round_bytes(r, j));
 	}
+	/* the pieces of shards that failed on the way are not fetched */
+	obj_progress_add(pool->progress, 0, -(int64_t)(planned - fetched));
 	for (i = 0; i < r->n; i++) {
 		if (r->b[i] == NULL)
 			continue;

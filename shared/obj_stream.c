@@ -169,6 +169,7 @@ stream_pieces(struct stream *s, struct pool *pool, struct err *e)
 	while (bt[k].n > 0 && rc == 0) {
 		if ((rc = batch_check(&bt[k], e)) < 0)
 			break;
+		obj_progress_add(pool->progress, bt[k].n, 0);
 		batch_plan(s, &bt[k ^ 1]);
 		if (bt[k ^ 1].n > 0)
 			bg_post(&fetcher, batch_fetch, &bt[k ^ 1]);
@@ -226,6 +227,18 @@ stream_end(struct stream *s, const uint8_t checksum[B2_LEN], struct err *e)
 	return opener_finish(&s->op, checksum, e);
 }
 
+/* The pieces of the data shards: what the stream fetches. */
+static uint64_t
+stream_planned(const struct stream *s)
+{
+	uint64_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < s->data; i++)
+		n += s->si[i]->nkeys;
+	return n;
+}
+
 /* The data shards of m and their backends, or -1 when one is not listed or
  * cannot be reached. */
 static int
@@ -269,6 +282,7 @@ obj_stream(struct pool *pool, const struct metadata *m, int out_fd,
 	if (s == NULL)
 		return err_set(e, "out of memory");
 	if (stream_init(s, pool, m, e) == 0) {
+		obj_progress_pass(pool->progress, stream_planned(s));
 		if (opener_init(&s->op, m->key, out_fd, e) == 0 &&
 		    stream_pieces(s, pool, e) == 0 &&
 		    stream_end(s, m->checksum, e) == 0)
@@ -295,6 +309,7 @@ obj_retrieve(struct pool *pool, const struct metadata *m, int scratch_fd,
 	if (obj_stream(pool, m, out_fd, &why) == 0)
 		return 0;
 	log_info("%s: reading the object again through its parity", why.msg);
+	obj_progress_pass(pool->progress, 0);	/* round_run plans it */
 	if (ftruncate(out_fd, 0) == -1 || lseek(out_fd, 0, SEEK_SET) == -1)
 		return err_set(e, "cannot reset the output file: %s",
 		    strerror(errno));

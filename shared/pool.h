@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "config.h"
 #include "err.h"
+#include "obj_progress.h"
 
 struct pool_entry {
 	struct backend_ci	 ci;
@@ -46,6 +47,9 @@ struct pool {
 	 * fetched, with their bytes: the scrub paces itself there */
 	void			(*on_read)(void *arg, uint64_t bytes);
 	void			*on_read_arg;
+	/* NULL, or advanced as a retrieve fetches pieces (obj_progress.h):
+	 * a display of the command's progress */
+	struct obj_progress	*progress;
 };
 
 /* The deadline of one backend operation: ZDB_TIMEOUT_MS, or what

@@ -2,8 +2,9 @@
  * on directory backends with metadata naming them, and obj_fetch and obj_open
  * bring the file back under every pattern of lost shards up to the parity
  * count, and refuse one more. A wrong file checksum in the metadata fails
- * the retrieve; a shard of the wrong length is not used. The other way,
- * encoding `compressed` gives the exact shards. */
+ * the retrieve; a shard of the wrong length is not used. The pieces count a
+ * progress display reads goes only forward, and to the end when the file
+ * comes back. The other way, encoding `compressed` gives the exact shards. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,20 +218,46 @@ engine_retrieve(const struct metadata *m, const uint8_t key[32],
 	return rc;
 }
 
-/* The retrieve the commands run: obj_retrieve, straight from the data
- * shards, or again through parity when that fails. */
-static int
-whole_retrieve(const struct metadata *m, struct t_buf *out, struct err *e)
+/* The fractions a retrieve's pieces count showed, in order. */
+struct seen {
+	double	 last;
+	int	 calls, backwards, over;
+};
+
+static void
+seen_fraction(void *arg, uint64_t done, uint64_t total)
 {
+	struct seen *s = arg;
+	double f = total > 0 ? (double)done / (double)total : 2;
+
+	s->backwards += f < s->last;
+	s->over += f > 1;
+	s->last = f;
+	s->calls++;
+}
+
+/* The retrieve the commands run: obj_retrieve, straight from the data
+ * shards, or again through parity when that fails; with the pieces count a
+ * progress display reads. */
+static int
+whole_retrieve(const struct metadata *m, struct t_buf *out, struct seen *seen,
+    struct err *e)
+{
+	struct obj_progress pg;
 	uint8_t buf[65536];
 	ssize_t n;
 	off_t off = 0;
 	int fd, rc;
 
 	memset(out, 0, sizeof(*out));
+	memset(seen, 0, sizeof(*seen));
 	if ((fd = scratch_open(e)) < 0)
 		return -1;
+	obj_progress_init(&pg, seen_fraction, seen);
+	pool.progress = &pg;
 	rc = obj_retrieve(&pool, m, -1, fd, e);
+	pool.progress = NULL;
+	obj_progress_free(&pg);
 	while (rc == 0 && (n = pread(fd, buf, sizeof(buf), off)) > 0) {
 		t_buf_write(out, buf, (size_t)n, e);
 		off += n;
@@ -281,6 +308,7 @@ check_pattern(const struct vec *v, const struct object *o, unsigned lost,
 	struct metadata m;
 	struct fetched f;
 	struct t_buf out;
+	struct seen seen;
 	struct err e = { "" };
 	char pattern[64];
 	int rc;
@@ -301,11 +329,17 @@ check_pattern(const struct vec *v, const struct object *o, unsigned lost,
 		    o->name, pattern, rc, e.msg);
 	fetched_close(&f);
 	free(out.p);
-	rc = whole_retrieve(&m, &out, &e);
-	if (bits <= v->p)
+	rc = whole_retrieve(&m, &out, &seen, &e);
+	T_CHECK(seen.backwards == 0 && seen.over == 0, "%s (lost %s): the "
+	    "pieces count went back %d times, past the end %d times", o->name,
+	    pattern, seen.backwards, seen.over);
+	if (bits <= v->p) {
 		T_CHECK(rc == 0 && t_same(out.p, out.len, o->file, o->file_len),
 		    "%s (lost %s): obj_retrieve: %s", o->name, pattern, e.msg);
-	else
+		T_CHECK(seen.calls > 0 && seen.last == 1, "%s (lost %s): the "
+		    "pieces count ended at %.0f%% (%d updates)", o->name,
+		    pattern, seen.last * 100, seen.calls);
+	} else
 		T_CHECK(rc == -1 &&
 		    strstr(e.msg, "shards needed could be read"),
 		    "%s (lost %s): obj_retrieve: expected too few shards, got "
