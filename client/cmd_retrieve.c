@@ -91,8 +91,11 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path,
 	progress_start(&pg, "retrieve", path, fd, 0, 0);
 	if (m == NULL)		/* daemon mode: the daemon fills fd */
 		rc = daemon_retrieve(c, path, fd, e);
-	else
+	else {
+		c->pool.progress = progress_count(&pg);
 		rc = obj_retrieve(&c->pool, m, -1, fd, e);
+		c->pool.progress = NULL;
+	}
 	progress_stop(&pg);
 	if (rc == 0)
 		rc = file_take_identity(fd, AT_FDCWD, path, mask, e);

@@ -115,6 +115,15 @@ script -qfec "'$ZT_ZSTOR' -c '$D/standalone.toml' --log_file '$D/client.log' \
 zt_check_eq "store of 80 MiB on a terminal succeeds" 0 $?
 zt_check "... showing the bytes, the rate and the time left" \
     grep -aq "MiB of 80.0 MiB ([0-9]*%), [0-9.]* MiB/s, ETA" "$D/pty.out"
+cp "$D/files/big.bin" "$D/big.orig"
+rm -f "$D/files/big.bin"
+script -qfec "'$ZT_ZSTOR' -c '$D/standalone.toml' --log_file '$D/client.log' \
+    retrieve -f '$D/files/big.bin'" /dev/null >"$D/pty.out" 2>&1
+zt_check_eq "retrieve of 80 MiB on a terminal succeeds" 0 $?
+zt_check "... showing the bytes, the share of the pieces, the rate and the time left" \
+    grep -aq "retrieve $D/files/big.bin: [0-9.]* MiB ([0-9]*%), [0-9.]* MiB/s, ETA [0-9]*:[0-9][0-9]" \
+    "$D/pty.out"
+zt_check "... bit-exact" cmp -s "$D/files/big.bin" "$D/big.orig"
 rm -f "$D/files/big.bin"
 Z "$D/standalone.toml" retrieve -f "$D/files/big.bin" 2>"$D/noprog.err"
 zt_check_eq "retrieve of 80 MiB with stderr not a terminal: nothing on stderr" "" \
