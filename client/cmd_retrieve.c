@@ -90,7 +90,7 @@ write_into_place(struct cli *c, const struct metadata *m, const char *path,
 	guard_tmp(tmp);
 	progress_start(&pg, "retrieve", path, fd, 0, 0);
 	if (m == NULL)		/* daemon mode: the daemon fills fd */
-		rc = daemon_retrieve(c, path, fd, e);
+		rc = daemon_retrieve(c, path, fd, progress_count(&pg), e);
 	else {
 		c->pool.progress = progress_count(&pg);
 		rc = obj_retrieve(&c->pool, m, -1, fd, e);

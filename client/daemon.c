@@ -2,7 +2,8 @@
  * socket, and `zstor monitor`, which becomes the daemon.
  *
  * A request is one connection: connect, send one frame (with the file's
- * descriptor for store and retrieve), wait for one reply frame. There is no
+ * descriptor for store and retrieve), wait for one reply frame (after the
+ * progress frames a retrieve on a terminal asks for). There is no
  * deadline on the reply: a store or retrieve of a large file may take long,
  * and a daemon that dies closes the socket, which ends the wait. */
 #include <sys/socket.h>
@@ -74,22 +75,23 @@ answers_upstream(int s, int timeout_ms)
 	    (ssize_t)sizeof(b) && frame_is_upstream(b);
 }
 
-/* Reads the one reply frame and checks it answers request id. */
 static int
-read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
-    struct msg **reply, struct err *e)
+bad_answer(const struct cli *c, struct err *e)
+{
+	return err_prefix(e, "bad answer from the zstor daemon at %s (is it "
+	    "from another zstor release?)", c->cfg.socket);
+}
+
+/* Reads one frame from the daemon into *m. */
+static int
+read_frame(const struct cli *c, int s, int timeout_ms, struct msg **m,
+    struct err *e)
 {
 	int fds[IPC_FDS_MAX], nfds, rc, i;
 	char *json;
 	size_t len;
 
-	*reply = NULL;
-	if (answers_upstream(s, timeout_ms))
-		return err_set(e, "the daemon at %s answers in upstream "
-		    "zstor's protocol (zstor_v2 monitor), not zstor-master's "
-		    "(version %d): run zstor-master from this release, or use "
-		    "upstream's zstor with that daemon", c->cfg.socket,
-		    MSG_PROTO_VERSION);
+	*m = NULL;
 	rc = frame_recv(s, &json, &len, fds, &nfds, timeout_ms, e);
 	if (rc == 0 || (rc < 0 && strstr(e->msg, "reset") != NULL))
 		return err_set(e, "the daemon at %s closed the connection "
@@ -102,30 +104,82 @@ read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
 		return err_prefix(e, "no answer from the zstor daemon at %s",
 		    c->cfg.socket);
 	for (i = 0; i < nfds; i++)
-		close(fds[i]);	/* a reply carries none; msg_check_fds says
+		close(fds[i]);	/* the daemon sends none; msg_check_fds says
 				 * so */
-	*reply = msg_parse(json, len, MSG_MASTER_TO_CLIENT, e);
+	*m = msg_parse(json, len, MSG_MASTER_TO_CLIENT, e);
 	free(json);
-	/* id 0 and not ok: refused at the door, before our request was read
-	 * (too many connections, say) */
-	if (*reply != NULL && msg_id(*reply) != id &&
-	    !(msg_id(*reply) == 0 && msg_get_bool(*reply, "ok") == 0))
-		err_set(e, "it answers request %lld, not %lld",
-		    (long long)msg_id(*reply), (long long)id);
-	else if (*reply != NULL && msg_check_fds(*reply, nfds, e) == 0)
+	if (*m != NULL && msg_check_fds(*m, nfds, e) == 0)
 		return 0;
-	msg_free(*reply);
-	*reply = NULL;
-	return err_prefix(e, "bad answer from the zstor daemon at %s (is it "
-	    "from another zstor release?)", c->cfg.socket);
+	msg_free(*m);
+	*m = NULL;
+	return bad_answer(c, e);
 }
 
-/* Sends req (with fd, or -1) on a connection of its own and reads the reply.
- * Takes req. On ok:false returns DAEMON_REFUSED with the daemon's error in
- * e. */
+/* A progress frame before the reply to request id, for pg: only when the
+ * request asked (pg not NULL), for that request, and a share of the work. */
 static int
-daemon_call(const struct cli *c, struct msg *req, int fd, struct msg **reply,
-    struct err *e)
+take_progress(const struct cli *c, const struct msg *m, int64_t id,
+    struct obj_progress *pg, struct err *e)
+{
+	uint64_t done, total;
+
+	if (pg == NULL)
+		err_set(e, "it sends progress for request %lld, which did not "
+		    "ask for it", (long long)msg_id(m));
+	else if (msg_id(m) != id)
+		err_set(e, "it sends progress for request %lld, not %lld",
+		    (long long)msg_id(m), (long long)id);
+	else if (msg_get_progress(m, &done, &total, e) == 0) {
+		obj_progress_set(pg, done, total);
+		return 0;
+	}
+	return bad_answer(c, e);
+}
+
+/* Reads the reply frame, after any progress frames (pg: the request asked
+ * for them), and checks it answers request id. */
+static int
+read_reply(const struct cli *c, int s, int64_t id, int timeout_ms,
+    struct obj_progress *pg, struct msg **reply, struct err *e)
+{
+	int rc;
+
+	*reply = NULL;
+	if (answers_upstream(s, timeout_ms))
+		return err_set(e, "the daemon at %s answers in upstream "
+		    "zstor's protocol (zstor_v2 monitor), not zstor-master's "
+		    "(version %d): run zstor-master from this release, or use "
+		    "upstream's zstor with that daemon", c->cfg.socket,
+		    MSG_PROTO_VERSION);
+	for (;;) {
+		if (read_frame(c, s, timeout_ms, reply, e) < 0)
+			return -1;
+		if (msg_type(*reply) != MT_PROGRESS)
+			break;
+		rc = take_progress(c, *reply, id, pg, e);
+		msg_free(*reply);
+		*reply = NULL;
+		if (rc < 0)
+			return -1;
+	}
+	/* id 0 and not ok: refused at the door, before our request was read
+	 * (too many connections, say) */
+	if (msg_id(*reply) == id ||
+	    (msg_id(*reply) == 0 && msg_get_bool(*reply, "ok") == 0))
+		return 0;
+	err_set(e, "it answers request %lld, not %lld",
+	    (long long)msg_id(*reply), (long long)id);
+	msg_free(*reply);
+	*reply = NULL;
+	return bad_answer(c, e);
+}
+
+/* Sends req (with fd, or -1) on a connection of its own and reads the reply,
+ * after the progress frames the request asked for (pg not NULL). Takes req.
+ * On ok:false returns DAEMON_REFUSED with the daemon's error in e. */
+static int
+daemon_call(const struct cli *c, struct msg *req, int fd,
+    struct obj_progress *pg, struct msg **reply, struct err *e)
 {
 	int64_t id = msg_id(req);
 	const char *why;
@@ -143,14 +197,14 @@ daemon_call(const struct cli *c, struct msg *req, int fd, struct msg **reply,
 		return s;
 	}
 	if (frame_send(s, json, len, &fd, fd >= 0, e) == 0)
-		rc = read_reply(c, s, id, -1, reply, e);
+		rc = read_reply(c, s, id, -1, pg, reply, e);
 	else {
 		struct err send_err = *e;
 
 		/* A daemon that hung up while we sent (upstream's drops our
 		 * frame) is explained by read_reply, not by the broken pipe. */
-		if ((rc = read_reply(c, s, id, LATE_REPLY_MS, reply, e)) < 0 &&
-		    strstr(e->msg, "closed the connection") == NULL)
+		if ((rc = read_reply(c, s, id, LATE_REPLY_MS, pg, reply,
+		    e)) < 0 && strstr(e->msg, "closed the connection") == NULL)
 			err_set(e, "could not send the request to the zstor "
 			    "daemon at %s: %s", c->cfg.socket, send_err.msg);
 	}
@@ -170,10 +224,11 @@ daemon_call(const struct cli *c, struct msg *req, int fd, struct msg **reply,
 
 /* Sends a request whose reply carries nothing but ok. */
 static int
-daemon_call_ok(const struct cli *c, struct msg *req, int fd, struct err *e)
+daemon_call_ok(const struct cli *c, struct msg *req, int fd,
+    struct obj_progress *pg, struct err *e)
 {
 	struct msg *reply;
-	int rc = daemon_call(c, req, fd, &reply, e);
+	int rc = daemon_call(c, req, fd, pg, &reply, e);
 
 	msg_free(reply);
 	return rc;
@@ -198,18 +253,21 @@ daemon_store(const struct cli *c, const struct store_req *r, int fd,
 	msg_set_bool(m, "delete", r->del);
 	msg_set_bool(m, "blocking", r->blocking);
 	msg_set_bool(m, "save_failure", r->save_failure);
-	return daemon_call_ok(c, m, fd, e);
+	return daemon_call_ok(c, m, fd, NULL, e);
 }
 
 int
-daemon_retrieve(const struct cli *c, const char *path, int fd, struct err *e)
+daemon_retrieve(const struct cli *c, const char *path, int fd,
+    struct obj_progress *pg, struct err *e)
 {
 	struct msg *m = request_new(MT_RETRIEVE, e);
 
 	if (m == NULL)
 		return DAEMON_FAILED;
 	msg_set_str(m, "path", path);
-	return daemon_call_ok(c, m, fd, e);
+	if (pg != NULL)		/* else the request is as it always was */
+		msg_set_bool(m, "progress", 1);
+	return daemon_call_ok(c, m, fd, pg, e);
 }
 
 int
@@ -224,7 +282,7 @@ daemon_rebuild(const struct cli *c, const char *path, const char *key,
 		msg_set_str(m, "path", path);
 	if (key != NULL)
 		msg_set_str(m, "key", key);
-	return daemon_call_ok(c, m, -1, e);
+	return daemon_call_ok(c, m, -1, NULL, e);
 }
 
 int
@@ -240,7 +298,7 @@ daemon_check(const struct cli *c, const char *path, char *hex, size_t hexlen,
 	if (m == NULL)
 		return DAEMON_FAILED;
 	msg_set_str(m, "path", path);
-	if ((rc = daemon_call(c, m, -1, &reply, e)) < 0)
+	if ((rc = daemon_call(c, m, -1, NULL, &reply, e)) < 0)
 		return rc;
 	if (msg_has(reply, "checksum") &&
 	    msg_get_hex(reply, "checksum", &sum, &len) == 0) {

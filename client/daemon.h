@@ -1,14 +1,16 @@
 /* The client side of daemon mode. With `socket` in the config, store, retrieve,
  * rebuild and check are requests to zstor-master: one connection per request,
- * one request frame and one reply frame (the client protocol in the README).
- * Like upstream, a client never falls back to running the command itself.
- * `zstor monitor` runs the daemon in the foreground. */
+ * one request frame and one reply frame, after progress frames for a retrieve
+ * that asks for them (the client protocol in the README). Like upstream, a
+ * client never falls back to running the command itself. `zstor monitor` runs
+ * the daemon in the foreground. */
 #ifndef DAEMON_H
 #define DAEMON_H
 
 #include <stddef.h>
 
 #include "cli.h"
+#include "obj_progress.h"
 
 /* A request returns 0 when the daemon did it, or one of these. */
 #define DAEMON_FAILED	(-1)	/* failed here or on the way; e says what */
@@ -29,9 +31,10 @@ struct store_req {
 /* fd: the file, opened read-only by the client with its own permissions. */
 int	daemon_store(const struct cli *c, const struct store_req *r, int fd,
 	    struct err *e);
-/* fd: a temporary file beside the target, for the daemon to fill. */
+/* fd: a temporary file beside the target, for the daemon to fill. With pg,
+ * the daemon is asked for its progress, which goes there. */
 int	daemon_retrieve(const struct cli *c, const char *path, int fd,
-	    struct err *e);
+	    struct obj_progress *pg, struct err *e);
 /* Exactly one of path and key. */
 int	daemon_rebuild(const struct cli *c, const char *path, const char *key,
 	    struct err *e);

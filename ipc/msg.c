@@ -23,7 +23,8 @@
  * Type names are unique across directions; enum msg_type is generated from
  * the entries below, in this order (one entry starts each line that begins
  * with '{ "'). A change here that a deployed client would notice bumps
- * MSG_PROTO_VERSION and the README's protocol section.
+ * MSG_PROTO_VERSION and the README's protocol section (an optional request
+ * field, and what only it asks for, is none: retrieve's progress).
  */
 static const struct msg_def msg_table[] = {
 	/* client -> master; "v" and "id" in each, one reply per request */
@@ -32,7 +33,8 @@ static const struct msg_def msg_table[] = {
 		{ "delete", MSG_BOOL, REQ }, { "blocking", MSG_BOOL, REQ },
 		{ "save_failure", MSG_BOOL, REQ } } },
 	{ "retrieve", C2M, 1, {		/* fd: temp file beside the target */
-		{ "path", MSG_STR, REQ } } },
+		/* progress: send "progress" frames before the reply */
+		{ "path", MSG_STR, REQ }, { "progress", MSG_BOOL, OPT } } },
 	{ "rebuild", C2M, 0, {			/* exactly one of path, key */
 		{ "path", MSG_STR, OPT }, { "key", MSG_STR, OPT } } },
 	{ "check", C2M, 0, {
@@ -45,6 +47,10 @@ static const struct msg_def msg_table[] = {
 		{ "checksum", MSG_HEX, OPT }, { "output", MSG_STR, OPT },
 		/* status: the daemon's health table (README) */
 		{ "health", MSG_ARRAY, OPT } } },
+	/* before the reply of a retrieve that asked: pieces fetched of those
+	 * planned (msg_get_progress) */
+	{ "progress", M2C, 0, {
+		{ "done", MSG_INT, REQ }, { "total", MSG_INT, REQ } } },
 
 	/* start-up and reload: hello -> config -> ready; id 0 */
 	{ "hello", W2M, 0, {
@@ -68,7 +74,13 @@ static const struct msg_def msg_table[] = {
 		{ "meta", MSG_HEX, REQ }, { "checksum", MSG_HEX, REQ },
 		{ "backends", MSG_ARRAY, OPT } } },
 	{ "decode", M2W, 2, {		/* fds: the output file, scratch */
-		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ } } },
+		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ },
+		/* send job_progress while decoding */
+		{ "progress", MSG_BOOL, OPT } } },
+	/* a decode's pieces fetched of those planned, twice a second at
+	 * most, before its result */
+	{ "job_progress", W2M, 0, {
+		{ "done", MSG_INT, REQ }, { "total", MSG_INT, REQ } } },
 	/* rebuild: unreadable shards onto healthy backends */
 	{ "reencode", M2W, 1, {			/* fd: scratch */
 		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ },
@@ -680,4 +692,19 @@ msg_get_json(const struct msg *m, const char *field)
 		fatalx("field \"%s\" of message %s is %s, not an object or an "
 		    "array", field, m->def->type, msg_kind_name(f->kind));
 	return cJSON_GetObjectItemCaseSensitive(m->root, field);
+}
+
+int
+msg_get_progress(const struct msg *m, uint64_t *done, uint64_t *total,
+    struct err *e)
+{
+	int64_t d = msg_get_int(m, "done"), t = msg_get_int(m, "total");
+
+	if (d < 0 || t < 1 || d > t)
+		return err_set(e, "%s: %lld of %lld pieces is not a share of "
+		    "the work (0 <= done <= total, total >= 1)",
+		    m->def->type, (long long)d, (long long)t);
+	*done = (uint64_t)d;
+	*total = (uint64_t)t;
+	return 0;
 }

@@ -108,6 +108,10 @@ int		 msg_get_u64(const struct msg *m, const char *field,
 int		 msg_get_hex(const struct msg *m, const char *field,
 		    uint8_t **out, size_t *len);
 const struct cJSON *msg_get_json(const struct msg *m, const char *field);
+/* "done" and "total" of a progress or job_progress: -1 (e says why) unless
+ * 0 <= done <= total and total >= 1. */
+int		 msg_get_progress(const struct msg *m, uint64_t *done,
+		    uint64_t *total, struct err *e);
 
 /* Building. The first failing setter's error sticks to the message and
  * msg_encode reports it, so a sequence of setters can be checked once. */

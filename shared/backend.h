@@ -143,6 +143,8 @@ struct bop {
  * of ops with rc == -1. A backend whose connection broke reconnects on its next
  * use. */
 size_t	backend_run(struct bop *ops, size_t n, int timeout_ms);
+/* The monotonic clock the deadlines run on, in milliseconds. */
+int64_t	backend_now_ms(void);
 
 /* Encode a seq key the way 0-db expects it in GET/DEL (4 or 8 LE bytes). */
 size_t	shard_key_bytes(const struct shard_key *k, uint8_t out[8]);

@@ -50,7 +50,6 @@ extern const struct backend_impl dir_impl;
 int	backend_init(struct backend *b, const struct backend_impl *impl,
 	    const struct backend_ci *ci, enum ns_mode mode, struct err *e);
 void	backend_fini(struct backend *b);
-int64_t	backend_now_ms(void);
 const char *ns_mode_text(enum ns_mode mode);	/* "sequential" or "user-key" */
 
 /* What an op does, for messages: "SET", "GET key 0x0500000000000000". */

@@ -1,13 +1,16 @@
 /* The control socket: clients (zstor with `socket` in its config) send one
- * request frame per connection and get one reply frame; see the README's
- * client protocol. Each request is checked against the message table, logged
- * with the peer's SO_PEERCRED identity, and becomes a job.
+ * request frame per connection and get one reply frame (after progress frames,
+ * for a retrieve that asks for them); see the README's client protocol. Each
+ * request is checked against the message table, logged with the peer's
+ * SO_PEERCRED identity, and becomes a job.
  *
  *   store     path: absolute path of the file the descriptor is (for --delete
  *             and logs); key_path: the absolute canonical path the key is
  *             computed from (path when absent); fd: the file, read-only
  *   retrieve  path: as stored (the key is computed from it as given); fd: a
- *             temporary file beside the target, which the client renames
+ *             temporary file beside the target, which the client renames;
+ *             progress: "progress" frames before the reply, as the encoder
+ *             reports them
  *   check     path, as for retrieve
  *   rebuild   exactly one of path (as for retrieve) or key (a metadata key)
  *
@@ -123,6 +126,8 @@ conn_on_write(int fd, short ev, void *arg)
 		event_add(c->wr_ev, &tv);	/* the client reads slowly */
 		return;
 	}
+	if (rc == 1 && c->job != NULL)
+		return;		/* a progress frame; the reply comes later */
 	if (rc == -1)
 		log_debug("uid %d pid %d: reply not delivered: %s",
 		    (int)c->peer.uid, (int)c->peer.pid, e.msg);
@@ -177,17 +182,63 @@ conn_status(struct conn *c)
 		reply_with(c, 1, NULL, NULL, table);
 }
 
+/* A message of type for c's request, and the writer to queue it on; NULL
+ * (logged) without memory. */
+static struct msg *
+conn_msg(struct conn *c, enum msg_type type)
+{
+	struct msg *m = NULL;
+	struct err e;
+
+	if (c->wr == NULL && (c->wr = malloc(sizeof(*c->wr))) != NULL)
+		frame_writer_init(c->wr);
+	if (c->wr == NULL)
+		log_warnx("%s: out of memory", type == MT_REPLY ? "reply" :
+		    "progress");
+	else if ((m = msg_new(type, c->req_id, &e)) == NULL)
+		log_warnx("%s", e.msg);
+	return m;
+}
+
+/* Queues m (which it takes) and writes what the socket takes at once: the
+ * loop may end before a write event (shutdown). The rest goes when the
+ * socket is writable. Once the reply is written, c is closed. */
+static void
+conn_send(struct conn *c, struct msg *m)
+{
+	struct timeval tv = { master->request_secs, 0 };
+	const char *type = msg_type_name(m);
+	struct err e;
+	char *json;
+	size_t len;
+	int rc;
+
+	json = msg_encode(m, &len, &e);
+	msg_free(m);
+	if (json == NULL || frame_writer_push(c->wr, json, len, NULL, 0,
+	    &e) == -1) {
+		log_warnx("%s: %s", type, e.msg);
+		cJSON_free(json);
+		conn_close(c);
+		return;
+	}
+	cJSON_free(json);
+	if ((rc = frame_writer_flush(c->wr, c->fd, &e)) == 0)
+		event_add(c->wr_ev, &tv);
+	else if (rc == -1 || c->job == NULL) {
+		if (rc == -1)
+			log_debug("uid %d pid %d: %s not delivered: %s",
+			    (int)c->peer.uid, (int)c->peer.pid, type, e.msg);
+		conn_close(c);
+	}
+}
+
 /* The reply, with the health table when given (which it takes). */
 static void
 reply_with(struct conn *c, int ok, const char *error,
     const uint8_t *checksum, struct cJSON *health)
 {
-	struct timeval tv = { master->request_secs, 0 };
 	struct msg *m;
-	struct err e;
-	char *json;
-	size_t len;
-	int rc;
 
 	c->job = NULL;
 	if (c->proto == PROTO_UPSTREAM) {
@@ -195,10 +246,7 @@ reply_with(struct conn *c, int ok, const char *error,
 		upstream_answer(c, ok, error, checksum);
 		return;
 	}
-	if (c->wr == NULL && (c->wr = malloc(sizeof(*c->wr))) != NULL)
-		frame_writer_init(c->wr);
-	if (c->wr == NULL || (m = msg_new(MT_REPLY, c->req_id, &e)) == NULL) {
-		log_warnx("reply: %s", c->wr == NULL ? "out of memory" : e.msg);
+	if ((m = conn_msg(c, MT_REPLY)) == NULL) {
 		cJSON_Delete(health);
 		conn_close(c);
 		return;
@@ -210,27 +258,23 @@ reply_with(struct conn *c, int ok, const char *error,
 		msg_set_hex(m, "checksum", checksum, B2_LEN);
 	if (health != NULL)
 		msg_set_json(m, "health", health);
-	json = msg_encode(m, &len, &e);
-	msg_free(m);
-	if (json == NULL || frame_writer_push(c->wr, json, len, NULL, 0,
-	    &e) == -1) {
-		log_warnx("reply: %s", e.msg);
-		cJSON_free(json);
-		conn_close(c);
-		return;
-	}
-	cJSON_free(json);
 	event_del(c->rd_ev);
 	event_del(c->timer_ev);
-	/* at once: the loop may end before a write event (shutdown) */
-	if ((rc = frame_writer_flush(c->wr, c->fd, &e)) != 0) {
-		if (rc == -1)
-			log_debug("uid %d pid %d: reply not delivered: %s",
-			    (int)c->peer.uid, (int)c->peer.pid, e.msg);
-		conn_close(c);
+	conn_send(c, m);
+}
+
+void
+control_progress(struct conn *c, uint64_t done, uint64_t total)
+{
+	struct msg *m;
+
+	if (c->proto != PROTO_V1 ||
+	    (c->wr != NULL && frame_writer_pending(c->wr)) ||
+	    (m = conn_msg(c, MT_PROGRESS)) == NULL)
 		return;
-	}
-	event_add(c->wr_ev, &tv);
+	msg_set_int(m, "done", (int64_t)done);
+	msg_set_int(m, "total", (int64_t)total);
+	conn_send(c, m);
 }
 
 static int
@@ -361,6 +405,7 @@ conn_lookup(struct conn *c, struct msg *m, int *fd)
 	if (retrieve) {
 		j->fd = *fd;
 		*fd = -1;
+		j->progress = msg_get_bool(m, "progress") == 1;
 	}
 	j->conn = c;
 	c->job = j;

@@ -116,6 +116,8 @@ struct job {
 	char			*key;		/* metadata key */
 	int			 fd;		/* the client's file */
 	int			 del;
+	/* retrieve: the client asked for progress frames */
+	int			 progress;
 	int			 save_failure;
 	int			 background;
 	int			 recorded;	/* has a failure record */
@@ -191,6 +193,9 @@ void		 sched_run(void);
 /* A worker's result for the step it holds; -1: not a valid answer (a bug in
  * the worker: the caller kills it). */
 int		 sched_answer(struct proc *p, struct job *j, struct msg *m);
+/* A worker's job_progress for the step it holds, passed on to the client that
+ * asked; -1 as for sched_answer. */
+int		 sched_progress(struct proc *p, struct job *j, struct msg *m);
 /* The worker holding j died or was killed. */
 void		 sched_lost(struct job *j, const char *why);
 void		 sched_repair(const char *key);
@@ -207,6 +212,10 @@ void		 control_refuse_fd(int fd, const char *why);
 void		 control_close(int exiting);
 void		 control_reply(struct conn *c, int ok, const char *error,
 		    const uint8_t *checksum);
+/* A progress frame before the reply; dropped while the client has not read
+ * the last one (the next one says more). */
+void		 control_progress(struct conn *c, uint64_t done,
+		    uint64_t total);
 
 /* admit.c */
 void		 admit_init(void);

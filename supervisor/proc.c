@@ -728,12 +728,14 @@ proc_stop_all(void)
 		}
 }
 
-/* A result from an encoder or the metawriter for the job it holds. */
+/* A result from an encoder or the metawriter for the job it holds, or an
+ * encoder's progress on it. */
 static int
 job_dispatch(struct proc *p, struct msg *m)
 {
 	switch (msg_type(m)) {
 	case MT_RESULT:
+	case MT_JOB_PROGRESS:
 		break;
 	default:
 		log_warnx("%s: unexpected %s message", p->name,
@@ -741,10 +743,12 @@ job_dispatch(struct proc *p, struct msg *m)
 		return -1;
 	}
 	if (p->job == NULL) {
-		log_warnx("%s: result for job %lld, but it holds no job",
-		    p->name, (long long)msg_id(m));
+		log_warnx("%s: %s for job %lld, but it holds no job",
+		    p->name, msg_type_name(m), (long long)msg_id(m));
 		return -1;
 	}
+	if (msg_type(m) == MT_JOB_PROGRESS)
+		return sched_progress(p, p->job, m);
 	return sched_answer(p, p->job, m);
 }
 

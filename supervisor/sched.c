@@ -240,6 +240,8 @@ step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
 	    j->step == STEP_META_PUT || j->step == STEP_DROP ||
 	    j->step == STEP_VERIFY)
 		msg_set_hex(m, "meta", j->meta, j->metalen);
+	if (j->step == STEP_DECODE && j->progress)
+		msg_set_bool(m, "progress", 1);
 	if ((j->step == STEP_ENCODE || j->step == STEP_REENCODE ||
 	    j->step == STEP_VERIFY) && (cand = health_candidates()) != NULL)
 		msg_set_json(m, "backends", cand);
@@ -643,6 +645,31 @@ sched_answer(struct proc *p, struct job *j, struct msg *m)
 		job_fail(j, "internal error: a worker gave a malformed answer");
 	sched_run();
 	return rc;
+}
+
+int
+sched_progress(struct proc *p, struct job *j, struct msg *m)
+{
+	uint64_t done, total;
+	struct err e;
+
+	if (msg_id(m) != j->id) {
+		log_warnx("%s: progress of job %lld, but it holds job %lld",
+		    proc_name(p), (long long)msg_id(m), (long long)j->id);
+		return -1;
+	}
+	if (j->step != STEP_DECODE || !j->progress) {
+		log_warnx("%s: progress of %s, which asked for none",
+		    proc_name(p), j->what);
+		return -1;
+	}
+	if (msg_get_progress(m, &done, &total, &e) == -1) {
+		log_warnx("%s: %s", proc_name(p), e.msg);
+		return -1;
+	}
+	if (j->conn != NULL)
+		control_progress(j->conn, done, total);
+	return 0;
 }
 
 void

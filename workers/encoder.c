@@ -10,7 +10,8 @@
  *   verify       whether the stored record holds the file and reads back
  *                (store_unchanged): then the upload is skipped
  *   decode       fds: output, scratch. Fetch, verify, decrypt and decompress
- *                into the client's file
+ *                into the client's file; with progress, job_progress frames
+ *                on the way
  *   reencode     fd: scratch. Rebuild an object's unreadable shards; metadata
  *                back if changed
  *   drop_shards  delete the pieces a failed metadata update left unreachable
@@ -197,11 +198,47 @@ enc_verify(struct worker *w, struct msg *m)
 	return worker_send(w, r);
 }
 
+/* A decode that asked for progress: the pieces count's fractions go to the
+ * master as job_progress, the first once pieces are in, then twice a second
+ * at most. The count calls back in the thread that runs the job, which sends
+ * every other frame of this worker too (no thread can start in the sandbox
+ * to send them, nor need one). */
+struct enc_progress {
+	struct worker	*w;
+	int64_t		 job;
+	int64_t		 sent_ms;	/* -1: none yet */
+};
+
+#define ENC_PROGRESS_MS	500
+
+static void
+enc_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct enc_progress *ep = arg;
+	int64_t now = backend_now_ms();
+	struct msg *m;
+	struct err e;
+
+	if (done == 0 || (ep->sent_ms >= 0 &&
+	    now - ep->sent_ms < ENC_PROGRESS_MS))
+		return;
+	if ((m = msg_new(MT_JOB_PROGRESS, ep->job, &e)) == NULL) {
+		log_warnx("%s", e.msg);
+		return;
+	}
+	msg_set_int(m, "done", (int64_t)done);
+	msg_set_int(m, "total", (int64_t)total);
+	ep->sent_ms = now;
+	(void)worker_send(ep->w, m);	/* a master gone shows at the result */
+}
+
 /* The client's temporary file gets the whole object or an error; it renames
  * the file into place only after an ok. */
 static int
 enc_retrieve(struct worker *w, struct msg *m, int out_fd, int scratch)
 {
+	struct enc_progress ep = { w, msg_id(m), -1 };
+	struct obj_progress pg;
 	int64_t job = msg_id(m);
 	struct metadata meta;
 	struct pool *pool = worker_job_pool(w);
@@ -214,8 +251,13 @@ enc_retrieve(struct worker *w, struct msg *m, int out_fd, int scratch)
 	if (ftruncate(out_fd, 0) == -1 || lseek(out_fd, 0, SEEK_SET) == -1)
 		rc = err_set(&e, "cannot reset the output file: %s",
 		    strerror(errno));
+	obj_progress_init(&pg, enc_progress, &ep);
+	if (msg_get_bool(m, "progress") == 1)
+		pool->progress = &pg;
 	if (rc == 0)
 		rc = obj_retrieve(pool, &meta, scratch, out_fd, &e);
+	pool->progress = NULL;
+	obj_progress_free(&pg);
 	if (rc == 0 && fsync(out_fd) == -1)
 		rc = err_set(&e, "cannot flush the retrieved file: %s",
 		    strerror(errno));

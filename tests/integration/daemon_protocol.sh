@@ -3,6 +3,8 @@
 # misplaced descriptors, another protocol version. Each gets an error reply or a
 # closed connection; afterwards the daemon is alive, has leaked no descriptor
 # and serves. A client that stalls mid-frame does not block the others.
+# Progress frames come only for a retrieve that asks; our client refuses the
+# ones it did not ask for.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-config.sh"
@@ -129,6 +131,73 @@ cp "$D/files/b" "$D/b.orig"; rm -f "$D/files/b"
 zt_check "retrieve while another client stalls mid-frame" Z retrieve -f "$D/files/b"
 zt_check "... bit-exact" cmp -s "$D/b.orig" "$D/files/b"
 kill "$stalled" 2>/dev/null; wait "$stalled" 2>/dev/null
+
+# ---- progress frames: for a retrieve that asks, and only then ----
+frame() { printf '%08x%s' "${#1}" "$(hexof "$1")"; }
+# The JSON of each frame in send-frame's "bytes HEX", one a line.
+frames_of() { printf '%b' "$(sed 's/../\\x&/g' <<<"${1#bytes }")" | tr -c '[:print:]' '\n' | grep -o '{.*}'; }
+RETR="{\"v\":1,\"type\":\"retrieve\",\"id\":7,\"path\":\"$F\"}"
+: >"$D/out.tmp"
+raw=$("$ZT_SEND" --raw-reply --fd "$D/out.tmp" "$ZD_SOCK" "$RETR")
+zt_check_eq "a retrieve that does not ask for progress: the reply alone, as before" \
+    "bytes $(frame '{"v":1,"type":"reply","id":7,"ok":true}')" "$raw"
+zt_check "... bit-exact" cmp -s "$D/out.tmp" "$F"
+: >"$D/out.tmp"
+raw=$("$ZT_SEND" --raw-reply --fd "$D/out.tmp" "$ZD_SOCK" "${RETR%\}},\"progress\":true}")
+frames=$(frames_of "$raw")
+zt_check_eq "a retrieve that asks: the reply comes last" \
+    '{"v":1,"type":"reply","id":7,"ok":true}' "$(tail -n 1 <<<"$frames")"
+zt_check "... after progress frames" grep -q '"type":"progress"' <<<"$frames"
+zt_check_eq "... each of its request, a share of the pieces" "" \
+    "$(head -n -1 <<<"$frames" | grep -v '^{"v":1,"type":"progress","id":7,"done":[1-9][0-9]*,"total":[1-9][0-9]*}$')"
+zt_check "... bit-exact" cmp -s "$D/out.tmp" "$F"
+bad "progress asked of a check" 'check: unknown field "progress"' "${CHECK%\}},\"progress\":true}"
+bad "progress not a boolean" 'retrieve: field "progress" must be a boolean, not a number' \
+    "${RETR%\}},\"progress\":1}" --fd "$D/out.tmp"
+
+# The client against a stand-in daemon that answers with hand-made frames: it
+# takes progress frames before the reply only when it asked for them (stderr
+# a terminal), for its own request, and as a share of the work.
+FAKE=$ZT_BUILD/tools/fake-upstream
+sed "s|$ZD_SOCK|$D/fake.sock|" "$D/cfg.toml" >"$D/fake.toml"
+PROG='{"v":1,"type":"progress","id":1,"done":2,"total":4}'
+OK='{"v":1,"type":"reply","id":1,"ok":true}'
+# fake_retrieve TTY FRAME...: a retrieve answered with the frames, on a
+# terminal when TTY is 1; its exit status in FAKE_RC, its output in fake.err
+fake_retrieve() {
+	local tty=$1 hex="" f pid cmd
+	shift
+	for f in "$@"; do hex=$hex$(frame "$f"); done
+	timeout 60 "$FAKE" "$D/fake.sock" reply "$hex" >"$D/fake.out" 2>&1 &
+	pid=$!
+	zd_wait_for 30 grep -q listening "$D/fake.out"
+	cmd="timeout 30 '$ZT_ZSTOR' -c '$D/fake.toml' --log_file /dev/null retrieve -f '$D/files/x'"
+	if ((tty)); then
+		script -qfec "$cmd" /dev/null >"$D/fake.err" 2>&1
+	else
+		bash -c "$cmd" >"$D/fake.err" 2>&1
+	fi
+	FAKE_RC=$?
+	wait "$pid"
+}
+fake_retrieve 1 "$PROG" "$PROG" "$OK"
+zt_check_eq "the client on a terminal takes progress frames before the reply" 0 "$FAKE_RC" ||
+	sed "s/^/    said: /" "$D/fake.err"
+fake_retrieve 0 "$PROG" "$OK"
+zt_check_eq "progress for a request that did not ask: exit 1" 1 "$FAKE_RC"
+zt_check "... saying so" grep -q "progress for request 1, which did not ask for it" "$D/fake.err"
+fake_retrieve 1 "${PROG/\"id\":1/\"id\":2}" "$OK"
+zt_check_eq "progress for another request: exit 1" 1 "$FAKE_RC"
+zt_check "... saying so" grep -q "progress for request 2, not 1" "$D/fake.err"
+fake_retrieve 1 "${PROG/\"done\":2/\"done\":5}" "$OK"
+zt_check_eq "progress past the end: exit 1" 1 "$FAKE_RC"
+zt_check "... saying so" grep -q "5 of 4 pieces is not a share of the work" "$D/fake.err"
+fake_retrieve 1 "$PROG"
+zt_check_eq "progress, then the daemon hangs up: exit 1" 1 "$FAKE_RC"
+zt_check "... saying so" grep -q "closed the connection without an answer" "$D/fake.err"
+fake_retrieve 1 '{"type":"job_progress","id":1,"done":2,"total":4}' "$OK"
+zt_check_eq "a worker's progress frame: exit 1" 1 "$FAKE_RC"
+zt_check "... saying so" grep -q "goes worker->master" "$D/fake.err"
 
 rm -f "$D/files/a"
 zt_check "retrieve after the bad frames" Z retrieve -f "$D/files/a"

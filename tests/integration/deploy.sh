@@ -116,18 +116,24 @@ zt_check_eq "store of 80 MiB on a terminal succeeds" 0 $?
 zt_check "... showing the bytes, the rate and the time left" \
     grep -aq "MiB of 80.0 MiB ([0-9]*%), [0-9.]* MiB/s, ETA" "$D/pty.out"
 cp "$D/files/big.bin" "$D/big.orig"
-rm -f "$D/files/big.bin"
-script -qfec "'$ZT_ZSTOR' -c '$D/standalone.toml' --log_file '$D/client.log' \
-    retrieve -f '$D/files/big.bin'" /dev/null >"$D/pty.out" 2>&1
-zt_check_eq "retrieve of 80 MiB on a terminal succeeds" 0 $?
-zt_check "... showing the bytes, the share of the pieces, the rate and the time left" \
-    grep -aq "retrieve $D/files/big.bin: [0-9.]* MiB ([0-9]*%), [0-9.]* MiB/s, ETA [0-9]*:[0-9][0-9]" \
-    "$D/pty.out"
-zt_check "... bit-exact" cmp -s "$D/files/big.bin" "$D/big.orig"
-rm -f "$D/files/big.bin"
-Z "$D/standalone.toml" retrieve -f "$D/files/big.bin" 2>"$D/noprog.err"
-zt_check_eq "retrieve of 80 MiB with stderr not a terminal: nothing on stderr" "" \
-    "$(cat "$D/noprog.err")"
+# big_retrieves CONFIG HOW: big.bin retrieved on a terminal shows the bytes, the
+# share of the pieces, the rate and the time left; not on one, nothing.
+big_retrieves() {
+	rm -f "$D/files/big.bin"
+	script -qfec "'$ZT_ZSTOR' -c '$1' --log_file '$D/client.log' \
+	    retrieve -f '$D/files/big.bin'" /dev/null >"$D/pty.out" 2>&1
+	zt_check_eq "retrieve of 80 MiB$2 on a terminal succeeds" 0 $?
+	zt_check "... showing the bytes, the share of the pieces, the rate and the time left" \
+	    grep -aq "retrieve $D/files/big.bin: [0-9.]* MiB ([0-9]*%), [0-9.]* MiB/s, ETA [0-9]*:[0-9][0-9]" \
+	    "$D/pty.out"
+	zt_check "... bit-exact" cmp -s "$D/files/big.bin" "$D/big.orig"
+	rm -f "$D/files/big.bin"
+	Z "$1" retrieve -f "$D/files/big.bin" 2>"$D/noprog.err"
+	zt_check_eq "retrieve of 80 MiB$2 with stderr not a terminal: nothing on stderr" "" \
+	    "$(cat "$D/noprog.err")"
+	zt_check "... bit-exact" cmp -s "$D/files/big.bin" "$D/big.orig"
+}
+big_retrieves "$D/standalone.toml" ""
 head -c $((80 << 20)) /dev/zero >"$D/files/big2.bin"
 Z "$D/standalone.toml" store -f "$D/files/big2.bin" 2>"$D/noprog.err"
 zt_check_eq "store of 80 MiB, not a terminal: nothing on stderr" "" "$(cat "$D/noprog.err")"
@@ -142,6 +148,7 @@ zt_check "zstor-master starts with the deployer's config" zd_start "$D/qsfs.toml
 rm -f "$D/files/a.bin"
 zt_check "retrieve through the daemon" Z "$D/qsfs.toml" retrieve -f "$D/files/a.bin"
 zt_check "... bit-exact" cmp -s "$D/files/a.bin" "$D/a.orig"
+big_retrieves "$D/qsfs.toml" " through the daemon"
 head -c 1000 /dev/urandom >"$D/files/b.bin"
 zt_check "store through the daemon" Z "$D/qsfs.toml" store -f "$D/files/b.bin"
 zt_check_eq "check through the daemon" "$(b2 "$D/files/b.bin")" \

@@ -2,7 +2,8 @@
  * unix socket, takes one connection and reads the 2-byte length upstream's
  * daemon reads, then either hangs up at once, leaving the rest unread (what
  * upstream does with a frame it cannot decode: the client sees a reset), or
- * answers with the given bytes (an upstream reply) and hangs up.
+ * answers with the given bytes (an upstream reply, or frames of our protocol
+ * made by hand) and hangs up.
  *
  *   fake-upstream SOCKET close
  *   fake-upstream SOCKET reply HEX

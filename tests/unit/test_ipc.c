@@ -856,6 +856,21 @@ static const struct bad bad_frames[] = {
 	    "{\"id\":1,\"type\":\"meta_get\",\"job\":1,\"key\":\"k\"}", 0,
 	    "unknown field \"job\"" },
 	{ C, "", 0, "message of 0 bytes" },
+	{ C, "{" H "\"type\":\"retrieve\",\"path\":\"/a\",\"progress\":1}", 0,
+	    "field \"progress\" must be a boolean, not a number" },
+	{ C, "{" H "\"type\":\"check\",\"path\":\"/a\",\"progress\":true}", 0,
+	    "check: unknown field \"progress\"" },
+	{ MSG_MASTER_TO_CLIENT, "{" H "\"type\":\"progress\",\"done\":1}", 0,
+	    "missing required field \"total\"" },
+	{ MSG_MASTER_TO_CLIENT,
+	    "{" H "\"type\":\"progress\",\"done\":\"1\",\"total\":2}", 0,
+	    "field \"done\" must be an integer, not a string" },
+	{ MSG_MASTER_TO_CLIENT,
+	    "{\"id\":1,\"type\":\"job_progress\",\"done\":1,\"total\":2}", 0,
+	    "goes worker->master, it is not accepted master->client" },
+	{ MSG_WORKER_TO_MASTER,
+	    "{\"id\":1,\"type\":\"job_progress\",\"done\":1.5,\"total\":2}", 0,
+	    "not an integer within" },
 };
 
 static void
@@ -1111,6 +1126,45 @@ test_good_frames(void)
 	free(big);
 }
 
+/* msg_get_progress takes a share of the work, and nothing else. */
+static void
+test_progress(void)
+{
+	static const struct {
+		const char	*json;
+		int		 ok;
+	} cases[] = {
+		{ "\"done\":0,\"total\":1", 1 },
+		{ "\"done\":40,\"total\":40", 1 },
+		{ "\"done\":41,\"total\":40", 0 },
+		{ "\"done\":-1,\"total\":40", 0 },
+		{ "\"done\":0,\"total\":0", 0 },
+		{ "\"done\":0,\"total\":-5", 0 },
+	};
+	struct err e = { "" };
+	uint64_t done, total;
+	struct msg *m;
+	char json[128];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(json, sizeof(json), "{" H "\"type\":\"progress\",%s}",
+		    cases[i].json);
+		m = msg_parse(json, strlen(json), MSG_MASTER_TO_CLIENT, &e);
+		T_CHECK(m != NULL, "progress %s: %s", cases[i].json, e.msg);
+		if (m == NULL)
+			continue;
+		done = total = 7;
+		rc = msg_get_progress(m, &done, &total, &e);
+		T_CHECK(cases[i].ok ? rc == 0 && done <= total && total >= 1 :
+		    rc == -1 && strstr(e.msg, "not a share of the work") &&
+		    done == 7 && total == 7, "progress %s: %s", cases[i].json,
+		    rc == 0 ? "taken" : e.msg);
+		msg_free(m);
+	}
+}
+
 /* msg_send with an fd, frame_recv, msg_parse, msg_check_fds. */
 static void
 test_send_store(void)
@@ -1168,6 +1222,7 @@ main(void)
 	test_big_ints();
 	test_two_fds();
 	test_good_frames();
+	test_progress();
 	test_send_store();
 	return t_finish();
 }

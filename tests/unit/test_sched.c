@@ -1,9 +1,9 @@
 /*
  * The scheduler's step machine, without forking: supervisor/sched.c linked
  * with stand-ins for the process table (proc_idle, proc_send, proc_set_job,
- * proc_name), the control socket (control_reply), failure records and
- * asuser_unlink_same. A stand-in worker records each step it is sent; the
- * test answers it with the result a real worker would give.
+ * proc_name), the control socket (control_reply, control_progress), failure
+ * records and asuser_unlink_same. A stand-in worker records each step it is
+ * sent; the test answers it with the result a real worker would give.
  */
 #include <sys/time.h>
 
@@ -39,6 +39,8 @@ struct conn {
 	int	 ok;
 	char	 error[ERR_MSG_MAX];
 	int	 checksum;
+	int	 progressed;	/* progress frames passed on */
+	uint64_t done, total;	/* the last one's */
 };
 
 /* What a worker was sent. */
@@ -54,6 +56,7 @@ struct sent {
 	int		 meta;
 	int		 base;		/* meta_put: replace only this record */
 	int		 cand;		/* candidates given, -1: none */
+	int		 progress;	/* decode: progress asked for */
 };
 
 static struct master	 the_master;
@@ -118,6 +121,8 @@ proc_send(struct proc *p, struct msg *m, const int *fds, int nfds)
 		    cJSON_GetArraySize(msg_get_json(m, "backends")) : -1;
 	if (s->type == MT_META_PUT)
 		s->base = msg_has(m, "base");
+	if (s->type == MT_DECODE)
+		s->progress = msg_get_bool(m, "progress");
 	if (s->type == MT_DECODE || s->type == MT_REENCODE ||
 	    s->type == MT_META_PUT || s->type == MT_DROP_SHARDS ||
 	    s->type == MT_VERIFY)
@@ -143,6 +148,14 @@ control_reply(struct conn *c, int ok, const char *error,
 	c->ok = ok;
 	snprintf(c->error, sizeof(c->error), "%s", error != NULL ? error : "");
 	c->checksum = checksum != NULL;
+}
+
+void
+control_progress(struct conn *c, uint64_t done, uint64_t total)
+{
+	c->progressed++;
+	c->done = done;
+	c->total = total;
 }
 
 void
@@ -875,6 +888,67 @@ test_lost_and_bad_answers(void)
 	T_CHECK(c.replied == 1 && c.ok, "retrieve: ok");
 }
 
+/* The encoder's job_progress of done of total pieces for the job it holds,
+ * id that job's plus off. */
+static int
+progress(int64_t off, int64_t done, int64_t total)
+{
+	struct msg *m;
+	struct err e;
+	int rc;
+
+	if ((m = msg_new(MT_JOB_PROGRESS, enc.job->id + off, &e)) == NULL) {
+		fprintf(stderr, "%s\n", e.msg);
+		exit(2);
+	}
+	msg_set_int(m, "done", done);
+	msg_set_int(m, "total", total);
+	rc = sched_progress(&enc, enc.job, m);
+	msg_free(m);
+	return rc;
+}
+
+/* A retrieve whose client asked for progress has its decode report it, and
+ * each report goes to the client before the reply; one that did not ask gets
+ * a decode as before. A report for another job, one not asked for, or one
+ * that is no share of the work, is a bug in the worker. */
+static void
+test_progress(void)
+{
+	struct conn c;
+	struct job *j;
+
+	reset();
+	j = new_job(JOB_RETRIEVE, PRIO_INTERACTIVE, &c);
+	j->progress = 1;
+	sched_submit(j);
+	answer(&mw, 1, NULL, 1, 1);
+	T_CHECK(last_sent()->type == MT_DECODE && last_sent()->progress == 1,
+	    "progress: the decode asks for it");
+	T_CHECK(progress(0, 3, 40) == 0 && progress(0, 40, 40) == 0 &&
+	    c.progressed == 2 && c.done == 40 && c.total == 40 &&
+	    c.replied == 0, "progress: passed on to the client (%d, %llu of "
+	    "%llu)", c.progressed, (unsigned long long)c.done,
+	    (unsigned long long)c.total);
+	T_CHECK(progress(1, 3, 40) == -1 && progress(0, 41, 40) == -1 &&
+	    progress(0, -1, 40) == -1 && progress(0, 0, 0) == -1 &&
+	    c.progressed == 2 && enc.job == j,
+	    "progress: another job's, or no share of the work, is refused");
+	answer(&enc, 1, NULL, 0, 0);
+	T_CHECK(c.replied == 1 && c.ok, "progress: then the reply");
+
+	reset();
+	j = new_job(JOB_RETRIEVE, PRIO_INTERACTIVE, &c);
+	sched_submit(j);
+	answer(&mw, 1, NULL, 1, 1);
+	T_CHECK(last_sent()->type == MT_DECODE && last_sent()->progress == -1,
+	    "progress: a decode without it when the client did not ask");
+	T_CHECK(progress(0, 3, 40) == -1 && c.progressed == 0,
+	    "progress: one not asked for is refused");
+	answer(&enc, 1, NULL, 0, 0);
+	T_CHECK(c.replied == 1 && c.ok, "progress: the retrieve still ends");
+}
+
 /* While the health checks see a metadata backend down, a store is refused
  * at once, naming it, before any worker is asked; a retrieve still runs.
  * Encoders get the candidates the health table gives. */
@@ -937,6 +1011,7 @@ main(void)
 	test_priority();
 	test_drain();
 	test_lost_and_bad_answers();
+	test_progress();
 	test_health();
 	event_base_free(master->base);
 	return t_finish();
