@@ -141,6 +141,10 @@ head -c 1000000 /dev/urandom >"$D/files/small.bin"
 script -qfec "'$ZT_ZSTOR' -c '$D/standalone.toml' --log_file '$D/client.log' \
     store -f '$D/files/small.bin'" /dev/null >"$D/pty.out" 2>&1
 zt_check_eq "a small store on a terminal shows no progress" "" "$(tr -d '\r\n' <"$D/pty.out")"
+rm -f "$D/files/small.bin"
+script -qfec "'$ZT_ZSTOR' -c '$D/standalone.toml' --log_file '$D/client.log' \
+    retrieve -f '$D/files/small.bin'" /dev/null >"$D/pty.out" 2>&1
+zt_check_eq "a small retrieve on a terminal shows no progress" "" "$(tr -d '\r\n' <"$D/pty.out")"
 
 # ---- the daemon serves with it ----
 zd_dirs_for_workers "$D" "$D"/b* "$D"/m*
