@@ -117,6 +117,30 @@ check_paths(int sock, const struct run *r)
 	expect(sock, fstat(sock, &st) == 0, "fstat works", errno);
 }
 
+static int
+cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* glibc's qsort asks how much memory the machine has before it sorts more
+ * than 1 KiB (the scans sort their keys): a sandboxed worker must survive
+ * that. */
+static void
+check_sort(int sock)
+{
+	static int v[4096];
+	size_t i;
+	int sorted = 1;
+
+	for (i = 0; i < 4096; i++)
+		v[i] = (int)((i * 2654435761u) % 4096);
+	qsort(v, 4096, sizeof(v[0]), cmp_int);
+	for (i = 1; i < 4096; i++)
+		sorted &= v[i - 1] <= v[i];
+	expect(sock, sorted, "qsort of 16 KiB", 0);
+}
+
 static void
 check_io(int sock, const struct run *r)
 {
@@ -146,6 +170,7 @@ check_io(int sock, const struct run *r)
 		memset(big, 1, 8 << 20);
 	expect(sock, big != NULL, "malloc 8 MiB", errno);
 	free(big);
+	check_sort(sock);
 }
 
 /* A unix socket to addr (len bytes), as a compromised worker would try. */
