@@ -201,6 +201,8 @@ static void
 gc_meta_done(struct job *j)
 {
 	memset(&gc.pos, 0, sizeof(gc.pos));
+	log_info("gc: metadata backend %d scanned and its records marked (%"
+	    PRIu64 " keys so far)", gc.meta, gc.keys);
 	if (++gc.meta == META_BACKENDS) {
 		gc_marked();
 		gc_next(j, STEP_GC_COLLECT);
