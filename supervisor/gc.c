@@ -43,6 +43,7 @@ static struct {
 	uint64_t	 keys, records, unsafe, incomplete;
 	int		 marking;	/* the first gc_mark was sent */
 	uint64_t	 seen, orphans, deleted, failed, skipped;
+	uint64_t	 held;	/* data backends where deletion was held back */
 } gc;
 
 static int64_t	grace = GC_GRACE_SECS;
@@ -65,7 +66,7 @@ gc_after_sweep(void)
 static void
 gc_end(const char *why)
 {
-	int del = gc.unsafe == 0 && gc.incomplete == 0;
+	int del = gc.unsafe == 0 && gc.incomplete == 0 && gc.held == 0;
 
 	cJSON_Delete(gc.items);
 	gc.items = NULL;
@@ -118,6 +119,7 @@ gc_start(const char *why)
 	gc.keys = gc.records = gc.unsafe = gc.incomplete = 0;
 	gc.marking = 0;
 	gc.seen = gc.orphans = gc.deleted = gc.failed = gc.skipped = 0;
+	gc.held = 0;
 	gc.before = (int64_t)time(NULL) - grace;
 	gc_names();
 	if (gc.names == NULL || (j = job_new(JOB_GC,
@@ -249,6 +251,7 @@ gc_answer(struct job *j, struct msg *m)
 	gc.orphans += gc_stat(m, "orphans");
 	gc.deleted += gc_stat(m, "deleted");
 	gc.failed += gc_stat(m, "failed");
+	gc.held += gc_stat(m, "held");
 	if (msg_get_bool(m, "done") == 1) {
 		memset(&gc.pos, 0, sizeof(gc.pos));
 		gc.cur++;

@@ -13,7 +13,9 @@
  *                          pieces not marked and stored before `before`
  *                          are orphans; with delete they are deleted.
  *                          result: cursor (or done), stats: seen, orphans,
- *                          deleted, failed.
+ *                          deleted, failed, held (1: records reference a
+ *                          backend the config does not name, so nothing
+ *                          was deleted).
  *
  * The marks are one bitmap per data namespace, indexed by the 0-db
  * sequential id (dense integers from 0): memory is the highest id
@@ -220,8 +222,9 @@ gc_find_backend(const struct config *cfg, const char *name)
 	return NULL;
 }
 
-/* Whether a record references a backend that no data backend of cfg is. */
-static int
+/* The name of a backend records reference that no data backend of cfg is,
+ * or NULL. */
+static const char *
 gc_marks_elsewhere(const struct config *cfg)
 {
 	char n[BACKEND_NAME_MAX];
@@ -240,13 +243,36 @@ gc_marks_elsewhere(const struct config *cfg)
 				}
 			}
 		if (!found)
-			return 1;
+			return gcns[i].name;
 	}
-	return 0;
+	return NULL;
+}
+
+/* Records that reference a backend the config does not name stop deletion
+ * on every backend: it may be one of the config's under another address (a
+ * unix socket and a TCP port of one 0-db, a host name and its address), whose
+ * pieces those records marked under the other name. Said once a pass. */
+static int
+gc_counts_only(const struct config *cfg)
+{
+	static int64_t warned = -1;
+	const char *other = gc_marks_elsewhere(cfg);
+
+	if (other == NULL)
+		return 0;
+	if (warned != gc_pass)
+		log_warnx("gc: metadata references %s, which is not a data "
+		    "backend of the config: it may be one of them under "
+		    "another address, so orphans are counted, not deleted; "
+		    "rebuild the objects stored there (zstor rebuild) or add "
+		    "it to the config", other);
+	warned = gc_pass;
+	return 1;
 }
 
 struct gc_counts {
 	uint64_t	seen, orphans, deleted, failed;
+	uint64_t	held;	/* 1: deletion was asked for, not done */
 };
 
 /* The orphans of one batch, deleted when asked. */
@@ -311,6 +337,7 @@ gc_reply(struct worker *w, int64_t job, const struct scan_batch *sb, int done,
 	cJSON_AddNumberToObject(stats, "orphans", (double)c->orphans);
 	cJSON_AddNumberToObject(stats, "deleted", (double)c->deleted);
 	cJSON_AddNumberToObject(stats, "failed", (double)c->failed);
+	cJSON_AddNumberToObject(stats, "held", (double)c->held);
 	msg_set_json(res, "stats", stats);
 	return worker_send(w, res);
 }
@@ -355,17 +382,9 @@ repairer_gc_collect(struct worker *w, struct msg *m)
 	}
 	if (scanned == 0) {
 		gc_name(ci, cname, sizeof(cname));
-		/* No record names a piece here, while records name a backend
-		 * the config does not: that may be this one spelled otherwise,
-		 * so its pieces are only counted. */
-		if ((ns = gc_ns(cname, 0)) == NULL && del &&
-		    gc_marks_elsewhere(&w->cfg)) {
-			log_warnx("gc: %s: no metadata references any piece "
-			    "here, and some references a backend the config "
-			    "does not name; its orphans are counted, not "
-			    "deleted", name);
-			del = 0;
-		}
+		ns = gc_ns(cname, 0);
+		if (del && gc_counts_only(&w->cfg))
+			del = 0, c.held = 1;
 		gc_batch(b, ns, &sb, msg_get_int(m, "before"), del,
 		    w->timeout_ms, &c);
 	}

@@ -176,8 +176,8 @@ rm -f "$D/m2/meta/$ko"
 
 # ---- the repairer killed mid-mark: nothing referenced is deleted ----
 # The record of y is on m0 and m1 only, so only the scans of those two mark its
-# pieces. Records of pieces elsewhere (put-meta, on data backends the config
-# does not have) make each scan long enough to stop the metawriter during the
+# pieces. Records of pieces that do not exist (put-meta, with ids far above
+# those used) make each scan long enough to stop the metawriter during the
 # scan of m2, and the repairer is killed while the pass waits there. The next
 # mark then goes to a new repairer, which must refuse it (it holds none of the
 # pass's marks) instead of marking afresh: that would let the collect delete
@@ -190,11 +190,8 @@ cp "$D/files/y" "$D/out/y.want"
 zt_check "y stored" Z store -f "$D/files/y"
 ky=$(ls "$D/m0/meta" | grep -vxFf "$D/keys0.before" | grep -v '^tmp$' | head -n 1)
 rm -f "$D/m2/meta/$ky" "$D/m3/meta/$ky"
-zd_config "$D/fill.toml" 2 4 \
-    "dir:$D/m0#meta dir:$D/m1#meta dir:$D/m2#meta dir:$D/m3#meta" \
-    "dir:$D/none0#data dir:$D/none1#data dir:$D/none2#data dir:$D/none3#data"
-zt_check "records of pieces elsewhere written" \
-    "$ZT_BUILD/tools/put-meta" "$D/fill.toml" 600
+zt_check "records of pieces that do not exist written" \
+    "$ZT_BUILD/tools/put-meta" "$D/cfg.toml" 600 1000000
 chown -R --reference="$D/m0/meta" "$D"/m?/meta 2>/dev/null
 zd_stop TERM
 ZD_DEBUG=1 start --gc-grace 0
@@ -246,6 +243,25 @@ zt_check "the repairer is back" zt_wait_for 30 eval '[[ -n $(repairer) ]]'
 for i in 0 1 2 3; do
 	ls "$D/m$i/meta" | grep -vxFf "$D/keys$i.before" | grep -vx "$ky" |
 	    grep -v '^tmp$' | sed "s|^|$D/m$i/meta/|" | xargs -r rm -f
+done
+
+# ---- a record naming a backend the config does not: delete nothing ----
+# (it may be one of the config's under another address: a unix socket and a
+# TCP port of one 0-db), even on backends other records name
+zd_config "$D/other.toml" 2 4 \
+    "dir:$D/m0#meta dir:$D/m1#meta dir:$D/m2#meta dir:$D/m3#meta" \
+    "dir:$D/none0#data dir:$D/none1#data dir:$D/none2#data dir:$D/none3#data"
+for i in 0 1 2 3; do ls "$D/m$i/meta" >"$D/keys$i.before"; done
+zt_check "a record of pieces on backends the config does not name written" \
+    "$ZT_BUILD/tools/put-meta" "$D/other.toml" 1
+chown -R --reference="$D/m0/meta" "$D"/m?/meta 2>/dev/null
+zt_zdb_nscmd d1 SET "" "an orphan beside a record of another backend" >/dev/null
+nothing_deleted "a record naming a backend the config does not"
+zt_check "... and the log names it" zt_log_has "$L" \
+    "metadata references dir:$D/none[0-3]/data, which is not a data backend"
+for i in 0 1 2 3; do
+	ls "$D/m$i/meta" | grep -vxFf "$D/keys$i.before" | grep -v '^tmp$' |
+	    sed "s|^|$D/m$i/meta/|" | xargs -r rm -f
 done
 
 # ---- undecodable metadata: count, delete nothing ----

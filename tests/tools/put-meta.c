@@ -2,8 +2,9 @@
  * shard j on the config's data backend (i + j) mod B under sequential id i,
  * with the config's M+P, sealed and SET on the 4 metadata backends in
  * pipelined batches (the store path's per-key update is far slower, and the
- * records only need to be there).
- *   put-meta CONFIG N */
+ * records only need to be there). With FIRST, the ids start there instead
+ * of 0: records that reference the config's backends but no piece on them.
+ *   put-meta CONFIG N [FIRST] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,8 @@ nth_backend(const struct config *cfg, size_t i)
 
 /* The sealed values of object i into vals[4]. */
 static int
-seal_one(const struct config *cfg, size_t i, uint8_t *vals[4], size_t lens[4])
+seal_one(const struct config *cfg, size_t i, uint64_t first, uint8_t *vals[4],
+    size_t lens[4])
 {
 	struct shard_info si[RS_SHARDS_BENCH];
 	struct shard_key keys[RS_SHARDS_BENCH];
@@ -56,7 +58,7 @@ seal_one(const struct config *cfg, size_t i, uint8_t *vals[4], size_t lens[4])
 		si[j].idx = j;
 		randombytes_buf(si[j].checksum, sizeof(si[j].checksum));
 		keys[j].kind = KEY_V2;
-		keys[j].id = i;
+		keys[j].id = first + i;
 		si[j].nkeys = 1;
 		si[j].keys = &keys[j];
 		si[j].ci = *nth_backend(cfg, (i + j) % nb);
@@ -80,13 +82,16 @@ main(int argc, char **argv)
 	struct pool pool;
 	struct err e;
 	size_t n, i, k, nb, q;
+	uint64_t first = 0;
 	unsigned char h[16];
 	int j;
 
-	if (argc != 3 || (n = strtoul(argv[2], NULL, 10)) == 0) {
-		fprintf(stderr, "usage: put-meta CONFIG N\n");
+	if (argc < 3 || argc > 4 || (n = strtoul(argv[2], NULL, 10)) == 0) {
+		fprintf(stderr, "usage: put-meta CONFIG N [FIRST]\n");
 		return 2;
 	}
+	if (argc == 4)
+		first = strtoull(argv[3], NULL, 10);
 	if (sodium_init() < 0 || config_load(argv[1], &cfg, &e) < 0 ||
 	    cfg.expected_shards > RS_SHARDS_BENCH) {
 		fprintf(stderr, "put-meta: %s\n", e.msg);
@@ -111,7 +116,7 @@ main(int argc, char **argv)
 			for (j = 0; j < 16; j++)
 				snprintf(keys[k] + strlen(keys[k]), 3, "%02x",
 				    h[j]);
-			if (seal_one(&cfg, i + k, vals[k], lens[k]) == -1)
+			if (seal_one(&cfg, i + k, first, vals[k], lens[k]) == -1)
 				return 1;
 			for (j = 0; j < 4; j++) {
 				memset(&ops[q], 0, sizeof(ops[q]));
