@@ -64,7 +64,8 @@ pick_spare(const struct config *cfg, struct pool *pool,
 	}
 }
 
-/* Writes one rebuilt shard from its scratch file to a spare backend. */
+/* Writes one rebuilt shard from its scratch file to a spare backend. Its
+ * checksum stays the record's: rebuilt_matches found the shard has it. */
 static int
 write_shard(struct pool *pool, const struct fetched *f, unsigned idx,
     struct backend *b, struct shard_info *si, struct err *e)
@@ -72,7 +73,6 @@ write_shard(struct pool *pool, const struct fetched *f, unsigned idx,
 	uint8_t *buf;
 	struct bop op;
 	uint64_t off;
-	struct b2 h;
 	int rc = 0;
 
 	/* From here on si->keys lists only what this call writes on b. */
@@ -81,7 +81,6 @@ write_shard(struct pool *pool, const struct fetched *f, unsigned idx,
 	si->nkeys = 0;
 	if ((buf = malloc(OBJ_STRIPE)) == NULL)
 		return err_set(e, "out of memory");
-	b2_init(&h);
 	for (off = 0; off < f->shard_len && rc == 0; off += OBJ_STRIPE) {
 		size_t len = f->shard_len - off < OBJ_STRIPE ?
 		    (size_t)(f->shard_len - off) : OBJ_STRIPE;
@@ -103,10 +102,8 @@ write_shard(struct pool *pool, const struct fetched *f, unsigned idx,
 			rc = -1;
 			break;
 		}
-		b2_update(&h, buf, len);
 		si->keys[si->nkeys++] = op.newkey;
 	}
-	b2_final(&h, si->checksum);
 	free(buf);
 	return rc;
 }
