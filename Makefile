@@ -28,6 +28,19 @@ CFLAGS  += -std=gnu11 -pthread $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -Ishared -
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LDFLAGS += -pthread $(if $(SAN),-fsanitize=address$(comma)undefined)
 comma   := ,
+# zstor runs as one process per request (0-db's hook starts one per file), so
+# its start-up counts: it links in the libraries Debian ships archives of,
+# which takes a start from about 5 ms of CPU to 2 (most of it was the dynamic
+# linker's symbol lookups). libcrypto stays shared: security updates touch it
+# most, and its archive defines names libisal calls (gf_mul), which the
+# program's copy would take over; scripts/check-exports fails the link of any
+# program that would do that. libisal and libcjson ship no archive. The daemon
+# starts once and links everything shared. STATIC_CLIENT= links zstor shared.
+STATIC_CLIENT ?= $(if $(SAN)$(FUZZ),,1)
+STATIC_PKGS := libevent_core libevent_extra hiredis libsodium snappy libseccomp
+CLIENT_LDLIBS := $(if $(STATIC_CLIENT),-Wl$(comma)-Bstatic \
+	$(shell pkg-config --libs $(STATIC_PKGS) 2>/dev/null) -lstdc++ -Wl$(comma)-Bdynamic \
+	$(shell pkg-config --libs $(filter-out $(STATIC_PKGS),$(PKGS)) 2>/dev/null) -lm,$(LDLIBS))
 # Fuzzing: the engine built with clang, ASan and UBSan and libFuzzer's coverage.
 FUZZBUILD    ?= $(BUILD)-fuzz
 FUZZ_CC      ?= clang-14
@@ -88,7 +101,8 @@ $(LIB): $(SHARED_OBJ)
 	$(call say,AR,$@)ar rcs $@ $^
 
 $(BUILD)/zstor: $(CLIENT_OBJ) $(LIB)
-	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIB) $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIB) $(CLIENT_LDLIBS)
+	@scripts/check-exports $@
 
 $(BUILD)/zstor-master: $(MASTER_OBJ) $(LIB)
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $(MASTER_OBJ) $(LIB) $(LDLIBS)
@@ -167,6 +181,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench
 
+# The libraries zstor links statically, as -l flags, for the package's
+# Static-Built-Using (scripts/mkdeb).
+static-libs:
+	@echo $(if $(STATIC_CLIENT),$(shell pkg-config --libs-only-l $(STATIC_PKGS)) -lstdc++)
+
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= /lib/systemd/system
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
@@ -193,6 +212,6 @@ clean:
 	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)
 
 FORCE:
-.PHONY: all deps check demo bench install deb clean fuzz fuzzers FORCE
+.PHONY: all deps check demo bench install deb clean fuzz fuzzers static-libs FORCE
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

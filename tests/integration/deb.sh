@@ -39,6 +39,9 @@ zt_check "... with both programs, the man pages, the unit and the example config
 	dpkg-deb -c '$deb' | grep -q 'man5/zstor.conf.5.gz' &&
 	dpkg-deb -c '$deb' | grep -q 'lib/systemd/system/zstor-master.service' &&
 	dpkg-deb -c '$deb' | grep -q 'etc/zstor/zstor.toml.example'"
+zt_check "... naming the source packages zstor links statically (Static-Built-Using)" \
+    bash -c "ldd '$ZT_BUILD/zstor' | grep -q libsodium ||
+	dpkg-deb -f '$deb' Static-Built-Using | grep -q 'libsodium (= '"
 
 # An operator's config, there before the package: it must stay as it is.
 if ((!had_conf)); then
