@@ -168,6 +168,9 @@ struct proc	*proc_idle(enum sandbox_role role);
 void		 proc_kill(struct proc *p, const char *why);
 const char	*proc_name(const struct proc *p);
 void		 proc_set_job(struct proc *p, struct job *j);
+/* The scratch file for p's steps (an encoder's): opened on first use, kept
+ * while p lives; -1 (e filled) when none can be made. */
+int		 proc_scratch(struct proc *p, struct err *e);
 
 /* relay.c: a worker's stderr pipe, read until it ends. */
 struct relay {

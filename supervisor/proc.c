@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
+#include "scratch.h"
 #include "worker.h"
 
 enum proc_state {
@@ -68,6 +70,11 @@ struct proc {
 	/* seconds before the next start */
 	int			 backoff;
 	time_t			 ready_at;
+	/* -1, or the scratch file its steps get, kept across its jobs: made
+	 * for each step, it cost more than a small store's other work
+	 * (ext4 allocating an inode); emptied after each answer, closed when
+	 * the worker goes */
+	int			 scratch;
 };
 
 static int	evictor_runs(const struct config *);
@@ -136,6 +143,27 @@ void
 proc_set_job(struct proc *p, struct job *j)
 {
 	p->job = j;
+}
+
+int
+proc_scratch(struct proc *p, struct err *e)
+{
+	if (p->scratch == -1)
+		p->scratch = scratch_open(e);
+	return p->scratch;
+}
+
+/* p answered its step: what it left in the scratch file is freed (a large
+ * retrieve's must not hold the disk until the next one). */
+static void
+proc_scratch_done(struct proc *p)
+{
+	if (p->scratch != -1 && ftruncate(p->scratch, 0) == -1) {
+		log_warnx("%s: cannot empty the scratch file: %s; making a "
+		    "new one", p->name, strerror(errno));
+		close(p->scratch);
+		p->scratch = -1;
+	}
 }
 
 struct proc *
@@ -489,6 +517,9 @@ proc_close(struct proc *p)
 	frame_writer_free(&p->wr);
 	close(p->sock);
 	p->sock = -1;
+	if (p->scratch != -1)
+		close(p->scratch);
+	p->scratch = -1;
 	p->state = PROC_DOWN;
 	evtimer_del(p->timer_ev);
 	if (p->pid > 0 && !p->exited)
@@ -651,7 +682,7 @@ proc_init(struct err *e)
 			    n > 1 ? "%s %u" : "%s", role_name(p->role),
 			    p->slot);
 			p->wanted = role_runs(p->role, &master->cfg);
-			p->sock = p->err.fd = -1;
+			p->sock = p->err.fd = p->scratch = -1;
 			p->backoff = RESPAWN_MIN_SECS;
 			if ((p->timer_ev = evtimer_new(master->base,
 			    proc_on_timer, p)) == NULL)
@@ -749,6 +780,7 @@ job_dispatch(struct proc *p, struct msg *m)
 	}
 	if (msg_type(m) == MT_JOB_PROGRESS)
 		return sched_progress(p, p->job, m);
+	proc_scratch_done(p);
 	return sched_answer(p, p->job, m);
 }
 

@@ -13,8 +13,8 @@
  *
  * A step is one message whose id is the job's, answered by one "result" with
  * the same id. The encoder's steps carry a scratch file the master opens (a
- * sandboxed encoder can open none), after the client's file for encode and
- * decode.
+ * sandboxed encoder can open none; one per encoder, proc_scratch), after the
+ * client's file for encode and decode.
  *
  * The store asks for the stored checksum first (not the record: most stores
  * are of new or changed files) and hands it to the encoder. A file that has
@@ -39,7 +39,6 @@
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
-#include "scratch.h"
 #include "sweep.h"
 
 TAILQ_HEAD(jobq, job);
@@ -269,18 +268,15 @@ step_start(struct proc *p, struct job *j)
 
 	proc_set_job(p, j);
 	j->worker = p;
-	if (!step_needs_scratch(j->step) || (scratch = scratch_open(&e)) != -1)
+	if (!step_needs_scratch(j->step) ||
+	    (scratch = proc_scratch(p, &e)) != -1)
 		m = step_build(j, scratch, fds, &nfds, &e);
 	if (m != NULL) {
 		log_debug("%s: %s on %s", j->what, msg_type_name(m),
 		    proc_name(p));
 		(void)proc_send(p, m, fds, nfds);	/* a failure fails j */
-		if (scratch != -1)
-			close(scratch);
 		return;
 	}
-	if (scratch != -1)
-		close(scratch);
 	proc_set_job(p, NULL);
 	j->worker = NULL;
 	job_fail(j, e.msg);

@@ -161,7 +161,6 @@ for n in d10 d11 d12 d13 d14; do zt_zdb_stop "$n"; done
 rm -f "$D/files/random10m"
 zt_check "retrieve with 5 of 15 backends dead" Z retrieve --file "$D/files/random10m"
 zt_check "... bit-exact" cmp -s "$D/orig/random10m" "$D/files/random10m"
-
 # ---- (e) reload ----
 # A config with a syntax error is refused; the old one stays.
 cp "$D/daemon.toml" "$D/daemon.good"
@@ -188,6 +187,20 @@ zt_check "rebuild --file after the reload" Z rebuild --file "$D/files/text10m"
 # The key of a path without `root`: /prefix/meta/ + BLAKE2b-128 of the path.
 key=/zt/meta/$(printf %s "$(realpath "$D/files/k64p1")" | b2sum -l 128 | cut -d' ' -f1)
 zt_check "rebuild --key after the reload" Z rebuild --key "$key"
+# Those rebuilds fetched the objects into a scratch file: the master keeps
+# one per encoder across jobs, and empties it once the encoder answers.
+scratch_sizes() {
+	local fd
+	for fd in /proc/"$ZD_PID"/fd/*; do
+		case $(readlink "$fd") in
+		*'/#'*' (deleted)') stat -L -c %s "$fd" ;;
+		esac
+	done
+}
+zt_check "the scratch file of the rebuilds is kept" test -n "$(scratch_sizes)"
+zt_check_eq "... and emptied" "" "$(scratch_sizes | grep -vx 0)"
+zt_check "... one per encoder at most" \
+    test "$(scratch_sizes | wc -l)" -le "$(zd_workers encoder | wc -w)"
 Z rebuild --file "$D/files/never" 2>"$D/err"
 zt_check_eq "rebuild of a file never stored exits 1" 1 $?
 

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
+#include "scratch.h"
 #include "sweep.h"
 #include "t.h"
 
@@ -31,6 +32,7 @@ struct proc {
 	int			 up;	/* ready; proc_idle may hand it out */
 	int			 fail_send;	/* the next send breaks it */
 	struct job		*job;
+	int			 scratch;	/* 0: none yet */
 };
 
 /* A client connection waiting for its reply. */
@@ -61,8 +63,8 @@ struct sent {
 
 static struct master	 the_master;
 struct master		*master = &the_master;
-static struct proc	 mw = { "metawriter", SANDBOX_METAWRITER, 1, 0, NULL };
-static struct proc	 enc = { "encoder", SANDBOX_ENCODER, 1, 0, NULL };
+static struct proc	 mw = { "metawriter", SANDBOX_METAWRITER, 1, 0, NULL, 0 };
+static struct proc	 enc = { "encoder", SANDBOX_ENCODER, 1, 0, NULL, 0 };
 static struct sent	 sent[SENT_MAX];
 static size_t		 nsent;
 static int		 drained, recorded, forgotten, unlinked;
@@ -83,6 +85,15 @@ void
 proc_set_job(struct proc *p, struct job *j)
 {
 	p->job = j;
+}
+
+/* As proc.c: one scratch file per worker, kept across its steps. */
+int
+proc_scratch(struct proc *p, struct err *e)
+{
+	if (p->scratch == 0)
+		p->scratch = scratch_open(e);
+	return p->scratch;
 }
 
 struct proc *
