@@ -34,8 +34,7 @@ bg_start(struct bg *b)
 {
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
-	b->busy = b->quit = 0;
-	b->threaded = threads_allowed && tpool_run(bg_loop, b, &b->slot) == 0;
+	b->busy = b->quit = b->threaded = b->asked = 0;
 }
 
 void
@@ -50,9 +49,15 @@ bg_wait(struct bg *b)
 }
 
 void
-bg_post(struct bg *b, void (*fn)(void *), void *arg)
+bg_post(struct bg *b, void (*fn)(void *), void *arg, size_t bytes)
 {
-	if (!b->threaded) {
+	if (bytes >= BG_INLINE_MAX && !b->asked) {
+		b->asked = 1;
+		b->threaded = threads_allowed &&
+		    tpool_run(bg_loop, b, &b->slot) == 0;
+	}
+	if (!b->threaded || bytes < BG_INLINE_MAX) {
+		bg_wait(b);	/* tasks stay in order */
 		fn(arg);
 		return;
 	}

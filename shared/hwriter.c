@@ -148,7 +148,7 @@ hwriter_cut(struct hwriter *w, struct b2 *in_hash, const void *in, size_t inlen)
 	w->flush = &w->out[w->cur];
 	w->cur ^= 1;
 	w->out[w->cur].at = w->total;
-	bg_post(&w->bg, hw_task, w);
+	bg_post(&w->bg, hw_task, w, inlen + w->flush->len);
 }
 
 int

@@ -53,6 +53,16 @@ batch_free(struct batch *bt)
 	bt->n = 0;
 }
 
+static size_t
+batch_bytes(const struct batch *bt)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < bt->n; k++)
+		n += bt->ops[k].outlen;
+	return n;
+}
+
 /* The next pieces in the order of the sealed stream. */
 static void
 batch_plan(struct stream *s, struct batch *bt)
@@ -171,9 +181,11 @@ stream_pieces(struct stream *s, struct pool *pool, struct err *e)
 			break;
 		obj_progress_add(pool->progress, bt[k].n, 0);
 		batch_plan(s, &bt[k ^ 1]);
+		/* the next batch is about as large as this one */
 		if (bt[k ^ 1].n > 0)
-			bg_post(&fetcher, batch_fetch, &bt[k ^ 1]);
-		bg_post(&hasher, batch_hash, &bt[k]);
+			bg_post(&fetcher, batch_fetch, &bt[k ^ 1],
+			    batch_bytes(&bt[k]));
+		bg_post(&hasher, batch_hash, &bt[k], batch_bytes(&bt[k]));
 		rc = batch_decode(s, &bt[k], e);
 		bg_wait(&hasher);
 		bg_wait(&fetcher);

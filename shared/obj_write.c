@@ -46,7 +46,8 @@ check_space(const struct config *cfg, struct pool *pool,
 		}
 		ops[nops].b = chosen[i];
 		ops[nops].kind = BOP_NSINFO;
-		if ((ni = pool_fresh_info(pool, cis[i], NS_SEQUENTIAL)) != NULL)
+		if ((ni = pool_known_space(pool, cis[i], NS_SEQUENTIAL,
+		    need)) != NULL)
 			ops[nops].info = *ni;
 		else
 			qat[nq++] = nops;
@@ -55,13 +56,20 @@ check_space(const struct config *cfg, struct pool *pool,
 	for (k = 0; k < nq; k++)
 		q[k] = ops[qat[k]];
 	backend_run(q, nq, pool->timeout_ms);
-	for (k = 0; k < nq; k++)
+	for (k = 0; k < nq; k++) {
 		ops[qat[k]] = q[k];
+		if (q[k].rc == 0)
+			pool_space_read(pool, cis[which[qat[k]]],
+			    NS_SEQUENTIAL, &q[k].info);
+	}
 	for (i = 0; i < nops; i++) {
 		struct bref r = refs[which[i]];
 
-		if (ops[i].rc == 0 && nsinfo_free_space(&ops[i].info) >= need)
+		if (ops[i].rc == 0 && nsinfo_free_space(&ops[i].info) >= need) {
+			pool_space_take(pool, cis[which[i]], NS_SEQUENTIAL,
+			    need);
 			continue;
+		}
 		if (ops[i].rc == 0)
 			err_set(&ops[i].err, "%s: namespace only has %llu "
 			    "bytes of space left, but %llu bytes are needed",
@@ -288,7 +296,8 @@ stripe_fill(struct stripe *st, struct wpass *w, uint64_t off, struct b2 *hash,
 	mine.from = 0;
 	mine.to = theirs.from = st->n / 2;
 	theirs.to = st->n;
-	bg_post(hasher, hash_shards, &theirs);
+	bg_post(hasher, hash_shards, &theirs,
+	    (size_t)(theirs.to - theirs.from) * theirs.len);
 	hash_shards(&mine);
 	bg_wait(hasher);
 	memset(st->ops, 0, st->n * sizeof(*st->ops));
@@ -489,10 +498,9 @@ write_stripes(struct wpass *w, struct stripe st[2], struct b2 *hash,
 		if ((rc = stripe_fill(&st[k], w, off, hash, &hasher, e)) < 0)
 			break;
 		st[k].posted = 1;
-		bg_post(&writer, stripe_write, &st[k]);	/* after the previous
-							 * write */
-		stripe_reap(&st[k ^ 1], w);		/* ... which is done
-							 * now */
+		/* after the previous write, which is done now */
+		bg_post(&writer, stripe_write, &st[k], st[k].len * n);
+		stripe_reap(&st[k ^ 1], w);
 	}
 	bg_stop(&writer);
 	bg_stop(&hasher);

@@ -32,12 +32,23 @@ pool_init(struct pool *p, int timeout_ms)
 	p->job = 1;
 }
 
+/* Closes its connection; what it said about space goes with it. */
 static void
 entry_drop(struct pool_entry *pe)
 {
 	if (pe->b != NULL)
 		backend_close(pe->b);
 	pe->b = NULL;
+	pe->has_space = 0;
+}
+
+static void
+entry_space(struct pool *p, struct pool_entry *pe, const struct nsinfo *ni)
+{
+	pe->space = *ni;
+	pe->has_space = 1;
+	pe->space_ms = pool_now_ms();
+	pe->info_gen = p->info_gen;
 }
 
 void
@@ -75,8 +86,9 @@ entry_opened(struct pool *p, struct pool_entry *pe, struct backend *b,
 {
 	pe->b = b;
 	pe->checked_job = p->job;
-	pe->info_gen = p->info_gen;
 	pe->used_ms = pool_now_ms();
+	if (b != NULL && backend_open_info(b) != NULL)
+		entry_space(p, pe, backend_open_info(b));
 	if (b == NULL) {
 		pe->failed = 1;
 		pe->why = *e;
@@ -135,15 +147,48 @@ done:
 }
 
 const struct nsinfo *
-pool_fresh_info(struct pool *p, const struct backend_ci *ci,
-    enum ns_mode mode)
+pool_known_space(struct pool *p, const struct backend_ci *ci,
+    enum ns_mode mode, uint64_t need)
+{
+	struct pool_entry *pe = pool_entry(p, ci, mode);
+	uint64_t free_b, want;
+
+	if (pe == NULL || pe->b == NULL || pe->failed || !pe->has_space)
+		return NULL;
+	if (pe->info_gen == p->info_gen)
+		return &pe->space;
+	free_b = nsinfo_free_space(&pe->space);
+	want = need > POOL_SPACE_FLOOR / POOL_SPACE_MARGIN ?
+	    need * POOL_SPACE_MARGIN : POOL_SPACE_FLOOR;
+	if (pool_now_ms() - pe->space_ms >= POOL_SPACE_TTL_MS ||
+	    need > UINT64_MAX / POOL_SPACE_MARGIN || free_b < want)
+		return NULL;
+	return &pe->space;
+}
+
+void
+pool_space_read(struct pool *p, const struct backend_ci *ci,
+    enum ns_mode mode, const struct nsinfo *ni)
 {
 	struct pool_entry *pe = pool_entry(p, ci, mode);
 
-	if (pe == NULL || pe->b == NULL || pe->failed ||
-	    pe->info_gen != p->info_gen)
-		return NULL;
-	return backend_open_info(pe->b);
+	if (pe != NULL)
+		entry_space(p, pe, ni);
+}
+
+void
+pool_space_take(struct pool *p, const struct backend_ci *ci,
+    enum ns_mode mode, uint64_t need)
+{
+	struct pool_entry *pe = pool_entry(p, ci, mode);
+	struct nsinfo *ni;
+
+	if (pe == NULL || !pe->has_space)
+		return;
+	ni = &pe->space;
+	ni->data_size_bytes += need;
+	ni->data_disk_freespace_bytes -= need < ni->data_disk_freespace_bytes ?
+	    need : ni->data_disk_freespace_bytes;
 }
 
 void

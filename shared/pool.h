@@ -30,11 +30,25 @@ struct pool_entry {
 	int64_t			 used_ms;	/* last pool_get */
 	uint64_t		 checked_job;	/* the job that last found b
 						 * alive */
-	uint64_t		 info_gen;	/* of the NSINFO read at open */
+	/* the last NSINFO read of it (at open or by a space check), when,
+	 * and of which store; what the pool's stores placed on it since is
+	 * added to its data size */
+	struct nsinfo		 space;
+	int			 has_space;
+	int64_t			 space_ms;
+	uint64_t		 info_gen;
 };
 
 /* Connections unused this long are closed at the next job. */
 #define POOL_IDLE_MS	60000
+/* A later store takes a backend's space from the last NSINFO instead of
+ * asking again while that is younger than POOL_SPACE_TTL_MS and leaves
+ * POOL_SPACE_MARGIN times what the store needs, and at least
+ * POOL_SPACE_FLOOR bytes: others may write to the backend meanwhile, and a
+ * write it refuses for want of space goes to a spare anyway. */
+#define POOL_SPACE_TTL_MS	2000
+#define POOL_SPACE_MARGIN	16
+#define POOL_SPACE_FLOOR	(64ull << 20)
 
 struct pool {
 	struct pool_entry	*v;
@@ -69,11 +83,19 @@ struct pool_entry	*pool_entry(struct pool *p, const struct backend_ci *ci,
  * Afterwards pool_get answers from the pool. */
 void	pool_open_all(struct pool *p, const struct backend_ci *const *cis,
 	    size_t n, enum ns_mode mode);
-/* The NSINFO that opening the backend read, while no store has used the
- * backends since: fresh enough for a store's space check. NULL otherwise. */
-const struct nsinfo	*pool_fresh_info(struct pool *p,
-	    const struct backend_ci *ci, enum ns_mode mode);
-/* A store is done: what opening said about space is old news now. */
+/* What the last NSINFO of the backend said, with what the pool placed on it
+ * since, if that is good enough for a store that needs `need` bytes there:
+ * read during this store (opening it reads one), or recent and with room to
+ * spare (POOL_SPACE_*). NULL: ask the backend. */
+const struct nsinfo	*pool_known_space(struct pool *p,
+	    const struct backend_ci *ci, enum ns_mode mode, uint64_t need);
+/* A space check read ni from the backend. */
+void	pool_space_read(struct pool *p, const struct backend_ci *ci,
+	    enum ns_mode mode, const struct nsinfo *ni);
+/* A store chose the backend for `need` bytes. */
+void	pool_space_take(struct pool *p, const struct backend_ci *ci,
+	    enum ns_mode mode, uint64_t need);
+/* A store is done: what this one read about space is no longer its own. */
 void	pool_info_spent(struct pool *p);
 /* Starts a job in a long-lived pool: failures are forgotten, connections
  * idle past the expiry closed. */

@@ -139,4 +139,24 @@ hit stop ZD
 zt_check_eq "daemon: a backend killed mid-store: the store succeeds" 0 "$rc"
 zt_check "... the shard went to a spare" grep -q "moved to spare" "$D/master.log"
 zt_check "... and the file retrieves bit-exact" retrieves ZD
+
+# A store takes space from the NSINFO of the last one when that is recent and
+# roomy: a backend that filled up since refuses the write, and the shard goes
+# to a spare. One of the six live backends is full for four stores right
+# after one that read every NSINFO.
+for n in $ALL; do [[ -n ${ZT_ZDB_PID[$n]} ]] && live=$n; done
+for i in 0 1 2 3 4; do head -c 3000 /dev/urandom >"$D/f/s$i"; done
+ZD store -f "$D/f/s0"
+zt_zdb_full "$live"
+ok=0
+for i in 1 2 3 4; do ZD store -f "$D/f/s$i" && ok=$((ok + 1)); done
+zt_zdb_unfull "$live"
+zt_check_eq "daemon: stores just after a backend filled up succeed" 4 "$ok"
+ok=0
+for i in 0 1 2 3 4; do
+	cp "$D/f/s$i" "$D/s$i.orig"
+	rm -f "$D/f/s$i"
+	ZD retrieve -f "$D/f/s$i" && cmp -s "$D/s$i.orig" "$D/f/s$i" && ok=$((ok + 1))
+done
+zt_check_eq "... and retrieve bit-exact" 5 "$ok"
 zt_done

@@ -1188,6 +1188,8 @@ test_pool(const char *label, struct zsrv *s)
 	const struct backend_ci *cis[2];
 	struct backend_ci ci, dead;
 	struct backend *b1, *b2;
+	const struct nsinfo *ni;
+	uint64_t room;
 	char addr[64];
 	struct pool p;
 	struct bop op;
@@ -1200,14 +1202,27 @@ test_pool(const char *label, struct zsrv *s)
 	pool_init(&p, TMO);
 	cis[0] = &ci, cis[1] = &dead;
 	pool_open_all(&p, cis, 2, NS_USERKEY);
-	T_CHECK(pool_fresh_info(&p, &ci, NS_USERKEY) != NULL &&
-	    pool_is_failed(&p, &dead, NS_USERKEY) &&
+	T_CHECK((ni = pool_known_space(&p, &ci, NS_USERKEY, UINT64_MAX)) !=
+	    NULL && pool_is_failed(&p, &dead, NS_USERKEY) &&
 	    strstr(pool_entry(&p, &dead, NS_USERKEY)->why.msg, addr),
 	    "%s pool: opened at once, the dead one failed", label);
 	b1 = pool_get(&p, &ci, NS_USERKEY, &e);
+	room = ni != NULL ? nsinfo_free_space(ni) : 0;
 	pool_info_spent(&p);
-	T_CHECK(pool_fresh_info(&p, &ci, NS_USERKEY) == NULL,
-	    "%s pool: NSINFO of the open serves one store", label);
+	T_CHECK(pool_known_space(&p, &ci, NS_USERKEY, room) == NULL &&
+	    pool_known_space(&p, &ci, NS_USERKEY, UINT64_MAX) == NULL,
+	    "%s pool: the NSINFO of the open serves one store in full", label);
+	T_CHECK(room < POOL_SPACE_FLOOR * 2 ||
+	    pool_known_space(&p, &ci, NS_USERKEY, 4096) != NULL,
+	    "%s pool: ... and later ones that need little of it", label);
+	pool_space_take(&p, &ci, NS_USERKEY, room / 2);
+	T_CHECK(room < POOL_SPACE_FLOOR * 2 ||
+	    ((ni = pool_known_space(&p, &ci, NS_USERKEY, 4096)) != NULL &&
+	    nsinfo_free_space(ni) == room - room / 2),
+	    "%s pool: what a store takes is counted", label);
+	pool_entry(&p, &ci, NS_USERKEY)->space_ms -= POOL_SPACE_TTL_MS;
+	T_CHECK(pool_known_space(&p, &ci, NS_USERKEY, 4096) == NULL,
+	    "%s pool: ... until it is %d ms old", label, POOL_SPACE_TTL_MS);
 	pool_next_job(&p);
 	b2 = pool_get(&p, &ci, NS_USERKEY, &e);
 	T_CHECK(b1 != NULL && b1 == b2 && pool_get(&p, &dead, NS_USERKEY,

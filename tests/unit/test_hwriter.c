@@ -2,6 +2,7 @@
  * finish in the middle of a stream does not disturb what follows, hashes match,
  * and a failing write is reported; with and without the background thread. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,53 @@ failing_write(void)
 	close(fd);
 }
 
+/* bg.h: a large task goes to a helper, a small one runs inline, after it. */
+struct order {
+	pthread_t	 main;
+	pthread_t	 ran_on[2];
+	int		 done[2];
+	int		 seen;	/* the small task found the large one done */
+};
+
+static void
+large_task(void *arg)
+{
+	struct order *o = arg;
+
+	usleep(20000);
+	o->ran_on[0] = pthread_self();
+	o->done[0] = 1;
+}
+
+static void
+small_task(void *arg)
+{
+	struct order *o = arg;
+
+	o->seen = o->done[0];
+	o->ran_on[1] = pthread_self();
+	o->done[1] = 1;
+}
+
+static void
+bg_order(void)
+{
+	struct order o = { .main = pthread_self() };
+	struct bg b;
+
+	bg_threads_allowed(1);
+	bg_start(&b);
+	bg_post(&b, large_task, &o, BG_INLINE_MAX);
+	bg_post(&b, small_task, &o, BG_INLINE_MAX - 1);
+	T_CHECK(o.done[1] && o.seen, "bg: a small task runs after the large "
+	    "one before it");
+	bg_wait(&b);
+	T_CHECK(!pthread_equal(o.ran_on[0], o.main) &&
+	    pthread_equal(o.ran_on[1], o.main), "bg: the large one on a "
+	    "helper, the small one inline");
+	bg_stop(&b);
+}
+
 int
 main(void)
 {
@@ -158,5 +206,6 @@ main(void)
 	failing_write();
 	bg_threads_allowed(0);
 	failing_write();
+	bg_order();
 	return t_finish();
 }
