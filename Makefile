@@ -102,7 +102,7 @@ $(LIB): $(SHARED_OBJ)
 
 $(BUILD)/zstor: $(CLIENT_OBJ) $(LIB)
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIB) $(CLIENT_LDLIBS)
-	@scripts/check-exports $@
+	$(if $(STATIC_CLIENT),@scripts/check-exports $@,@:)
 
 $(BUILD)/zstor-master: $(MASTER_OBJ) $(LIB)
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $(MASTER_OBJ) $(LIB) $(LDLIBS)
