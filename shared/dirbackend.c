@@ -13,6 +13,8 @@
  *
  * Every value is written under tmp/, fsynced, renamed into place and the
  * directory fsynced: a value is either absent or complete, never half written.
+ * The large values of one batch are all written, and their writeback started,
+ * before the first is fsynced (dir_write_early).
  * Several processes (one per encoder) may use one namespace at once, so a flock
  * on the namespace directory serialises the id counter, the stats and the
  * renames. */
@@ -176,6 +178,21 @@ dir_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* A new file in tmp/, its name in tmpname: a descriptor, or -1 with errno
+ * set. */
+static int
+dir_create_tmp(struct dirb *d, char tmpname[64])
+{
+	int fd;
+
+	do {
+		snprintf(tmpname, 64, ".v-%ld-%u", (long)getpid(), d->tmpseq++);
+		fd = openat(d->tmpfd, tmpname,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	} while (fd < 0 && errno == EEXIST);
+	return fd;
+}
+
 /* Writes buf to a new file in tmp/ (fsynced when durable); its name goes to
  * tmpname. -1 with errno set. */
 static int
@@ -184,12 +201,7 @@ dir_write_tmp(struct dirb *d, const void *buf, size_t len, int durable,
 {
 	int fd, saved;
 
-	do {
-		snprintf(tmpname, 64, ".v-%ld-%u", (long)getpid(), d->tmpseq++);
-		fd = openat(d->tmpfd, tmpname,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	} while (fd < 0 && errno == EEXIST);
-	if (fd < 0)
+	if ((fd = dir_create_tmp(d, tmpname)) < 0)
 		return -1;
 	if (dir_write_all(fd, buf, len) < 0 || (durable && fsync(fd) < 0)) {
 		saved = errno;
@@ -388,17 +400,85 @@ dir_reserve_ids(struct dirb *d, struct bop *op)
 	return 0;
 }
 
+/* A large value of a batch written to tmp/ before the batch's first SET is
+ * done, its writeback started (sync_file_range) but not waited for: the disk
+ * then works on every value of the batch at once, and each SET's own fsync
+ * waits only for what is left. fd stays open for that fsync; -1: none. */
+struct dir_early {
+	int	fd;
+	char	tmp[64];
+};
+
+#define DIR_EARLY_MIN	(64 * 1024)
+
+static void
+dir_write_early(struct dirb *d, const struct bop *op, struct dir_early *ea)
+{
+	ea->fd = -1;
+	if ((op->kind != BOP_SEQ_SET && op->kind != BOP_KEY_SET) ||
+	    op->val == NULL || op->vallen < DIR_EARLY_MIN ||
+	    op->vallen > ZDB_VALUE_MAX || (ea->fd = dir_create_tmp(d,
+	    ea->tmp)) < 0)
+		return;
+	if (dir_write_all(ea->fd, op->val, op->vallen) < 0) {
+		close(ea->fd);
+		unlinkat(d->tmpfd, ea->tmp, 0);
+		ea->fd = -1;	/* its SET writes it again, and says why */
+		return;
+	}
+	(void)sync_file_range(ea->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
+/* An early value its SET did not take (the SET failed before it). */
+static void
+dir_early_drop(struct dirb *d, struct dir_early *ea)
+{
+	if (ea->fd < 0)
+		return;
+	close(ea->fd);
+	unlinkat(d->tmpfd, ea->tmp, 0);
+	ea->fd = -1;
+}
+
+/* The value in tmp/, durable: the early copy fsynced, or written now. */
+static int
+dir_put_tmp(struct dirb *d, struct bop *op, struct dir_early *ea,
+    char tmp[64])
+{
+	int fd, saved;
+
+	if (ea == NULL || ea->fd < 0)
+		return dir_write_tmp(d, op->val, op->vallen, 1, tmp);
+	fd = ea->fd;
+	ea->fd = -1;
+	memcpy(tmp, ea->tmp, 64);
+	if (fsync(fd) < 0) {
+		saved = errno;
+		close(fd);
+		unlinkat(d->tmpfd, tmp, 0);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) < 0) {
+		saved = errno;
+		unlinkat(d->tmpfd, tmp, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
 /* Writes a value durably and renames it into place; the stats learn whether it
  * replaced an older value. */
 static int
-dir_put(struct dirb *d, struct bop *op, const char *name)
+dir_put(struct dirb *d, struct bop *op, struct dir_early *ea, const char *name)
 {
 	struct dir_stats st;
 	char tmp[64];
 	struct stat sb;
 	int existed, counted;
 
-	if (dir_write_tmp(d, op->val, op->vallen, 1, tmp) < 0)
+	if (dir_put_tmp(d, op, ea, tmp) < 0)
 		return dir_refuse(op, "write", "tmp/");
 	if (dir_lock(d) < 0) {
 		unlinkat(d->tmpfd, tmp, 0);
@@ -467,7 +547,7 @@ dir_check_value(struct bop *op)
 }
 
 static void
-dir_seq_set(struct dirb *d, struct bop *op)
+dir_seq_set(struct dirb *d, struct bop *op, struct dir_early *ea)
 {
 	char name[DIR_NAME_MAX];
 	uint64_t id;
@@ -483,14 +563,14 @@ dir_seq_set(struct dirb *d, struct bop *op)
 		return;
 	id = d->next_id++;
 	dir_seq_name(id, name);
-	if (dir_put(d, op, name) < 0)
+	if (dir_put(d, op, ea, name) < 0)
 		return;
 	op->newkey.kind = KEY_V2;
 	op->newkey.id = id;
 }
 
 static void
-dir_key_set(struct dirb *d, struct bop *op)
+dir_key_set(struct dirb *d, struct bop *op, struct dir_early *ea)
 {
 	char name[DIR_NAME_MAX];
 
@@ -502,7 +582,7 @@ dir_key_set(struct dirb *d, struct bop *op)
 		return;
 	}
 	if (dir_key_name(d, op, name) == 0)
-		dir_put(d, op, name);
+		dir_put(d, op, ea, name);
 }
 
 static int
@@ -839,23 +919,27 @@ dir_scan(struct dirb *d, struct bop *op)
 static void
 dir_run(struct bop **ops, size_t n, int64_t deadline, int timeout_ms)
 {
+	/* NULL (out of memory): every value is written in its turn */
+	struct dir_early *ea = calloc(n ? n : 1, sizeof(*ea));
 	struct dirb *d;
 	size_t i;
 
 	/* Local disk calls cannot be abandoned half way: no deadline here. */
 	(void)deadline;
 	(void)timeout_ms;
+	for (i = 0; ea != NULL && i < n; i++)
+		dir_write_early((struct dirb *)ops[i]->b, ops[i], &ea[i]);
 	for (i = 0; i < n; i++) {
 		d = (struct dirb *)ops[i]->b;
 		switch (ops[i]->kind) {
 		case BOP_SEQ_SET:
-			dir_seq_set(d, ops[i]);
+			dir_seq_set(d, ops[i], ea ? &ea[i] : NULL);
 			break;
 		case BOP_GET:
 			dir_get(d, ops[i]);
 			break;
 		case BOP_KEY_SET:
-			dir_key_set(d, ops[i]);
+			dir_key_set(d, ops[i], ea ? &ea[i] : NULL);
 			break;
 		case BOP_DEL:
 			dir_del(d, ops[i]);
@@ -874,6 +958,9 @@ dir_run(struct bop **ops, size_t n, int64_t deadline, int timeout_ms)
 			break;
 		}
 	}
+	for (i = 0; ea != NULL && i < n; i++)
+		dir_early_drop((struct dirb *)ops[i]->b, &ea[i]);
+	free(ea);
 }
 
 static int

@@ -199,6 +199,7 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW(renameat, R_DIRS), ALLOW(renameat2, R_DIRS),
 	ALLOW(getdents64, R_DIRS), ALLOW(flock, R_DIRS), ALLOW(fstatfs, R_DIRS),
 	ALLOW(fsync, R_METAD | R_REPD), ALLOW(fdatasync, R_METAD | R_REPD),
+	ALLOW(sync_file_range, R_DIRS),
 #ifdef __SANITIZE_ADDRESS__
 	/* AddressSanitizer's runtime (test builds): its _exit() and error
 	 * reports look at the alternate signal stack; a report then gives up

@@ -708,6 +708,53 @@ test_dir_persistence(const char *addr, const char *base)
 	backend_close(b);
 }
 
+/* One batch of large SETs over two namespaces, one of which refuses them
+ * (the wrong mode): the values are written before the first fsync
+ * (dir_write_early), each lands whole, and the refused one leaves nothing in
+ * tmp/. */
+static void
+test_dir_batch(const char *addr, const char *base)
+{
+	enum { N = 4, LEN = 300000 };
+	struct backend *seq, *user;
+	struct bop ops[N + 1];
+	uint8_t *val[N];
+	char path[512];
+	struct err e;
+	int i, ok = 1;
+
+	seq = open_be(addr, "batch", NULL, NS_SEQUENTIAL, &e);
+	user = open_be(addr, "batch-user", NULL, NS_USERKEY, &e);
+	if (seq == NULL || user == NULL) {
+		t_fail(__FILE__, __LINE__, "dir open: %s", e.msg);
+		return;
+	}
+	for (i = 0; i < N; i++) {
+		val[i] = pattern(LEN + (size_t)i, (unsigned)i + 7);
+		op_init(&ops[i], seq, BOP_SEQ_SET);
+		ops[i].val = val[i];
+		ops[i].vallen = LEN + (size_t)i;
+	}
+	op_init(&ops[N], user, BOP_SEQ_SET);
+	ops[N].val = val[0];
+	ops[N].vallen = LEN;
+	backend_run(ops, N + 1, TMO);
+	for (i = 0; i < N; i++)
+		ok = ok && ops[i].rc == 0 && get_check(seq, &ops[i].newkey,
+		    val[i], LEN + (size_t)i) == 0;
+	T_CHECK(ok, "dir: a batch of large SETs lands whole");
+	T_CHECK(ops[N].rc == -1, "dir: ... the SET the namespace's mode "
+	    "refuses fails");
+	snprintf(path, sizeof(path), "%s/batch-user/tmp", base);
+	T_CHECK(count_files(path) == 0, "dir: ... and leaves no file in tmp/");
+	snprintf(path, sizeof(path), "%s/batch/tmp", base);
+	T_CHECK(count_files(path) == 0, "dir: ... nor do the others");
+	for (i = 0; i < N; i++)
+		free(val[i]);
+	backend_close(seq);
+	backend_close(user);
+}
+
 static void
 test_dir_errors(const char *addr, const char *base)
 {
@@ -808,6 +855,7 @@ test_dir(void)
 		addrs[i] = addr;
 	test_parallel("dir", addrs, ns);
 	test_dir_persistence(addr, base);
+	test_dir_batch(addr, base);
 	test_dir_errors(addr, base);
 	test_pool_dir(addr, base);
 }
