@@ -193,6 +193,25 @@ dir_create_tmp(struct dirb *d, char tmpname[64])
 	return fd;
 }
 
+/* Closes fd, the file tmpname in tmp/ that holds its value, fsynced first
+ * when durable; on failure the file is removed. -1 with errno set. */
+static int
+dir_close_tmp(struct dirb *d, int fd, const char *tmpname, int durable)
+{
+	int failed, saved;
+
+	failed = durable && fsync(fd) < 0;
+	saved = errno;
+	if (close(fd) < 0 && !failed)	/* closed whether or not fsync failed */
+		failed = 1, saved = errno;
+	if (failed) {
+		unlinkat(d->tmpfd, tmpname, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
 /* Writes buf to a new file in tmp/ (fsynced when durable); its name goes to
  * tmpname. -1 with errno set. */
 static int
@@ -203,20 +222,14 @@ dir_write_tmp(struct dirb *d, const void *buf, size_t len, int durable,
 
 	if ((fd = dir_create_tmp(d, tmpname)) < 0)
 		return -1;
-	if (dir_write_all(fd, buf, len) < 0 || (durable && fsync(fd) < 0)) {
+	if (dir_write_all(fd, buf, len) < 0) {
 		saved = errno;
 		close(fd);
 		unlinkat(d->tmpfd, tmpname, 0);
 		errno = saved;
 		return -1;
 	}
-	if (close(fd) < 0) {
-		saved = errno;
-		unlinkat(d->tmpfd, tmpname, 0);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return dir_close_tmp(d, fd, tmpname, durable);
 }
 
 /* Replaces a small control file whole; durable adds the fsyncs. */
@@ -445,27 +458,14 @@ static int
 dir_put_tmp(struct dirb *d, struct bop *op, struct dir_early *ea,
     char tmp[64])
 {
-	int fd, saved;
+	int fd;
 
 	if (ea == NULL || ea->fd < 0)
 		return dir_write_tmp(d, op->val, op->vallen, 1, tmp);
 	fd = ea->fd;
 	ea->fd = -1;
 	memcpy(tmp, ea->tmp, 64);
-	if (fsync(fd) < 0) {
-		saved = errno;
-		close(fd);
-		unlinkat(d->tmpfd, tmp, 0);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) < 0) {
-		saved = errno;
-		unlinkat(d->tmpfd, tmp, 0);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return dir_close_tmp(d, fd, tmp, 1);
 }
 
 /* Writes a value durably and renames it into place; the stats learn whether it
