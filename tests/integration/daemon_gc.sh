@@ -97,10 +97,10 @@ zt_check_eq "... and deletes nothing younger than --gc-grace" "$before" "$(piece
 # ---- kill -9 of the master mid-store ----
 head -c 40000000 /dev/urandom >"$D/files/big"
 p0=$(pieces)
-# One slow backend (the double only) holds every stripe 0.8 s: the kill lands
-# after the first stripe and seconds before the store could end, however
-# loaded the machine is.
-zt_zdb_fault d0 slow 800
+# Three slow backends (the double only; every placement of 4 shards over the
+# 6 takes one) hold every stripe 1 s: the kill lands after the second stripe
+# and seconds before the store could end, however loaded the machine is.
+for i in 0 1 2; do zt_zdb_fault "d$i" slow 1000; done
 Z store -f "$D/files/big" >/dev/null 2>&1 &
 cp_pid=$!
 grown() { (($(pieces) > p0 + 4)); }
@@ -109,7 +109,7 @@ kill -KILL "$ZD_PID"
 wait "$ZD_PID" 2>/dev/null
 wait "$cp_pid" 2>/dev/null
 ZD_PID=
-zt_zdb_fault d0 none
+for i in 0 1 2; do zt_zdb_fault "d$i" none; done
 settled() { local a; a=$(pieces); sleep 0.5; [[ $a == "$(pieces)" ]]; }
 zt_check "no upload goes on once the master is gone" zt_wait_for 20 settled
 sleep 1.1	# every piece is now older than a grace of 0 s
