@@ -167,10 +167,13 @@ deps:
 	@scripts/install-deps
 
 # The plain build runs unit and integration tests; the sanitizer build runs them again.
+# The three builds compile on every core: from a fresh clone they are a fifth of
+# the run.
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory BUILD=$(SANBUILD) SAN=1 all
-	@$(MAKE) --no-print-directory BUILD=$(FUZZBUILD) SAN=1 FUZZ=1 CC=$(FUZZ_CC) fuzzers
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=$(SANBUILD) SAN=1 all
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=$(FUZZBUILD) SAN=1 FUZZ=1 CC=$(FUZZ_CC) fuzzers
 	@FUZZ_SECONDS=10 scripts/run-tests $(BUILD) $(SANBUILD) $(FUZZBUILD)
 
 demo: deps
