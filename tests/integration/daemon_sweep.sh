@@ -61,18 +61,32 @@ zt_check "a sweep runs soon after the start and completes" test -n "$out"
 zt_check "... it saw every object" grep -q ": $N objects, 0 with" <<<"$out"
 
 # ---- scrub ----
-mapfile -t shards < <(find "$D/disk/dd" -maxdepth 1 -type f -name \
-    '[0-9a-f]*' | sort | head -n 3)
-zt_check_eq "the dir: backend holds shards" 3 "${#shards[@]}" ||
-    { ls -la "$D/disk" "$D/disk/dd"; tail -n 30 "$L"; zt_done; }
+# The shards damaged are those of objects stored now, one each: only a shard
+# a store has just made is surely one a record names (the scrub reads no
+# other), while an older one may have been replaced meanwhile, on a machine
+# loaded enough for a check or a read to time out.
+dd_shards() { find "$D/disk/dd" -maxdepth 1 -type f -name '[0-9a-f]*' | sort; }
+shards=()
+for ((i = N; ${#shards[@]} < 3 && i < N + 40; i++)); do
+	head -c $((5000 + i * 97)) /dev/urandom >"$D/files/f$i"
+	had=$(dd_shards)
+	Z store -f "$D/files/f$i" || break
+	new=$(comm -13 <(echo "$had") <(dd_shards))
+	[[ -n $new && $(wc -l <<<"$new") -eq 1 ]] && shards+=("$new")
+done
+N=$i
+zt_check_eq "the dir: backend holds a shard of each of 3 new objects" 3 \
+    "${#shards[@]}" || { ls -la "$D/disk" "$D/disk/dd"; tail -n 30 "$L"; zt_done; }
 printf '\xff' | dd of="${shards[0]}" bs=1 seek=10 conv=notrunc 2>/dev/null
 truncate -s 7 "${shards[1]}"
 rm -f "${shards[2]}"
 zt_log_mark "$L"
 out=$(next_sweep)
 zt_check "the scrub finds the corrupt, the short and the missing shard" \
-	grep -q "3 with a damaged shard" <<<"$out"
-zt_check "... and queues their rebuilds" grep -q "3 rebuilds queued" <<<"$out"
+	grep -q " 3 with a damaged shard" <<<"$out" ||
+    { echo "# the sweep: ${out:-none}"; zt_log_since "$L" | grep -v ' stored ' |
+    tail -n 40 | sed 's/^/# /'; }
+zt_check "... and queues their rebuilds" grep -q " 3 rebuilds queued" <<<"$out"
 repaired() { [[ $(zt_log_since "$L" | grep -c 'repair /zt/meta/.*: done') -ge 3 ]]; }
 zt_check "... which are done" zt_wait_for 120 repaired
 out=$(next_sweep)
