@@ -32,6 +32,12 @@ int cli_parse(const char *cmd, const struct opt *opts, size_t nopts, int argc,
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_store(struct cli *c, int argc, char **argv);
+/* store: one file, with the store command's parsed flags; -1 or a DAEMON_
+ * code with e filled. */
+int store_one(struct cli *c, const char *path, const char **vals,
+    struct err *e);
+/* store: every regular file directly inside dir; the exit status. */
+int store_dir(struct cli *c, const char *dir, const char **vals);
 int cmd_retrieve(struct cli *c, int argc, char **argv);
 int cmd_rebuild(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);

@@ -1,5 +1,5 @@
-/* zstor store: one file, or every regular file directly inside a directory. */
-#include <dirent.h>
+/* zstor store: one file, or every regular file directly inside a directory
+ * (store_dir.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -71,7 +71,7 @@ store_via_daemon(struct cli *c, const char *path, const char *keypath,
 	return daemon_store(c, &r, fd, e);
 }
 
-static int
+int
 store_one(struct cli *c, const char *path, const char **vals, struct err *e)
 {
 	char keypath[PATH_MAX + 1], key[512];
@@ -111,90 +111,6 @@ done:
 	sealed_close(&s);
 	close(fd);
 	return rc;
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static const char *
-skip_reason(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory (directory stores do not recurse)";
-	if (S_ISLNK(mode))
-		return "a symbolic link (not followed)";
-	return "not a regular file";
-}
-
-/* Regular files directly inside dir (no recursion, symlinks skipped), sorted.
- * Each entry skipped is noted on stderr, so a missing file is not a mystery. */
-static int
-list_files(const char *dir, char ***names, size_t *n, struct err *e)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	struct stat st;
-
-	*names = NULL, *n = 0;
-	if (d == NULL)
-		return err_set(e, "cannot read directory %s: %s", dir,
-		    strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		char **v;
-		int bad;
-
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		bad = fstatat(dirfd(d), de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) < 0;
-		if (bad || !S_ISREG(st.st_mode)) {
-			fprintf(stderr, "zstor: store %s: skipped %s: %s\n",
-			    dir, de->d_name, bad ? strerror(errno) :
-			    skip_reason(st.st_mode));
-			continue;
-		}
-		if ((v = reallocarray(*names, *n + 1, sizeof(*v))) == NULL)
-			break;
-		*names = v;
-		if (asprintf(&v[*n], "%s/%s", dir, de->d_name) < 0)
-			break;
-		(*n)++;
-	}
-	closedir(d);
-	qsort(*names, *n, sizeof(**names), cmp_names);
-	return 0;
-}
-
-static int
-store_dir(struct cli *c, const char *dir, const char **vals)
-{
-	char **names;
-	size_t n, i, failed = 0;
-	struct err e;
-	int rc = 0;
-
-	if (list_files(dir, &names, &n, &e) < 0) {
-		cli_error("store %s: %s", dir, e.msg);
-		return 1;
-	}
-	for (i = 0; i < n; i++) {
-		/* Without a daemon the rest fail too: say so once. */
-		if (rc != DAEMON_DOWN &&
-		    (rc = store_one(c, names[i], vals, &e)) < 0)
-			report_failure("store", names[i], rc, &e);
-		if (rc < 0)
-			failed++;
-		free(names[i]);
-	}
-	free(names);
-	if (failed)
-		cli_error("store %s: %zu of %zu files failed (see above)", dir,
-		    failed, n);
-	return failed ? 1 : 0;
 }
 
 int

@@ -1,6 +1,7 @@
 /* The generic backend layer: open dispatches on the address kind, backend_run
  * hands each implementation its share of the ops, and the helpers every
  * implementation uses to name backends and ops in messages. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,20 +54,24 @@ backend_fini(struct backend *b)
 /* 0-db may close a socket we are writing to (it does so on "Payload too big");
  * with SIGPIPE at its default that would kill the whole process. */
 static void
-backend_ignore_sigpipe(void)
+ignore_sigpipe(void)
 {
-	static int done;
 	struct sigaction sa;
 
-	if (done)
-		return;
-	done = 1;
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = SIG_IGN;
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGPIPE, &sa, NULL);
 	}
+}
+
+static void
+backend_ignore_sigpipe(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, ignore_sigpipe);
 }
 
 struct backend *

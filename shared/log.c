@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "log.h"
 
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static int log_fd = STDERR_FILENO;
 static int log_debug_on;
 static int log_tee;
@@ -217,10 +219,14 @@ log_vwrite(const char *level, const char *fmt, va_list ap, int with_errno)
 	n = head + (int)log_escape(line + head, (size_t)(n - head),
 	    sizeof(line) - 1 - (size_t)head);
 	line[n++] = '\n';
+	/* threads log too (a directory store's, a pipeline's helpers): one
+	 * of them rotates, and none writes to a descriptor being replaced */
+	pthread_mutex_lock(&log_mu);
 	log_rotate_if_needed();
 	(void)!write(log_fd, line, (size_t)n);
 	if (log_tee && log_fd != STDERR_FILENO)
 		(void)!write(STDERR_FILENO, line, (size_t)n);
+	pthread_mutex_unlock(&log_mu);
 	errno = saved;
 }
 

@@ -74,6 +74,29 @@ grep -q "1 of 3 files failed" "$D/err"; zt_check "... and counts the failures" t
 zt_check_eq "... the good files were stored" "$(b2sum -l 128 "$D/batch/c" | cut -d' ' -f1)" \
 	"$(Z check --file "$D/batch/c")"
 
+# A directory of many files is stored several at a time (two of them large
+# enough to be stored alone): each is stored under its own key, and each comes
+# back bit-exact.
+mkdir -p "$D/many"
+for ((i = 0; i < 40; i++)); do head -c $((i * 331 + 1)) /dev/urandom >"$D/many/s$i"; done
+head -c 9000000 /dev/urandom >"$D/many/big1"
+head -c 9500000 /dev/urandom >"$D/many/big2"
+cp -a "$D/many" "$D/many.orig"
+zt_check "a directory of 42 files is stored" Z store --file "$D/many"
+same=0
+for f in "$D/many.orig"/*; do
+	[[ $(Z check --file "$D/many/${f##*/}") == "$(b2sum -l 128 "$f" | cut -d' ' -f1)" ]] &&
+	    same=$((same + 1))
+done
+zt_check_eq "... check finds each with its BLAKE2b-128" 42 "$same"
+rm -f "$D/many"/*
+same=0
+for f in "$D/many.orig"/*; do
+	Z retrieve --file "$D/many/${f##*/}" && cmp -s "$f" "$D/many/${f##*/}" &&
+	    same=$((same + 1))
+done
+zt_check_eq "... and each retrieves bit-exact" 42 "$same"
+
 # Lose P = 5 backends (a whole group): everything still comes back.
 rm -rf "$D/b5" "$D/b6" "$D/b7" "$D/b8" "$D/b9"
 rm -f "$D/files/random10m"

@@ -236,6 +236,14 @@ zt_check "... the socket is removed" test ! -e "$ZD_SOCK"
 zt_check "... the pid file is removed" test ! -e "$ZD_PIDFILE"
 Z check -f "$D/files/one" 2>"$D/err"
 zt_check_eq "... and clients are told there is no daemon" 1 $?
+# A directory store with no daemon: every file fails, and that there is no
+# daemon is said once, not once a file.
+mkdir -p "$D/dir3"
+for f in a b c d e f g h; do printf %s "$f" >"$D/dir3/$f"; done
+Z store -f "$D/dir3" 2>"$D/err"
+zt_check_eq "a directory store with no daemon exits 1" 1 $?
+zt_check_eq "... says there is none once" 1 "$(grep -c "$ZD_SOCK" "$D/err")"
+grep -q "8 of 8 files failed" "$D/err"; zt_check "... and counts every file" test $? -eq 0
 
 # Restart after SIGKILL: the stale socket and pid file do not stop it.
 zd_start "$D/daemon.toml" "$D/daemon.log"
