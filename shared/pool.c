@@ -157,11 +157,13 @@ pool_known_space(struct pool *p, const struct backend_ci *ci,
 		return NULL;
 	if (pe->info_gen == p->info_gen)
 		return &pe->space;
+	if (pool_now_ms() - pe->space_ms >= POOL_SPACE_TTL_MS ||
+	    need > UINT64_MAX / POOL_SPACE_MARGIN)
+		return NULL;
 	free_b = nsinfo_free_space(&pe->space);
 	want = need > POOL_SPACE_FLOOR / POOL_SPACE_MARGIN ?
 	    need * POOL_SPACE_MARGIN : POOL_SPACE_FLOOR;
-	if (pool_now_ms() - pe->space_ms >= POOL_SPACE_TTL_MS ||
-	    need > UINT64_MAX / POOL_SPACE_MARGIN || free_b < want)
+	if (free_b < want)
 		return NULL;
 	return &pe->space;
 }
