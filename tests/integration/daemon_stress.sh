@@ -2,7 +2,8 @@
 # store (the client gets an error, the worker comes back, the next store
 # works), a client that vanishes in the middle of a retrieve, the master killed
 # while a client waits for it, and three clients sending 100 mixed commands
-# each at once (all succeed, nothing is lost, nobody waits forever).
+# each at once (all succeed, nothing is lost, nobody waits forever), and four
+# clients that keep sending requests over the socket.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-config.sh"
@@ -157,6 +158,17 @@ for c in 1 2 3; do
 done
 zt_check_eq "no file lost or changed (102 files bit-exact)" 0 "$lost"
 zt_check "the daemon still runs" kill -0 "$ZD_PID"
+
+# ---- (h) 4 clients that stay on the socket (what make bench measures) ----
+mkdir -p "$D/sock" "$D/sock.out"
+for ((j = 0; j < 40; j++)); do head -c $((j * 517 + 1)) /dev/urandom >"$D/sock/s$j"; done
+for op in store retrieve check; do
+	zt_check "4 socket clients: every $op of 40 files is answered with ok" \
+	    "$ZT_BUILD/tools/bench-client" "$ZD_SOCK" "$op" 4 "$D/sock" "$D/sock.out"
+done
+zt_check "... the 40 files come back bit-exact" diff -r "$D/sock" "$D/sock.out"
+zt_check_eq "... under the keys of their key path" "$(zd_b2 "$D/sock/s7")" \
+    "$(Z check -f "$D/sock.out/s7")"
 
 zd_stop TERM
 zt_check_eq "SIGTERM: the daemon exits 0" 0 $?
