@@ -193,6 +193,17 @@ dir_create_tmp(struct dirb *d, char tmpname[64])
 	return fd;
 }
 
+/* Closes fd and removes its file tmpname from tmp/; errno is kept. */
+static void
+dir_discard_tmp(struct dirb *d, int fd, const char *tmpname)
+{
+	int saved = errno;
+
+	close(fd);
+	unlinkat(d->tmpfd, tmpname, 0);
+	errno = saved;
+}
+
 /* Closes fd, the file tmpname in tmp/ that holds its value, fsynced first
  * when durable; on failure the file is removed. -1 with errno set. */
 static int
@@ -218,15 +229,12 @@ static int
 dir_write_tmp(struct dirb *d, const void *buf, size_t len, int durable,
     char tmpname[64])
 {
-	int fd, saved;
+	int fd;
 
 	if ((fd = dir_create_tmp(d, tmpname)) < 0)
 		return -1;
 	if (dir_write_all(fd, buf, len) < 0) {
-		saved = errno;
-		close(fd);
-		unlinkat(d->tmpfd, tmpname, 0);
-		errno = saved;
+		dir_discard_tmp(d, fd, tmpname);
 		return -1;
 	}
 	return dir_close_tmp(d, fd, tmpname, durable);
@@ -434,8 +442,7 @@ dir_write_early(struct dirb *d, const struct bop *op, struct dir_early *ea)
 	    ea->tmp)) < 0)
 		return;
 	if (dir_write_all(ea->fd, op->val, op->vallen) < 0) {
-		close(ea->fd);
-		unlinkat(d->tmpfd, ea->tmp, 0);
+		dir_discard_tmp(d, ea->fd, ea->tmp);
 		ea->fd = -1;	/* its SET writes it again, and says why */
 		return;
 	}
@@ -446,10 +453,8 @@ dir_write_early(struct dirb *d, const struct bop *op, struct dir_early *ea)
 static void
 dir_early_drop(struct dirb *d, struct dir_early *ea)
 {
-	if (ea->fd < 0)
-		return;
-	close(ea->fd);
-	unlinkat(d->tmpfd, ea->tmp, 0);
+	if (ea->fd >= 0)
+		dir_discard_tmp(d, ea->fd, ea->tmp);
 	ea->fd = -1;
 }
 
