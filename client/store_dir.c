@@ -4,8 +4,10 @@
  * both cores stay busy. Each thread has connections of its own (a pool and a
  * metastore over the one config), so no state is shared between two stores
  * but the count of failures. A file of more than STORE_DIR_BIG bytes is
- * stored while no other large one is, so that the command's memory stays
- * that of one large store (and one progress display at a time). */
+ * stored while no other such file is: a store's memory grows with its file up
+ * to about 70 MiB (a 1 MiB file's takes about 10 MiB, an 8 MiB file's 27), so
+ * the command stays near one large store's (and shows one progress display at
+ * a time). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +22,7 @@
 #include "log.h"
 
 #define STORE_DIR_THREADS	4
-#define STORE_DIR_BIG		(8 << 20)
+#define STORE_DIR_BIG		(1 << 20)
 
 struct dir_file {
 	char	*path;
@@ -54,6 +56,16 @@ skip_reason(mode_t mode)
 	return "not a regular file";
 }
 
+static void
+free_files(struct dir_file *files, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(files[i].path);
+	free(files);
+}
+
 /* Regular files directly inside dir (no recursion, symlinks skipped), sorted.
  * Each entry skipped is noted on stderr, so a missing file is not a mystery. */
 static int
@@ -67,9 +79,13 @@ list_files(const char *dir, struct dir_file **files, size_t *n, struct err *e)
 	if (d == NULL)
 		return err_set(e, "cannot read directory %s: %s", dir,
 		    strerror(errno));
-	while ((de = readdir(d)) != NULL) {
+	for (;;) {
 		struct dir_file *v;
 		int bad;
+
+		errno = 0;
+		if ((de = readdir(d)) == NULL)
+			break;
 
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
@@ -82,12 +98,24 @@ list_files(const char *dir, struct dir_file **files, size_t *n, struct err *e)
 			    skip_reason(st.st_mode));
 			continue;
 		}
-		if ((v = reallocarray(*files, *n + 1, sizeof(*v))) == NULL)
-			break;
-		*files = v;
-		if (asprintf(&v[*n].path, "%s/%s", dir, de->d_name) < 0)
-			break;
-		v[(*n)++].size = st.st_size;
+		if ((v = reallocarray(*files, *n + 1, sizeof(*v))) != NULL) {
+			*files = v;
+			if (asprintf(&v[*n].path, "%s/%s", dir,
+			    de->d_name) >= 0) {
+				v[(*n)++].size = st.st_size;
+				continue;
+			}
+		}
+		errno = ENOMEM;
+		break;
+	}
+	if (errno != 0) {	/* none stored rather than some, silently */
+		err_set(e, "cannot list the files of %s: %s; nothing was "
+		    "stored", dir, strerror(errno));
+		closedir(d);
+		free_files(*files, *n);
+		*files = NULL, *n = 0;
+		return -1;
 	}
 	closedir(d);
 	qsort(*files, *n, sizeof(**files), cmp_paths);
@@ -171,9 +199,7 @@ store_dir(struct cli *c, const char *dir, const char **vals)
 	store_files(&ds);
 	for (i = 0; i < nt; i++)
 		pthread_join(t[i], NULL);
-	for (i = 0; i < ds.n; i++)
-		free(ds.files[i].path);
-	free(ds.files);
+	free_files(ds.files, ds.n);
 	pthread_mutex_destroy(&ds.mu);
 	pthread_mutex_destroy(&ds.big);
 	if (ds.failed)
