@@ -30,6 +30,9 @@
 #define FRAME_READER_QUEUE	16	/* complete frames one feed may hold */
 #define FRAME_WRITER_MAX	64	/* frames queued on one writer */
 #define IPC_FDS_MAX		2	/* descriptors one frame may carry */
+/* Jobs the master gives one worker at once: one, or up to this many to a
+ * metawriter, which answers them in batches (workers/metawriter.c). */
+#define IPC_JOBS_HELD_MAX	8
 
 /* Writes one frame with nfds descriptors (fds may be NULL for none); waits
  * while the socket is full, also when it is non-blocking. The caller keeps its

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,40 +136,64 @@ values_free(struct meta_values *mv)
 		free(mv->v[i]);
 }
 
-/* GETs key on every reachable metadata backend, each answer in its backend's
+/* GETs each of keys[0..n) on every reachable metadata backend, pipelined
+ * (one round trip for them all), each answer in its key's and its backend's
  * slot. */
+static void
+values_get_many(struct metastore *ms, const char *const *keys, size_t n,
+    struct meta_values *mv)
+{
+	struct backend *b[META_BACKENDS];
+	char dead[sizeof(mv->dead)];
+	struct bop *ops;
+	size_t nops = 0, k, i, o;
+
+	metastore_open_all(ms, b, dead, sizeof(dead));
+	for (k = 0; k < n; k++) {
+		memset(&mv[k], 0, sizeof(mv[k]));
+		memcpy(mv[k].b, b, sizeof(b));
+		strlcpy(mv[k].dead, dead, sizeof(mv[k].dead));
+	}
+	if ((ops = calloc(n * META_BACKENDS, sizeof(*ops))) == NULL) {
+		for (k = 0; k < n; k++)
+			strlcpy(mv[k].dead, "out of memory", sizeof(mv[k].dead));
+		return;
+	}
+	for (k = 0; k < n; k++)
+		for (i = 0; i < META_BACKENDS; i++) {
+			if (b[i] == NULL)
+				continue;
+			ops[nops].b = b[i];
+			ops[nops].kind = BOP_GET;
+			ops[nops].key = keys[k];
+			ops[nops].keylen = strlen(keys[k]);
+			nops++;
+		}
+	backend_run(ops, nops, ms->pool->timeout_ms);
+	for (k = 0, o = 0; k < n; k++)
+		for (i = 0; i < META_BACKENDS; i++) {
+			if (b[i] == NULL)
+				continue;
+			if (ops[o].rc < 0) {
+				log_warnx("reading metadata %s: %s", keys[k],
+				    ops[o].err.msg);
+				add_failure(mv[k].dead, sizeof(mv[k].dead),
+				    backend_name(b[i]), ops[o].err.msg);
+			} else {
+				mv[k].answered[i] = 1;
+				mv[k].nanswered++;
+				mv[k].v[i] = ops[o].out;
+				mv[k].len[i] = ops[o].outlen;
+			}
+			o++;
+		}
+	free(ops);
+}
+
 static void
 values_get(struct metastore *ms, const char *key, struct meta_values *mv)
 {
-	struct bop ops[META_BACKENDS];
-	size_t slot[META_BACKENDS], n = 0, i;
-
-	memset(mv, 0, sizeof(*mv));
-	metastore_open_all(ms, mv->b, mv->dead, sizeof(mv->dead));
-	memset(ops, 0, sizeof(ops));
-	for (i = 0; i < META_BACKENDS; i++) {
-		if (mv->b[i] == NULL)
-			continue;
-		ops[n].b = mv->b[i];
-		ops[n].kind = BOP_GET;
-		ops[n].key = key;
-		ops[n].keylen = strlen(key);
-		slot[n++] = i;
-	}
-	backend_run(ops, n, ms->pool->timeout_ms);
-	for (i = 0; i < n; i++) {
-		if (ops[i].rc < 0) {
-			log_warnx("reading metadata %s: %s", key,
-			    ops[i].err.msg);
-			add_failure(mv->dead, sizeof(mv->dead),
-			    backend_name(ops[i].b), ops[i].err.msg);
-			continue;
-		}
-		mv->answered[slot[i]] = 1;
-		mv->nanswered++;
-		mv->v[slot[i]] = ops[i].out;
-		mv->len[slot[i]] = ops[i].outlen;
-	}
+	values_get_many(ms, &key, 1, mv);
 }
 
 /* Opens the record in mv: 0 found, 1 none, -1 error naming what is missing. */
@@ -192,28 +217,6 @@ values_open(struct metastore *ms, const char *key, struct meta_values *mv,
 	if (rc < 0)
 		return err_prefix(e, "metadata %s", key);
 	return rc;
-}
-
-int
-metastore_load_state(struct metastore *ms, const char *key, struct metadata *m,
-    int *settled, struct err *e)
-{
-	struct meta_values mv;
-	int rc;
-
-	values_get(ms, key, &mv);
-	rc = values_open(ms, key, &mv, m, e);
-	if (settled != NULL)
-		*settled = rc == 0 && meta_values_agree(mv.v, mv.len);
-	values_free(&mv);
-	return rc;
-}
-
-int
-metastore_load(struct metastore *ms, const char *key, struct metadata *m,
-    struct err *e)
-{
-	return metastore_load_state(ms, key, m, NULL, e);
 }
 
 /* The record under key is still base (bincode for bincode). */
@@ -279,35 +282,168 @@ values_restore(struct metastore *ms, const char *key,
 	return stuck;
 }
 
-/* SETs the sealed values of m on all four backends; ops[i] tells how each went.
- * Returns the number of failures; e says the first. */
-static int
-values_write(struct metastore *ms, const char *key,
-    const struct meta_values *old, const struct metadata *m,
-    struct bop ops[META_BACKENDS], struct err *e)
+/* A get of a batch, once its values are in. */
+static void
+req_get(struct metastore *ms, struct meta_req *r, struct meta_values *mv)
 {
-	uint8_t *nv[META_BACKENDS] = { 0 };
-	size_t nl[META_BACKENDS];
-	int i, failed = 0;
+	r->rc = values_open(ms, r->key, mv, &r->meta, &r->err);
+	r->settled = r->rc == 0 && meta_values_agree(mv->v, mv->len);
+}
 
-	memset(ops, 0, META_BACKENDS * sizeof(*ops));
-	if (meta_seal(m, ms->cfg->key, NULL, nv, nl, e) == -1)
+/* A put of a batch, once the values it replaces are in: its SETs in ops, of
+ * the values in nv (the caller frees them), or -1 (r->err saying why) when
+ * nothing may be written. */
+static int
+req_put_sets(struct metastore *ms, struct meta_req *r,
+    struct meta_values *old, struct bop ops[META_BACKENDS],
+    uint8_t *nv[META_BACKENDS])
+{
+	size_t nl[META_BACKENDS];
+	int i;
+
+	if (old->nanswered < META_BACKENDS)
+		return err_set(&r->err, "metadata store is not writable: "
+		    "metadata backend(s) %s did not answer; stores are refused "
+		    "until all 4 metadata backends are up (check them with "
+		    "`zstor status`)", old->dead);
+	if (r->base != NULL && values_hold(ms, r->key, old, r->base,
+	    &r->err) == -1)
 		return -1;
+	if (meta_seal(r->put, ms->cfg->key, NULL, nv, nl, &r->err) == -1)
+		return err_prefix(&r->err, "saving metadata %s (the previous "
+		    "value was kept)", r->key);
 	for (i = 0; i < META_BACKENDS; i++) {
 		ops[i].b = old->b[i];
 		ops[i].kind = BOP_KEY_SET;
-		ops[i].key = key;
-		ops[i].keylen = strlen(key);
+		ops[i].key = r->key;
+		ops[i].keylen = strlen(r->key);
 		ops[i].val = nv[i];
 		ops[i].vallen = nl[i];
 	}
-	backend_run(ops, META_BACKENDS, ms->pool->timeout_ms);
-	for (i = 0; i < META_BACKENDS; i++) {
-		if (ops[i].rc == -1 && failed++ == 0)
-			*e = ops[i].err;
-		free(nv[i]);
+	return 0;
+}
+
+/* A put of a batch once its SETs are answered: committed, or what was there
+ * put back (rolled back, or in doubt when that failed on two or more). */
+static void
+req_put_end(struct metastore *ms, struct meta_req *r,
+    const struct meta_values *old, const struct bop wrote[META_BACKENDS])
+{
+	char left[1024];
+	int i, failed = 0;
+
+	for (i = 0; i < META_BACKENDS; i++)
+		if (wrote[i].rc == -1 && failed++ == 0)
+			r->err = wrote[i].err;
+	if (failed == 0) {
+		r->rc = 0;
+		r->how = META_COMMITTED;
+		return;
 	}
-	return failed;
+	r->rc = -1;
+	if (values_restore(ms, r->key, old, wrote, left, sizeof(left)) > 1) {
+		r->how = META_IN_DOUBT;
+		err_prefix(&r->err, "saving metadata %s failed, and putting "
+		    "the previous value back failed too on %s: readers may see "
+		    "the new or the previous version, so the shards of both "
+		    "are kept (store the file again to settle it); the first "
+		    "failure", r->key, left);
+		return;
+	}
+	err_prefix(&r->err, "saving metadata %s (the previous value was kept)",
+	    r->key);
+}
+
+/* Every request failed, nothing done. */
+static void
+batch_refused(struct meta_req *reqs, size_t n, const char *why)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		reqs[k].rc = -1;
+		err_set(&reqs[k].err, "metadata %s: %s", reqs[k].key, why);
+	}
+}
+
+void
+metastore_batch(struct metastore *ms, struct meta_req *reqs, size_t n)
+{
+	struct meta_values *mv = calloc(n, sizeof(*mv));
+	struct bop *ops = calloc(n * META_BACKENDS, sizeof(*ops));
+	uint8_t **sealed = calloc(n * META_BACKENDS, sizeof(*sealed));
+	const char **keys = calloc(n, sizeof(*keys));
+	size_t *at = calloc(n, sizeof(*at));
+	size_t k, nops = 0;
+
+	for (k = 0; k < n; k++) {
+		reqs[k].how = META_ROLLED_BACK;
+		memset(&reqs[k].drop, 0, sizeof(reqs[k].drop));
+	}
+	if (mv == NULL || ops == NULL || sealed == NULL || keys == NULL ||
+	    at == NULL) {
+		batch_refused(reqs, n, "out of memory; nothing was read or "
+		    "written");
+		goto out;
+	}
+	for (k = 0; k < n; k++)
+		keys[k] = reqs[k].key;
+	values_get_many(ms, keys, n, mv);
+	for (k = 0; k < n; k++) {
+		at[k] = SIZE_MAX;
+		if (reqs[k].kind == META_REQ_GET)
+			req_get(ms, &reqs[k], &mv[k]);
+		else if ((reqs[k].rc = req_put_sets(ms, &reqs[k], &mv[k],
+		    &ops[nops], &sealed[nops])) == 0) {
+			at[k] = nops;
+			nops += META_BACKENDS;
+		}
+	}
+	backend_run(ops, nops, ms->pool->timeout_ms);
+	for (k = 0; k < n; k++) {
+		if (at[k] != SIZE_MAX)
+			req_put_end(ms, &reqs[k], &mv[k], &ops[at[k]]);
+		values_free(&mv[k]);
+	}
+	for (k = 0; k < nops; k++)
+		free(sealed[k]);
+out:
+	/* What a failed put wrote that no reader can reach: the caller
+	 * deletes it. */
+	for (k = 0; k < n; k++)
+		if (reqs[k].kind == META_REQ_PUT && reqs[k].rc == -1 &&
+		    reqs[k].how == META_ROLLED_BACK &&
+		    meta_diff(reqs[k].put, reqs[k].base, &reqs[k].drop) == -1)
+			log_warnx("%s: out of memory; the pieces of the failed "
+			    "update stay behind", reqs[k].key);
+	free(mv);
+	free(ops);
+	free(sealed);
+	free(keys);
+	free(at);
+}
+
+int
+metastore_load_state(struct metastore *ms, const char *key, struct metadata *m,
+    int *settled, struct err *e)
+{
+	struct meta_req r = { .kind = META_REQ_GET, .key = key };
+
+	metastore_batch(ms, &r, 1);
+	if (r.rc == 0)
+		*m = r.meta;
+	else if (r.rc == -1)
+		*e = r.err;
+	if (settled != NULL)
+		*settled = r.settled;
+	return r.rc;
+}
+
+int
+metastore_load(struct metastore *ms, const char *key, struct metadata *m,
+    struct err *e)
+{
+	return metastore_load_state(ms, key, m, NULL, e);
 }
 
 int
@@ -315,45 +451,15 @@ metastore_replace(struct metastore *ms, const char *key,
     const struct metadata *m, const struct metadata *base,
     enum meta_outcome *how, struct metadata *drop, struct err *e)
 {
-	struct bop wrote[META_BACKENDS];
-	struct meta_values old;
-	char left[1024];
-	int failed, stuck;
+	struct meta_req r = { .kind = META_REQ_PUT, .key = key, .put = m,
+	    .base = base };
 
-	*how = META_ROLLED_BACK;
-	memset(drop, 0, sizeof(*drop));
-	values_get(ms, key, &old);
-	if (old.nanswered < META_BACKENDS) {
-		err_set(e, "metadata store is not writable: metadata "
-		    "backend(s) %s did not answer; stores are refused until "
-		    "all 4 metadata backends are up (check them with `zstor "
-		    "status`)", old.dead);
-		goto undo;
-	}
-	if (base != NULL && values_hold(ms, key, &old, base, e) == -1)
-		goto undo;
-	if ((failed = values_write(ms, key, &old, m, wrote, e)) == 0) {
-		values_free(&old);
-		*how = META_COMMITTED;
-		return 0;
-	}
-	if (failed > 0 && (stuck = values_restore(ms, key, &old, wrote, left,
-	    sizeof(left))) > 1) {
-		*how = META_IN_DOUBT;
-		values_free(&old);
-		return err_prefix(e, "saving metadata %s failed, and putting "
-		    "the previous value back failed too on %s: readers may see "
-		    "the new or the previous version, so the shards of both "
-		    "are kept (store the file again to settle it); the first "
-		    "failure", key, left);
-	}
-	err_prefix(e, "saving metadata %s (the previous value was kept)", key);
-undo:
-	values_free(&old);
-	if (meta_diff(m, base, drop) == -1)
-		log_warnx("%s: out of memory; the pieces of the failed update "
-		    "stay behind", key);
-	return -1;
+	metastore_batch(ms, &r, 1);
+	*how = r.how;
+	*drop = r.drop;
+	if (r.rc == -1)
+		*e = r.err;
+	return r.rc;
 }
 
 /* Whether two records are the same, byte for byte. */

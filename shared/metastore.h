@@ -51,6 +51,31 @@ int metastore_load_state(struct metastore *ms, const char *key,
 int metastore_replace(struct metastore *ms, const char *key,
     const struct metadata *m, const struct metadata *base,
     enum meta_outcome *how, struct metadata *drop, struct err *e);
+/* A batch (metastore_batch): requests on different keys whose round trips
+ * are shared. */
+enum meta_req_kind {
+	META_REQ_GET,		/* as metastore_load_state */
+	META_REQ_PUT,		/* as metastore_replace */
+};
+struct meta_req {
+	enum meta_req_kind	 kind;
+	const char		*key;
+	const struct metadata	*put;		/* PUT: the record ... */
+	const struct metadata	*base;		/* ... only over this one */
+	/* results: rc as the function the kind names, err with rc -1 */
+	int			 rc;
+	struct err		 err;
+	struct metadata		 meta;		/* GET, rc 0: meta_free it */
+	int			 settled;	/* GET */
+	enum meta_outcome	 how;		/* PUT */
+	struct metadata		 drop;		/* PUT: meta_free it */
+};
+#define META_BATCH_MAX	8
+/* Each of reqs[0..n) as its own call would do it, and with the same result,
+ * in two round trips for them all: the GETs of every key, pipelined on each
+ * backend, then the SETs of every put. The keys must differ (a later request
+ * on a key must see what an earlier one did: another batch). */
+void metastore_batch(struct metastore *ms, struct meta_req *reqs, size_t n);
 /* Every record the four values under key decode to: after a failed update they
  * may hold two (see above), and each counts for what it references. *stray
  * counts the values that belong to no decodable record and are not even a valid

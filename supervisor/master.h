@@ -163,11 +163,16 @@ void		 proc_stop_all(void);
  * kills and respawns p. */
 int		 proc_send(struct proc *p, struct msg *m, const int *fds,
 		    int nfds);
+/* A worker of role that holds no step, or NULL; whether p may take one more
+ * step with those it took in the same turn (the metawriter takes several). */
 struct proc	*proc_idle(enum sandbox_role role);
+int		 proc_has_room(const struct proc *p);
 /* p is killed (and started again), saying why; what it held fails. */
 void		 proc_kill(struct proc *p, const char *why);
 const char	*proc_name(const struct proc *p);
-void		 proc_set_job(struct proc *p, struct job *j);
+/* p takes j's step, or is done with it. */
+void		 proc_hold(struct proc *p, struct job *j);
+void		 proc_release(struct proc *p, struct job *j);
 /* The scratch file for p's steps (an encoder's): opened on first use, kept
  * while p lives; -1 (e filled) when none can be made. */
 int		 proc_scratch(struct proc *p, struct err *e);

@@ -43,6 +43,7 @@ struct proc;
 struct proc_role {
 	enum sandbox_role	 sandbox;	/* and its name */
 	int			 per_core;	/* else one */
+	unsigned		 hold;		/* steps one may hold at once */
 	int			(*runs)(const struct config *);
 	/* a frame of this role's own; -1: bad frame. NULL: it sends none */
 	int			(*dispatch)(struct proc *, struct msg *);
@@ -62,7 +63,8 @@ struct proc {
 	struct event		*rd_ev, *wr_ev, *timer_ev;
 	struct frame_reader	 rd;
 	struct frame_writer	 wr;
-	struct job		*job;
+	struct job		*held[IPC_JOBS_HELD_MAX];	/* its steps */
+	unsigned		 nheld;
 	uint64_t		 gen_sent;	/* config generation sent ... */
 	uint64_t		 gen_acked;	/* ... and confirmed by ready */
 	/* reaped: pid must not be signalled */
@@ -84,12 +86,15 @@ static int	repairer_frame(struct proc *, struct msg *);
 /* The roles, in start order; the worker's half of this table is in
  * workers/worker.c. One encoder per core (at least two, so that one long
  * store does not hold up every retrieve); the evictor while the config names
- * its cache directory. */
+ * its cache directory. An idle metawriter takes several steps at once and
+ * answers them in one round trip to the metadata backends; the others take
+ * one step at a time. */
 static const struct proc_role proc_roles[] = {
-	{ SANDBOX_METAWRITER,	0,	NULL,		job_dispatch,	NULL },
-	{ SANDBOX_ENCODER,	1,	NULL,		job_dispatch,	NULL },
-	{ SANDBOX_REPAIRER,	0,	NULL,		repairer_frame,	NULL },
-	{ SANDBOX_EVICTOR,	0,	evictor_runs,	evict_dispatch,
+	{ SANDBOX_METAWRITER,	0, IPC_JOBS_HELD_MAX, NULL,	job_dispatch,
+	    NULL },
+	{ SANDBOX_ENCODER,	1, 1,	NULL,		job_dispatch,	NULL },
+	{ SANDBOX_REPAIRER,	0, 1,	NULL,		repairer_frame,	NULL },
+	{ SANDBOX_EVICTOR,	0, 1,	evictor_runs,	evict_dispatch,
 	    evict_lost },
 };
 #define PROC_ROLES	(sizeof(proc_roles) / sizeof(proc_roles[0]))
@@ -140,9 +145,39 @@ proc_name(const struct proc *p)
 }
 
 void
-proc_set_job(struct proc *p, struct job *j)
+proc_hold(struct proc *p, struct job *j)
 {
-	p->job = j;
+	p->held[p->nheld++] = j;
+}
+
+void
+proc_release(struct proc *p, struct job *j)
+{
+	unsigned i;
+
+	for (i = 0; i < p->nheld; i++)
+		if (p->held[i] == j) {
+			p->held[i] = p->held[--p->nheld];
+			return;
+		}
+}
+
+int
+proc_has_room(const struct proc *p)
+{
+	return p->state == PROC_READY && p->nheld < p->role->hold;
+}
+
+/* The step p holds for job id, or NULL. */
+static struct job *
+proc_held(struct proc *p, int64_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < p->nheld; i++)
+		if (p->held[i]->id == id)
+			return p->held[i];
+	return NULL;
 }
 
 int
@@ -173,7 +208,7 @@ proc_idle(enum sandbox_role role)
 
 	for (i = 0; i < nprocs; i++)
 		if (procs[i].role->sandbox == role &&
-		    procs[i].state == PROC_READY && procs[i].job == NULL)
+		    procs[i].state == PROC_READY && procs[i].nheld == 0)
 			return &procs[i];
 	return NULL;
 }
@@ -526,23 +561,20 @@ proc_close(struct proc *p)
 		kill(p->pid, SIGKILL);
 }
 
-/* The job p held fails, saying why. */
+/* The jobs p held fail, saying why. */
 static void
-proc_fail_job(struct proc *p, const char *why)
+proc_fail_jobs(struct proc *p, const char *why)
 {
-	struct job *j = p->job;
 	char msg[ERR_MSG_MAX];
 
 	if (p->role->lost != NULL)
 		p->role->lost(p);
-	if (j == NULL)
-		return;
-	p->job = NULL;
 	snprintf(msg, sizeof(msg),
 	    "the zstor-master %s working on this request "
 	    "(pid %d) %.500s; the request was not completed, try again",
 	    role_name(p->role), (int)p->pid, why);
-	sched_lost(j, msg);
+	while (p->nheld > 0)
+		sched_lost(p->held[--p->nheld], msg);
 }
 
 /* p cannot be used any more, for a reason of ours (a bad frame, a deadline). */
@@ -553,7 +585,7 @@ proc_lost(struct proc *p, const char *why)
 		return;
 	log_warnx("%s (pid %d) %s", p->name, (int)p->pid, why);
 	proc_close(p);
-	proc_fail_job(p, why);
+	proc_fail_jobs(p, why);
 }
 
 static void
@@ -648,13 +680,13 @@ proc_reap(void)
 		proc_describe_exit(status, how, sizeof(how));
 		p->exited = 1;
 		proc_close(p);
-		if (p->job != NULL || (p->wanted && !master->exiting &&
+		if (p->nheld > 0 || (p->wanted && !master->exiting &&
 		    !(WIFEXITED(status) &&
 		    WEXITSTATUS(status) == WORKER_EXIT_RESPAWN)))
 			log_warnx("%s (pid %d) %s", p->name, (int)pid, how);
 		else
 			log_debug("%s (pid %d) %s", p->name, (int)pid, how);
-		proc_fail_job(p, how);
+		proc_fail_jobs(p, how);
 		p->pid = 0;
 		if (p->ready_at == 0 &&
 		    proc_idle_or_busy(p->role->sandbox) == 0)
@@ -759,11 +791,13 @@ proc_stop_all(void)
 		}
 }
 
-/* A result from an encoder or the metawriter for the job it holds, or an
+/* A result from an encoder or the metawriter for a job it holds, or an
  * encoder's progress on it. */
 static int
 job_dispatch(struct proc *p, struct msg *m)
 {
+	struct job *j;
+
 	switch (msg_type(m)) {
 	case MT_RESULT:
 	case MT_JOB_PROGRESS:
@@ -773,15 +807,15 @@ job_dispatch(struct proc *p, struct msg *m)
 		    msg_type_name(m));
 		return -1;
 	}
-	if (p->job == NULL) {
-		log_warnx("%s: %s for job %lld, but it holds no job",
+	if ((j = proc_held(p, msg_id(m))) == NULL) {
+		log_warnx("%s: %s for job %lld, which it does not hold",
 		    p->name, msg_type_name(m), (long long)msg_id(m));
 		return -1;
 	}
 	if (msg_type(m) == MT_JOB_PROGRESS)
-		return sched_progress(p, p->job, m);
+		return sched_progress(p, j, m);
 	proc_scratch_done(p);
-	return sched_answer(p, p->job, m);
+	return sched_answer(p, j, m);
 }
 
 /* The repairer's rounds of health checks, and results for the jobs it

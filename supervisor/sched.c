@@ -24,9 +24,12 @@
  * skipped for good.
  *
  * Queues are FIFO per priority: interactive requests (retrieve, check, blocking
- * store, rebuild from the CLI) before background stores before repairs. Each
- * worker holds one step at a time; an idle worker takes the first job of the
- * highest priority waiting for its role. */
+ * store, rebuild from the CLI) before background stores before repairs. A
+ * worker holds one step at a time, and an idle one takes the first job of the
+ * highest priority waiting for its role; an idle metawriter takes the first
+ * IPC_JOBS_HELD_MAX at once, and answers them in one round trip to the
+ * metadata backends (the next batch is what waits when it is done, so a
+ * request never waits behind lower ones sent before it). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +117,7 @@ job_free(struct job *j)
 	if (j->waiting)
 		TAILQ_REMOVE(&queues[step_queue(j->step)][j->prio], j, queue);
 	if (j->worker != NULL)
-		proc_set_job(j->worker, NULL);
+		proc_release(j->worker, j);
 	if (j->conn != NULL)
 		control_reply(j->conn, 0, "internal error: the request was "
 		    "dropped", NULL);
@@ -266,7 +269,7 @@ step_start(struct proc *p, struct job *j)
 	struct msg *m = NULL;
 	struct err e;
 
-	proc_set_job(p, j);
+	proc_hold(p, j);
 	j->worker = p;
 	if (!step_needs_scratch(j->step) ||
 	    (scratch = proc_scratch(p, &e)) != -1)
@@ -277,7 +280,7 @@ step_start(struct proc *p, struct job *j)
 		(void)proc_send(p, m, fds, nfds);	/* a failure fails j */
 		return;
 	}
-	proc_set_job(p, NULL);
+	proc_release(p, j);
 	j->worker = NULL;
 	job_fail(j, e.msg);
 }
@@ -311,8 +314,11 @@ sched_run(void)
 		queues_init();
 	for (q = 0; q < Q_ROLES; q++)
 		while ((p = proc_idle(roles[q])) != NULL &&
-		    (j = queue_pop(q)) != NULL)
+		    (j = queue_pop(q)) != NULL) {
 			step_start(p, j);
+			while (proc_has_room(p) && (j = queue_pop(q)) != NULL)
+				step_start(p, j);
+		}
 	if (master->stopping && !sched_busy())
 		master_drained();
 }
@@ -634,7 +640,7 @@ sched_answer(struct proc *p, struct job *j, struct msg *m)
 		    proc_name(p), (long long)msg_id(m), (long long)j->id);
 		return -1;
 	}
-	proc_set_job(p, NULL);
+	proc_release(p, j);
 	j->worker = NULL;
 	rc = answer_result(j, m);
 	if (rc == -1)

@@ -14,7 +14,11 @@
  *                              drop (the pieces to delete) or in_doubt (keep
  *                              them all)
  *
- * The connections stay open across requests (worker_job_pool): each request
+ * Gets and puts that arrive together are answered as one batch
+ * (metastore_batch): one pipelined round trip of GETs for all their keys, then
+ * one of SETs for every put; a key seen twice starts the next batch.
+ *
+ * The connections stay open across requests (worker_job_pool): each batch
  * forgets the failures of the last, so a metadata backend that comes back is
  * used at once. */
 #include <stdlib.h>
@@ -61,39 +65,28 @@ mw_set_meta(struct msg *r, const char *field, const struct metadata *meta,
 	return rc;
 }
 
+/* The answer to a get. */
 static int
-mw_get(struct worker *w, struct msg *m)
+mw_get_done(struct worker *w, struct msg *m, struct meta_req *q)
 {
 	int64_t job = msg_id(m);
-	const char *key = msg_get_str(m, "key");
-	struct metastore ms;
-	struct metadata meta;
 	struct msg *r;
 	struct err e;
-	int settled = 0, rc;
+	int rc;
 
-	metastore_init(&ms, &w->cfg, worker_job_pool(w));
-	rc = 0;
-	if (msg_get_bool(m, "writable") == 1)
-		rc = metastore_writable(&ms, &e);
-	if (rc == 0)
-		rc = metastore_load_state(&ms, key, &meta, &settled, &e);
-	if (rc == -1) {
-		log_warnx("load %s: %s", key, e.msg);
-		return worker_result_fail(w, job, &e);
+	if (q->rc == -1) {
+		log_warnx("load %s: %s", q->key, q->err.msg);
+		return worker_result_fail(w, job, &q->err);
 	}
-	if (rc == 1)
+	if (q->rc == 1)
 		return worker_result_ok(w, job, NULL, 0, NULL);
-	if ((r = worker_result(job, NULL)) == NULL) {
-		meta_free(&meta);
+	if ((r = worker_result(job, NULL)) == NULL)
 		return -1;
-	}
 	rc = 0;
 	if (msg_get_bool(m, "checksum_only") != 1)
-		rc = mw_set_meta(r, "meta", &meta, &e);
-	msg_set_hex(r, "checksum", meta.checksum, B2_LEN);
-	msg_set_bool(r, "settled", settled);
-	meta_free(&meta);
+		rc = mw_set_meta(r, "meta", &q->meta, &e);
+	msg_set_hex(r, "checksum", q->meta.checksum, B2_LEN);
+	msg_set_bool(r, "settled", q->settled);
 	if (rc == -1) {
 		msg_free(r);
 		return worker_result_fail(w, job, &e);
@@ -121,37 +114,138 @@ mw_put_failed(struct worker *w, int64_t job, const char *key,
 	return worker_send(w, r);
 }
 
+/* The answer to a put. */
 static int
-mw_put(struct worker *w, struct msg *m)
+mw_put_done(struct worker *w, struct msg *m, struct meta_req *q)
 {
-	int64_t job = msg_id(m);
-	const char *key = msg_get_str(m, "key");
-	struct metadata meta, base, drop;
-	enum meta_outcome how;
-	struct metastore ms;
-	struct err e;
-	int rc, has_base;
+	if (q->rc == -1)
+		return mw_put_failed(w, msg_id(m), q->key, q->how, &q->drop,
+		    &q->err);
+	log_debug("saved %s", q->key);
+	return worker_result_ok(w, msg_id(m), NULL, 0, NULL);
+}
 
-	if (mw_meta_arg(m, "meta", &meta, &e) != 0) {
+/* What a request of msgs needs besides its message: the records a put carries,
+ * decoded. */
+struct mw_args {
+	struct metadata	put, base;
+	int		has_base;	/* 0: base is there */
+};
+
+/* Whether the metadata store is writable, asked once per batch. */
+struct mw_writable {
+	int		rc;	/* 1: not asked yet */
+	struct err	why;	/* with rc -1 */
+};
+
+/* Makes q of m; 0, or -1 when m was answered (a failure) instead. */
+static int
+mw_request(struct worker *w, struct metastore *ms, struct msg *m,
+    struct mw_args *a, struct mw_writable *wr, struct meta_req *q)
+{
+	struct err e;
+
+	memset(q, 0, sizeof(*q));
+	q->key = msg_get_str(m, "key");
+	a->has_base = 1;
+	if (msg_type(m) == MT_META_GET) {
+		q->kind = META_REQ_GET;
+		if (msg_get_bool(m, "writable") != 1)
+			return 0;
+		if (wr->rc == 1)
+			wr->rc = metastore_writable(ms, &wr->why);
+		if (wr->rc == 0)
+			return 0;
+		log_warnx("load %s: %s", q->key, wr->why.msg);
+		worker_result_fail(w, msg_id(m), &wr->why);
+		return -1;
+	}
+	q->kind = META_REQ_PUT;
+	if (mw_meta_arg(m, "meta", &a->put, &e) != 0) {
 		err_prefix(&e, "internal error: meta_put without metadata");
-		return worker_result_fail(w, job, &e);
+		worker_result_fail(w, msg_id(m), &e);
+		return -1;
 	}
-	if ((has_base = mw_meta_arg(m, "base", &base, &e)) == -1) {
-		meta_free(&meta);
-		return worker_result_fail(w, job, &e);
+	if ((a->has_base = mw_meta_arg(m, "base", &a->base, &e)) == -1) {
+		meta_free(&a->put);
+		worker_result_fail(w, msg_id(m), &e);
+		return -1;
 	}
+	q->put = &a->put;
+	q->base = a->has_base == 0 ? &a->base : NULL;
+	return 0;
+}
+
+/* msgs[0..n), all gets and puts on different keys, as one metastore
+ * batch. */
+static int
+mw_run(struct worker *w, struct msg **msgs, size_t n)
+{
+	struct meta_req q[META_BATCH_MAX];
+	struct mw_args a[META_BATCH_MAX];
+	struct msg *of[META_BATCH_MAX];
+	struct mw_writable wr = { .rc = 1 };
+	struct metastore ms;
+	size_t i, nq = 0;
+	int rc = 0;
+
 	metastore_init(&ms, &w->cfg, worker_job_pool(w));
-	rc = metastore_replace(&ms, key, &meta, has_base == 0 ? &base : NULL,
-	    &how, &drop, &e);
-	meta_free(&meta);
-	meta_free(&base);
-	if (rc == -1) {
-		rc = mw_put_failed(w, job, key, how, &drop, &e);
-		meta_free(&drop);
-		return rc;
+	for (i = 0; i < n; i++)
+		if (mw_request(w, &ms, msgs[i], &a[nq], &wr, &q[nq]) == 0)
+			of[nq++] = msgs[i];
+	metastore_batch(&ms, q, nq);
+	for (i = 0; i < nq; i++) {
+		if (q[i].kind == META_REQ_GET) {
+			if (mw_get_done(w, of[i], &q[i]) == -1)
+				rc = -1;
+			if (q[i].rc == 0)
+				meta_free(&q[i].meta);
+			continue;
+		}
+		if (mw_put_done(w, of[i], &q[i]) == -1)
+			rc = -1;
+		meta_free(&q[i].drop);
+		meta_free(&a[i].put);
+		meta_free(&a[i].base);
 	}
-	log_debug("saved %s", key);
-	return worker_result_ok(w, job, NULL, 0, NULL);
+	return rc;
+}
+
+/* Whether msgs[i]'s key is one of msgs[first..i). */
+static int
+mw_key_repeats(struct msg **msgs, size_t first, size_t i)
+{
+	const char *key = msg_get_str(msgs[i], "key");
+
+	for (; first < i; first++)
+		if (strcmp(msg_get_str(msgs[first], "key"), key) == 0)
+			return 1;
+	return 0;
+}
+
+int
+metawriter_batchable(const struct msg *m)
+{
+	return msg_type(m) == MT_META_GET || msg_type(m) == MT_META_PUT;
+}
+
+int
+metawriter_batch(struct worker *w, struct msg **msgs, size_t n)
+{
+	size_t first = 0, i;
+	int rc = 0;
+
+	/* A key seen twice starts a new batch there: the later request must
+	 * see what the earlier did. */
+	for (i = 1; i <= n; i++) {
+		if (i < n && i - first < META_BATCH_MAX &&
+		    !mw_key_repeats(msgs, first, i))
+			continue;
+		if (mw_run(w, msgs + first, i - first) == -1)
+			rc = -1;
+		first = i;
+	}
+	return rc;
 }
 
 int
@@ -160,9 +254,8 @@ metawriter_dispatch(struct worker *w, struct msg *m, const int *fds)
 	(void)fds;
 	switch (msg_type(m)) {
 	case MT_META_GET:
-		return mw_get(w, m);
 	case MT_META_PUT:
-		return mw_put(w, m);
+		return metawriter_batch(w, &m, 1);
 	case MT_META_SCAN:
 		return metawriter_scan(w, m);
 	default:

@@ -39,6 +39,16 @@ static int (*const role_dispatch[SANDBOX_ROLES])(struct worker *, struct msg *,
 	[SANDBOX_EVICTOR] = evictor_dispatch,
 };
 
+/* A role that takes several jobs at once: the messages that may join a batch,
+ * and what answers one (the metawriter: its round trips are shared). */
+static int (*const role_batchable[SANDBOX_ROLES])(const struct msg *) = {
+	[SANDBOX_METAWRITER] = metawriter_batchable,
+};
+static int (*const role_batch[SANDBOX_ROLES])(struct worker *, struct msg **,
+    size_t) = {
+	[SANDBOX_METAWRITER] = metawriter_batch,
+};
+
 /* A role's timers between messages (workers/worker.h). */
 static int64_t (*const role_idle[SANDBOX_ROLES])(struct worker *) = {
 	[SANDBOX_REPAIRER] = repairer_idle,
@@ -348,30 +358,76 @@ worker_wait(struct worker *w, int64_t ms)
 	return rc != 0;	/* an error: let the read report it */
 }
 
+/* The master's next message; the worker ends when the master is gone or sent
+ * what no master sends. */
+static struct msg *
+worker_take(struct worker *w, int *fds, int *nfds)
+{
+	struct msg *m;
+	struct err e;
+	int rc;
+
+	if ((rc = worker_recv(w, &m, fds, nfds, -1, &e)) == 0) {
+		log_debug("the master closed the connection; exiting");
+		exit(0);
+	}
+	if (rc == -1)
+		fatalx("bad message from the master: %s", e.msg);
+	return m;
+}
+
+/* m, and the messages the master has sent already that may join it, as one
+ * batch; *next is the one that may not (its descriptors in fds), or NULL. */
+static int
+worker_batch(struct worker *w, struct msg *m, struct msg **next, int *fds,
+    int *nfds)
+{
+	struct msg *batch[IPC_JOBS_HELD_MAX];
+	size_t n = 0, i;
+	int rc;
+
+	batch[n++] = m;
+	*next = NULL;
+	while (n < IPC_JOBS_HELD_MAX && worker_wait(w, 0)) {
+		m = worker_take(w, fds, nfds);
+		if (!role_batchable[w->role](m)) {
+			*next = m;
+			break;
+		}
+		batch[n++] = m;
+	}
+	rc = role_batch[w->role](w, batch, n);
+	for (i = 0; i < n; i++)
+		msg_free(batch[i]);
+	return rc;
+}
+
 static void __attribute__((noreturn))
 worker_loop(struct worker *w)
 {
-	int fds[IPC_FDS_MAX], nfds, rc;
-	struct msg *m;
-	struct err e;
+	int fds[IPC_FDS_MAX], nfds = 0, rc;
+	struct msg *m, *next = NULL;
 	int64_t ms;
 
 	for (;;) {
-		if (role_idle[w->role] != NULL) {
-			if ((ms = role_idle[w->role](w)) == -1)
-				exit(1);
-			if (!worker_wait(w, ms))
-				continue;
+		if ((m = next) != NULL)
+			next = NULL;
+		else {
+			if (role_idle[w->role] != NULL) {
+				if ((ms = role_idle[w->role](w)) == -1)
+					exit(1);
+				if (!worker_wait(w, ms))
+					continue;
+			}
+			m = worker_take(w, fds, &nfds);
 		}
-		if ((rc = worker_recv(w, &m, fds, &nfds, -1, &e)) == 0) {
-			log_debug("the master closed the connection; exiting");
-			exit(0);
+		if (role_batch[w->role] != NULL && role_batchable[w->role](m))
+			rc = worker_batch(w, m, &next, fds, &nfds);
+		else {
+			rc = worker_dispatch(w, m, fds);
+			close_fds(fds, nfds);
+			msg_free(m);
 		}
-		if (rc == -1)
-			fatalx("bad message from the master: %s", e.msg);
-		rc = worker_dispatch(w, m, fds);
-		close_fds(fds, nfds);
-		msg_free(m);
 		if (rc == -1)
 			exit(1);
 	}

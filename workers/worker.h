@@ -65,6 +65,11 @@ int	worker_refuse(struct worker *w, const struct msg *m);
 int	encoder_dispatch(struct worker *w, struct msg *m, const int *fds);
 int	evictor_dispatch(struct worker *w, struct msg *m, const int *fds);
 int	metawriter_dispatch(struct worker *w, struct msg *m, const int *fds);
+/* Whether m may join a batch (gets and puts), and a batch of such messages
+ * answered (each with one result), their round trips to the four metadata
+ * backends shared. */
+int	metawriter_batchable(const struct msg *m);
+int	metawriter_batch(struct worker *w, struct msg **msgs, size_t n);
 /* meta_scan (workers/metawriter_scan.c) */
 int	metawriter_scan(struct worker *w, struct msg *m);
 int	repairer_dispatch(struct worker *w, struct msg *m, const int *fds);

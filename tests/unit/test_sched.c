@@ -1,8 +1,8 @@
 /*
  * The scheduler's step machine, without forking: supervisor/sched.c linked
- * with stand-ins for the process table (proc_idle, proc_send, proc_set_job,
- * proc_name), the control socket (control_reply, control_progress), failure
- * records and asuser_unlink_same. A stand-in worker records each step it is
+ * with stand-ins for the process table (proc_idle, proc_send, proc_hold,
+ * proc_release, proc_name), the control socket (control_reply,
+ * control_progress), failure records and asuser_unlink_same. A stand-in worker records each step it is
  * sent; the test answers it with the result a real worker would give.
  */
 #include <sys/time.h>
@@ -81,10 +81,18 @@ proc_name(const struct proc *p)
 	return p->name;
 }
 
+/* A stand-in holds one step at a time. */
 void
-proc_set_job(struct proc *p, struct job *j)
+proc_hold(struct proc *p, struct job *j)
 {
 	p->job = j;
+}
+
+void
+proc_release(struct proc *p, struct job *j)
+{
+	if (p->job == j)
+		p->job = NULL;
 }
 
 /* As proc.c: one scratch file per worker, kept across its steps. */
@@ -102,6 +110,14 @@ proc_idle(enum sandbox_role role)
 	struct proc *p = role == SANDBOX_METAWRITER ? &mw : &enc;
 
 	return p->role == role && p->up && p->job == NULL ? p : NULL;
+}
+
+/* A stand-in takes one step per turn. */
+int
+proc_has_room(const struct proc *p)
+{
+	(void)p;
+	return 0;
 }
 
 /* As proc.c: a send that fails loses the worker, and its job fails. */
