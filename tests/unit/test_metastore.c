@@ -177,7 +177,7 @@ int
 main(void)
 {
 	struct metadata a, b, a2, c;
-	char name[8];
+	char name[16];
 	int i;
 
 	log_init(NULL, 0);
