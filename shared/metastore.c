@@ -246,37 +246,45 @@ values_hold(struct metastore *ms, const char *key, struct meta_values *mv,
 	return 0;
 }
 
-/* Puts back on every backend whose write may have landed what it held before
- * (or deletes the key where it held nothing). Returns how many backends may
- * still hold the new value, and names them in `left`. */
-static int
-values_restore(struct metastore *ms, const char *key,
-    const struct meta_values *old, const struct bop *wrote, char *left,
-    size_t leftlen)
+/* The ops that put back, on every backend whose write may have landed, what
+ * it held before (or delete the key where it held nothing); returns how many
+ * it wrote into undo. */
+static size_t
+restore_ops(const char *key, const struct meta_values *old,
+    const struct bop wrote[META_BACKENDS], struct bop undo[META_BACKENDS])
 {
-	struct bop ops[META_BACKENDS];
-	size_t which[META_BACKENDS], n = 0, i;
-	int stuck = 0;
+	size_t n = 0, i;
 
-	left[0] = '\0';
-	memset(ops, 0, sizeof(ops));
 	for (i = 0; i < META_BACKENDS; i++) {
 		if (wrote[i].rc == -1 && wrote[i].refused)
 			continue;	/* it still holds the old value */
-		ops[n].b = old->b[i];
-		ops[n].kind = old->v[i] != NULL ? BOP_KEY_SET : BOP_DEL;
-		ops[n].key = key;
-		ops[n].keylen = strlen(key);
-		ops[n].val = old->v[i];
-		ops[n].vallen = old->len[i];
-		which[n++] = i;
+		undo[n].b = old->b[i];
+		undo[n].kind = old->v[i] != NULL ? BOP_KEY_SET : BOP_DEL;
+		undo[n].key = key;
+		undo[n].keylen = strlen(key);
+		undo[n].val = old->v[i];
+		undo[n].vallen = old->len[i];
+		n++;
 	}
-	backend_run(ops, n, ms->pool->timeout_ms);
+	return n;
+}
+
+/* Once the restore ops ran: how many backends may still hold the new value,
+ * named in `left`. */
+static int
+restore_stuck(const char *key, const struct bop *undo, size_t n, char *left,
+    size_t leftlen)
+{
+	size_t i;
+	int stuck = 0;
+
+	left[0] = '\0';
 	for (i = 0; i < n; i++) {
-		if (ops[i].rc >= 0)
+		if (undo[i].rc >= 0)
 			continue;
-		log_warnx("putting back metadata %s: %s", key, ops[i].err.msg);
-		add_name(left, leftlen, backend_name(old->b[which[i]]));
+		log_warnx("putting back metadata %s: %s", key,
+		    undo[i].err.msg);
+		add_name(left, leftlen, backend_name(undo[i].b));
 		stuck++;
 	}
 	return stuck;
@@ -323,13 +331,13 @@ req_put_sets(struct metastore *ms, struct meta_req *r,
 	return 0;
 }
 
-/* A put of a batch once its SETs are answered: committed, or what was there
- * put back (rolled back, or in doubt when that failed on two or more). */
-static void
-req_put_end(struct metastore *ms, struct meta_req *r,
-    const struct meta_values *old, const struct bop wrote[META_BACKENDS])
+/* A put of a batch once its SETs are answered: 0 when every SET landed
+ * (committed), or how many restore ops it wrote into undo, r->err keeping
+ * the first failure. */
+static size_t
+req_put_end(struct meta_req *r, const struct meta_values *old,
+    const struct bop wrote[META_BACKENDS], struct bop undo[META_BACKENDS])
 {
-	char left[1024];
 	int i, failed = 0;
 
 	for (i = 0; i < META_BACKENDS; i++)
@@ -338,10 +346,20 @@ req_put_end(struct metastore *ms, struct meta_req *r,
 	if (failed == 0) {
 		r->rc = 0;
 		r->how = META_COMMITTED;
-		return;
+		return 0;
 	}
 	r->rc = -1;
-	if (values_restore(ms, r->key, old, wrote, left, sizeof(left)) > 1) {
+	return restore_ops(r->key, old, wrote, undo);
+}
+
+/* A failed put once its restore ops ran: rolled back, or in doubt when
+ * putting back failed on two or more backends. */
+static void
+req_put_undone(struct meta_req *r, const struct bop *undo, size_t n)
+{
+	char left[1024];
+
+	if (restore_stuck(r->key, undo, n, left, sizeof(left)) > 1) {
 		r->how = META_IN_DOUBT;
 		err_prefix(&r->err, "saving metadata %s failed, and putting "
 		    "the previous value back failed too on %s: readers may see "
@@ -366,22 +384,27 @@ batch_refused(struct meta_req *reqs, size_t n, const char *why)
 	}
 }
 
+/* A batch is at most three pipelined rounds over the 4 backends: the GETs of
+ * every key, the SETs of every put, and, only when some put failed, the
+ * restores of all failed puts at once, so that a backend hanging between
+ * rounds costs one timeout per round, not one per request. */
 void
 metastore_batch(struct metastore *ms, struct meta_req *reqs, size_t n)
 {
 	struct meta_values *mv = calloc(n, sizeof(*mv));
 	struct bop *ops = calloc(n * META_BACKENDS, sizeof(*ops));
+	struct bop *undo = calloc(n * META_BACKENDS, sizeof(*undo));
 	uint8_t **sealed = calloc(n * META_BACKENDS, sizeof(*sealed));
 	const char **keys = calloc(n, sizeof(*keys));
-	size_t *at = calloc(n, sizeof(*at));
-	size_t k, nops = 0;
+	size_t *at = calloc(n, sizeof(*at)), *nundo = calloc(n, sizeof(*nundo));
+	size_t k, nops = 0, nu = 0;
 
 	for (k = 0; k < n; k++) {
 		reqs[k].how = META_ROLLED_BACK;
 		memset(&reqs[k].drop, 0, sizeof(reqs[k].drop));
 	}
-	if (mv == NULL || ops == NULL || sealed == NULL || keys == NULL ||
-	    at == NULL) {
+	if (mv == NULL || ops == NULL || undo == NULL || sealed == NULL ||
+	    keys == NULL || at == NULL || nundo == NULL) {
 		batch_refused(reqs, n, "out of memory; nothing was read or "
 		    "written");
 		goto out;
@@ -400,9 +423,18 @@ metastore_batch(struct metastore *ms, struct meta_req *reqs, size_t n)
 		}
 	}
 	backend_run(ops, nops, ms->pool->timeout_ms);
-	for (k = 0; k < n; k++) {
-		if (at[k] != SIZE_MAX)
-			req_put_end(ms, &reqs[k], &mv[k], &ops[at[k]]);
+	/* The restores of request k follow those of the requests before it. */
+	for (k = 0; k < n; k++)
+		if (at[k] != SIZE_MAX) {
+			nundo[k] = req_put_end(&reqs[k], &mv[k], &ops[at[k]],
+			    &undo[nu]);
+			nu += nundo[k];
+		}
+	backend_run(undo, nu, ms->pool->timeout_ms);
+	for (k = 0, nu = 0; k < n; k++) {
+		if (nundo[k] > 0)
+			req_put_undone(&reqs[k], &undo[nu], nundo[k]);
+		nu += nundo[k];
 		values_free(&mv[k]);
 	}
 	for (k = 0; k < nops; k++)
@@ -421,6 +453,8 @@ out:
 	free(sealed);
 	free(keys);
 	free(at);
+	free(undo);
+	free(nundo);
 }
 
 int
