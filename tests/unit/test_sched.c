@@ -1,9 +1,11 @@
 /*
  * The scheduler's step machine, without forking: supervisor/sched.c linked
  * with stand-ins for the process table (proc_idle, proc_send, proc_hold,
- * proc_release, proc_name), the control socket (control_reply,
- * control_progress), failure records and asuser_unlink_same. A stand-in worker records each step it is
- * sent; the test answers it with the result a real worker would give.
+ * proc_release, proc_has_room, proc_name), the control socket
+ * (control_reply, control_progress), failure records and
+ * asuser_unlink_same. A stand-in worker records each step it is sent and
+ * holds one at a time unless a test gives it more room; the test answers
+ * them with the results a real worker would give.
  */
 #include <sys/time.h>
 
@@ -31,7 +33,10 @@ struct proc {
 	enum sandbox_role	 role;
 	int			 up;	/* ready; proc_idle may hand it out */
 	int			 fail_send;	/* the next send breaks it */
-	struct job		*job;
+	struct job		*job;	/* the oldest step it holds */
+	struct job		*more[4];	/* the others, oldest first */
+	size_t			 nmore;
+	size_t			 room;	/* steps it may hold; 0 or 1: one */
 	int			 scratch;	/* 0: none yet */
 };
 
@@ -63,8 +68,10 @@ struct sent {
 
 static struct master	 the_master;
 struct master		*master = &the_master;
-static struct proc	 mw = { "metawriter", SANDBOX_METAWRITER, 1, 0, NULL, 0 };
-static struct proc	 enc = { "encoder", SANDBOX_ENCODER, 1, 0, NULL, 0 };
+static struct proc	 mw = { .name = "metawriter",
+			    .role = SANDBOX_METAWRITER, .up = 1 };
+static struct proc	 enc = { .name = "encoder",
+			    .role = SANDBOX_ENCODER, .up = 1 };
 static struct sent	 sent[SENT_MAX];
 static size_t		 nsent;
 static int		 drained, recorded, forgotten, unlinked;
@@ -81,18 +88,36 @@ proc_name(const struct proc *p)
 	return p->name;
 }
 
-/* A stand-in holds one step at a time. */
+/* A stand-in holds up to p->room steps (one unless a test says more); the
+ * test answers the oldest first. */
 void
 proc_hold(struct proc *p, struct job *j)
 {
-	p->job = j;
+	if (p->job == NULL)
+		p->job = j;
+	else if (p->nmore < sizeof(p->more) / sizeof(p->more[0]))
+		p->more[p->nmore++] = j;
 }
 
 void
 proc_release(struct proc *p, struct job *j)
 {
-	if (p->job == j)
-		p->job = NULL;
+	size_t i;
+
+	if (p->job == j) {
+		p->job = p->nmore > 0 ? p->more[0] : NULL;
+		i = 0;
+	} else {
+		for (i = 0; i < p->nmore && p->more[i] != j; i++)
+			;
+		if (i == p->nmore)
+			return;
+	}
+	if (p->nmore > 0) {
+		memmove(&p->more[i], &p->more[i + 1],
+		    (p->nmore - i - 1) * sizeof(p->more[0]));
+		p->nmore--;
+	}
 }
 
 /* As proc.c: one scratch file per worker, kept across its steps. */
@@ -112,12 +137,10 @@ proc_idle(enum sandbox_role role)
 	return p->role == role && p->up && p->job == NULL ? p : NULL;
 }
 
-/* A stand-in takes one step per turn. */
 int
 proc_has_room(const struct proc *p)
 {
-	(void)p;
-	return 0;
+	return p->up && p->job != NULL && 1 + p->nmore < p->room;
 }
 
 /* As proc.c: a send that fails loses the worker, and its job fails. */
@@ -306,6 +329,8 @@ reset(void)
 	ended[0] = ended[1] = 0;
 	mw.up = enc.up = 1;
 	mw.job = enc.job = NULL;
+	mw.nmore = enc.nmore = 0;
+	mw.room = enc.room = 1;
 	master->stopping = 0;
 }
 
@@ -827,6 +852,58 @@ test_priority(void)
 	sched_shutdown();
 }
 
+/* A worker with room for three takes three waiting steps at once, by
+ * priority and FIFO within one, and gets no more until it answered them
+ * all; the next turn takes the rest in the same order. */
+static void
+test_batch_priority(void)
+{
+	struct conn c1, c2;
+	struct job *bg1, *bg2, *ia1, *ia2;
+	int64_t want[4];
+	size_t i;
+
+	reset();
+	mw.up = 0;
+	mw.room = 3;
+	bg1 = new_job(JOB_STORE, PRIO_BACKGROUND, NULL);
+	bg1->background = 1;
+	sched_submit(bg1);
+	ia1 = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c1);
+	sched_submit(ia1);
+	sched_repair("/zstor-meta/meta/12");
+	bg2 = new_job(JOB_STORE, PRIO_BACKGROUND, NULL);
+	bg2->background = 1;
+	sched_submit(bg2);
+	ia2 = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c2);
+	sched_submit(ia2);
+	want[0] = ia1->id;
+	want[1] = ia2->id;
+	want[2] = bg1->id;
+	want[3] = bg2->id;
+	mw.up = 1;
+	sched_run();
+	T_CHECK(nsent == 3 && mw.nmore == 2,
+	    "batch: three steps taken at once: %zu sent, %zu held", nsent,
+	    mw.nmore + (mw.job != NULL));
+	for (i = 0; i < 3 && i < nsent; i++)
+		T_CHECK(sent[i].id == want[i] && sent[i].type == MT_META_GET,
+		    "batch: step %zu of the first batch by priority", i);
+	answer(&mw, 0, "stop here", 0, 0);
+	answer(&mw, 0, "stop here", 0, 0);
+	T_CHECK(nsent == 3, "batch: nothing more while it holds one");
+	answer(&mw, 0, "stop here", 0, 0);
+	T_CHECK(nsent == 5 && nsent >= 4 && sent[3].id == want[3],
+	    "batch: then the other background store and the repair: %zu "
+	    "sent", nsent);
+	while (mw.job != NULL)
+		answer(&mw, 0, "stop here", 0, 0);
+	T_CHECK(c1.replied == 1 && c2.replied == 1,
+	    "batch: each client answered once");
+	sched_shutdown();
+	mw.room = 1;
+}
+
 /* Shutdown drains the queues and says so once nothing runs; a background
  * store waiting for its retry does not hold it up, and is not retried. */
 static void
@@ -1036,6 +1113,7 @@ main(void)
 	test_retries();
 	test_fail_waiting();
 	test_priority();
+	test_batch_priority();
 	test_drain();
 	test_lost_and_bad_answers();
 	test_progress();
