@@ -188,8 +188,8 @@ proc_scratch(struct proc *p, struct err *e)
 	return p->scratch;
 }
 
-/* p answered its step: what it left in the scratch file is freed (a large
- * retrieve's must not hold the disk until the next one). */
+/* p answered the last step it held: what it left in the scratch file is
+ * freed (a large retrieve's must not hold the disk until the next one). */
 static void
 proc_scratch_done(struct proc *p)
 {
@@ -814,7 +814,8 @@ job_dispatch(struct proc *p, struct msg *m)
 	}
 	if (msg_type(m) == MT_JOB_PROGRESS)
 		return sched_progress(p, j, m);
-	proc_scratch_done(p);
+	if (p->nheld == 1)	/* no other step of p may be using it */
+		proc_scratch_done(p);
 	return sched_answer(p, j, m);
 }
 
