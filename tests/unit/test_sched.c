@@ -806,34 +806,45 @@ test_fail_waiting(void)
 	answer(&enc, 0, "no backend left", 0, 0);
 }
 
-/* Interactive before background before repair, FIFO within each. */
+/* Submits, in this order, a repair, a background store, an interactive
+ * check, the same repair again (queued once), another background store and
+ * another check; want gets the ids in the order they should run (checks,
+ * then stores; the repair last), which stay valid once they are freed. */
 static void
-test_priority(void)
+submit_mixed(struct conn *c1, struct conn *c2, int64_t want[4])
 {
-	struct conn c1, c2;
 	struct job *bg1, *bg2, *ia1, *ia2;
-	int64_t order[6], want[4];
-	size_t i, n;
 
-	reset();
-	mw.up = 0;
 	sched_repair("/zstor-meta/meta/11");
 	bg1 = new_job(JOB_STORE, PRIO_BACKGROUND, NULL);
 	bg1->background = 1;
 	sched_submit(bg1);
-	ia1 = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c1);
+	ia1 = new_job(JOB_CHECK, PRIO_INTERACTIVE, c1);
 	sched_submit(ia1);
 	sched_repair("/zstor-meta/meta/11");	/* already queued: once */
 	bg2 = new_job(JOB_STORE, PRIO_BACKGROUND, NULL);
 	bg2->background = 1;
 	sched_submit(bg2);
-	ia2 = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c2);
+	ia2 = new_job(JOB_CHECK, PRIO_INTERACTIVE, c2);
 	sched_submit(ia2);
-	T_CHECK(nsent == 0, "priority: nothing ran without a worker");
-	want[0] = ia1->id;	/* answered, they are freed */
+	want[0] = ia1->id;
 	want[1] = ia2->id;
 	want[2] = bg1->id;
 	want[3] = bg2->id;
+}
+
+/* Interactive before background before repair, FIFO within each. */
+static void
+test_priority(void)
+{
+	struct conn c1, c2;
+	int64_t order[6], want[4];
+	size_t i, n;
+
+	reset();
+	mw.up = 0;
+	submit_mixed(&c1, &c2, want);
+	T_CHECK(nsent == 0, "priority: nothing ran without a worker");
 	mw.up = 1;
 	sched_run();
 	for (n = 0; n < 6 && mw.job != NULL; n++) {
@@ -859,28 +870,13 @@ static void
 test_batch_priority(void)
 {
 	struct conn c1, c2;
-	struct job *bg1, *bg2, *ia1, *ia2;
 	int64_t want[4];
 	size_t i;
 
 	reset();
 	mw.up = 0;
 	mw.room = 3;
-	bg1 = new_job(JOB_STORE, PRIO_BACKGROUND, NULL);
-	bg1->background = 1;
-	sched_submit(bg1);
-	ia1 = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c1);
-	sched_submit(ia1);
-	sched_repair("/zstor-meta/meta/12");
-	bg2 = new_job(JOB_STORE, PRIO_BACKGROUND, NULL);
-	bg2->background = 1;
-	sched_submit(bg2);
-	ia2 = new_job(JOB_CHECK, PRIO_INTERACTIVE, &c2);
-	sched_submit(ia2);
-	want[0] = ia1->id;
-	want[1] = ia2->id;
-	want[2] = bg1->id;
-	want[3] = bg2->id;
+	submit_mixed(&c1, &c2, want);
 	mw.up = 1;
 	sched_run();
 	T_CHECK(nsent == 3 && mw.nmore == 2,
