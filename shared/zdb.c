@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -635,6 +636,21 @@ zdb_drain(struct zdb *z)
 	}
 }
 
+/* 0-db sends each reply with a send() of its own and leaves Nagle on: with
+ * two replies of a pipeline due, it holds the second until the first is
+ * acknowledged, and the kernel delays that ACK for 40 ms. So while replies
+ * are still due, the ACK of what came goes out at once (TCP_QUICKACK lasts
+ * until the kernel turns it off again: it is set after each read). */
+static void
+zdb_ack_now(struct zdb *z)
+{
+	int one = 1;
+
+	if (z->done < z->sent && z->base.ci.addr.kind != ADDR_UNIX)
+		(void)setsockopt(z->ctx->fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+		    sizeof(one));
+}
+
 /* Reads in large chunks straight into hiredis' reader (redisBufferRead reads
  * 16 KiB at a time: 128 system calls per 2 MiB piece). */
 static int
@@ -660,7 +676,10 @@ zdb_read(struct zdb *z)
 		if ((size_t)r < ZDB_READ_CHUNK)
 			break;
 	}
-	return zdb_drain(z);
+	if (zdb_drain(z) < 0)
+		return -1;
+	zdb_ack_now(z);
+	return 0;
 }
 
 /* Rejects client-side what 0-db would refuse, above all values over 8 MiB: 0-db
