@@ -74,10 +74,19 @@ conn_close_soon(struct conn *c)
 		conn_free(c);
 }
 
+/* Each reply goes out with a write of its own, with Nagle on, as 0-db
+ * sends them: a client that pipelines must not wait for the kernel's
+ * delayed ACK between replies (what is left is written by the bufferevent,
+ * which keeps the start of its output frozen otherwise). */
 static void
 conn_flush(struct conn *c)
 {
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
 	bufferevent_write_buffer(c->bev, c->reply);
+	evbuffer_unfreeze(out, 1);
+	(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+	evbuffer_freeze(out, 1);
 }
 
 static void
