@@ -76,7 +76,9 @@ static const struct msg_def msg_table[] = {
 	{ "decode", M2W, 2, {		/* fds: the output file, scratch */
 		{ "key", MSG_STR, REQ }, { "meta", MSG_HEX, REQ },
 		/* send job_progress while decoding */
-		{ "progress", MSG_BOOL, OPT } } },
+		{ "progress", MSG_BOOL, OPT },
+		/* fsync the output before the result */
+		{ "sync", MSG_BOOL, OPT } } },
 	/* a decode's pieces fetched of those planned, twice a second at
 	 * most, before its result */
 	{ "job_progress", W2M, 0, {

@@ -406,6 +406,7 @@ conn_lookup(struct conn *c, struct msg *m, int *fd)
 		j->fd = *fd;
 		*fd = -1;
 		j->progress = msg_get_bool(m, "progress") == 1;
+		j->sync_output = c->pend != NULL;
 	}
 	j->conn = c;
 	c->job = j;

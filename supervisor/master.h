@@ -118,6 +118,10 @@ struct job {
 	int			 del;
 	/* retrieve: the client asked for progress frames */
 	int			 progress;
+	/* retrieve: the encoder flushes the output before it answers; set
+	 * for upstream's clients, whose file the master renames into place
+	 * in its event loop (a client of ours flushes and renames its own) */
+	int			 sync_output;
 	int			 save_failure;
 	int			 background;
 	int			 recorded;	/* has a failure record */

@@ -244,6 +244,8 @@ step_build(struct job *j, int scratch, int fds[IPC_FDS_MAX], int *nfds,
 		msg_set_hex(m, "meta", j->meta, j->metalen);
 	if (j->step == STEP_DECODE && j->progress)
 		msg_set_bool(m, "progress", 1);
+	if (j->step == STEP_DECODE && j->sync_output)
+		msg_set_bool(m, "sync", 1);
 	if ((j->step == STEP_ENCODE || j->step == STEP_REENCODE ||
 	    j->step == STEP_VERIFY) && (cand = health_candidates()) != NULL)
 		msg_set_json(m, "backends", cand);

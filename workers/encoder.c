@@ -11,7 +11,7 @@
  *                (store_unchanged): then the upload is skipped
  *   decode       fds: output, scratch. Fetch, verify, decrypt and decompress
  *                into the client's file; with progress, job_progress frames
- *                on the way
+ *                on the way; with sync, the file flushed to the disk
  *   reencode     fd: scratch. Rebuild an object's unreadable shards; metadata
  *                back if changed
  *   drop_shards  delete the pieces a failed metadata update left unreachable
@@ -258,7 +258,9 @@ enc_retrieve(struct worker *w, struct msg *m, int out_fd, int scratch)
 		rc = obj_retrieve(pool, &meta, scratch, out_fd, &e);
 	pool->progress = NULL;
 	obj_progress_free(&pg);
-	if (rc == 0 && fsync(out_fd) == -1)
+	/* Only when asked: a client of ours flushes the file itself before
+	 * its rename, and an encoder waiting on the disk serves no one. */
+	if (rc == 0 && msg_get_bool(m, "sync") == 1 && fsync(out_fd) == -1)
 		rc = err_set(&e, "cannot flush the retrieved file: %s",
 		    strerror(errno));
 	meta_free(&meta);

@@ -124,6 +124,9 @@ request(const struct bench *b, const char *name, int64_t id, struct err *e)
 		return err_set(e, "open: %m");
 	}
 	rc = call(b, m, fd, type == MT_CHECK, e);
+	/* as zstor retrieve: flushed before it is renamed into place */
+	if (rc == 0 && type == MT_RETRIEVE && fsync(fd) == -1)
+		rc = err_set(e, "fsync: %m");
 	if (fd != -1)
 		close(fd);
 	if (rc == 0 && type == MT_RETRIEVE && rename(tmp, key) == -1)

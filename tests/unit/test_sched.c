@@ -64,6 +64,7 @@ struct sent {
 	int		 base;		/* meta_put: replace only this record */
 	int		 cand;		/* candidates given, -1: none */
 	int		 progress;	/* decode: progress asked for */
+	int		 sync;		/* decode: output flushed first */
 };
 
 static struct master	 the_master;
@@ -171,8 +172,10 @@ proc_send(struct proc *p, struct msg *m, const int *fds, int nfds)
 		    cJSON_GetArraySize(msg_get_json(m, "backends")) : -1;
 	if (s->type == MT_META_PUT)
 		s->base = msg_has(m, "base");
-	if (s->type == MT_DECODE)
+	if (s->type == MT_DECODE) {
 		s->progress = msg_get_bool(m, "progress");
+		s->sync = msg_get_bool(m, "sync");
+	}
 	if (s->type == MT_DECODE || s->type == MT_REENCODE ||
 	    s->type == MT_META_PUT || s->type == MT_DROP_SHARDS ||
 	    s->type == MT_VERIFY)
@@ -1021,10 +1024,13 @@ test_progress(void)
 	reset();
 	j = new_job(JOB_RETRIEVE, PRIO_INTERACTIVE, &c);
 	j->progress = 1;
+	j->sync_output = 1;
 	sched_submit(j);
 	answer(&mw, 1, NULL, 1, 1);
 	T_CHECK(last_sent()->type == MT_DECODE && last_sent()->progress == 1,
 	    "progress: the decode asks for it");
+	T_CHECK(last_sent()->sync == 1, "sync: an upstream client's retrieve "
+	    "has the encoder flush the output");
 	T_CHECK(progress(0, 3, 40) == 0 && progress(0, 40, 40) == 0 &&
 	    c.progressed == 2 && c.done == 40 && c.total == 40 &&
 	    c.replied == 0, "progress: passed on to the client (%d, %llu of "
@@ -1043,6 +1049,8 @@ test_progress(void)
 	answer(&mw, 1, NULL, 1, 1);
 	T_CHECK(last_sent()->type == MT_DECODE && last_sent()->progress == -1,
 	    "progress: a decode without it when the client did not ask");
+	T_CHECK(last_sent()->sync == -1, "sync: our client's does not (it "
+	    "flushes the file itself)");
 	T_CHECK(progress(0, 3, 40) == -1 && c.progressed == 0,
 	    "progress: one not asked for is refused");
 	answer(&enc, 1, NULL, 0, 0);
