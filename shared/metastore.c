@@ -432,7 +432,8 @@ metastore_batch(struct metastore *ms, struct meta_req *reqs, size_t n)
 		}
 	backend_run(undo, nu, ms->pool->timeout_ms);
 	for (k = 0, nu = 0; k < n; k++) {
-		if (nundo[k] > 0)
+		/* also with nothing to put back: every write was refused */
+		if (at[k] != SIZE_MAX && reqs[k].rc == -1)
 			req_put_undone(&reqs[k], &undo[nu], nundo[k]);
 		nu += nundo[k];
 		values_free(&mv[k]);

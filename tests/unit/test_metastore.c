@@ -3,7 +3,8 @@
  * alone gives; a put sees what the batch's own gets do not change; a put with
  * a base that no longer holds writes nothing and hands back its pieces to
  * delete; with a backend gone, gets still read (3 of 4) and puts refuse, and
- * the single calls built on batches agree. */
+ * the single calls built on batches agree; a put every backend refuses says
+ * the previous value was kept. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,40 @@ test_backend_gone(struct metadata *a2, struct metadata *c)
 	    "the refused put left nothing a reader sees");
 }
 
+/* Every backend refuses the put (its directory for values being written
+ * is gone, so no value can be written; the values read back as before):
+ * nothing to put back, and the error still says the previous value was
+ * kept. */
+static void
+test_all_refused(struct metadata *a2, struct metadata *c)
+{
+	struct meta_req q;
+	struct metadata got;
+	char path[600];
+	struct err e;
+	int i;
+
+	pool_next_job(&pool);
+	req(&q, META_REQ_GET, "/k/a", NULL, NULL);
+	metastore_batch(&ms, &q, 1);	/* the backends are open */
+	reqs_free(&q, 1);
+	for (i = 0; i < META_BACKENDS; i++) {
+		snprintf(path, sizeof(path), "%s/m%d/meta/tmp", t_tmpdir(), i);
+		if (rmdir(path) == -1)
+			exit(2);
+	}
+	req(&q, META_REQ_PUT, "/k/a", c, NULL);
+	metastore_batch(&ms, &q, 1);
+	T_CHECK(q.rc == -1 && q.how == META_ROLLED_BACK &&
+	    strstr(q.err.msg, "previous value was kept") != NULL,
+	    "all 4 writes refused: rolled back, saying so: %s", q.err.msg);
+	reqs_free(&q, 1);
+	T_CHECK(metastore_load(&ms, "/k/a", &got, &e) == 0 &&
+	    memcmp(got.checksum, a2->checksum, B2_LEN) == 0,
+	    "... and the previous value reads back: %s", e.msg);
+	meta_free(&got);
+}
+
 int
 main(void)
 {
@@ -195,6 +230,7 @@ main(void)
 	test_puts_then_gets(&a, &b);
 	test_mixed_and_base(&a, &b, &a2);
 	test_backend_gone(&a2, &c);
+	test_all_refused(&a2, &c);
 	pool_free(&pool);
 	meta_free(&a);
 	meta_free(&b);
