@@ -646,7 +646,8 @@ zdb_ack_now(struct zdb *z)
 {
 	int one = 1;
 
-	if (z->done < z->sent && z->base.ci.addr.kind != ADDR_UNIX)
+	if (z->ctx != NULL && z->done < z->sent &&
+	    z->base.ci.addr.kind != ADDR_UNIX)
 		(void)setsockopt(z->ctx->fd, IPPROTO_TCP, TCP_QUICKACK, &one,
 		    sizeof(one));
 }

@@ -1301,8 +1301,10 @@ test_pool(const char *label, struct zsrv *s)
 
 /* Rounds of 8 GETs pipelined on one connection: 0-db sends each reply on
  * its own with Nagle on, so a client that let the kernel delay its ACKs
- * would wait 40 ms a round for the second reply. 25 rounds take well under
- * a millisecond each here; the bound is a twelfth of what the stall costs. */
+ * would wait 40 ms a round for the second reply: a second for 25 rounds.
+ * Unstalled they take well under a millisecond each; the bound is half the
+ * stall's cost, so that a loaded machine running the other suites beside
+ * this one cannot make it fail. */
 static void
 test_pipeline(const char *label, const char *addr, const char *ns)
 {
@@ -1333,7 +1335,7 @@ test_pipeline(const char *label, const char *addr, const char *ns)
 			ok &= ops[i].rc == 1;
 	}
 	T_CHECK(ok, "%s: 25 rounds of 8 pipelined GETs, all answered", label);
-	T_CHECK(backend_now_ms() - t0 < 80, "%s: ... in %lld ms, with no "
+	T_CHECK(backend_now_ms() - t0 < 500, "%s: ... in %lld ms, with no "
 	    "delayed-ACK stall between replies", label,
 	    (long long)(backend_now_ms() - t0));
 	backend_close(b);
