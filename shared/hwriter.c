@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +11,13 @@ hw_take(void *ctx, const void *buf, size_t len, struct err *e)
 	struct hwriter *w = ctx;
 	struct hwbuf *o = &w->out[w->cur];
 
+	if (o->len > 0 && o->len + len > HW_CUT_BYTES) {
+		hwriter_cut(w, NULL, NULL, 0);
+		o = &w->out[w->cur];
+	}
 	if (o->len + len > o->cap) {
-		size_t cap = (o->len + len) * 2;
+		size_t cap = o->len + len < HW_CUT_BYTES ? HW_CUT_BYTES :
+		    o->len + len;
 		uint8_t *nb = realloc(o->buf, cap);
 
 		if (nb == NULL)
@@ -67,14 +73,12 @@ hw_spill(struct hwriter *w, uint64_t held)
 	return 0;
 }
 
-/* Runs on the background thread, or inline without threads. */
+/* Runs on the writing thread, or inline without threads. */
 static void
 hw_flush(struct hwriter *w, struct hwbuf *o)
 {
 	if (o->len == 0)
 		return;
-	if (w->out_hash)
-		b2_update(w->out_hash, o->buf, o->len);
 	if (!w->failed && w->mem_max > 0 && hw_to_mem(w, o) == 0) {
 		o->at += o->len;
 		o->len = 0;
@@ -87,19 +91,39 @@ hw_flush(struct hwriter *w, struct hwbuf *o)
 	    pwrite_full(w->fd, o->buf, o->len, (off_t)(w->base + o->at),
 	    &w->err) < 0)
 		w->failed = 1;
+	if (!w->failed && w->writeback)
+		(void)sync_file_range(w->fd, (off_t)(w->base + o->at),
+		    (off_t)o->len, SYNC_FILE_RANGE_WRITE);
 	o->at += o->len;	/* bytes taken later continue from here */
 	o->len = 0;
 }
 
 static void
-hw_task(void *arg)
+hw_write_task(void *arg)
+{
+	struct hwriter *w = arg;
+
+	hw_flush(w, w->flush);
+}
+
+/* Runs on the hashing thread. It has its own copy of the output's extent:
+ * the writing thread empties the buffer's length when it is done. */
+static void
+hw_hash_task(void *arg)
 {
 	struct hwriter *w = arg;
 
 	if (w->in_hash)
 		b2_update(w->in_hash, w->in, w->inlen);
-	if (w->flush)
-		hw_flush(w, w->flush);
+	if (w->out_hash && w->hlen > 0)
+		b2_update(w->out_hash, w->hbuf, w->hlen);
+}
+
+static void
+hw_wait(struct hwriter *w)
+{
+	bg_wait(&w->hash_bg);
+	bg_wait(&w->write_bg);
 }
 
 void
@@ -109,7 +133,14 @@ hwriter_init(struct hwriter *w, int fd, uint64_t base, struct b2 *out_hash)
 	w->fd = fd;
 	w->base = base;
 	w->out_hash = out_hash;
-	bg_start(&w->bg);
+	bg_start(&w->hash_bg);
+	bg_start(&w->write_bg);
+}
+
+void
+hwriter_writeback(struct hwriter *w)
+{
+	w->writeback = 1;
 }
 
 void
@@ -141,21 +172,29 @@ hwriter_sink(struct hwriter *w)
 void
 hwriter_cut(struct hwriter *w, struct b2 *in_hash, const void *in, size_t inlen)
 {
-	bg_wait(&w->bg);
+	hw_wait(w);
 	w->in_hash = in_hash;
 	w->in = in;
 	w->inlen = inlen;
 	w->flush = &w->out[w->cur];
+	w->hbuf = w->flush->buf;
+	w->hlen = w->flush->len;
 	w->cur ^= 1;
 	w->out[w->cur].at = w->total;
-	bg_post(&w->bg, hw_task, w, inlen + w->flush->len);
+	bg_post(&w->hash_bg, hw_hash_task, w,
+	    (w->in_hash ? inlen : 0) + (w->out_hash ? w->hlen : 0));
+	bg_post(&w->write_bg, hw_write_task, w, w->hlen);
 }
 
 int
 hwriter_finish(struct hwriter *w, struct err *e)
 {
-	bg_wait(&w->bg);
-	hw_flush(w, &w->out[w->cur]);
+	struct hwbuf *o = &w->out[w->cur];
+
+	hw_wait(w);
+	if (w->out_hash && o->len > 0)
+		b2_update(w->out_hash, o->buf, o->len);
+	hw_flush(w, o);
 	if (w->failed) {
 		*e = w->err;
 		return -1;
@@ -166,7 +205,8 @@ hwriter_finish(struct hwriter *w, struct err *e)
 void
 hwriter_free(struct hwriter *w)
 {
-	bg_stop(&w->bg);
+	bg_stop(&w->hash_bg);
+	bg_stop(&w->write_bg);
 	free(w->out[0].buf);
 	free(w->out[1].buf);
 	free(w->mem);

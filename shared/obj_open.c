@@ -82,6 +82,9 @@ opener_init(struct opener *o, const uint8_t key[32], int out_fd,
 	memset(o, 0, sizeof(*o));
 	b2_init(&o->hash);
 	hwriter_init(&o->w, out_fd, 0, &o->hash);
+	/* a retrieved file is fsynced before it counts (by zstor, or by the
+	 * encoder for upstream's clients) */
+	hwriter_writeback(&o->w);
 	o->to_plain = hwriter_sink(&o->w);
 	if ((o->sf = sf_dec_new(&o->to_plain)) == NULL)
 		return err_set(e, "out of memory");

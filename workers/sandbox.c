@@ -142,6 +142,9 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW(lseek, R_ALL), ALLOW(fstat, R_ALL),
 	ALLOW(ftruncate, R_ENC), ALLOW(fsync, R_ENC), ALLOW(fdatasync, R_ENC),
 	ALLOW(fadvise64, R_ENC),	/* read-ahead hints on the input file */
+	/* the writeback of a retrieve's output, started as it is written; of
+	 * the values written to dir: backends */
+	ALLOW(sync_file_range, R_ENC | R_DIRS),
 	EACCES_EQ(ioctl, R_ALL, 1, TCGETS),	/* isatty() from stdio */
 	/* waiting on the master's socket and the backends' */
 	ALLOW(poll, R_ALL), ALLOW(ppoll, R_ALL),
@@ -199,7 +202,6 @@ static const struct sc_rule sc_rules[] = {
 	ALLOW(renameat, R_DIRS), ALLOW(renameat2, R_DIRS),
 	ALLOW(getdents64, R_DIRS), ALLOW(flock, R_DIRS), ALLOW(fstatfs, R_DIRS),
 	ALLOW(fsync, R_METAD | R_REPD), ALLOW(fdatasync, R_METAD | R_REPD),
-	ALLOW(sync_file_range, R_DIRS),
 #ifdef __SANITIZE_ADDRESS__
 	/* AddressSanitizer's runtime (test builds): its _exit() and error
 	 * reports look at the alternate signal stack; a report then gives up

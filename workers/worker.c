@@ -24,10 +24,11 @@
 #include "worker.h"
 
 #define WORKER_DIRS_MAX	64	/* dir: backends one role may use */
-/* An encoder's helpers: at most three stages of one object run beside its
+/* An encoder's helpers: at most four stages of one object run beside its
  * main thread (a store writes one stripe while the next is hashed on two
- * cores; a retrieve fetches, checks and writes at once). */
-#define ENCODER_THREADS	3
+ * cores; a retrieve fetches, checks the shards, hashes the output and writes
+ * it at once). */
+#define ENCODER_THREADS	4
 
 /* What each role does with a job; the master's half of this table is in
  * supervisor/proc.c. */

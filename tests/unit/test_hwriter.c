@@ -120,6 +120,47 @@ kept(int threads, size_t max, int with_fd)
 	free(back);
 }
 
+/* A stream that is never cut (one sealed piece of compressible data unframes
+ * to tens of MiB at once) is cut by itself: its buffers stay near
+ * HW_CUT_BYTES, and with the writeback started as it goes the bytes and
+ * the hash are as they were given. */
+static void
+uncut(int threads)
+{
+	uint8_t *data = malloc(TOTAL), *back = malloc(TOTAL), want[B2_LEN],
+	    got[B2_LEN];
+	struct b2 out_hash;
+	struct hwriter w;
+	struct sink s;
+	struct err e;
+	size_t off, n;
+	int fd = scratch_open(&e);
+
+	bg_threads_allowed(threads);
+	randombytes_buf(data, TOTAL);
+	b2_init(&out_hash);
+	hwriter_init(&w, fd, 0, &out_hash);
+	hwriter_writeback(&w);
+	s = hwriter_sink(&w);
+	for (off = 0; off < TOTAL; off += n) {
+		n = TOTAL - off < 65536 ? TOTAL - off : 65536;
+		T_CHECK(sink_write(&s, data + off, n, &e) == 0, "uncut: take");
+	}
+	T_CHECK(w.out[0].cap <= HW_CUT_BYTES && w.out[1].cap <= HW_CUT_BYTES,
+	    "uncut: buffers of %zu and %zu bytes for a %d-byte stream (threads "
+	    "%d)", w.out[0].cap, w.out[1].cap, TOTAL, threads);
+	T_CHECK(hwriter_finish(&w, &e) == 0, "uncut: finish: %s", e.msg);
+	T_CHECK(pread_full(fd, back, TOTAL, 0, &e) == 0 &&
+	    memcmp(back, data, TOTAL) == 0, "uncut: the bytes in the file");
+	b2_final(&out_hash, got);
+	b2_hash(data, TOTAL, want);
+	T_CHECK(memcmp(got, want, B2_LEN) == 0, "uncut: the hash");
+	hwriter_free(&w);
+	close(fd);
+	free(data);
+	free(back);
+}
+
 static void
 failing_write(void)
 {
@@ -202,6 +243,8 @@ main(void)
 		kept(i, 1024 * 1024, 0);
 		kept(i, 1024 * 1024, 1);
 	}
+	uncut(1);
+	uncut(0);
 	bg_threads_allowed(1);
 	failing_write();
 	bg_threads_allowed(0);
