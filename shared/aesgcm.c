@@ -5,24 +5,30 @@
  * The decoder does not know where the ciphertext ends until the input does, so
  * it always holds back the last 16 bytes it has seen: they are the tag if no
  * more input follows. */
-#include <openssl/evp.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aesgcm.h"
+#include "evp.h"
 
 #define GCM_STEP 65536	/* bytes passed to OpenSSL per call */
 
+/* A cipher context and the table its calls go through. */
+struct gcm_ctx {
+	const struct evp_api	*api;
+	EVP_CIPHER_CTX		*ctx;
+};
+
 struct gcm_enc {
-	EVP_CIPHER_CTX	*ctx;
+	struct gcm_ctx	 c;
 	struct sink	 out;
 	int		 failed;
 	uint8_t		 buf[GCM_STEP];
 };
 
 struct gcm_dec {
-	EVP_CIPHER_CTX	*ctx;
+	struct gcm_ctx	 c;
 	struct sink	 out;
 	int		 failed;
 	uint8_t		 nonce[GCM_NONCE_LEN];
@@ -35,14 +41,14 @@ struct gcm_dec {
 
 /* Runs len bytes through the cipher (either direction) and on to the sink. */
 static int
-gcm_update(EVP_CIPHER_CTX *ctx, uint8_t *tmp, const struct sink *out,
+gcm_update(const struct gcm_ctx *c, uint8_t *tmp, const struct sink *out,
     const uint8_t *p, size_t len, struct err *e)
 {
 	int n, outl;
 
 	while (len > 0) {
 		n = len > GCM_STEP ? GCM_STEP : (int)len;
-		if (EVP_CipherUpdate(ctx, tmp, &outl, p, n) != 1)
+		if (c->api->cipher_update(c->ctx, tmp, &outl, p, n) != 1)
 			return err_set(e, "AES-GCM: cipher update failed");
 		if (sink_write(out, tmp, (size_t)outl, e) == -1)
 			return -1;
@@ -53,34 +59,41 @@ gcm_update(EVP_CIPHER_CTX *ctx, uint8_t *tmp, const struct sink *out,
 }
 
 /* A context for AES-256-GCM with the key set; the nonce may come later. */
-static EVP_CIPHER_CTX *
-gcm_ctx_new(const uint8_t key[GCM_KEY_LEN], int encrypt, struct err *e)
+static int
+gcm_ctx_new(struct gcm_ctx *c, const uint8_t key[GCM_KEY_LEN], int encrypt,
+    struct err *e)
 {
-	EVP_CIPHER_CTX *ctx;
+	const struct evp_api *a;
 
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL) {
-		err_set(e, "AES-GCM: out of memory for the cipher context");
-		return NULL;
-	}
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
+	if ((a = c->api = evp_api(e)) == NULL)
+		return -1;
+	if ((c->ctx = a->ctx_new()) == NULL)
+		return err_set(e, "AES-GCM: out of memory for the cipher "
+		    "context");
+	if (a->cipher_init(c->ctx, a->aes_256_gcm(), NULL, NULL, NULL,
 	    encrypt) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE_LEN,
+	    a->ctx_ctrl(c->ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE_LEN,
 	    NULL) != 1 ||
-	    EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, encrypt) != 1) {
-		EVP_CIPHER_CTX_free(ctx);
-		err_set(e, "AES-GCM: cannot set up the cipher");
-		return NULL;
-	}
-	return ctx;
+	    a->cipher_init(c->ctx, NULL, NULL, key, NULL, encrypt) != 1)
+		return err_set(e, "AES-GCM: cannot set up the cipher");
+	return 0;
 }
 
 static int
-gcm_set_nonce(EVP_CIPHER_CTX *ctx, const uint8_t nonce[GCM_NONCE_LEN],
+gcm_set_nonce(const struct gcm_ctx *c, const uint8_t nonce[GCM_NONCE_LEN],
     int encrypt, struct err *e)
 {
-	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, encrypt) != 1)
+	if (c->api->cipher_init(c->ctx, NULL, NULL, NULL, nonce,
+	    encrypt) != 1)
 		return err_set(e, "AES-GCM: cannot set the nonce");
 	return 0;
+}
+
+static void
+gcm_ctx_free(struct gcm_ctx *c)
+{
+	if (c->ctx != NULL)
+		c->api->ctx_free(c->ctx);
 }
 
 /* ---- encryption ---- */
@@ -106,8 +119,8 @@ gcm_enc_new(const uint8_t key[GCM_KEY_LEN], const uint8_t *nonce,
 		return NULL;
 	}
 	g->out = *out;
-	if ((g->ctx = gcm_ctx_new(key, 1, e)) == NULL ||
-	    gcm_set_nonce(g->ctx, nonce, 1, e) == -1 ||
+	if (gcm_ctx_new(&g->c, key, 1, e) == -1 ||
+	    gcm_set_nonce(&g->c, nonce, 1, e) == -1 ||
 	    sink_write(&g->out, nonce, GCM_NONCE_LEN, e) == -1) {
 		gcm_enc_free(g);
 		return NULL;
@@ -121,7 +134,7 @@ gcm_enc_write(struct gcm_enc *g, const void *buf, size_t len, struct err *e)
 	if (g->failed)
 		return err_set(e,
 		    "AES-GCM: encryptor used after an earlier failure");
-	if (gcm_update(g->ctx, g->buf, &g->out, buf, len, e) == -1) {
+	if (gcm_update(&g->c, g->buf, &g->out, buf, len, e) == -1) {
 		g->failed = 1;
 		return -1;
 	}
@@ -138,8 +151,8 @@ gcm_enc_finish(struct gcm_enc *g, struct err *e)
 		return err_set(e,
 		    "AES-GCM: encryptor used after an earlier failure");
 	g->failed = 1;	/* whatever happens, the stream is over */
-	if (EVP_EncryptFinal_ex(g->ctx, g->buf, &outl) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN,
+	if (g->c.api->encrypt_final(g->c.ctx, g->buf, &outl) != 1 ||
+	    g->c.api->ctx_ctrl(g->c.ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN,
 	    tag) != 1)
 		return err_set(e, "AES-GCM: cannot compute the tag");
 	return sink_write(&g->out, tag, sizeof(tag), e);
@@ -150,7 +163,7 @@ gcm_enc_free(struct gcm_enc *g)
 {
 	if (g == NULL)
 		return;
-	EVP_CIPHER_CTX_free(g->ctx);
+	gcm_ctx_free(&g->c);
 	free(g);
 }
 
@@ -167,8 +180,8 @@ gcm_dec_new(const uint8_t key[GCM_KEY_LEN], const struct sink *out,
 		return NULL;
 	}
 	g->out = *out;
-	if ((g->ctx = gcm_ctx_new(key, 0, e)) == NULL) {
-		free(g);
+	if (gcm_ctx_new(&g->c, key, 0, e) == -1) {
+		gcm_dec_free(g);
 		return NULL;
 	}
 	return g;
@@ -187,7 +200,7 @@ gcm_dec_take_nonce(struct gcm_dec *g, const uint8_t *p, size_t len,
 	memcpy(g->nonce + have, p, n);
 	g->total += n;
 	if (g->total == GCM_NONCE_LEN)
-		*rc = gcm_set_nonce(g->ctx, g->nonce, 0, e);
+		*rc = gcm_set_nonce(&g->c, g->nonce, 0, e);
 	return n;
 }
 
@@ -206,11 +219,11 @@ gcm_dec_hold_back(struct gcm_dec *g, const uint8_t *p, size_t len,
 	release = total - GCM_TAG_LEN;
 	from_tail = release < g->tail_len ? release : g->tail_len;
 	from_buf = release - from_tail;
-	if (gcm_update(g->ctx, g->buf, &g->out, g->tail, from_tail, e) == -1)
+	if (gcm_update(&g->c, g->buf, &g->out, g->tail, from_tail, e) == -1)
 		return -1;
 	memmove(g->tail, g->tail + from_tail, g->tail_len - from_tail);
 	g->tail_len -= from_tail;
-	if (gcm_update(g->ctx, g->buf, &g->out, p, from_buf, e) == -1)
+	if (gcm_update(&g->c, g->buf, &g->out, p, from_buf, e) == -1)
 		return -1;
 	memcpy(g->tail + g->tail_len, p + from_buf, len - from_buf);
 	g->tail_len += len - from_buf;
@@ -254,10 +267,10 @@ gcm_dec_finish(struct gcm_dec *g, struct err *e)
 		return err_set(e,
 		    "AES-GCM: sealed data is %llu bytes, shorter than "
 		    "nonce and tag (%d bytes)", g->total, GCM_OVERHEAD);
-	if (EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG_LEN,
+	if (g->c.api->ctx_ctrl(g->c.ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG_LEN,
 	    g->tail) != 1)
 		return err_set(e, "AES-GCM: cannot set the tag");
-	if (EVP_DecryptFinal_ex(g->ctx, g->buf, &outl) != 1)
+	if (g->c.api->decrypt_final(g->c.ctx, g->buf, &outl) != 1)
 		return err_set(e,
 		    "AES-GCM: authentication failed (wrong key or "
 		    "corrupt data)");
@@ -269,7 +282,7 @@ gcm_dec_free(struct gcm_dec *g)
 {
 	if (g == NULL)
 		return;
-	EVP_CIPHER_CTX_free(g->ctx);
+	gcm_ctx_free(&g->c);
 	free(g);
 }
 

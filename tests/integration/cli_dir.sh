@@ -157,4 +157,25 @@ zt_check_eq "missing config exits 1" 1 $?
 grep -q "missing.toml" "$D/err"; zt_check "... naming the file" test $? -eq 0
 zt_check_eq "check of a file never stored prints nothing" "" "$(Z check --file /never/stored)"
 
+# zstor loads libcrypto only when a command needs AES-GCM: it does not link
+# it, and a libcrypto.so.3 without the calls (an empty stand-in found first)
+# makes a standalone store fail saying what is missing, the file left alone.
+if ldd "$ZT_ZSTOR" | grep -q "libcrypto.so"; then
+	zt__fail "zstor does not link libcrypto" "$(ldd "$ZT_ZSTOR")"
+else
+	zt__pass "zstor does not link libcrypto"
+fi
+mkdir -p "$D/fakelib"
+if echo 'int zstor_stand_in;' | ${CC:-cc} -shared -fPIC -x c - -o "$D/fakelib/libcrypto.so.3" 2>/dev/null; then
+	head -c 1000 /dev/urandom >"$D/files/nocrypto"
+	LD_LIBRARY_PATH=$D/fakelib Z store --file "$D/files/nocrypto" 2>"$D/err"
+	zt_check_eq "a store without a usable libcrypto exits 1" 1 $?
+	grep -q "AES-GCM needs OpenSSL's libcrypto: libcrypto.so.3 has no EVP_CIPHER_CTX_new" "$D/err"
+	zt_check "... saying what is missing" test $? -eq 0
+	zt_check_eq "... and nothing is stored" "" "$(Z check --file "$D/files/nocrypto")"
+	zt_check "... the file untouched" test -s "$D/files/nocrypto"
+else
+	zt_skip "no C compiler for a stand-in libcrypto"
+fi
+
 zt_done

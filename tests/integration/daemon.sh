@@ -91,6 +91,16 @@ for f in $files; do
 	zt_check "retrieve $f" Z retrieve --file "$D/files/$f"
 	zt_check "$f is bit-exact" cmp -s "$D/orig/$f" "$D/files/$f"
 done
+# Through the daemon a command does no cryptography of its own: its process
+# never loads libcrypto (the dynamic loader names every library it opens).
+loaded() { LD_DEBUG=files "$@" 2>&1 >/dev/null | grep -c "file=libcrypto"; }
+mkdir -p "$D/nocrypto"
+zt_check_eq "a store, a retrieve and a check through the daemon load no libcrypto" \
+	"0 0 0" "$(loaded Z store -f "$D/orig/one" -k "$D/nocrypto") \
+$(loaded Z retrieve -f "$D/nocrypto/one") $(loaded Z check -f "$D/nocrypto/one")"
+zt_check "... and the file came back" cmp -s "$D/orig/one" "$D/nocrypto/one"
+zt_check "... while --version, which names its version, does load it" \
+	test "$(loaded "$ZT_ZSTOR" --version)" -gt 0
 zt_check_eq "retrieved files get the umask's mode" "$(stat -c %a "$D/orig/one")" \
 	"$(stat -c %a "$D/files/one")"
 zt_check_eq "no temporary file is left behind" "" "$(ls -A "$D/files" | grep zstor-)"
