@@ -36,7 +36,7 @@ comma   := ,
 # program's copy would take over; scripts/check-exports fails the link of any
 # program that would do that. zstor does not link it at all: it loads it when
 # a command first needs AES-GCM (client/evp_lazy.c), which no command through
-# the daemon does; loading it was 0.9 ms of a start's 1.5. libisal and
+# the daemon does; loading it was two-thirds of a start's CPU. libisal and
 # libcjson ship no archive. The daemon starts once and links everything
 # shared. STATIC_CLIENT= links zstor shared.
 STATIC_CLIENT ?= $(if $(SAN)$(FUZZ),,1)

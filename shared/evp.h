@@ -1,8 +1,8 @@
 /* The OpenSSL calls AES-GCM and the version line make, through one table.
  * The daemon, the tests and the tools link libcrypto (evp_linked.c, in the
  * library); zstor loads it only once a command needs it (client/evp_lazy.c):
- * through the daemon a command never does, and loading libcrypto.so is most
- * of a start's CPU (0.9 of 1.5 ms), paid by every process 0-db's hook starts. */
+ * through the daemon a command never does, and loading libcrypto.so is about
+ * two-thirds of a start's CPU, paid by every process 0-db's hook starts. */
 #ifndef EVP_H
 #define EVP_H
 
