@@ -10,17 +10,20 @@ hw_take(void *ctx, const void *buf, size_t len, struct err *e)
 {
 	struct hwriter *w = ctx;
 	struct hwbuf *o = &w->out[w->cur];
+	size_t need, cap;
+	uint8_t *nb;
 
 	if (o->len > 0 && o->len + len > HW_CUT_BYTES) {
 		hwriter_cut(w, NULL, NULL, 0);
 		o = &w->out[w->cur];
 	}
-	if (o->len + len > o->cap) {
-		size_t cap = o->len + len < HW_CUT_BYTES ? HW_CUT_BYTES :
-		    o->len + len;
-		uint8_t *nb = realloc(o->buf, cap);
-
-		if (nb == NULL)
+	if ((need = o->len + len) > o->cap) {
+		/* doubling, as small as a small stream needs, and never past
+		 * HW_CUT_BYTES unless one take is larger */
+		cap = need * 2;
+		if (cap > HW_CUT_BYTES)
+			cap = need > HW_CUT_BYTES ? need : HW_CUT_BYTES;
+		if ((nb = realloc(o->buf, cap)) == NULL)
 			return err_set(e, "out of memory");
 		o->buf = nb, o->cap = cap;
 	}
