@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "daemon.h"
+#include "heap.h"
 #include "log.h"
 #include "placement.h"
 #include "version.h"
@@ -188,6 +189,7 @@ main(int argc, char **argv)
 		    strcmp(cmd->name, "test") == 0)
 			cli_error("warning: %s", e.msg);
 	}
+	heap_keep();
 	rc = cmd->run(&c, argc - at - 1, argv + at + 1);
 	pool_free(&c.pool);
 	config_free(&c.cfg);

@@ -3,13 +3,13 @@
  * shards stay where they are. When the config's M/P differ from the object's,
  * the object is re-encoded whole with the config's, and the metadata records
  * what was used. */
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blake2b.h"
 #include "log.h"
 #include "obj.h"
+#include "prand.h"
 #include "scratch.h"
 
 /* Whether ci already holds a readable or newly placed shard of the object. */
@@ -55,7 +55,7 @@ pick_spare(const struct config *cfg, struct pool *pool,
 		return NULL;
 	for (;;) {
 		const struct group *gr = &cfg->groups[best_g];
-		const struct backend_ci *ci = &gr->backends[randombytes_uniform(
+		const struct backend_ci *ci = &gr->backends[prand_uniform(
 		    (uint32_t)gr->nbackends)];
 
 		if (!pool_is_failed(pool, ci, NS_SEQUENTIAL) &&

@@ -1,6 +1,5 @@
 /* Store pass 2: choose backends, then cut the sealed stream into stripes, add
  * parity and write one piece per shard per stripe, all backends in parallel. */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "log.h"
 #include "obj.h"
 #include "placement.h"
+#include "prand.h"
 #include "rs.h"
 #include "scratch.h"
 
@@ -384,7 +384,7 @@ static struct backend *
 pick_spare(struct wpass *w, unsigned i, unsigned *backend)
 {
 	const struct group *gr = &w->cfg->groups[w->refs[i].group];
-	unsigned start = randombytes_uniform((uint32_t)gr->nbackends), t, j;
+	unsigned start = prand_uniform((uint32_t)gr->nbackends), t, j;
 	struct backend *b;
 	struct bop op;
 	struct err e;

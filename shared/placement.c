@@ -63,6 +63,7 @@
 
 #include "placement.h"
 #include "placement_impl.h"
+#include "prand.h"
 
 /* Table cells, 16 bytes each: 128 MiB. Only very wide settings need more (N in
  * the hundreds over about a hundred groups with redundant_groups >= 4); they
@@ -104,11 +105,8 @@ struct plan {
 long double
 placement_rand_unit(void)
 {
-	uint64_t x;
-
 	/* 53 random bits: uniform in [0, 1), never 1. */
-	randombytes_buf(&x, sizeof(x));
-	return (long double)(x >> 11) * 0x1p-53L;
+	return (long double)(prand_u64() >> 11) * 0x1p-53L;
 }
 
 size_t
@@ -567,7 +565,7 @@ choose_in_group(const struct config *cfg, const unsigned char *excluded,
 			pool[n++] = (unsigned)b;
 	/* The first c steps of a Fisher-Yates shuffle. */
 	for (i = 0; i < c && i < n; i++) {
-		j = i + randombytes_uniform(n - i);
+		j = i + prand_uniform(n - i);
 		tmp = pool[i];
 		pool[i] = pool[j];
 		pool[j] = tmp;

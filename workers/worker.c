@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "blake2b.h"
 #include "frame.h"
+#include "heap.h"
 #include "log.h"
 #include "msg.h"
 #include "pool.h"
@@ -444,6 +445,7 @@ worker_preload(void)
 
 	if (sodium_init() == -1)
 		fatalx("libsodium cannot start");
+	heap_keep();
 	tzset();
 	localtime_r(&now, &tm);
 }
