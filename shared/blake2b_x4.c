@@ -136,7 +136,7 @@ b2x4_init(struct b2x4 *s)
 	s->simd = cpu_path();
 	if (s->simd > path_limit)
 		s->simd = path_limit;
-	if (!s->simd) {
+	if (s->simd == B2X4_PORTABLE) {
 		for (j = 0; j < B2X4_LANES; j++)
 			b2_init(&s->one[j]);
 		return;
@@ -167,7 +167,7 @@ b2x4_update(struct b2x4 *s, const uint8_t *const in[B2X4_LANES], size_t len)
 	size_t off = 0, fill;
 	int j;
 
-	if (!s->simd) {
+	if (s->simd == B2X4_PORTABLE) {
 		for (j = 0; j < B2X4_LANES; j++)
 			b2_update(&s->one[j], in[j], len);
 		return;
@@ -203,7 +203,7 @@ b2x4_final(struct b2x4 *s, uint8_t out[B2X4_LANES][B2_LEN])
 	const uint8_t *bufs[B2X4_LANES];
 	int i, j;
 
-	if (!s->simd) {
+	if (s->simd == B2X4_PORTABLE) {
 		for (j = 0; j < B2X4_LANES; j++)
 			b2_final(&s->one[j], out[j]);
 		return;

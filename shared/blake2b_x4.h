@@ -1,6 +1,6 @@
 /* Four BLAKE2b-128 chains advanced together over inputs of the same length:
  * the shards of a stripe. With AVX2 each 64-bit lane of a vector belongs to one
- * chain, so one pass of the rounds hashes four blocks, about two and a half
+ * chain, so one pass of the rounds hashes four blocks, two to two and a half
  * times the bytes per second of one chain (which must work across its own
  * state words and shuffle them between half-rounds). The digests are
  * BLAKE2b-128's (blake2b.h), byte for byte; without AVX2 each lane is a
