@@ -9,15 +9,18 @@
  *   - FUSE refuses an ioctl from any user but the one who mounted it
  *     (unless it was mounted allow_other), and the workers run
  *     unprivileged, so even a descriptor passed to the evictor would fail.
- * The child (fork, no exec) runs only open, ioctl, sendmsg and _exit; the
+ * The child (fork, no exec) runs only open, ioctl, send and _exit; the
  * master waits for its answer on a socketpair in its loop, at most one
  * child at a time, and gives up on one after ZDBFS_DEADLINE_SECS (it is
  * killed; one stuck for good in the kernel is waited for, and no other is
  * started meanwhile).
  *
- * The mount point stays open in the master between polls (as upstream keeps
- * it), so a poll costs one FUSE request; after any error it is closed and
- * opened again at the next poll. */
+ * Each poll opens the mount point afresh and holds it only while the child
+ * lives (upstream keeps it open). A descriptor kept between polls made
+ * `umount` of 0-db-fs fail as busy for as long as the daemon ran, and after
+ * `umount -l` it kept the detached file system, and its 0-db-fs process,
+ * alive for good, its statistics exported as if it were still mounted. A
+ * poll costs two FUSE requests more (the open and its release). */
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
@@ -40,7 +43,6 @@
 /* The child's answer. */
 struct zreply {
 	int32_t			err;	/* 0, or errno */
-	int32_t			opened;	/* 1: the mount point is new */
 	struct zdbfs_stats	st;
 };
 
@@ -48,66 +50,35 @@ static struct {
 	struct event	*timer;
 	struct event	*rd;		/* the child's answer */
 	struct event	*deadline;
-	int		 fd;		/* the mount point, -1: closed */
-	char		*path;		/* ... that fd is */
+	char		*path;		/* the mount point */
 	pid_t		 child;		/* the poll in flight, or 0 */
 	int		 sock;
 	int		 failing;	/* the last poll failed (logged) */
-} Z = { .fd = -1, .sock = -1 };
+} Z = { .sock = -1 };
 
 static void	zdbfs_arm(void);
 
 static void __attribute__((noreturn))
-zdbfs_child(int sock, int fd, const char *path, pid_t master_pid)
+zdbfs_child(int sock, const char *path, pid_t master_pid)
 {
 	struct zreply r;
-	struct msghdr mh;
-	struct iovec iov = { &r, sizeof(r) };
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct cmsghdr *c;
+	int fd;
 
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL) == -1 ||
 	    getppid() != master_pid)
 		_exit(1);
 	memset(&r, 0, sizeof(r));
-	memset(&mh, 0, sizeof(mh));
-	if (fd == -1) {
-		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		r.opened = fd != -1;
-	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1 || ioctl(fd, ZDBFS_IOC_STATS, &r.st) == -1)
 		r.err = errno;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (r.opened && r.err == 0) {
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	_exit(sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(r) ? 0 : 1);
-}
-
-/* Closes the mount point: the next poll opens it again. */
-static void
-zdbfs_close(void)
-{
-	if (Z.fd != -1)
-		close(Z.fd);
-	Z.fd = -1;
+	_exit(send(sock, &r, sizeof(r), MSG_NOSIGNAL) == (ssize_t)sizeof(r) ?
+	    0 : 1);
 }
 
 static void	zdbfs_fail(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 
-/* A poll failed: counted, the mount point opened again next time, and the
- * first failure in a row logged. */
+/* A poll failed: counted, and the first failure in a row logged. */
 static void
 zdbfs_fail(const char *fmt, ...)
 {
@@ -119,7 +90,6 @@ zdbfs_fail(const char *fmt, ...)
 	va_end(ap);
 	metric_set(MX(MF_ZDBFS_UP), 0);
 	metric_inc(MX(MF_ZDBFS_POLL_ERRORS), 1);
-	zdbfs_close();
 	if (!Z.failing++)
 		log_warnx("0-db-fs statistics from %s: %s; trying again every "
 		    "%d s (the fs_ metrics keep their last values)", Z.path,
@@ -166,23 +136,14 @@ zdbfs_export(const struct zdbfs_stats *st)
 	metric_set(MX(MF_ZDBFS_UP), 1);
 }
 
-/* The child's answer and the descriptor it passed, if any (-1). */
+/* The child's answer: one datagram of the socketpair. */
 static int
-recv_reply(struct zreply *r, int *fd)
+recv_reply(struct zreply *r)
 {
-	int fds[IPC_FDS_MAX], nfds, i;
-	struct err e;
 	ssize_t n;
 
-	*fd = -1;
-	if ((n = frame_recv_some(Z.sock, r, sizeof(*r), fds, &nfds, &e)) ==
-	    -1)
+	if ((n = recv(Z.sock, r, sizeof(*r), MSG_DONTWAIT)) == -1)
 		return -1;
-	for (i = 0; i < nfds; i++)
-		if (i == 0 && n == (ssize_t)sizeof(*r))
-			*fd = fds[0];
-		else
-			close(fds[i]);
 	if (n == (ssize_t)sizeof(*r))
 		return 0;
 	errno = EPROTO;
@@ -193,12 +154,11 @@ static void
 zdbfs_on_reply(int sock, short ev, void *arg)
 {
 	struct zreply r;
-	int fd;
 
 	(void)sock;
 	(void)ev;
 	(void)arg;
-	if (recv_reply(&r, &fd) == -1) {
+	if (recv_reply(&r) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
 		zdbfs_done();
@@ -206,10 +166,6 @@ zdbfs_on_reply(int sock, short ev, void *arg)
 		return;
 	}
 	zdbfs_done();
-	if (fd != -1) {
-		zdbfs_close();
-		Z.fd = fd;
-	}
 	if (r.err != 0) {
 		zdbfs_fail("%s", strerror(r.err));
 		return;
@@ -257,7 +213,7 @@ zdbfs_poll(void)
 		return;
 	}
 	if (pid == 0)
-		zdbfs_child(sv[1], Z.fd, Z.path, self);
+		zdbfs_child(sv[1], Z.path, self);
 	close(sv[1]);
 	Z.child = pid;
 	Z.sock = sv[0];
@@ -310,7 +266,6 @@ zdbfs_apply_config(void)
 	}
 	if (mp != NULL && Z.path != NULL && strcmp(mp, Z.path) == 0)
 		return;
-	zdbfs_close();
 	free(Z.path);
 	Z.path = NULL;
 	Z.failing = 0;

@@ -3,8 +3,9 @@
 # metric carries its field; a 0-db-fs restart (counters back to small
 # values) does not make the counters go down; an error, then a hang of the
 # file system: the metrics say so, the master keeps serving (scrapes,
-# stores), and both recover; a reload without the mount point stops the
-# polls. Skipped, saying so, where /dev/fuse is missing or FUSE cannot mount.
+# stores), and both recover; 0-db-fs unmounts while the daemon runs (it
+# holds the mount point only during a poll); a reload without the mount point
+# stops the polls. Skipped, saying so, where /dev/fuse is missing or FUSE cannot mount.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-config.sh"
@@ -15,12 +16,14 @@ D=$ZT_DIR
 STUB=
 
 zf_cleanup() {
-	[[ -n $STUB ]] || return 0
-	echo ok >"$D/mode"		# a hung stub answers, and can go
-	kill -TERM "$STUB" 2>/dev/null
-	wait "$STUB" 2>/dev/null
-	mountpoint -q "$D/mnt" 2>/dev/null && umount -l "$D/mnt"
-	STUB=
+	if [[ -n $STUB ]]; then
+		echo ok >"$D/mode"	# a hung stub answers, and can go
+		kill -TERM "$STUB" 2>/dev/null
+		wait "$STUB" 2>/dev/null
+		STUB=
+	fi
+	# also a mount whose stub was killed (not a mount point to stat)
+	grep -q " $D/mnt fuse" /proc/mounts && umount -l "$D/mnt"
 }
 trap 'zf_cleanup; zd__cleanup; zt__cleanup' EXIT
 
@@ -127,6 +130,18 @@ zt_check "... and stores go on" Z store -f "$D/files/f"
 zt_check "... checks too" test -n "$(Z check -f "$D/files/f")"
 echo ok >"$D/mode"
 zt_check "once 0-db-fs answers again, so do the metrics" zd_wait_for 20 is zstor_zdbfs_up 1
+
+# ---- 0-db-fs can be unmounted while the daemon runs ----
+# The daemon holds the mount point only during a poll, so a plain umount
+# finds it busy at most for that instant, and 0-db-fs ends.
+stub_gone() { [[ ! -e /proc/$STUB ]] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$STUB/stat"; }
+zt_check "0-db-fs unmounts while the daemon polls it (umount, not lazy)" \
+    zd_wait_for 5 umount "$D/mnt"
+zt_check "... and its process ends" zd_wait_for 10 stub_gone
+stub_gone || kill -KILL "$STUB" 2>/dev/null	# still mounted: cleanup unmounts
+wait "$STUB" 2>/dev/null
+STUB=
+zt_check "... the daemon says so: zstor_zdbfs_up 0" zd_wait_for 15 is zstor_zdbfs_up 0
 
 # ---- a reload without the mount point stops the polls ----
 zf_config ""
