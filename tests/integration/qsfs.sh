@@ -12,6 +12,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-config.sh"
 . "$(dirname "$0")/lib-daemon.sh"
+. "$(dirname "$0")/lib-qsfs.sh"
 zt_init
 zd_init
 D=$ZT_DIR
@@ -33,41 +34,13 @@ max_zdb_data_dir_size = $LIMIT_MIB" zd_config "$D/cfg.toml" 4 6 \
     "$(zd_be m0 m1 m2 m3)" "$(zd_be d0 d1 d2 d3 d4 d5)"
 Z() { zd_client "$D/cfg.toml" "$D/client.log" "$@"; }
 
-# The hook, as QSFS's: store a closed data file (and save the failure),
-# fetch a missing one back; the rest is not needed here.
-cat >"$D/hook.sh" <<EOF
-#!/bin/sh
-action=\$1
-shift 2
-echo "\$action \$*" >>"$D/hook.log"
-case \$action in
-jump-data)	exec timeout 120 "$ZT_ZSTOR" -c "$D/cfg.toml" --log_file "$D/hook-client.log" store -s --file "\$1" ;;
-missing-data)	exec timeout 120 "$ZT_ZSTOR" -c "$D/cfg.toml" --log_file "$D/hook-client.log" retrieve --file "\$1" ;;
-esac
-exit 0
-EOF
-chmod 755 "$D/hook.sh"
-
+zq_hook "$D/cfg.toml"
 ZD_MASTER_ARGS="--evict-interval 1" zd_start "$D/cfg.toml" "$D/daemon.log"
 zt_check "the daemon serves" kill -0 "$ZD_PID"
 
-# The local 0-db, in user-key mode, 1 MiB data files. It must own its port
-# (another test's server may have taken it meanwhile: another port then).
-LPID=
-trap '{ [[ -n $LPID ]] && kill -KILL "$LPID" && wait "$LPID"; } 2>/dev/null; zd__cleanup; zt__cleanup' EXIT
-L() { "$ZT_DOUBLE" --client "127.0.0.1:$LPORT" "$@"; }
-lup() { zt__owns_port "$LPID" "$LPORT" && L PING >/dev/null 2>&1; }
-for try in 1 2 3 4 5; do
-	LPORT=$(zt__free_port)
-	"$ZDB_BIN" --listen 127.0.0.1 --port "$LPORT" --data "$D/local/data" \
-	    --index "$D/local/index" --datasize 1M --mode user \
-	    --hook "$D/hook.sh" >"$D/local/log" 2>&1 &
-	LPID=$!
-	zd_wait_for 10 lup && break
-	{ kill -KILL "$LPID" && wait "$LPID"; } 2>/dev/null
-	LPID=
-done
-zt_check "the local 0-db runs with the hook" test -n "$LPID"
+# The local 0-db, in user-key mode, 1 MiB data files.
+trap 'zq_local_stop; zd__cleanup; zt__cleanup' EXIT
+zt_check "the local 0-db runs with the hook" zq_local_start --datasize 1M --mode user
 zt_check "... its namespace" L NSNEW "$NS"
 
 # 60 values of about 90 KiB: some 5 MiB, five data files and more.
