@@ -43,6 +43,7 @@
 /* The child's answer. */
 struct zreply {
 	int32_t			err;	/* 0, or errno */
+	int32_t			opened;	/* err is the ioctl's, not the open's */
 	struct zdbfs_stats	st;
 };
 
@@ -69,6 +70,7 @@ zdbfs_child(int sock, const char *path, pid_t master_pid)
 		_exit(1);
 	memset(&r, 0, sizeof(r));
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	r.opened = fd != -1;
 	if (fd == -1 || ioctl(fd, ZDBFS_IOC_STATS, &r.st) == -1)
 		r.err = errno;
 	_exit(send(sock, &r, sizeof(r), MSG_NOSIGNAL) == (ssize_t)sizeof(r) ?
@@ -166,10 +168,15 @@ zdbfs_on_reply(int sock, short ev, void *arg)
 		return;
 	}
 	zdbfs_done();
-	if (r.err != 0) {
+	if (r.err != 0 && !r.opened)
+		zdbfs_fail("cannot open it: %s", strerror(r.err));
+	else if (r.err == ENOTTY || r.err == EINVAL)
+		zdbfs_fail("%s (no 0-db-fs is mounted there)",
+		    strerror(r.err));
+	else if (r.err != 0)
 		zdbfs_fail("%s", strerror(r.err));
+	if (r.err != 0)
 		return;
-	}
 	if (r.st.v[ZF_VERSION] != ZDBFS_STATS_VERSION && !Z.failing)
 		log_debug("0-db-fs at %s reports statistics version %zu (this "
 		    "daemon reads version %d)", Z.path, r.st.v[ZF_VERSION],

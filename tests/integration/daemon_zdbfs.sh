@@ -142,6 +142,8 @@ stub_gone || kill -KILL "$STUB" 2>/dev/null	# still mounted: cleanup unmounts
 wait "$STUB" 2>/dev/null
 STUB=
 zt_check "... the daemon says so: zstor_zdbfs_up 0" zd_wait_for 15 is zstor_zdbfs_up 0
+zt_check "... and logs why" zt_log_has "$D/daemon.log" \
+    "0-db-fs statistics from $D/mnt: Inappropriate ioctl for device (no 0-db-fs is mounted there)"
 
 # ---- a reload without the mount point stops the polls ----
 zf_config ""
