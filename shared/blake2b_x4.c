@@ -127,6 +127,14 @@ b2x4_path_limit(enum b2x4_path max)
 	path_limit = max;
 }
 
+const char *
+b2x4_path_name(const struct b2x4 *s)
+{
+	static const char *const name[] = { "portable", "AVX2", "AVX-512VL" };
+
+	return name[s->simd];
+}
+
 void
 b2x4_init(struct b2x4 *s)
 {

@@ -32,6 +32,8 @@ struct b2x4 {
 /* The fastest way every later b2x4_init may take (for tests); the CPU may
  * allow less. */
 void	b2x4_path_limit(enum b2x4_path max);
+/* "portable", "AVX2" or "AVX-512VL": the path s takes (for reports). */
+const char *b2x4_path_name(const struct b2x4 *s);
 void	b2x4_init(struct b2x4 *s);
 /* Adds len bytes of in[j] to chain j, for each of the four. */
 void	b2x4_update(struct b2x4 *s, const uint8_t *const in[B2X4_LANES],

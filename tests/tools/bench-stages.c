@@ -119,6 +119,7 @@ mem_sink(void *ctx, const void *buf, size_t len, struct err *e)
 /* Per-stage seconds of one thread over len bytes. */
 struct costs {
 	double	b2, b2x4, sf_enc, sf_dec, gcm, rs;
+	const char *b2x4_path;
 	double	ratio;	/* compressed / input */
 };
 
@@ -150,6 +151,7 @@ stages(const uint8_t *buf, size_t len, struct costs *c)
 	b2x4_update(&x4, quarter, len / B2X4_LANES);
 	b2x4_final(&x4, sums);
 	c->b2x4 = now() - t;
+	c->b2x4_path = b2x4_path_name(&x4);
 	t = now();
 	for (off = 0; off < len; off += 1 << 20)
 		sf_enc_write(enc, buf + off, len - off < (1 << 20) ?
@@ -243,10 +245,10 @@ ceilings(const char *kind, size_t mib)
 	    store_cost(&j[0].c, len) : store_cost(&j[1].c, len));
 	r2 = 2e-6 / (retrieve_cost(&j[0].c, len) > retrieve_cost(&j[1].c,
 	    len) ? retrieve_cost(&j[0].c, len) : retrieve_cost(&j[1].c, len));
-	printf("%s: snappy ratio %.2f; one core: blake2b %.0f (four chains "
-	    "%.0f), snappy %.0f in / %.0f out, aes-gcm %.0f, rs-10+5 %.0f "
+	printf("%s: snappy ratio %.2f; one core: blake2b %.0f (four chains, "
+	    "%s: %.0f), snappy %.0f in / %.0f out, aes-gcm %.0f, rs-10+5 %.0f "
 	    "MB/s\n", kind, 1 / j[0].c.ratio, len / 1e6 / j[0].c.b2,
-	    len / 1e6 / j[0].c.b2x4, len / 1e6 / j[0].c.sf_enc,
+	    j[0].c.b2x4_path, len / 1e6 / j[0].c.b2x4, len / 1e6 / j[0].c.sf_enc,
 	    len / 1e6 / j[0].c.sf_dec, len / 1e6 / j[0].c.gcm,
 	    len / 1e6 / j[0].c.rs);
 	printf("ceiling %s store %.0f %.0f retrieve %.0f %.0f\n", kind, s1, s2,
