@@ -37,6 +37,7 @@ struct object {
 	uint8_t		*shards[RS_MAX_SHARDS], *shard_sums[RS_MAX_SHARDS];
 	unsigned	 nshards, nsums;
 	struct shard_key keys[RS_MAX_SHARDS];	/* where put_shards left each */
+	struct shard_key bad[RS_MAX_SHARDS];	/* and a copy with a byte off */
 };
 
 /* How a lost shard is lost: every way the engine meets one. */
@@ -139,14 +140,24 @@ put_value(unsigned i, const uint8_t *val, size_t len, struct shard_key *k)
 	return op.rc == 0 ? 0 : -1;
 }
 
+/* Each shard, and a copy of it with its middle byte changed: what a disk
+ * that corrupts data hands back. */
 static int
 put_shards(struct object *o)
 {
+	size_t mid = o->shard_len / 2;
 	unsigned i;
+	int rc;
 
-	for (i = 0; i < o->nshards; i++)
+	for (i = 0; i < o->nshards; i++) {
 		if (put_value(i, o->shards[i], o->shard_len, &o->keys[i]) < 0)
 			return -1;
+		o->shards[i][mid] ^= 0x01;
+		rc = put_value(i, o->shards[i], o->shard_len, &o->bad[i]);
+		o->shards[i][mid] ^= 0x01;
+		if (rc < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -185,7 +196,7 @@ meta_build(const struct vec *v, const struct object *o, unsigned lost,
 		if ((lost >> i & 1) && how == LOSS_KEY)
 			si->keys[0].id += 1000000;
 		if ((lost >> i & 1) && how == LOSS_CORRUPT)
-			si->checksum[0] ^= 0x01;
+			si->keys[0] = o->bad[i];
 	}
 }
 
@@ -372,14 +383,29 @@ check_erasures(const struct vec *v, struct object *o)
 	    o->name, done);
 }
 
+/* Whether msg holds one of the words in alts, which a '|' separates. */
+static int
+says_one_of(const char *msg, const char *alts)
+{
+	char buf[128], *word, *next = buf;
+
+	strlcpy(buf, alts, sizeof(buf));
+	while ((word = strsep(&next, "|")) != NULL)
+		if (strstr(msg, word) != NULL)
+			return 1;
+	return 0;
+}
+
 /* obj_stream alone: the healthy object straight into the output, and a
  * corrupt, a missing and a dead data shard refused (obj_retrieve then reads
  * parity). */
 static void
 check_stream(const struct vec *v, const struct object *o)
 {
+	/* a corrupt byte trips the unframing, the tag or the padding check,
+	 * whichever meets it first */
 	static const char *const why[LOSSES] = { "cannot open",
-	    "missing", "checksum verification failed", "not listed" };
+	    "missing", "AES-GCM|snappy frame|padding", "not listed" };
 	struct metadata m;
 	struct err e = { "" };
 	off_t len;
@@ -399,7 +425,7 @@ check_stream(const struct vec *v, const struct object *o)
 			    "%s: obj_stream of the healthy object: %s", o->name,
 			    e.msg);
 		else
-			T_CHECK(rc == -1 && strstr(e.msg, why[how]),
+			T_CHECK(rc == -1 && says_one_of(e.msg, why[how]),
 			    "%s: obj_stream with data shard 1 lost (%d): %s",
 			    o->name, how, e.msg);
 		meta_free(&m);
@@ -467,6 +493,47 @@ check_wrong_length(const struct vec *v, const struct object *o, unsigned which,
 	free(out.p);
 	free(bad);
 	meta_free(&m);
+}
+
+/* A padding byte other than the last one changed: the stream, which checks
+ * the data shards by the tag and the padding and not by their checksums, must
+ * refuse it; through parity the file comes back. 1 when o's padding is long
+ * enough to try. */
+static int
+check_padding(const struct vec *v, const struct object *o)
+{
+	size_t at = o->sealed_len, pad = rs_pad_len(o->sealed_len, v->k);
+	unsigned which = (unsigned)(at / o->shard_len);
+	struct shard_key k;
+	struct metadata m;
+	struct t_buf out;
+	struct seen seen;
+	struct err e = { "" };
+	int fd, rc;
+
+	if (pad < 2)
+		return 0;
+	o->shards[which][at % o->shard_len] ^= 0x40;
+	rc = put_value(which, o->shards[which], o->shard_len, &k);
+	o->shards[which][at % o->shard_len] ^= 0x40;
+	if (rc < 0)
+		return 1;
+	meta_build(v, o, 0, 0, &m);
+	m.shards[which].keys[0] = k;
+	if ((fd = scratch_open(&e)) < 0)
+		return 1;
+	rc = obj_stream(&pool, &m, fd, &e);
+	close(fd);
+	T_CHECK(rc == -1 && strstr(e.msg, "padding"),
+	    "%s: obj_stream with the first of %zu padding bytes changed: %s",
+	    o->name, pad, rc ? e.msg : "accepted");
+	rc = whole_retrieve(&m, &out, &seen, &e);
+	T_CHECK(rc == 0 && t_same(out.p, out.len, o->file, o->file_len),
+	    "%s: obj_retrieve with a padding byte changed: %s", o->name,
+	    rc ? e.msg : "the file differs");
+	free(out.p);
+	meta_free(&m);
+	return 1;
 }
 
 /* From `compressed`: seal, pad, RS-encode must reproduce the stored object. */
@@ -578,7 +645,7 @@ main(void)
 	const cJSON *x;
 	struct object o;
 	struct vec v;
-	int n = 0;
+	int n = 0, padded = 0;
 
 	log_init("/dev/null", 0);
 	pool_init(&pool, 10000);
@@ -593,6 +660,7 @@ main(void)
 		check_erasures(&v, &o);
 		check_wrong_checksum(&v, &o);
 		check_stream(&v, &o);
+		padded += check_padding(&v, &o);
 		check_wrong_length(&v, &o, v.k - 1, 0);
 		check_wrong_length(&v, &o, v.k - 1, 1);
 		/* the first shard read: its length must not rule the others */
@@ -604,6 +672,7 @@ main(void)
 		n++;
 	}
 	T_CHECK(n == 3, "expected 3 objects, found %d", n);
+	T_CHECK(padded > 0, "no object has two padding bytes or more");
 	pool_free(&pool);
 	cJSON_Delete(j);
 	return t_finish();
