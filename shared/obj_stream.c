@@ -26,12 +26,19 @@
 #include "obj.h"
 #include "opener.h"
 
-#define STREAM_BATCH 2		/* pieces per fetch: 4 MiB */
+/* A fetch asks for up to STREAM_BYTES of pieces: two full ones at first.
+ * The first piece is the longest of all (a shard's pieces are full but its
+ * last, and the shards are of one length), so when it is shorter, the object
+ * has at most one piece per shard, and the next fetches ask for as many as
+ * fit, up to STREAM_PIECES_MAX: a 4 KiB object over 10 data shards takes two
+ * round trips to the servers instead of five. */
+#define STREAM_BYTES		(2 * OBJ_STRIPE)
+#define STREAM_PIECES_MAX	16
 
 struct batch {
-	struct bop	 ops[STREAM_BATCH];
-	uint8_t		 kb[STREAM_BATCH][8];
-	unsigned	 shard[STREAM_BATCH];
+	struct bop	 ops[STREAM_PIECES_MAX];
+	uint8_t		 kb[STREAM_PIECES_MAX][8];
+	unsigned	 shard[STREAM_PIECES_MAX];
 	size_t		 n;
 	int		 timeout;
 	struct stream	*s;
@@ -43,6 +50,7 @@ struct stream {
 	unsigned	 data;
 	unsigned	 cur;		/* next piece to fetch: shard, key */
 	size_t		 next;
+	size_t		 first_len;	/* of the first piece; 0 before */
 	uint64_t	 len[RS_MAX_SHARDS];
 	/* The last `data` bytes seen: the padding is among them. */
 	uint8_t		 held[RS_MAX_SHARDS];
@@ -76,10 +84,15 @@ static void
 batch_plan(struct stream *s, struct batch *bt)
 {
 	const struct shard_info *si;
+	size_t max = STREAM_BYTES / OBJ_STRIPE;
 
+	if (s->first_len > 0 && s->first_len < OBJ_STRIPE)
+		max = STREAM_BYTES / s->first_len;
+	if (max > STREAM_PIECES_MAX)
+		max = STREAM_PIECES_MAX;
 	memset(bt->ops, 0, sizeof(bt->ops));
 	bt->n = 0;
-	while (bt->n < STREAM_BATCH && s->cur < s->data) {
+	while (bt->n < max && s->cur < s->data) {
 		si = s->si[s->cur];
 		if (s->next >= si->nkeys) {
 			s->cur++, s->next = 0;
@@ -175,6 +188,8 @@ stream_pieces(struct stream *s, struct pool *pool, struct err *e)
 	while (bt[k].n > 0 && rc == 0) {
 		if ((rc = batch_check(&bt[k], e)) < 0)
 			break;
+		if (s->first_len == 0)
+			s->first_len = bt[k].ops[0].outlen;
 		obj_progress_add(pool->progress, bt[k].n, 0);
 		batch_plan(s, &bt[k ^ 1]);
 		/* the next batch is about as large as this one */
