@@ -727,13 +727,30 @@ zdb_queue(struct zdb *z, struct bop *op)
 }
 
 /* An idle connection that is readable was closed by the server (restart, idle
- * timeout) or carries a stray message: either way it cannot serve ops. */
-static int
-zdb_is_stale(const struct zdb *z)
+ * timeout) or carries a stray message: either way it cannot serve ops, and it
+ * is dropped before any is sent. One poll looks at every connection of the
+ * run (pfd and pz have room for nz). */
+static void
+zdb_drop_stale(struct zdb **zs, size_t nz, struct pollfd *pfd,
+    struct zdb **pz)
 {
-	struct pollfd p = { .fd = z->ctx->fd, .events = POLLIN };
+	size_t i, np = 0;
 
-	return poll(&p, 1, 0) > 0;
+	for (i = 0; i < nz; i++)
+		if (zs[i]->n > 0 && zs[i]->state != ZC_DOWN) {
+			pfd[np].fd = zs[i]->ctx->fd;
+			pfd[np].events = POLLIN;
+			pfd[np].revents = 0;
+			pz[np++] = zs[i];
+		}
+	if (np == 0 || poll(pfd, np, 0) <= 0)
+		return;
+	for (i = 0; i < np; i++)
+		if (pfd[i].revents != 0) {
+			log_debug("%s: the idle connection was closed, "
+			    "reconnecting", pz[i]->base.name);
+			zdb_drop(pz[i]);
+		}
 }
 
 static void
@@ -741,11 +758,6 @@ zdb_start(struct zdb *z)
 {
 	if (z->n == 0)
 		return;
-	if (z->state != ZC_DOWN && zdb_is_stale(z)) {
-		log_debug("%s: the idle connection was closed, reconnecting",
-		    z->base.name);
-		zdb_drop(z);
-	}
 	z->reused = z->state == ZC_READY;
 	z->resent = 0;
 	if (z->state == ZC_DOWN && zdb_connect(z) < 0)
@@ -836,6 +848,7 @@ zdb_run(struct bop **ops, size_t n, int64_t deadline, int timeout_ms)
 		if (zdb_check_op(ops[i]) == 0)
 			zdb_queue(z, ops[i]);
 	}
+	zdb_drop_stale(zs, nz, pfd, pz);
 	for (i = 0; i < nz; i++)
 		zdb_start(zs[i]);
 	if (zdb_poll(zs, nz, pfd, pz, deadline) < 0)
