@@ -485,15 +485,16 @@ conn_guess_id(const char *json, size_t len)
 	return v;
 }
 
-/* Who is asking, with its groups and umask: read once the request is in. */
+/* Who is asking, with its groups (and its umask for upstream's clients, whose
+ * files the daemon makes): read once the request is in. */
 static int
-conn_identify(struct conn *c)
+conn_identify(struct conn *c, int with_umask)
 {
 	struct err e;
 
 	if ((c->who = malloc(sizeof(*c->who))) == NULL)
 		return conn_refuse(c, "out of memory");
-	if (rights_identify(c->fd, c->who, &e) == -1)
+	if (rights_identify(c->fd, c->who, with_umask, &e) == -1)
 		return conn_refuse(c, "who is asking: %s", e.msg);
 	return 0;
 }
@@ -546,7 +547,7 @@ conn_request(struct conn *c, const char *json, size_t len, const int *fds,
 		c->req_id = msg_id(m);
 		if (msg_check_fds(m, nfds, &e) == -1)
 			conn_refuse(c, "%s", e.msg);
-		else if (conn_identify(c) == 0) {
+		else if (conn_identify(c, 0) == 0) {
 			conn_dispatch(c, m, fd);
 			fd = -1;
 		}
@@ -571,7 +572,7 @@ conn_upstream_request(struct conn *c)
 		conn_refuse(c, "%s", e.msg);
 		return;
 	}
-	if (conn_identify(c) == 0) {
+	if (conn_identify(c, 1) == 0) {
 		if (!master->stopping && upstream_prepare(c->who, m, &fd,
 		    &c->pend, &e) == -1)
 			conn_refuse(c, "%s %s: %s", msg_type_name(m),

@@ -54,7 +54,9 @@ status_field(const char *status, const char *key)
 }
 
 /* The umask, and the groups when the socket could not say them, from
- * /proc/PID/status, if that process still is the peer's uid. */
+ * /proc/PID/status, if that process still is the peer's uid (three system
+ * calls that a client of our protocol does not need: it makes its files
+ * itself). */
 static void
 peer_status(struct asuser *who)
 {
@@ -88,7 +90,7 @@ peer_status(struct asuser *who)
 }
 
 int
-rights_identify(int sock, struct asuser *who, struct err *e)
+rights_identify(int sock, struct asuser *who, int with_umask, struct err *e)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -105,7 +107,8 @@ rights_identify(int sock, struct asuser *who, struct err *e)
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, who->groups,
 	    &len) == 0)
 		who->ngroups = (int)(len / sizeof(gid_t));
-	peer_status(who);
+	if (with_umask || who->ngroups < 0)
+		peer_status(who);
 	if (who->ngroups < 0) {		/* unknown: the primary group only */
 		who->ngroups = 1;
 		who->groups[0] = who->gid;

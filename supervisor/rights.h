@@ -13,8 +13,11 @@ enum rights_op {
 	RIGHTS_SEARCH,		/* check, rebuild by path */
 };
 
-/* The peer of a control connection, as the kernel saw it at connect. */
-int	rights_identify(int sock, struct asuser *who, struct err *e);
+/* The peer of a control connection, as the kernel saw it at connect. Its
+ * umask is read (from /proc) only with_umask, for a client the daemon makes
+ * files for (upstream's retrieve); else it is 022. */
+int	rights_identify(int sock, struct asuser *who, int with_umask,
+	    struct err *e);
 /* 0 when who may do op to path (fd for RIGHTS_STORE, else -1); -1 with the
  * reason in e otherwise. */
 int	rights_check(const struct asuser *who, enum rights_op op,
