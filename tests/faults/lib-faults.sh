@@ -260,7 +260,17 @@ fz__quiet() {
 	zt_wait_for 60 eval 'fz__log_from $mark |
 	    grep -q "sweep: done.*, 0 rebuilds queued"'
 }
-fz_gc() { fz__quiet; FZ_GC_LAST=$(fz__gc_pass); }
+# A pass keeps what was stored in the second it starts (0-db's timestamps are
+# whole seconds, and "older than 0 s" is an earlier second): a version this
+# round's operations replaced a moment ago would still be there for the next
+# pass to find. So the first pass starts in a second after the quiet point.
+fz__next_second() {
+	local s
+
+	s=$(date +%s)
+	while (($(date +%s) <= s)); do sleep 0.1; done
+}
+fz_gc() { fz__quiet; fz__next_second; FZ_GC_LAST=$(fz__gc_pass); }
 fz_orphans() {
 	local out n
 
