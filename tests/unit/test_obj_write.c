@@ -290,6 +290,66 @@ check_rebuild_disagrees(const struct config *cfg)
 	pool_free(&pool);
 }
 
+static void
+count_batches(void *arg, uint64_t done, uint64_t total)
+{
+	(void)total;
+	if (done > 0)
+		(*(unsigned *)arg)++;
+}
+
+/* A small object over 10 data shards (one piece each) streams back in two
+ * fetches, two pieces and then the eight left, not in five of two. */
+#define WIDE 12
+static void
+check_small_fetches(void)
+{
+	static struct backend_ci wide[WIDE];
+	struct group g = { WIDE, wide };
+	struct sealed s = { .fd = -1 };
+	struct obj_progress pg;
+	struct metadata m;
+	struct config cfg;
+	struct pool pool;
+	struct err e = { "" };
+	unsigned i, batches = 0;
+	char name[8];
+	int fd, rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.minimal_shards = 10;
+	cfg.expected_shards = WIDE;
+	cfg.ngroups = 1;
+	cfg.groups = &g;
+	memset(cfg.key, 0x42, sizeof(cfg.key));
+	for (i = 0; i < WIDE; i++) {
+		snprintf(name, sizeof(name), "w%u", i);
+		t_dir_ci(&wide[i], name, "data");
+	}
+	pool_init(&pool, 10000);
+	if (seal_random(&cfg, 4096, &s) == 0 &&
+	    (rc = obj_write(&cfg, &pool, &s, &m, &e)) == 0) {
+		obj_progress_init(&pg, count_batches, &batches);
+		pool.progress = &pg;
+		fd = scratch_open(&e);
+		rc = obj_stream(&pool, &m, fd, &e);
+		T_CHECK(rc == 0 && lseek(fd, 0, SEEK_END) == 4096,
+		    "stream of a 4 KiB object over 10 data shards: %s", e.msg);
+		T_CHECK(batches == 2, "... in %u fetches, not 2", batches);
+		pool.progress = NULL;
+		obj_progress_free(&pg);
+		close(fd);
+		obj_delete_shards(&pool, &m);
+		meta_free(&m);
+	} else
+		T_CHECK(0, "store of a 4 KiB object over %d backends: %s", WIDE,
+		    e.msg);
+	sealed_close(&s);
+	pool_free(&pool);
+	for (i = 0; i < WIDE; i++)
+		ci_free(&wide[i]);
+}
+
 int
 main(void)
 {
@@ -303,6 +363,7 @@ main(void)
 	check_retrieve_mid_stream(&cfg, 0);
 	check_retrieve_mid_stream(&cfg, 1);
 	check_rebuild_disagrees(&cfg);
+	check_small_fetches();
 	for (i = 0; i < NB; i++) {
 		check_piece_failure(&cfg, i, 1);	/* the second stripe */
 		check_piece_failure(&cfg, i, 0);	/* the first */
