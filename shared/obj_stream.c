@@ -14,7 +14,7 @@
  * another object under the same key passes the tag but not the file
  * checksum, unless its file is this one byte for byte. The slow path, which
  * does check each shard, is what tells which one is bad. Hashing the shards
- * here too was half of a random retrieve's CPU. */
+ * here too was half of a random retrieve's BLAKE2b. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
