@@ -158,19 +158,16 @@ bad "progress not a boolean" 'retrieve: field "progress" must be a boolean, not 
 # The client against a stand-in daemon that answers with hand-made frames: it
 # takes progress frames before the reply only when it asked for them (stderr
 # a terminal), for its own request, and as a share of the work.
-FAKE=$ZT_BUILD/tools/fake-upstream
 sed "s|$ZD_SOCK|$D/fake.sock|" "$D/cfg.toml" >"$D/fake.toml"
 PROG='{"v":1,"type":"progress","id":1,"done":2,"total":4}'
 OK='{"v":1,"type":"reply","id":1,"ok":true}'
 # fake_retrieve TTY FRAME...: a retrieve answered with the frames, on a
 # terminal when TTY is 1; its exit status in FAKE_RC, its output in fake.err
 fake_retrieve() {
-	local tty=$1 hex="" f pid cmd
+	local tty=$1 hex="" f cmd
 	shift
 	for f in "$@"; do hex=$hex$(frame "$f"); done
-	timeout 60 "$FAKE" "$D/fake.sock" reply "$hex" >"$D/fake.out" 2>&1 &
-	pid=$!
-	zd_wait_for 30 grep -q listening "$D/fake.out"
+	zd_fake_upstream "$D/fake.sock" "$D/fake.out" reply "$hex"
 	cmd="timeout 30 '$ZT_ZSTOR' -c '$D/fake.toml' --log_file /dev/null retrieve -f '$D/files/x'"
 	if ((tty)); then
 		script -qfec "$cmd" /dev/null >"$D/fake.err" 2>&1
@@ -178,7 +175,7 @@ fake_retrieve() {
 		bash -c "$cmd" >"$D/fake.err" 2>&1
 	fi
 	FAKE_RC=$?
-	wait "$pid"
+	wait "$ZD_FAKE_PID"
 }
 fake_retrieve 1 "$PROG" "$PROG" "$OK"
 zt_check_eq "the client on a terminal takes progress frames before the reply" 0 "$FAKE_RC" ||

@@ -106,16 +106,12 @@ r=$(up "$(uframe "02000000000000")")
 zt_check "rebuild with neither file nor key: Err" grep -q "Either \`file\` or \`key\`" <<<"$(err_text "$r")"
 
 # ---- our client and a daemon of the other protocol ----
-FAKE=$ZT_BUILD/tools/fake-upstream
 sed "s|$ZD_SOCK|$D/fake.sock|" "$D/cfg.toml" >"$D/fake.toml"
 fake() {
-	local pid
-	timeout 60 "$FAKE" "$D/fake.sock" "$@" >"$D/fake.out" 2>&1 &
-	pid=$!
-	zd_wait_for 30 grep -q listening "$D/fake.out"
+	zd_fake_upstream "$D/fake.sock" "$D/fake.out" "$@"
 	timeout 30 "$ZT_ZSTOR" -c "$D/fake.toml" --log_file /dev/null check -f /x >"$D/fake.err" 2>&1
 	FAKE_RC=$?
-	wait "$pid"
+	wait "$ZD_FAKE_PID"
 }
 fake reply "$SUCCESS"
 zt_check_eq "our client against a daemon answering in upstream's protocol: exit 1" 1 "$FAKE_RC"

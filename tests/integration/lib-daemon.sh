@@ -201,6 +201,19 @@ zd_stop() {
 # zd_wait_for SECS CMD...: lib.sh's zt_wait_for.
 zd_wait_for() { zt_wait_for "$@"; }
 
+# zd_fake_upstream SOCK OUT ARGS...: tests/tools/fake-upstream on SOCK, its
+# output in OUT, started in the background (pid in ZD_FAKE_PID) and bound when
+# this returns. OUT goes first: a former run's "listening" would end the wait
+# before this run's fake has bound its socket.
+zd_fake_upstream() {
+	local sock=$1 out=$2
+	shift 2
+	rm -f "$out"
+	timeout 60 "$ZT_BUILD/tools/fake-upstream" "$sock" "$@" >"$out" 2>&1 &
+	ZD_FAKE_PID=$!
+	zd_wait_for 30 grep -qs listening "$out"
+}
+
 # The BLAKE2b-128 of a file, as `zstor check` prints it.
 zd_b2() {
 	b2sum -l 128 "$1" | cut -d' ' -f1
