@@ -36,14 +36,17 @@ comma   := ,
 # program's copy would take over; scripts/check-exports fails the link of any
 # program that would do that. zstor does not link it at all: it loads it when
 # a command first needs AES-GCM (client/evp_lazy.c), which no command through
-# the daemon does; loading it was two-thirds of a start's CPU. libisal and
-# libcjson ship no archive. The daemon starts once and links everything
-# shared. STATIC_CLIENT= links zstor shared.
+# the daemon does; loading it was two-thirds of a start's CPU. Nor snappy: the
+# archive Debian ships compresses at half the rate of its shared library, so
+# zstor loads that when a command first frames or unframes
+# (client/snappy_lazy.c; shared/snappy_api.h says more). libisal and libcjson
+# ship no archive. The daemon starts once and links everything shared.
+# STATIC_CLIENT= links zstor shared.
 STATIC_CLIENT ?= $(if $(SAN)$(FUZZ),,1)
-STATIC_PKGS := libevent_core libevent_extra hiredis libsodium snappy libseccomp
-CLIENT_PKGS := $(filter-out libcrypto,$(PKGS))
+STATIC_PKGS := libevent_core libevent_extra hiredis libsodium libseccomp
+CLIENT_PKGS := $(filter-out libcrypto snappy,$(PKGS))
 CLIENT_LDLIBS := $(if $(STATIC_CLIENT),-Wl$(comma)-Bstatic \
-	$(shell pkg-config --libs $(STATIC_PKGS) 2>/dev/null) -lstdc++ -Wl$(comma)-Bdynamic \
+	$(shell pkg-config --libs $(STATIC_PKGS) 2>/dev/null) -Wl$(comma)-Bdynamic \
 	$(shell pkg-config --libs $(filter-out $(STATIC_PKGS),$(CLIENT_PKGS)) 2>/dev/null) -lm,\
 	$(shell pkg-config --libs $(CLIENT_PKGS) 2>/dev/null) -lm)
 # Fuzzing: the engine built with clang, ASan and UBSan and libFuzzer's coverage.
@@ -192,7 +195,7 @@ bench: deps
 # The libraries zstor links statically, as -l flags, for the package's
 # Static-Built-Using (scripts/mkdeb).
 static-libs:
-	@echo $(if $(STATIC_CLIENT),$(shell pkg-config --libs-only-l $(STATIC_PKGS)) -lstdc++)
+	@echo $(if $(STATIC_CLIENT),$(shell pkg-config --libs-only-l $(STATIC_PKGS)))
 
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= /lib/systemd/system

@@ -86,8 +86,8 @@ opener_init(struct opener *o, const uint8_t key[32], int out_fd,
 	 * encoder for upstream's clients) */
 	hwriter_writeback(&o->w);
 	o->to_plain = hwriter_sink(&o->w);
-	if ((o->sf = sf_dec_new(&o->to_plain)) == NULL)
-		return err_set(e, "out of memory");
+	if ((o->sf = sf_dec_new(&o->to_plain, e)) == NULL)
+		return -1;
 	o->to_sf.write = sf_sink_write;
 	o->to_sf.ctx = o->sf;
 	if ((o->gcm = gcm_dec_new(key, &o->to_sf, e)) == NULL)

@@ -109,10 +109,8 @@ obj_seal(int in_fd, int scratch_fd, const uint8_t key[32], struct sealed *out,
 		goto done;
 	to_gcm.write = gcm_sink_write;
 	to_gcm.ctx = gcm;
-	if ((sf = sf_enc_new(&to_gcm)) == NULL) {
-		err_set(e, "out of memory");
+	if ((sf = sf_enc_new(&to_gcm, e)) == NULL)
 		goto done;
-	}
 	/* The tail (last frames and the tag) goes out with the final flush. */
 	if (seal_stream(in_fd, &hash, sf, &w, e) < 0 ||
 	    sf_enc_finish(sf, e) < 0 || gcm_enc_finish(gcm, e) < 0 ||

@@ -11,17 +11,19 @@
  * bytes, so it accepts the stream in pieces of any size while holding at most
  * one chunk. */
 #include <isa-l/crc.h>
-#include <snappy-c.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
+#include "snappy_api.h"
 #include "snappy_frame.h"
 
 #define SF_HDR_LEN	4	/* type u8, length u24 LE */
 #define SF_CRC_LEN	4
+_Static_assert(SF_FRAME_MAX >= SF_HDR_LEN + SF_CRC_LEN + 32 +
+    SF_CHUNK_MAX + SF_CHUNK_MAX / 6, "SF_FRAME_MAX is below snappy's bound");
 
 #define SF_T_COMPRESSED		0x00
 #define SF_T_UNCOMPRESSED	0x01
@@ -84,29 +86,32 @@ get_le32(const uint8_t *p)
 /* ---- encoder ---- */
 
 struct sf_enc {
+	const struct snappy_api *api;
 	struct sink	 out;
 	uint8_t		*plain;		/* input waiting for a full chunk */
 	size_t		 fill;
-	uint8_t		*frame;		/* header, CRC and compressed body */
-	size_t		 frame_cap;
+	uint8_t		*frame;		/* SF_FRAME_MAX: header, CRC, body */
 	int		 started;	/* stream identifier written */
 	int		 failed;	/* a chunk was lost: refuse to go on */
 };
 
 struct sf_enc *
-sf_enc_new(const struct sink *out)
+sf_enc_new(const struct sink *out, struct err *e)
 {
+	const struct snappy_api *api;
 	struct sf_enc *enc;
 
-	if ((enc = calloc(1, sizeof(*enc))) == NULL)
+	if ((api = snappy_api(e)) == NULL)
 		return NULL;
-	enc->out = *out;
-	enc->frame_cap = SF_HDR_LEN + SF_CRC_LEN +
-	    snappy_max_compressed_length(SF_CHUNK_MAX);
-	enc->plain = malloc(SF_CHUNK_MAX);
-	enc->frame = malloc(enc->frame_cap);
-	if (enc->plain == NULL || enc->frame == NULL) {
+	if ((enc = calloc(1, sizeof(*enc))) != NULL) {
+		enc->api = api;
+		enc->out = *out;
+		enc->plain = malloc(SF_CHUNK_MAX);
+		enc->frame = malloc(SF_FRAME_MAX);
+	}
+	if (enc == NULL || enc->plain == NULL || enc->frame == NULL) {
 		sf_enc_free(enc);
+		err_set(e, "out of memory");
 		return NULL;
 	}
 	return enc;
@@ -127,7 +132,7 @@ static int
 sf_emit_chunk(struct sf_enc *enc, const uint8_t *src, size_t n, struct err *e)
 {
 	uint8_t *hdr = enc->frame;
-	size_t clen = enc->frame_cap - SF_HDR_LEN - SF_CRC_LEN;
+	size_t clen = SF_FRAME_MAX - SF_HDR_LEN - SF_CRC_LEN;
 
 	if (!enc->started) {
 		if (sink_write(&enc->out, sf_stream_id, sizeof(sf_stream_id),
@@ -136,7 +141,7 @@ sf_emit_chunk(struct sf_enc *enc, const uint8_t *src, size_t n, struct err *e)
 		enc->started = 1;
 	}
 	put_le32(hdr + SF_HDR_LEN, sf_mask_crc(sf_crc32c(src, n)));
-	if (snappy_compress((const char *)src, n,
+	if (enc->api->compress((const char *)src, n,
 	    (char *)hdr + SF_HDR_LEN + SF_CRC_LEN, &clen) != SNAPPY_OK)
 		return err_set(e,
 		    "snappy frame: compressing a %zu-byte chunk failed", n);
@@ -220,6 +225,7 @@ enum sf_state {
 };
 
 struct sf_dec {
+	const struct snappy_api *api;
 	struct sink	 out;
 	enum sf_state	 state;
 	uint8_t		 hdr[SF_HDR_LEN];
@@ -236,21 +242,26 @@ struct sf_dec {
 };
 
 struct sf_dec *
-sf_dec_new(const struct sink *out)
+sf_dec_new(const struct sink *out, struct err *e)
 {
+	const struct snappy_api *api;
 	struct sf_dec *dec;
 
-	if ((dec = calloc(1, sizeof(*dec))) == NULL)
+	if ((api = snappy_api(e)) == NULL)
 		return NULL;
-	dec->out = *out;
-	dec->state = SF_HEADER;
-	/* Like snap, refuse compressed bodies longer than 64 KiB can compress
-	 * to. */
-	dec->body_max = SF_CRC_LEN + snappy_max_compressed_length(SF_CHUNK_MAX);
-	dec->body = malloc(dec->body_max);
-	dec->plain = malloc(SF_CHUNK_MAX);
-	if (dec->body == NULL || dec->plain == NULL) {
+	if ((dec = calloc(1, sizeof(*dec))) != NULL) {
+		dec->api = api;
+		dec->out = *out;
+		dec->state = SF_HEADER;
+		/* Like snap, refuse compressed bodies longer than 64 KiB can
+		 * compress to. */
+		dec->body_max = SF_FRAME_MAX - SF_HDR_LEN;
+		dec->body = malloc(dec->body_max);
+		dec->plain = malloc(SF_CHUNK_MAX);
+	}
+	if (dec == NULL || dec->body == NULL || dec->plain == NULL) {
 		sf_dec_free(dec);
+		err_set(e, "out of memory");
 		return NULL;
 	}
 	return dec;
@@ -349,7 +360,7 @@ sf_dec_compressed(struct sf_dec *dec, const uint8_t *body, size_t len,
 	const char *src = (const char *)body + SF_CRC_LEN;
 	size_t srclen = len - SF_CRC_LEN, n;
 
-	if (snappy_uncompressed_length(src, srclen, &n) != SNAPPY_OK)
+	if (dec->api->uncompressed_length(src, srclen, &n) != SNAPPY_OK)
 		return sf_dec_fail(dec, e,
 		    "corrupt compressed body (bad length "
 		    "preamble)");
@@ -357,7 +368,8 @@ sf_dec_compressed(struct sf_dec *dec, const uint8_t *body, size_t len,
 		return sf_dec_fail(dec, e,
 		    "compressed chunk expands to %zu bytes, "
 		    "more than %d", n, SF_CHUNK_MAX);
-	if (snappy_uncompress(src, srclen, (char *)dec->plain, &n) != SNAPPY_OK)
+	if (dec->api->uncompress(src, srclen, (char *)dec->plain, &n) !=
+	    SNAPPY_OK)
 		return sf_dec_fail(dec, e, "corrupt compressed body");
 	return sf_dec_deliver(dec, get_le32(body), dec->plain, n, e);
 }
@@ -523,10 +535,8 @@ sf_compress(const void *in, size_t len, uint8_t **out, size_t *outlen,
 	struct sf_enc *enc;
 	int rc;
 
-	if ((enc = sf_enc_new(&s)) == NULL) {
-		rc = err_set(e, "snappy frame: out of memory for the encoder");
-		return sf_membuf_done(&m, rc, out, outlen);
-	}
+	if ((enc = sf_enc_new(&s, e)) == NULL)
+		return sf_membuf_done(&m, -1, out, outlen);
 	rc = sf_enc_write(enc, in, len, e);
 	if (rc == 0)
 		rc = sf_enc_finish(enc, e);
@@ -543,10 +553,8 @@ sf_decompress(const void *in, size_t len, uint8_t **out, size_t *outlen,
 	struct sf_dec *dec;
 	int rc;
 
-	if ((dec = sf_dec_new(&s)) == NULL) {
-		rc = err_set(e, "snappy frame: out of memory for the decoder");
-		return sf_membuf_done(&m, rc, out, outlen);
-	}
+	if ((dec = sf_dec_new(&s, e)) == NULL)
+		return sf_membuf_done(&m, -1, out, outlen);
 	rc = sf_dec_write(dec, in, len, e);
 	if (rc == 0)
 		rc = sf_dec_finish(dec, e);

@@ -13,18 +13,23 @@
 #include "sink.h"
 
 #define SF_CHUNK_MAX 65536
+/* A chunk's frame at most: header, CRC and snappy's bound for the body,
+ * 32 + n + n / 6 (snappy_max_compressed_length). */
+#define SF_FRAME_MAX (8 + 32 + SF_CHUNK_MAX + SF_CHUNK_MAX / 6)
 
 struct sf_enc;
 struct sf_dec;
 
-struct sf_enc	*sf_enc_new(const struct sink *out);
+/* NULL with e set without memory, or when libsnappy cannot be loaded
+ * (snappy_api.h). */
+struct sf_enc	*sf_enc_new(const struct sink *out, struct err *e);
 int	sf_enc_write(struct sf_enc *enc, const void *buf, size_t len,
 	    struct err *e);
 /* flushes the last chunk */
 int sf_enc_finish(struct sf_enc *enc, struct err *e);
 void	sf_enc_free(struct sf_enc *enc);
 
-struct sf_dec	*sf_dec_new(const struct sink *out);
+struct sf_dec	*sf_dec_new(const struct sink *out, struct err *e);
 /* Accepts the framed stream in pieces of any size. */
 int	sf_dec_write(struct sf_dec *dec, const void *buf, size_t len,
 	    struct err *e);

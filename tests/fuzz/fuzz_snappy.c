@@ -45,7 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cut = (size - 1) * data[0] / 255;
 	data++, size--;
 	rc1 = sf_decompress(data, size, &whole, &wlen, &e);
-	if ((d = sf_dec_new(&s)) == NULL)
+	if ((d = sf_dec_new(&s, NULL)) == NULL)
 		return 0;
 	rc2 = sf_dec_write(d, data, cut, &e);
 	if (rc2 == 0)

@@ -44,6 +44,43 @@ for f in empty one k64m1 k64 k64p1 random10m text10m; do
 	zt_check "retrieved $f is bit-exact" cmp -s "$D/orig/$f" "$D/files/$f"
 done
 
+# stand_in SONAME: checks that zstor does not link the library and makes an
+# empty one of that name in $D/stand-in/SONAME, which LD_LIBRARY_PATH then
+# finds first; 1 without a C compiler.
+stand_in() {
+	local lib=${1%%.so*}
+	if ldd "$ZT_ZSTOR" | grep -q "$lib\.so"; then
+		zt__fail "zstor does not link $lib" "$(ldd "$ZT_ZSTOR")"
+	else
+		zt__pass "zstor does not link $lib"
+	fi
+	mkdir -p "$D/stand-in/$1"
+	echo 'int zstor_stand_in;' | ${CC:-cc} -shared -fPIC -x c - \
+	    -o "$D/stand-in/$1/$1" 2>/dev/null
+}
+
+# zstor loads libsnappy at the first framing or unframing (the stores and
+# retrieves above did), and one without the calls makes a standalone command
+# fail saying what is missing, the file and the stored object left alone.
+if stand_in libsnappy.so.1; then
+	printf 'not k64\n' >"$D/files/k64"
+	LD_LIBRARY_PATH=$D/stand-in/libsnappy.so.1 Z retrieve --file "$D/files/k64" 2>"$D/err"
+	zt_check_eq "a retrieve without a usable libsnappy exits 1" 1 $?
+	zt_check "... saying what is missing" grep -q \
+	    "snappy framing needs libsnappy: libsnappy.so.1 has no snappy_compress" "$D/err" ||
+		sed "s/^/    said: /" "$D/err"
+	zt_check_eq "... the file left as it was" "not k64" "$(cat "$D/files/k64")"
+	head -c 1000 /dev/urandom >"$D/files/nosnappy"
+	LD_LIBRARY_PATH=$D/stand-in/libsnappy.so.1 Z store --file "$D/files/nosnappy" 2>"$D/err"
+	zt_check_eq "a store without a usable libsnappy exits 1" 1 $?
+	zt_check_eq "... and nothing is stored" "" "$(Z check --file "$D/files/nosnappy")"
+	rm -f "$D/files/nosnappy"
+	zt_check "with libsnappy, the object retrieves again" Z retrieve --file "$D/files/k64"
+	zt_check "... bit-exact" cmp -s "$D/orig/k64" "$D/files/k64"
+else
+	zt_skip "no C compiler for a stand-in libsnappy"
+fi
+
 # With every backend healthy a retrieve reads the 10 data shards and no parity.
 zt_log_mark "$D/zstor.log"
 zt_check "retrieve with debug logging" Z -d retrieve --file "$D/files/random10m"
@@ -157,18 +194,12 @@ zt_check_eq "missing config exits 1" 1 $?
 grep -q "missing.toml" "$D/err"; zt_check "... naming the file" test $? -eq 0
 zt_check_eq "check of a file never stored prints nothing" "" "$(Z check --file /never/stored)"
 
-# zstor loads libcrypto only when a command needs AES-GCM: it does not link
-# it, and a libcrypto.so.3 without the calls (an empty stand-in found first)
-# makes a standalone store fail saying what is missing, the file left alone.
-if ldd "$ZT_ZSTOR" | grep -q "libcrypto.so"; then
-	zt__fail "zstor does not link libcrypto" "$(ldd "$ZT_ZSTOR")"
-else
-	zt__pass "zstor does not link libcrypto"
-fi
-mkdir -p "$D/fakelib"
-if echo 'int zstor_stand_in;' | ${CC:-cc} -shared -fPIC -x c - -o "$D/fakelib/libcrypto.so.3" 2>/dev/null; then
+# zstor loads libcrypto only when a command needs AES-GCM, and one without
+# the calls makes a standalone store fail saying what is missing, the file
+# left alone.
+if stand_in libcrypto.so.3; then
 	head -c 1000 /dev/urandom >"$D/files/nocrypto"
-	LD_LIBRARY_PATH=$D/fakelib Z store --file "$D/files/nocrypto" 2>"$D/err"
+	LD_LIBRARY_PATH=$D/stand-in/libcrypto.so.3 Z store --file "$D/files/nocrypto" 2>"$D/err"
 	zt_check_eq "a store without a usable libcrypto exits 1" 1 $?
 	grep -q "AES-GCM needs OpenSSL's libcrypto: libcrypto.so.3 has no EVP_CIPHER_CTX_new" "$D/err"
 	zt_check "... saying what is missing" test $? -eq 0

@@ -135,8 +135,8 @@ stages(const uint8_t *buf, size_t len, struct costs *c)
 	struct b2x4 x4;
 	struct sink s = { mem_sink, &comp }, p = { mem_sink, &plain },
 	    o = { mem_sink, &out };
-	struct sf_enc *enc = sf_enc_new(&s);
-	struct sf_dec *dec = sf_dec_new(&p);
+	struct sf_enc *enc = sf_enc_new(&s, NULL);
+	struct sf_dec *dec = sf_dec_new(&p, NULL);
 	struct gcm_enc *g = gcm_enc_new(key, NULL, &o, NULL);
 	struct rs *rs = rs_new(10, 5, NULL);
 	size_t off, shard = len / 10, i;

@@ -610,7 +610,7 @@ check_stream_decode(const struct vec *v, const struct object *o)
 {
 	struct file_out f = { .buf = { NULL, 0, 0 } };
 	struct sink to_file = { file_write, &f };
-	struct sf_dec *sd = sf_dec_new(&to_file);
+	struct sf_dec *sd = sf_dec_new(&to_file, NULL);
 	struct sink to_unframe = { unframe_write, sd };
 	struct err e = { "" };
 	struct gcm_dec *gd = gcm_dec_new(v->key, &to_unframe, &e);

@@ -34,7 +34,7 @@ decode(const uint8_t *in, size_t len, int mode, struct t_buf *out,
     struct err *e)
 {
 	struct sink s = { t_buf_write, out };
-	struct sf_dec *d = sf_dec_new(&s);
+	struct sf_dec *d = sf_dec_new(&s, NULL);
 	size_t off = 0, n;
 	int rc = 0;
 
@@ -55,7 +55,7 @@ encode(const uint8_t *in, size_t len, int mode, struct t_buf *out,
     struct err *e)
 {
 	struct sink s = { t_buf_write, out };
-	struct sf_enc *enc = sf_enc_new(&s);
+	struct sf_enc *enc = sf_enc_new(&s, NULL);
 	size_t off = 0, n;
 	int rc = 0;
 
@@ -282,8 +282,8 @@ static void
 check_sink_failure(void)
 {
 	struct sink s = { fail_write, NULL };
-	struct sf_enc *enc = sf_enc_new(&s);
-	struct sf_dec *dec = sf_dec_new(&s);
+	struct sf_enc *enc = sf_enc_new(&s, NULL);
+	struct sf_dec *dec = sf_dec_new(&s, NULL);
 	static const uint8_t frame[] =
 	    "\xff\x06\0\0sNaPpY\x01\x09\0\0\xbb\x1f\x1c\x19hello";
 	struct err e;
