@@ -13,17 +13,19 @@ static void
 bg_loop(void *arg)
 {
 	struct bg *b = arg;
+	struct bg_task t;
 
 	pthread_mutex_lock(&b->mu);
 	for (;;) {
-		while (!b->busy && !b->quit)
+		while (b->done == b->posted && !b->quit)
 			pthread_cond_wait(&b->cv, &b->mu);
-		if (b->quit && !b->busy)
-			break;
+		if (b->done == b->posted)
+			break;	/* quit, and nothing left */
+		t = b->q[b->done % BG_QUEUE];
 		pthread_mutex_unlock(&b->mu);
-		b->fn(b->arg);
+		t.fn(t.arg);
 		pthread_mutex_lock(&b->mu);
-		b->busy = 0;
+		b->done++;
 		pthread_cond_broadcast(&b->cv);
 	}
 	pthread_mutex_unlock(&b->mu);
@@ -34,23 +36,39 @@ bg_start(struct bg *b)
 {
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
-	b->busy = b->quit = b->threaded = b->asked = 0;
+	b->posted = b->done = 0;
+	b->quit = b->threaded = b->asked = 0;
+	b->depth = 1;
 }
 
 void
-bg_wait(struct bg *b)
+bg_depth(struct bg *b, unsigned depth)
+{
+	b->depth = depth < 1 ? 1 : depth > BG_QUEUE ? BG_QUEUE : depth;
+}
+
+void
+bg_wait_for(struct bg *b, uint64_t ticket)
 {
 	if (!b->threaded)
-		return;
+		return;		/* inline: done when posted */
 	pthread_mutex_lock(&b->mu);
-	while (b->busy)
+	while (b->done < ticket)
 		pthread_cond_wait(&b->cv, &b->mu);
 	pthread_mutex_unlock(&b->mu);
 }
 
 void
+bg_wait(struct bg *b)
+{
+	bg_wait_for(b, b->posted);
+}
+
+uint64_t
 bg_post(struct bg *b, void (*fn)(void *), void *arg, size_t bytes)
 {
+	uint64_t ticket;
+
 	if (bytes >= BG_INLINE_MAX && !b->asked) {
 		b->asked = 1;
 		b->threaded = threads_allowed &&
@@ -59,15 +77,20 @@ bg_post(struct bg *b, void (*fn)(void *), void *arg, size_t bytes)
 	if (!b->threaded || bytes < BG_INLINE_MAX) {
 		bg_wait(b);	/* tasks stay in order */
 		fn(arg);
-		return;
+		pthread_mutex_lock(&b->mu);
+		ticket = ++b->posted;
+		b->done = ticket;
+		pthread_mutex_unlock(&b->mu);
+		return ticket;
 	}
-	bg_wait(b);
 	pthread_mutex_lock(&b->mu);
-	b->fn = fn;
-	b->arg = arg;
-	b->busy = 1;
+	while (b->posted - b->done >= b->depth)
+		pthread_cond_wait(&b->cv, &b->mu);
+	b->q[b->posted % BG_QUEUE] = (struct bg_task){ fn, arg };
+	ticket = ++b->posted;
 	pthread_cond_broadcast(&b->cv);
 	pthread_mutex_unlock(&b->mu);
+	return ticket;
 }
 
 void

@@ -104,9 +104,9 @@ hw_flush(struct hwriter *w, struct hwbuf *o)
 static void
 hw_write_task(void *arg)
 {
-	struct hwriter *w = arg;
+	struct hwbuf *o = arg;
 
-	hw_flush(w, w->flush);
+	hw_flush(o->w, o);
 }
 
 /* Runs on the hashing thread. It has its own copy of the output's extent:
@@ -114,12 +114,12 @@ hw_write_task(void *arg)
 static void
 hw_hash_task(void *arg)
 {
-	struct hwriter *w = arg;
+	struct hwbuf *o = arg;
 
-	if (w->in_hash)
-		b2_update(w->in_hash, w->in, w->inlen);
-	if (w->out_hash && w->hlen > 0)
-		b2_update(w->out_hash, w->hbuf, w->hlen);
+	if (o->in_hash)
+		b2_update(o->in_hash, o->in, o->inlen);
+	if (o->w->out_hash && o->hlen > 0)
+		b2_update(o->w->out_hash, o->buf, o->hlen);
 }
 
 static void
@@ -132,12 +132,18 @@ hw_wait(struct hwriter *w)
 void
 hwriter_init(struct hwriter *w, int fd, uint64_t base, struct b2 *out_hash)
 {
+	int i;
+
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
 	w->base = base;
 	w->out_hash = out_hash;
+	for (i = 0; i < HW_RING; i++)
+		w->out[i].w = w;
 	bg_start(&w->hash_bg);
 	bg_start(&w->write_bg);
+	bg_depth(&w->hash_bg, HW_RING - 1);
+	bg_depth(&w->write_bg, HW_RING - 1);
 }
 
 void
@@ -175,18 +181,27 @@ hwriter_sink(struct hwriter *w)
 void
 hwriter_cut(struct hwriter *w, struct b2 *in_hash, const void *in, size_t inlen)
 {
-	hw_wait(w);
-	w->in_hash = in_hash;
-	w->in = in;
-	w->inlen = inlen;
-	w->flush = &w->out[w->cur];
-	w->hbuf = w->flush->buf;
-	w->hlen = w->flush->len;
-	w->cur ^= 1;
-	w->out[w->cur].at = w->total;
-	bg_post(&w->hash_bg, hw_hash_task, w,
-	    (w->in_hash ? inlen : 0) + (w->out_hash ? w->hlen : 0));
-	bg_post(&w->write_bg, hw_write_task, w, w->hlen);
+	struct hwbuf *o = &w->out[w->cur], *next;
+	size_t hashing;
+
+	o->in_hash = in_hash;
+	o->in = in;
+	o->inlen = inlen;
+	o->hlen = o->len;
+	hashing = (in_hash ? inlen : 0) + (w->out_hash ? o->hlen : 0);
+	/* A task with nothing to do is not posted: one posted would run
+	 * inline, after all the tasks before it (a store's cuts between two
+	 * input blocks hash nothing, and would wait for the input's hash). */
+	o->hashed = hashing > 0 ?
+	    bg_post(&w->hash_bg, hw_hash_task, o, hashing) : 0;
+	o->written = o->hlen > 0 ?
+	    bg_post(&w->write_bg, hw_write_task, o, o->hlen) : 0;
+	/* the next buffer, once its last tasks are done */
+	w->cur = (w->cur + 1) % HW_RING;
+	next = &w->out[w->cur];
+	bg_wait_for(&w->hash_bg, next->hashed);
+	bg_wait_for(&w->write_bg, next->written);
+	next->at = w->total;
 }
 
 int
@@ -208,9 +223,11 @@ hwriter_finish(struct hwriter *w, struct err *e)
 void
 hwriter_free(struct hwriter *w)
 {
+	int i;
+
 	bg_stop(&w->hash_bg);
 	bg_stop(&w->write_bg);
-	free(w->out[0].buf);
-	free(w->out[1].buf);
+	for (i = 0; i < HW_RING; i++)
+		free(w->out[i].buf);
 	free(w->mem);
 }

@@ -1,8 +1,9 @@
 /* Store pass 1: one read of the file feeds the checksum and the compressor,
  * whose frames are encrypted into the scratch file. Per 1 MiB block the
  * background thread hashes the block and writes the sealed bytes before it,
- * while this thread compresses and encrypts; input blocks alternate between two
- * buffers so a read never overwrites a block still being hashed. */
+ * while this thread compresses and encrypts; input blocks go round HW_RING
+ * buffers, as many as the hash may fall behind by, so a read never overwrites
+ * a block still being hashed. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -40,18 +41,25 @@ static int
 seal_stream(int in_fd, struct b2 *hash, struct sf_enc *sf, struct hwriter *w,
     struct err *e)
 {
-	uint8_t *block[2] = { malloc(SEAL_READ_BLOCK),
-	    malloc(SEAL_READ_BLOCK) };
+	uint8_t *block[HW_RING] = { NULL };
 	struct err ignored;
 	ssize_t n;
-	int rc = 0, cur = 0;
+	int rc = 0, cur = 0, i;
 
-	if (block[0] == NULL || block[1] == NULL) {
-		free(block[0]), free(block[1]);
-		return err_set(e, "out of memory");
-	}
 	(void)posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	while ((n = read_full(in_fd, block[cur], SEAL_READ_BLOCK)) > 0) {
+	for (;;) {
+		/* a small file needs one block, a large one all of them */
+		if (block[cur] == NULL &&
+		    (block[cur] = malloc(SEAL_READ_BLOCK)) == NULL) {
+			rc = err_set(e, "out of memory");
+			break;
+		}
+		if ((n = read_full(in_fd, block[cur], SEAL_READ_BLOCK)) <= 0) {
+			if (n < 0)
+				rc = err_set(e, "read failed: %s",
+				    strerror(errno));
+			break;
+		}
 		if (sf_enc_write(sf, block[cur], (size_t)n, e) < 0) {
 			rc = -1;
 			break;
@@ -59,16 +67,14 @@ seal_stream(int in_fd, struct b2 *hash, struct sf_enc *sf, struct hwriter *w,
 		hwriter_cut(w, hash, block[cur], (size_t)n);
 		if ((size_t)n < SEAL_READ_BLOCK)
 			break;
-		cur ^= 1;
+		cur = (cur + 1) % HW_RING;
 	}
-	if (n < 0)
-		rc = err_set(e, "read failed: %s", strerror(errno));
-	/* The last block may still be hashed in the background: wait before
-	 * freeing it (keeping the first error). */
+	/* The last blocks may still be hashed in the background: wait before
+	 * freeing them (keeping the first error). */
 	if (hwriter_finish(w, rc < 0 ? &ignored : e) < 0)
 		rc = -1;
-	free(block[0]);
-	free(block[1]);
+	for (i = 0; i < HW_RING; i++)
+		free(block[i]);
 	return rc;
 }
 

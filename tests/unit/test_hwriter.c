@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bg.h"
@@ -226,6 +227,81 @@ bg_order(void)
 	bg_stop(&b);
 }
 
+/* bg.h with a depth: tasks queue without waiting for each other, run in
+ * order, and a ticket says when one is done. */
+struct gated {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 open;
+	int		 ran[BG_QUEUE], nran;
+};
+
+struct gated_task {
+	struct gated	*g;
+	int		 id;
+};
+
+static void
+gated_run(void *arg)
+{
+	struct gated_task *t = arg;
+	struct gated *g = t->g;
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;	/* a bug must fail the test, not hang it */
+	pthread_mutex_lock(&g->mu);
+	while (!g->open &&
+	    pthread_cond_timedwait(&g->cv, &g->mu, &until) == 0)
+		;
+	g->ran[g->nran++] = t->id;
+	pthread_mutex_unlock(&g->mu);
+}
+
+static int
+gated_count(struct gated *g)
+{
+	int n;
+
+	pthread_mutex_lock(&g->mu);
+	n = g->nran;
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+static void
+bg_queue(void)
+{
+	struct gated g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	    0, { 0 }, 0 };
+	struct gated_task t[3] = { { &g, 1 }, { &g, 2 }, { &g, 3 } };
+	uint64_t ticket[3];
+	struct bg b;
+	int i;
+
+	bg_threads_allowed(1);
+	bg_start(&b);
+	bg_depth(&b, 3);
+	for (i = 0; i < 3; i++)
+		ticket[i] = bg_post(&b, gated_run, &t[i], BG_INLINE_MAX);
+	T_CHECK(gated_count(&g) == 0, "bg: three tasks at depth 3 were posted "
+	    "without waiting for one (%d ran first)", gated_count(&g));
+	T_CHECK(ticket[0] + 1 == ticket[1] && ticket[1] + 1 == ticket[2],
+	    "bg: tickets follow each other");
+	pthread_mutex_lock(&g.mu);
+	g.open = 1;
+	pthread_cond_broadcast(&g.cv);
+	pthread_mutex_unlock(&g.mu);
+	bg_wait_for(&b, ticket[1]);
+	T_CHECK(gated_count(&g) >= 2, "bg: the second task's ticket came "
+	    "back before it ran");
+	bg_wait(&b);
+	T_CHECK(g.nran == 3 && g.ran[0] == 1 && g.ran[1] == 2 && g.ran[2] == 3,
+	    "bg: queued tasks ran in order (%d: %d %d %d)", g.nran, g.ran[0],
+	    g.ran[1], g.ran[2]);
+	bg_stop(&b);
+}
+
 int
 main(void)
 {
@@ -250,5 +326,6 @@ main(void)
 	bg_threads_allowed(0);
 	failing_write();
 	bg_order();
+	bg_queue();
 	return t_finish();
 }
