@@ -17,18 +17,14 @@ static char evp_why[256];
 static void
 evp_load(void)
 {
-	static const char *const names[] = { "EVP_CIPHER_CTX_new",
-	    "EVP_CIPHER_CTX_free", "EVP_CIPHER_CTX_ctrl", "EVP_CipherInit_ex",
-	    "EVP_CipherUpdate", "EVP_EncryptFinal_ex", "EVP_DecryptFinal_ex",
-	    "EVP_aes_256_gcm", "OpenSSL_version" };
-	struct evp_api *a = &evp_loaded;
-	void *const slots[] = { &a->ctx_new, &a->ctx_free, &a->ctx_ctrl,
-	    &a->cipher_init, &a->cipher_update, &a->encrypt_final,
-	    &a->decrypt_final, &a->aes_256_gcm, &a->version };
+#define EVP_NAME(field, name)	#name,
+#define EVP_SLOT(field, name)	&evp_loaded.field,
+	static const char *const names[] = { EVP_CALLS(EVP_NAME) };
+	void *const slots[] = { EVP_CALLS(EVP_SLOT) };
 
 	if (lazy_lib_load(EVP_LIBCRYPTO, names, slots,
 	    sizeof(names) / sizeof(names[0]), evp_why, sizeof(evp_why)) == 0)
-		evp_ok = a;
+		evp_ok = &evp_loaded;
 }
 
 const struct evp_api *

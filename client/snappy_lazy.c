@@ -16,10 +16,10 @@ static char snappy_why[256];
 static void
 snappy_load(void)
 {
-	static const char *const names[] = { "snappy_compress",
-	    "snappy_uncompress", "snappy_uncompressed_length" };
-	void *const slots[] = { &snappy_loaded.compress,
-	    &snappy_loaded.uncompress, &snappy_loaded.uncompressed_length };
+#define SNAPPY_NAME(field, name)	#name,
+#define SNAPPY_SLOT(field, name)	&snappy_loaded.field,
+	static const char *const names[] = { SNAPPY_CALLS(SNAPPY_NAME) };
+	void *const slots[] = { SNAPPY_CALLS(SNAPPY_SLOT) };
 
 	if (lazy_lib_load(SNAPPY_SONAME, names, slots,
 	    sizeof(names) / sizeof(names[0]), snappy_why,

@@ -10,21 +10,22 @@
 
 #include "err.h"
 
+/* The calls, each once: the table's field and the library's name. */
+#define EVP_CALLS(X)						\
+	X(ctx_new, EVP_CIPHER_CTX_new)				\
+	X(ctx_free, EVP_CIPHER_CTX_free)			\
+	X(ctx_ctrl, EVP_CIPHER_CTX_ctrl)			\
+	X(cipher_init, EVP_CipherInit_ex)			\
+	X(cipher_update, EVP_CipherUpdate)			\
+	X(encrypt_final, EVP_EncryptFinal_ex)			\
+	X(decrypt_final, EVP_DecryptFinal_ex)			\
+	X(aes_256_gcm, EVP_aes_256_gcm)				\
+	X(version, OpenSSL_version)
+
 struct evp_api {
-	EVP_CIPHER_CTX	*(*ctx_new)(void);
-	void		 (*ctx_free)(EVP_CIPHER_CTX *);
-	int		 (*ctx_ctrl)(EVP_CIPHER_CTX *, int, int, void *);
-	int		 (*cipher_init)(EVP_CIPHER_CTX *, const EVP_CIPHER *,
-			    ENGINE *, const unsigned char *,
-			    const unsigned char *, int);
-	int		 (*cipher_update)(EVP_CIPHER_CTX *, unsigned char *,
-			    int *, const unsigned char *, int);
-	int		 (*encrypt_final)(EVP_CIPHER_CTX *, unsigned char *,
-			    int *);
-	int		 (*decrypt_final)(EVP_CIPHER_CTX *, unsigned char *,
-			    int *);
-	const EVP_CIPHER *(*aes_256_gcm)(void);
-	const char	*(*version)(int);
+#define EVP_FIELD(field, name)	__typeof__(&name) field;
+	EVP_CALLS(EVP_FIELD)
+#undef EVP_FIELD
 };
 
 /* The table; NULL (e set) when libcrypto cannot be loaded. Thread-safe. */

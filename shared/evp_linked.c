@@ -6,9 +6,8 @@
 #include "evp.h"
 
 static const struct evp_api linked = {
-	EVP_CIPHER_CTX_new, EVP_CIPHER_CTX_free, EVP_CIPHER_CTX_ctrl,
-	EVP_CipherInit_ex, EVP_CipherUpdate, EVP_EncryptFinal_ex,
-	EVP_DecryptFinal_ex, EVP_aes_256_gcm, OpenSSL_version,
+#define EVP_LINKED(field, name)	.field = name,
+	EVP_CALLS(EVP_LINKED)
 };
 
 const struct evp_api *

@@ -13,11 +13,16 @@
 
 #include "err.h"
 
+/* The calls, each once: the table's field and the library's name. */
+#define SNAPPY_CALLS(X)						\
+	X(compress, snappy_compress)				\
+	X(uncompress, snappy_uncompress)			\
+	X(uncompressed_length, snappy_uncompressed_length)
+
 struct snappy_api {
-	snappy_status	(*compress)(const char *, size_t, char *, size_t *);
-	snappy_status	(*uncompress)(const char *, size_t, char *, size_t *);
-	snappy_status	(*uncompressed_length)(const char *, size_t,
-			    size_t *);
+#define SNAPPY_FIELD(field, name)	__typeof__(&name) field;
+	SNAPPY_CALLS(SNAPPY_FIELD)
+#undef SNAPPY_FIELD
 };
 
 /* The table; NULL (e set) when libsnappy cannot be loaded. Thread-safe. */

@@ -4,7 +4,8 @@
 #include "snappy_api.h"
 
 static const struct snappy_api linked = {
-	snappy_compress, snappy_uncompress, snappy_uncompressed_length,
+#define SNAPPY_LINKED(field, name)	.field = name,
+	SNAPPY_CALLS(SNAPPY_LINKED)
 };
 
 const struct snappy_api *
