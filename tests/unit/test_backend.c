@@ -28,6 +28,7 @@
 #include <hiredis/hiredis.h>
 
 #include "backend.h"
+#include "log.h"
 #include "pool.h"
 #include "t.h"
 
@@ -1230,6 +1231,25 @@ test_restart(const char *label, struct zsrv *s)
  * idle connection expires, a failure lasts one job, the health table's
  * invalidation reconnects, and a server that restarted between jobs is used
  * again. Backends are opened all at once, a dead one failing alone. */
+/* key_op with the client's debug log caught in log (a string). */
+static int
+logged_op(struct backend *b, enum bop_kind kind, const char *key,
+    const char *val, struct bop *op, char log[1024])
+{
+	char path[256], *text;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/client.log", t_tmpdir());
+	unlink(path);
+	log_init(path, 1);
+	rc = key_op(b, kind, key, val, strlen(val), op);
+	log_init(NULL, 0);
+	text = t_read_file(path, NULL);
+	snprintf(log, 1024, "%s", text ? text : "(no log)");
+	free(text);
+	return rc;
+}
+
 static void
 test_pool(const char *label, struct zsrv *s)
 {
@@ -1242,6 +1262,7 @@ test_pool(const char *label, struct zsrv *s)
 	struct pool p;
 	struct bop op;
 	struct err e;
+	char log[1024];
 
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
 	if (make_ci(&ci, s->addr, "meta1", NULL) < 0 ||
@@ -1290,9 +1311,15 @@ test_pool(const char *label, struct zsrv *s)
 	if (b1 != NULL && zsrv_start(s) == 0) {
 		pool_next_job(&p);
 		b2 = pool_get(&p, &ci, NS_USERKEY, &e);
-		T_CHECK(b2 != NULL && key_op(b2, BOP_KEY_SET, "/pool/b", "y", 1,
-		    &op) == 0, "%s pool: the server restarted between jobs: %s",
-		    label, op.err.msg);
+		T_CHECK(b2 != NULL && logged_op(b2, BOP_KEY_SET, "/pool/b", "y",
+		    &op, log) == 0, "%s pool: the server restarted between jobs: "
+		    "%s", label, op.err.msg);
+		/* found closed before the request went out, not sent on the
+		 * dead connection and sent again */
+		T_CHECK(strstr(log, "the idle connection was closed") != NULL &&
+		    strstr(log, "the kept connection broke") == NULL,
+		    "%s pool: ... its closed connection seen before the "
+		    "request, the log says: %s", label, log);
 	}
 	pool_free(&p);
 	ci_free(&ci);
