@@ -1,18 +1,21 @@
 /* Store pass 1: one read of the file feeds the checksum and the compressor,
- * whose frames are encrypted into the scratch file. Per 1 MiB block the
- * background thread hashes the block and writes the sealed bytes before it,
- * while this thread compresses and encrypts; input blocks go round HW_RING
- * buffers, as many as the hash may fall behind by, so a read never overwrites
- * a block still being hashed. */
+ * whose frames are encrypted into the scratch file. Per 1 MiB block, a
+ * background thread hashes it and another writes the sealed bytes before it,
+ * while this thread and a helper compress the next block's chunks and this
+ * thread encrypts them. Input blocks go round HW_RING buffers, as many as the
+ * hash may fall behind by, so a read never overwrites a block still being
+ * hashed. */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "aesgcm.h"
+#include "bg.h"
 #include "blake2b.h"
 #include "hwriter.h"
 #include "obj.h"
@@ -37,15 +40,109 @@ gcm_sink_write(void *ctx, const void *buf, size_t len, struct err *e)
 	return gcm_enc_write(ctx, buf, len, e);
 }
 
+/* A full block's chunks, framed by this thread and a helper at once: each
+ * takes the next chunk not taken until none is left, so a helper that wakes
+ * late (on two cores Linux often wakes it on this thread's core, behind it)
+ * takes fewer, and this thread never waits for one that has not begun. */
+#define SEAL_CHUNKS	(SEAL_READ_BLOCK / SF_CHUNK_MAX)
+
+struct seal_share {
+	const struct sf_enc *sf;
+	const uint8_t	*in;
+	uint8_t		*frames;	/* SEAL_CHUNKS x SF_FRAME_MAX */
+	size_t		 flen[SEAL_CHUNKS];
+	unsigned	 next, done;	/* chunks taken, framed */
+	int		 failed;
+	struct err	 err;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	uint64_t	 ticket;	/* of the helper's task */
+	unsigned	 alone;		/* blocks to frame alone */
+};
+
+/* Incompressible chunks cost snappy little, and sharing them costs a copy
+ * each and the helper's core, which the hash needs: after a shared block
+ * none of whose chunks compressed, this many are framed alone. */
+#define SEAL_ALONE_AFTER_STORED	8
+
+/* Frames chunks until none is left to take; by either thread. */
+static void
+seal_share_run(void *arg)
+{
+	struct seal_share *sh = arg;
+	struct err e;
+	unsigned i;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&sh->mu);
+		i = sh->next < SEAL_CHUNKS ? sh->next++ : SEAL_CHUNKS;
+		pthread_mutex_unlock(&sh->mu);
+		if (i == SEAL_CHUNKS)
+			return;
+		rc = sf_frame_chunks(sh->sf, sh->in + (size_t)i * SF_CHUNK_MAX,
+		    SF_CHUNK_MAX, sh->frames + (size_t)i * SF_FRAME_MAX,
+		    &sh->flen[i], &e);
+		pthread_mutex_lock(&sh->mu);
+		if (rc < 0 && !sh->failed)
+			sh->failed = 1, sh->err = e;
+		if (++sh->done == SEAL_CHUNKS)
+			pthread_cond_broadcast(&sh->cv);
+		pthread_mutex_unlock(&sh->mu);
+	}
+}
+
+static int
+seal_block(struct sf_enc *sf, struct bg *bg, struct seal_share *sh,
+    const uint8_t *block, size_t n, struct err *e)
+{
+	unsigned i;
+
+	if (n < SEAL_READ_BLOCK || sh->frames == NULL || sh->alone > 0) {
+		sh->alone -= sh->alone > 0;
+		return sf_enc_write(sf, block, n, e);
+	}
+	/* the helper's last task may still be looking for a chunk */
+	bg_wait_for(bg, sh->ticket);
+	sh->sf = sf;
+	sh->in = block;
+	sh->next = sh->done = 0;
+	sh->failed = 0;
+	sh->ticket = bg_post(bg, seal_share_run, sh, SEAL_READ_BLOCK / 2);
+	seal_share_run(sh);
+	pthread_mutex_lock(&sh->mu);
+	while (sh->done < SEAL_CHUNKS)
+		pthread_cond_wait(&sh->cv, &sh->mu);
+	pthread_mutex_unlock(&sh->mu);
+	if (sh->failed) {
+		*e = sh->err;
+		return -1;
+	}
+	sh->alone = SEAL_ALONE_AFTER_STORED;
+	for (i = 0; i < SEAL_CHUNKS; i++) {
+		if (sh->flen[i] < SF_CHUNK_MAX)
+			sh->alone = 0;	/* it compressed */
+		if (sf_enc_put_frames(sf, sh->frames + (size_t)i * SF_FRAME_MAX,
+		    sh->flen[i], e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 seal_stream(int in_fd, struct b2 *hash, struct sf_enc *sf, struct hwriter *w,
     struct err *e)
 {
 	uint8_t *block[HW_RING] = { NULL };
+	struct seal_share share = { .frames = NULL };
 	struct err ignored;
+	struct bg bg;
 	ssize_t n;
 	int rc = 0, cur = 0, i;
 
+	pthread_mutex_init(&share.mu, NULL);
+	pthread_cond_init(&share.cv, NULL);
+	bg_start(&bg);
 	(void)posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
 		/* a small file needs one block, a large one all of them */
@@ -60,7 +157,10 @@ seal_stream(int in_fd, struct b2 *hash, struct sf_enc *sf, struct hwriter *w,
 				    strerror(errno));
 			break;
 		}
-		if (sf_enc_write(sf, block[cur], (size_t)n, e) < 0) {
+		/* without their buffer, full blocks are framed here alone */
+		if (n == SEAL_READ_BLOCK && share.frames == NULL)
+			share.frames = malloc(SEAL_CHUNKS * SF_FRAME_MAX);
+		if (seal_block(sf, &bg, &share, block[cur], (size_t)n, e) < 0) {
 			rc = -1;
 			break;
 		}
@@ -73,6 +173,10 @@ seal_stream(int in_fd, struct b2 *hash, struct sf_enc *sf, struct hwriter *w,
 	 * freeing them (keeping the first error). */
 	if (hwriter_finish(w, rc < 0 ? &ignored : e) < 0)
 		rc = -1;
+	bg_stop(&bg);
+	pthread_mutex_destroy(&share.mu);
+	pthread_cond_destroy(&share.cv);
+	free(share.frames);
 	for (i = 0; i < HW_RING; i++)
 		free(block[i]);
 	return rc;

@@ -127,38 +127,91 @@ sf_enc_free(struct sf_enc *enc)
 	free(enc);
 }
 
+/* Writes the header and CRC of the chunk of n (1..SF_CHUNK_MAX) plain bytes
+ * at src into dst (SF_FRAME_MAX bytes), the compressed body behind them: the
+ * frame's length; or, with *stored set, SF_HDR_LEN + SF_CRC_LEN, the body
+ * being the plain bytes, which the caller appends. */
+static int
+sf_frame_head(const struct snappy_api *sn, const uint8_t *src, size_t n,
+    uint8_t *dst, size_t *len, int *stored, struct err *e)
+{
+	size_t clen = SF_FRAME_MAX - SF_HDR_LEN - SF_CRC_LEN;
+
+	put_le32(dst + SF_HDR_LEN, sf_mask_crc(sf_crc32c(src, n)));
+	if (sn->compress((const char *)src, n,
+	    (char *)dst + SF_HDR_LEN + SF_CRC_LEN, &clen) != SNAPPY_OK)
+		return err_set(e,
+		    "snappy frame: compressing a %zu-byte chunk failed", n);
+	/* Same rule as snap: keep the plain bytes unless we save at least
+	 * 1/8. */
+	if ((*stored = clen >= n - n / 8)) {
+		dst[0] = SF_T_UNCOMPRESSED;
+		put_le24(dst + 1, SF_CRC_LEN + n);
+		*len = SF_HDR_LEN + SF_CRC_LEN;
+		return 0;
+	}
+	dst[0] = SF_T_COMPRESSED;
+	put_le24(dst + 1, SF_CRC_LEN + clen);
+	*len = SF_HDR_LEN + SF_CRC_LEN + clen;
+	return 0;
+}
+
+static int
+sf_enc_start(struct sf_enc *enc, struct err *e)
+{
+	if (enc->started)
+		return 0;
+	enc->started = 1;
+	return sink_write(&enc->out, sf_stream_id, sizeof(sf_stream_id), e);
+}
+
 /* Frames n (1..SF_CHUNK_MAX) plain bytes as one chunk. */
 static int
 sf_emit_chunk(struct sf_enc *enc, const uint8_t *src, size_t n, struct err *e)
 {
-	uint8_t *hdr = enc->frame;
-	size_t clen = SF_FRAME_MAX - SF_HDR_LEN - SF_CRC_LEN;
+	size_t len;
+	int stored;
 
-	if (!enc->started) {
-		if (sink_write(&enc->out, sf_stream_id, sizeof(sf_stream_id),
-		    e) == -1)
-			return -1;
-		enc->started = 1;
-	}
-	put_le32(hdr + SF_HDR_LEN, sf_mask_crc(sf_crc32c(src, n)));
-	if (enc->api->compress((const char *)src, n,
-	    (char *)hdr + SF_HDR_LEN + SF_CRC_LEN, &clen) != SNAPPY_OK)
-		return err_set(e,
-		    "snappy frame: compressing a %zu-byte chunk failed", n);
+	if (sf_enc_start(enc, e) == -1 ||
+	    sf_frame_head(enc->api, src, n, enc->frame, &len, &stored,
+	    e) == -1 || sink_write(&enc->out, enc->frame, len, e) == -1)
+		return -1;
+	return stored ? sink_write(&enc->out, src, n, e) : 0;
+}
 
-	/* Same rule as snap: keep the plain bytes unless we save at least
-	 * 1/8. */
-	if (clen >= n - n / 8) {
-		hdr[0] = SF_T_UNCOMPRESSED;
-		put_le24(hdr + 1, SF_CRC_LEN + n);
-		if (sink_write(&enc->out, hdr, SF_HDR_LEN + SF_CRC_LEN,
-		    e) == -1)
+int
+sf_frame_chunks(const struct sf_enc *enc, const void *in, size_t len,
+    uint8_t *out, size_t *outlen, struct err *e)
+{
+	const uint8_t *p = in;
+	size_t n, flen;
+	int stored;
+
+	for (*outlen = 0; len > 0; p += n, len -= n) {
+		n = len < SF_CHUNK_MAX ? len : SF_CHUNK_MAX;
+		if (sf_frame_head(enc->api, p, n, out + *outlen, &flen,
+		    &stored, e) == -1)
 			return -1;
-		return sink_write(&enc->out, src, n, e);
+		if (stored)
+			memcpy(out + *outlen + flen, p, n), flen += n;
+		*outlen += flen;
 	}
-	hdr[0] = SF_T_COMPRESSED;
-	put_le24(hdr + 1, SF_CRC_LEN + clen);
-	return sink_write(&enc->out, hdr, SF_HDR_LEN + SF_CRC_LEN + clen, e);
+	return 0;
+}
+
+int
+sf_enc_put_frames(struct sf_enc *enc, const void *frames, size_t len,
+    struct err *e)
+{
+	if (enc->failed || enc->fill > 0)
+		return err_set(e, "snappy frame: frames put after %s",
+		    enc->failed ? "an earlier failure" : "a partial chunk");
+	if (len > 0 && (sf_enc_start(enc, e) == -1 ||
+	    sink_write(&enc->out, frames, len, e) == -1)) {
+		enc->failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 int

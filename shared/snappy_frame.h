@@ -29,6 +29,17 @@ int	sf_enc_write(struct sf_enc *enc, const void *buf, size_t len,
 int sf_enc_finish(struct sf_enc *enc, struct err *e);
 void	sf_enc_free(struct sf_enc *enc);
 
+/* Frames len plain bytes into out as enc would at a chunk boundary, less the
+ * stream identifier (*outlen bytes); out holds SF_FRAME_MAX per chunk begun.
+ * Reads nothing enc changes, so a helper thread may frame one part of the
+ * input while enc takes another. */
+int	sf_frame_chunks(const struct sf_enc *enc, const void *in, size_t len,
+	    uint8_t *out, size_t *outlen, struct err *e);
+/* Passes frames from sf_frame_chunks on, in their place in the stream: enc
+ * must hold no partial chunk (every write before it was whole chunks). */
+int	sf_enc_put_frames(struct sf_enc *enc, const void *frames, size_t len,
+	    struct err *e);
+
 struct sf_dec	*sf_dec_new(const struct sink *out, struct err *e);
 /* Accepts the framed stream in pieces of any size. */
 int	sf_dec_write(struct sf_dec *dec, const void *buf, size_t len,

@@ -301,6 +301,72 @@ check_sink_failure(void)
 	sf_dec_free(dec);
 }
 
+/* Frames one encoder's stream with the bytes [lo, hi) framed apart and put
+ * in their place; 0 with *got the stream, or -1 with e set. */
+static int
+encode_apart(const uint8_t *in, size_t len, size_t lo, size_t hi,
+    struct t_buf *got, struct err *e)
+{
+	uint8_t *frames = malloc((hi - lo) / SF_CHUNK_MAX * SF_FRAME_MAX +
+	    SF_FRAME_MAX);
+	struct sink s = { t_buf_write, got };
+	struct sf_enc *enc = sf_enc_new(&s, e);
+	size_t flen;
+	int rc;
+
+	got->len = 0;
+	rc = enc != NULL && frames != NULL &&
+	    sf_enc_write(enc, in, lo, e) == 0 &&
+	    sf_frame_chunks(enc, in + lo, hi - lo, frames, &flen, e) == 0 &&
+	    sf_enc_put_frames(enc, frames, flen, e) == 0 &&
+	    sf_enc_write(enc, in + hi, len - hi, e) == 0 &&
+	    sf_enc_finish(enc, e) == 0 ? 0 : -1;
+	sf_enc_free(enc);
+	free(frames);
+	return rc;
+}
+
+/* Chunks framed apart (a store frames a block's chunks on two threads) and
+ * put in their place make the stream the encoder makes of the same bytes,
+ * the first ones with the stream identifier; frames after a partial chunk
+ * are refused. */
+static void
+check_put_frames(void)
+{
+	size_t len = 6 * SF_CHUNK_MAX + 7, lo, hi, want_len;
+	uint8_t *in = malloc(len), *want;
+	struct t_buf got = { 0 };
+	struct sink s = { t_buf_write, &got };
+	struct sf_enc *enc;
+	struct err e;
+
+	/* stored and compressed chunks both among the ones framed apart */
+	fill(in, 3 * SF_CHUNK_MAX, 1);
+	fill(in + 3 * SF_CHUNK_MAX, len - 3 * SF_CHUNK_MAX, 0);
+	T_CHECK(sf_compress(in, len, &want, &want_len, &e) == 0,
+	    "sf_compress: %s", e.msg);
+	for (lo = 0; lo < len; lo += 2 * SF_CHUNK_MAX) {
+		for (hi = lo + SF_CHUNK_MAX; hi <= len; hi += SF_CHUNK_MAX) {
+			if (hi + SF_CHUNK_MAX > len)
+				hi = len;	/* with the short tail */
+			T_CHECK(encode_apart(in, len, lo, hi, &got, &e) == 0,
+			    "framing [%zu, %zu) apart: %s", lo, hi, e.msg);
+			T_CHECK(t_same(got.p, got.len, want, want_len),
+			    "bytes [%zu, %zu) framed apart differ from one "
+			    "stream", lo, hi);
+		}
+	}
+	enc = sf_enc_new(&s, &e);
+	T_CHECK(enc != NULL && sf_enc_write(enc, in, 5, &e) == 0 &&
+	    sf_enc_put_frames(enc, want + 10, 20, &e) == -1 &&
+	    strcmp(e.msg, "snappy frame: frames put after a partial chunk") == 0,
+	    "frames put after a partial chunk: %s", e.msg);
+	sf_enc_free(enc);
+	free(in);
+	free(want);
+	free(got.p);
+}
+
 static void
 check_fuzz(const cJSON *v)
 {
@@ -345,6 +411,7 @@ main(void)
 		check_roundtrip(sizes[i], 1);
 	}
 	check_sink_failure();
+	check_put_frames();
 	check_fuzz(v);
 	cJSON_Delete(v);
 	return t_finish();
