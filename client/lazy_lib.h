@@ -4,11 +4,30 @@
 #ifndef LAZY_LIB_H
 #define LAZY_LIB_H
 
+#include <pthread.h>
 #include <stddef.h>
 
-/* Loads soname and looks up the n names into the function pointers at
- * slots: 0, or -1 with the reason in why. */
-int	lazy_lib_load(const char *soname, const char *const *names,
-	    void *const *slots, size_t n, char *why, size_t whylen);
+#include "err.h"
+
+struct lazy_lib {
+	const char		*soname;
+	const char *const	*names;		/* of the calls */
+	void *const		*slots;		/* their function pointers */
+	size_t			 n;
+	const char		*needed_by;	/* "snappy framing needs libsnappy" */
+	const char		*package;	/* Debian's, that ships it */
+	pthread_mutex_t		 mu;
+	int			 tried, ok;
+	char			 why[256];
+};
+
+#define LAZY_LIB(soname, names, slots, needed_by, package)		\
+	{ soname, names, slots, sizeof(names) / sizeof((names)[0]),	\
+	  needed_by, package, PTHREAD_MUTEX_INITIALIZER, 0, 0, "" }
+
+/* 0 once the library is loaded and every call found (the first call, from
+ * any thread, tries; later ones know); -1 with e saying what needs it, why it
+ * cannot be had and which package to install. */
+int	lazy_lib_get(struct lazy_lib *l, struct err *e);
 
 #endif
