@@ -128,9 +128,10 @@ sf_enc_free(struct sf_enc *enc)
 }
 
 /* Writes the header and CRC of the chunk of n (1..SF_CHUNK_MAX) plain bytes
- * at src into dst (SF_FRAME_MAX bytes), the compressed body behind them: the
- * frame's length; or, with *stored set, SF_HDR_LEN + SF_CRC_LEN, the body
- * being the plain bytes, which the caller appends. */
+ * at src into dst (SF_FRAME_MAX bytes) and the compressed body behind them,
+ * *len the frame's length; or, with *stored set, only the header and CRC
+ * (*len SF_HDR_LEN + SF_CRC_LEN): the body is then the plain bytes, which
+ * the caller appends. */
 static int
 sf_frame_head(const struct snappy_api *sn, const uint8_t *src, size_t n,
     uint8_t *dst, size_t *len, int *stored, struct err *e)
