@@ -26,6 +26,7 @@
 
 #include "backend_impl.h"
 #include "log.h"
+#include "zdb_bulk.h"
 #include "zout.h"
 
 #define ZDB_KEY_MAX 255		/* 0-db's MAX_KEY_LENGTH */
@@ -67,6 +68,7 @@ struct zdb {
 	int listed;
 	uint8_t *rbuf;		/* ZDB_READ_CHUNK bytes, shared by the run */
 	size_t elements_left;	/* of the reply being read */
+	struct zbulk bulk;	/* a GET's large value being read, or none */
 };
 
 /* 0-db's error replies, exactly as it sends them, and what the operator can
@@ -154,6 +156,7 @@ zdb_drop(struct zdb *z)
 		redisFree(z->ctx);
 	z->ctx = NULL;
 	zout_clear(&z->out);
+	zbulk_free(&z->bulk);
 	z->state = ZC_DOWN;
 }
 
@@ -652,16 +655,101 @@ zdb_ack_now(struct zdb *z)
 		    sizeof(one));
 }
 
-/* Reads in large chunks straight into hiredis' reader (redisBufferRead reads
- * 16 KiB at a time: 128 system calls per 2 MiB piece). */
+/* A GET's large value came whole: it is the op's reply. */
+static int
+zdb_bulk_done(struct zdb *z)
+{
+	redisReply r;
+	int rc;
+
+	if (!zbulk_ends_well(&z->bulk)) {
+		zdb_fail_conn(z, "protocol error: a value of %zu bytes does "
+		    "not end with CRLF (is this address really a 0-db?)",
+		    z->bulk.len);
+		return -1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = REDIS_REPLY_STRING;
+	r.str = (char *)z->bulk.buf;
+	r.len = z->bulk.len;
+	z->bulk.buf = NULL;
+	zbulk_free(&z->bulk);
+	rc = zdb_on_reply(z, &r);
+	free(r.str);		/* NULL once the op took it */
+	return rc;
+}
+
+/* A large value may be read without hiredis only from the start of a reply
+ * that hiredis has not begun, and only for a GET: every other reply, and a
+ * value whose header a read cut, goes through hiredis as before. hiredis
+ * 0.14 is between replies when it has used every byte it holds and its stack
+ * of tasks is empty, or holds only the blank task (type -1) that a call for
+ * the next reply sets up before any byte of it came. */
+#if HIREDIS_MAJOR != 0 || HIREDIS_MINOR != 14
+#error "zdb_bulk_may_start reads the state of hiredis 0.14's reader"
+#endif
+static int
+zdb_bulk_may_start(const struct zdb *z)
+{
+	const redisReader *r = z->ctx->reader;
+
+	if (z->state != ZC_READY || z->done >= z->sent ||
+	    z->q[z->done]->kind != BOP_GET || r->pos != r->len)
+		return 0;
+	return r->ridx == -1 || (r->ridx == 0 && r->rstack[0].type == -1);
+}
+
+/* Hands n bytes read to the value being read, to hiredis, or both. */
+static int
+zdb_feed(struct zdb *z, const uint8_t *p, size_t n)
+{
+	size_t k;
+	long head;
+
+	while (n > 0) {
+		if (z->bulk.buf != NULL) {
+			k = zbulk_take(&z->bulk, p, n);
+			p += k, n -= k;
+			if (zbulk_room(&z->bulk) == 0 && zdb_bulk_done(z) < 0)
+				return -1;
+			continue;
+		}
+		if (zdb_bulk_may_start(z) &&
+		    (head = zbulk_begin(&z->bulk, p, n)) != 0) {
+			if (head < 0) {
+				zdb_fail_conn(z, "out of memory");
+				return -1;
+			}
+			p += head, n -= (size_t)head;
+			continue;
+		}
+		if (redisReaderFeed(z->ctx->reader, (const char *)p, n) !=
+		    REDIS_OK) {
+			zdb_fail_conn(z, "out of memory");
+			return -1;
+		}
+		return zdb_drain(z);
+	}
+	return 0;
+}
+
+/* Reads in large chunks (redisBufferRead reads 16 KiB at a time: 128 system
+ * calls per 2 MiB piece), a GET's large value straight into its own buffer,
+ * up to its end, so that the next read starts at the next reply. */
 static int
 zdb_read(struct zdb *z)
 {
+	uint8_t *to;
+	size_t want;
 	ssize_t r;
 	int i;
 
 	for (i = 0; i < ZDB_READ_ROUNDS; i++) {
-		r = read(z->ctx->fd, z->rbuf, ZDB_READ_CHUNK);
+		to = z->rbuf, want = ZDB_READ_CHUNK;
+		if (z->bulk.buf != NULL)
+			to = z->bulk.buf + z->bulk.have,
+			want = zbulk_room(&z->bulk);
+		r = read(z->ctx->fd, to, want);
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR))
 			break;
@@ -669,16 +757,15 @@ zdb_read(struct zdb *z)
 			return zdb_conn_lost(z,
 			    r == 0 ? "the server closed the connection" :
 			    strerror(errno));
-		if (redisReaderFeed(z->ctx->reader, (const char *)z->rbuf,
-		    (size_t)r) != REDIS_OK) {
-			zdb_fail_conn(z, "out of memory");
+		if (to != z->rbuf) {
+			z->bulk.have += (size_t)r;
+			if (zbulk_room(&z->bulk) == 0 && zdb_bulk_done(z) < 0)
+				return -1;
+		} else if (zdb_feed(z, to, (size_t)r) < 0)
 			return -1;
-		}
-		if ((size_t)r < ZDB_READ_CHUNK)
+		if ((size_t)r < want)
 			break;
 	}
-	if (zdb_drain(z) < 0)
-		return -1;
 	zdb_ack_now(z);
 	return 0;
 }

@@ -437,7 +437,7 @@ zt_zdb_readonly() { zt_zdb_cmd "$1" NSSET "$1" lock 1 >/dev/null; }
 zt_zdb_readwrite() { zt_zdb_cmd "$1" NSSET "$1" lock 0 >/dev/null; }
 
 # zt_zdb_fault NAME MODE [ARG]: server-wide fault (none, hang, slow MS, full,
-# readonly, corrupt, down, lostreply) on the double. Returns 2 on a real 0-db: skip then.
+# readonly, corrupt, down, lostreply, chop) on the double. Returns 2 on a real 0-db: skip then.
 zt_zdb_fault() {
 	local name=$1 pid=${ZT_ZDB_PID[$1]}
 

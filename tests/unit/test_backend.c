@@ -31,6 +31,7 @@
 #include "log.h"
 #include "pool.h"
 #include "t.h"
+#include "zdb_bulk.h"
 
 int main(void);
 
@@ -1048,6 +1049,73 @@ zadmin(const struct zsrv *s, const char *cmd, ...)
 	return rc;
 }
 
+/* Values on both sides of the size read without hiredis (ZBULK_MIN), up to
+ * 0-db's largest, and missing keys among them, in one pipeline, three rounds
+ * on one connection; on the double, with every reply cut where a reader may
+ * trip (the chop fault), each reply cut each way in turn (10 replies a round,
+ * 3 ways). */
+static void
+test_values_cut(const char *label, const struct zsrv *s, const char *ns)
+{
+	static const size_t lens[] = { 10, ZBULK_MIN - 1, ZBULK_MIN,
+	    ZBULK_MIN + 1, 300000, ZDB_PIECE_MAX, ZDB_PIECE_MAX + 7,
+	    ZBULK_MAX };
+	enum { NV = sizeof(lens) / sizeof(lens[0]), NOPS = NV + 2 };
+	struct shard_key k[NOPS];
+	struct bop ops[NOPS];
+	uint8_t *v[NV], kb[NOPS][8];
+	struct backend *b;
+	struct err e;
+	size_t i, j, which[NOPS];
+	int round, ok;
+
+	if ((b = open_be(s->addr, ns, NULL, NS_SEQUENTIAL, &e)) == NULL) {
+		t_fail(__FILE__, __LINE__, "%s: open %s: %s", label, s->addr,
+		    e.msg);
+		return;
+	}
+	for (i = 0; i < NV; i++) {
+		v[i] = pattern(lens[i], 40 + (unsigned)i);
+		T_CHECK(seq_set(b, v[i], lens[i], &k[i], &e) == 0,
+		    "%s: SET of %zu bytes: %s", label, lens[i], e.msg);
+	}
+	k[NV] = k[NV + 1] = (struct shard_key){ KEY_V2, 999999 };
+	if (s->is_double)
+		zadmin(s, "XFAULT", "chop", NULL);
+	for (round = 0; round < 3; round++) {
+		memset(ops, 0, sizeof(ops));
+		/* the missing keys after the first value and before the last */
+		for (i = 0; i < NOPS; i++) {
+			j = i == 1 ? NV : i == NOPS - 2 ? NV + 1 :
+			    i - (i > 1) - (i > NOPS - 2);
+			ops[i].b = b;
+			ops[i].kind = BOP_GET;
+			ops[i].key = kb[i];
+			ops[i].keylen = shard_key_bytes(&k[j], kb[i]);
+			which[i] = j;
+		}
+		backend_run(ops, NOPS, TMO);
+		for (ok = 1, i = 0; i < NOPS; i++) {
+			j = which[i];
+			if (j >= NV)
+				ok &= ops[i].rc == 1 && ops[i].out == NULL;
+			else
+				ok &= ops[i].rc == 0 &&
+				    ops[i].outlen == lens[j] &&
+				    memcmp(ops[i].out, v[j], lens[j]) == 0;
+			free(ops[i].out);
+		}
+		T_CHECK(ok, "%s: round %d of %d pipelined GETs of values of 10 "
+		    "B to 8 MiB and missing keys%s", label, round + 1, NOPS,
+		    s->is_double ? ", every reply cut" : "");
+	}
+	if (s->is_double)
+		zadmin(s, "XFAULT", "none", NULL);
+	for (i = 0; i < NV; i++)
+		free(v[i]);
+	backend_close(b);
+}
+
 static void
 test_password(const char *label, const struct zsrv *u)
 {
@@ -1106,46 +1174,174 @@ out:
 	free(v);
 }
 
+/* A server of one connection, on a unix socket under tmproot, that answers
+ * as serve() says and then reads until the client goes; writes its address
+ * to addr. Returns its pid, or -1. */
+static pid_t
+script_server(const char *name, void (*serve)(int), char *addr, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[256];
+	pid_t pid;
+	int l, c;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", tmproot, name);
+	if ((l = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    bind(l, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(l, 1) == -1) {
+		T_CHECK(0, "%s: listening socket: %s", name, strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == 0) {
+		if ((c = accept(l, NULL, NULL)) != -1) {
+			serve(c);
+			while (read(c, buf, sizeof(buf)) > 0)
+				;
+		}
+		_exit(0);
+	}
+	close(l);
+	snprintf(addr, len, "unix:%s", sa.sun_path);
+	return pid;
+}
+
+static void
+script_end(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static void
+write_str(int c, const char *s, size_t n)
+{
+	ssize_t w;
+
+	for (; n > 0; s += w, n -= (size_t)w)
+		if ((w = write(c, s, n)) <= 0)
+			return;
+}
+
+/* Reads until what the client sent holds word. */
+static void
+read_until(int c, const char *word)
+{
+	char buf[4096];
+	size_t have = 0;
+	ssize_t r;
+
+	while (have < sizeof(buf) - 1 &&
+	    (r = read(c, buf + have, sizeof(buf) - 1 - have)) > 0) {
+		have += (size_t)r;
+		buf[have] = '\0';
+		if (memmem(buf, have, word, strlen(word)) != NULL)
+			return;
+	}
+}
+
+static void
+serve_huge_array(int c)
+{
+	static const char answer[] = "+PONG\r\n*1700000000\r\n";
+
+	write_str(c, answer, sizeof(answer) - 1);
+}
+
 /* A server that answers PING, then announces an array of 1.7e9 elements:
  * the client refuses it at once, allocating nothing for it (fuzz_zdb found
  * hiredis allocating 13 GB for the header alone). */
 static void
 test_huge_array(void)
 {
-	static const char answer[] = "+PONG\r\n*1700000000\r\n";
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct backend_ci ci;
 	struct backend *b;
 	struct err e = { "" };
-	char addr[sizeof(sa.sun_path) + 8], buf[256];
+	char addr[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 	pid_t pid;
-	int l, c;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/huge.sock", tmproot);
-	if ((l = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
-	    bind(l, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    listen(l, 1) == -1) {
-		T_CHECK(0, "huge array: listening socket: %s", strerror(errno));
+	if ((pid = script_server("huge", serve_huge_array, addr,
+	    sizeof(addr))) < 0)
 		return;
-	}
-	if ((pid = fork()) == 0) {
-		if ((c = accept(l, NULL, NULL)) != -1 &&
-		    write(c, answer, sizeof(answer) - 1) > 0)
-			while (read(c, buf, sizeof(buf)) > 0)
-				;
-		_exit(0);
-	}
-	close(l);
 	memset(&ci, 0, sizeof(ci));
-	snprintf(addr, sizeof(addr), "unix:%s", sa.sun_path);
 	zaddr_parse(addr, &ci.addr, &e);
 	b = backend_open(&ci, NS_SEQUENTIAL, 5000, &e);
 	T_CHECK(b == NULL && strstr(e.msg, "more than 1048576 array elements"),
 	    "huge array: %s", b ? "accepted" : e.msg);
 	if (b != NULL)
 		backend_close(b);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	script_end(pid);
+}
+
+/* How serve_get answers the GET, after opening like 0-db (PING, NSINFO of a
+ * user-key namespace): a value of ZBULK_MIN bytes that ends in "XY", not
+ * CRLF; or a status line "$<ZBULK_MIN>" with such a value after it, the
+ * first byte of the line sent alone. */
+enum get_answer { GET_BAD_END, GET_STATUS_DOLLAR };
+static enum get_answer get_answer;
+
+static void
+serve_get(int c)
+{
+	char head[64];
+	char *v = malloc(ZBULK_MIN + 2);
+	int n;
+
+	read_until(c, "NSINFO");
+	n = snprintf(head, sizeof(head), "+PONG\r\n$%zu\r\n",
+	    sizeof(nsinfo_test) - 1);
+	write_str(c, head, (size_t)n);
+	write_str(c, nsinfo_test, sizeof(nsinfo_test) - 1);
+	write_str(c, "\r\n", 2);
+	read_until(c, "GET");
+	if (get_answer == GET_STATUS_DOLLAR) {
+		write_str(c, "+", 1);
+		usleep(50 * 1000);
+	}
+	n = snprintf(head, sizeof(head), "$%d\r\n", ZBULK_MIN);
+	write_str(c, head, (size_t)n);
+	if (v != NULL) {
+		memset(v, 'v', ZBULK_MIN);
+		memcpy(v + ZBULK_MIN, get_answer == GET_BAD_END ? "XY" : "\r\n",
+		    2);
+		write_str(c, v, ZBULK_MIN + 2);
+	}
+	free(v);
+}
+
+/* A GET answered as get_answer says fails with a message holding want,
+ * and hands nothing over: a large value read without hiredis must end as
+ * RESP says, and a reply hiredis has begun is not taken for one. */
+static void
+test_get_answer(enum get_answer how, const char *sock, const char *name,
+    const char *want)
+{
+	struct backend_ci ci;
+	struct backend *b;
+	struct bop op;
+	struct err e = { "" };
+	char addr[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+	pid_t pid;
+
+	get_answer = how;
+	if ((pid = script_server(sock, serve_get, addr, sizeof(addr))) < 0)
+		return;
+	memset(&ci, 0, sizeof(ci));
+	zaddr_parse(addr, &ci.addr, &e);
+	if ((b = backend_open(&ci, NS_USERKEY, 5000, &e)) == NULL)
+		T_CHECK(0, "%s: open: %s", name, e.msg);
+	else {
+		op_init(&op, b, BOP_GET);
+		op.key = "k";
+		op.keylen = 1;
+		T_CHECK(run1(&op, 5000) < 0 && op.out == NULL &&
+		    strstr(op.err.msg, want), "%s: rc %d: %s", name, op.rc,
+		    op.err.msg);
+		free(op.out);
+		backend_close(b);
+	}
+	script_end(pid);
 }
 
 static void
@@ -1392,6 +1588,7 @@ test_zdb_suite(const char *label, const char *bin, int is_double)
 	}
 	test_seq(label, seq.addr, "data1");
 	test_seq(label, seq.addr, NULL);
+	test_values_cut(label, &seq, "data1");
 	test_mode_mismatch(label, seq.addr, "data1", NS_USERKEY);
 	test_mode_mismatch(label, user.addr, "meta1", NS_SEQUENTIAL);
 	test_userkey(label, user.addr, "meta1");
@@ -1448,6 +1645,10 @@ main(void)
 	test_shard_key_bytes();
 	test_dir();
 	test_huge_array();
+	test_get_answer(GET_BAD_END, "badend", "a value that does not end "
+	    "with CRLF", "does not end with CRLF");
+	test_get_answer(GET_STATUS_DOLLAR, "status", "a status line that "
+	    "reads like a value's header", "unexpected");
 	if (zdb != NULL && *zdb != '\0')
 		test_zdb_suite("zdb", zdb, 0);
 	else

@@ -116,6 +116,7 @@ fault_parse(const char *mode, const char *arg, enum fault *fault, unsigned *ms)
 		{ "slow", FAULT_SLOW }, { "full", FAULT_FULL },
 		{ "readonly", FAULT_READONLY }, { "corrupt", FAULT_CORRUPT },
 		{ "down", FAULT_DOWN }, { "lostreply", FAULT_LOSTREPLY },
+		{ "chop", FAULT_CHOP },
 	};
 	char *end;
 	unsigned long v = 0;
@@ -149,7 +150,7 @@ cmd_xfault(struct call *c)
 	    c->argc == 3 ? (const char *)c->argv[2] : NULL, &fault,
 	    &ms) == -1) {
 		reply_error(c->out, "Invalid fault, expected: none, hang, "
-		    "slow <ms>, full, readonly, corrupt, down, lostreply");
+		    "slow <ms>, full, readonly, corrupt, down, lostreply, chop");
 		return CMD_NEXT;
 	}
 	c->srv->fault = fault;

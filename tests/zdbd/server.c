@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,53 @@ conn_close_soon(struct conn *c)
  * sends them: a client that pipelines must not wait for the kernel's
  * delayed ACK between replies (what is left is written by the bufferevent,
  * which keeps the start of its output frozen otherwise). */
+/* Writes n bytes of out, waiting for room; drops what is left when the
+ * client went away (its bufferevent then reports it). */
+static void
+conn_write_n(int fd, struct evbuffer *out, size_t n)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	int w;
+
+	while (n > 0) {
+		if ((w = evbuffer_write_atmost(out, fd, (ev_ssize_t)n)) > 0) {
+			n -= (size_t)w;
+			continue;
+		}
+		if (w == 0 || (errno != EAGAIN && errno != EINTR)) {
+			evbuffer_drain(out, evbuffer_get_length(out));
+			return;
+		}
+		(void)poll(&pfd, 1, 1000);
+	}
+}
+
+/* The chop fault: what a flush hands out goes in pieces, cut where a client's
+ * reader may trip (after a bulk string's '$', after its header and some of
+ * its value, before its final LF or CRLF), with a pause after each piece so
+ * that the client reads it alone. The loop waits meanwhile: a test tool. */
+static void
+conn_flush_chopped(struct conn *c, struct evbuffer *out)
+{
+	static unsigned turn;
+	size_t len = evbuffer_get_length(out), at = 0, end, cut[2];
+	unsigned k;
+
+	cut[0] = 1, cut[1] = len;
+	if (turn % 3 == 1)
+		cut[0] = 100, cut[1] = len - 1;
+	else if (turn % 3 == 2)
+		cut[0] = 20, cut[1] = len - 2;
+	turn++;
+	for (k = 0; at < len; k++) {
+		end = k < 2 && cut[k] > at && cut[k] < len ? cut[k] : len;
+		conn_write_n(bufferevent_getfd(c->bev), out, end - at);
+		at = end;
+		if (at < len)
+			usleep(2000);
+	}
+}
+
 static void
 conn_flush(struct conn *c)
 {
@@ -85,7 +133,10 @@ conn_flush(struct conn *c)
 
 	bufferevent_write_buffer(c->bev, c->reply);
 	evbuffer_unfreeze(out, 1);
-	(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+	if (c->srv->zdbd->fault == FAULT_CHOP)
+		conn_flush_chopped(c, out);
+	else
+		(void)evbuffer_write(out, bufferevent_getfd(c->bev));
 	evbuffer_freeze(out, 1);
 }
 

@@ -154,8 +154,10 @@ uint32_t	 fnv1a32(const uint8_t *, size_t);
 enum fault {
 	FAULT_NONE, FAULT_HANG, FAULT_SLOW, FAULT_FULL, FAULT_READONLY,
 	FAULT_CORRUPT, FAULT_DOWN,
-	FAULT_LOSTREPLY		/* writes happen, then the connection drops
+	FAULT_LOSTREPLY,	/* writes happen, then the connection drops
 				   before the reply: an outcome unknown */
+	FAULT_CHOP		/* replies go out in pieces, cut in a bulk
+				   string's header or its final CRLF */
 };
 
 /* What a connection carries between commands. */
