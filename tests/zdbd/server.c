@@ -9,8 +9,8 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,10 +75,6 @@ conn_close_soon(struct conn *c)
 		conn_free(c);
 }
 
-/* Each reply goes out with a write of its own, with Nagle on, as 0-db
- * sends them: a client that pipelines must not wait for the kernel's
- * delayed ACK between replies (what is left is written by the bufferevent,
- * which keeps the start of its output frozen otherwise). */
 /* Writes n bytes of out, waiting for room; drops what is left when the
  * client went away (its bufferevent then reports it). */
 static void
@@ -126,6 +122,10 @@ conn_flush_chopped(struct conn *c, struct evbuffer *out)
 	}
 }
 
+/* Each reply goes out with a write of its own, with Nagle on, as 0-db
+ * sends them: a client that pipelines must not wait for the kernel's
+ * delayed ACK between replies (what is left is written by the bufferevent,
+ * which keeps the start of its output frozen otherwise). */
 static void
 conn_flush(struct conn *c)
 {
