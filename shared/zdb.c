@@ -38,6 +38,12 @@
  * soon as it reads "*N", so without a bound a server's "*1700000000" alone
  * makes it allocate 13 GB. */
 #define ZDB_REPLY_ELEMENTS_MAX (1 << 20)
+/* Bytes hiredis may hold of a reply it has not finished: twice the largest
+ * value 0-db sends (0-db stores none over ZDB_VALUE_MAX). hiredis 0.14 waits
+ * for a value's whole length before it parses it, so without a bound a
+ * server's "$9999999999" makes it buffer whatever follows until the memory
+ * runs out (3.5 GiB in the 5 s of a GET's timeout, on loopback). */
+#define ZDB_REPLY_BUFFERED_MAX (2 * (size_t)ZDB_VALUE_MAX)
 
 enum zconn_state {
 	ZC_DOWN,	/* no connection: the next use connects */
@@ -728,7 +734,16 @@ zdb_feed(struct zdb *z, const uint8_t *p, size_t n)
 			zdb_fail_conn(z, "out of memory");
 			return -1;
 		}
-		return zdb_drain(z);
+		if (zdb_drain(z) < 0)
+			return -1;
+		if (z->ctx->reader->len - z->ctx->reader->pos >
+		    ZDB_REPLY_BUFFERED_MAX) {
+			zdb_fail_conn(z, "protocol error: a reply longer than "
+			    "%zu bytes, more than 0-db sends (is this address "
+			    "really a 0-db?)", ZDB_REPLY_BUFFERED_MAX);
+			return -1;
+		}
+		return 0;
 	}
 	return 0;
 }

@@ -9,13 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
+
 /* Smaller values go through hiredis: its copies cost less than a read of
  * their own. Larger ones than 0-db stores go there too, to be refused as
  * before. The fuzz build sets ZBULK_MIN to 1 (Makefile). */
 #ifndef ZBULK_MIN
 #define ZBULK_MIN	(64 * 1024)
 #endif
-#define ZBULK_MAX	(8 * 1024 * 1024)
+#define ZBULK_MAX	ZDB_VALUE_MAX
 
 struct zbulk {
 	uint8_t	*buf;	/* len + 2 bytes: the value and its CRLF */

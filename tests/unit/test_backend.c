@@ -1276,9 +1276,10 @@ test_huge_array(void)
 
 /* How serve_get answers the GET, after opening like 0-db (PING, NSINFO of a
  * user-key namespace): a value of ZBULK_MIN bytes that ends in "XY", not
- * CRLF; or a status line "$<ZBULK_MIN>" with such a value after it, the
- * first byte of the line sent alone. */
-enum get_answer { GET_BAD_END, GET_STATUS_DOLLAR };
+ * CRLF; a status line "$<ZBULK_MIN>" with such a value after it, the first
+ * byte of the line sent alone; or the header of a value of 10^10 bytes, and
+ * bytes until the client goes. */
+enum get_answer { GET_BAD_END, GET_STATUS_DOLLAR, GET_HUGE };
 static enum get_answer get_answer;
 
 static void
@@ -1295,6 +1296,16 @@ serve_get(int c)
 	write_str(c, nsinfo_test, sizeof(nsinfo_test) - 1);
 	write_str(c, "\r\n", 2);
 	read_until(c, "GET");
+	if (get_answer == GET_HUGE) {
+		write_str(c, "$9999999999\r\n", 13);
+		if (v != NULL) {
+			memset(v, 'v', ZBULK_MIN);
+			while (write(c, v, ZBULK_MIN) > 0)
+				;
+		}
+		free(v);
+		return;
+	}
 	if (get_answer == GET_STATUS_DOLLAR) {
 		write_str(c, "+", 1);
 		usleep(50 * 1000);
@@ -1649,6 +1660,8 @@ main(void)
 	    "with CRLF", "does not end with CRLF");
 	test_get_answer(GET_STATUS_DOLLAR, "status", "a status line that "
 	    "reads like a value's header", "unexpected");
+	test_get_answer(GET_HUGE, "hugeval", "a value of 10^10 bytes",
+	    "reply longer than");
 	if (zdb != NULL && *zdb != '\0')
 		test_zdb_suite("zdb", zdb, 0);
 	else
