@@ -38,12 +38,14 @@
  * soon as it reads "*N", so without a bound a server's "*1700000000" alone
  * makes it allocate 13 GB. */
 #define ZDB_REPLY_ELEMENTS_MAX (1 << 20)
-/* Bytes hiredis may hold of a reply it has not finished: twice the largest
- * value 0-db sends (0-db stores none over ZDB_VALUE_MAX). hiredis 0.14 waits
- * for a value's whole length before it parses it, so without a bound a
- * server's "$9999999999" makes it buffer whatever follows until the memory
- * runs out (3.5 GiB in the 5 s of a GET's timeout, on loopback). */
-#define ZDB_REPLY_BUFFERED_MAX (2 * (size_t)ZDB_VALUE_MAX)
+/* Bytes one reply may hold, in its strings and in what hiredis holds of it
+ * unfinished: twice the largest value 0-db sends (it stores none over
+ * ZDB_VALUE_MAX). hiredis 0.14 waits for a value's whole length before it
+ * parses it, so without a bound a server's "$9999999999" makes it buffer
+ * whatever follows until the memory runs out (3.5 GiB in the 5 s of a GET's
+ * timeout, on loopback), and an array of such values would do it in
+ * pieces. */
+#define ZDB_REPLY_BYTES_MAX (2 * (size_t)ZDB_VALUE_MAX)
 
 enum zconn_state {
 	ZC_DOWN,	/* no connection: the next use connects */
@@ -73,7 +75,9 @@ struct zdb {
 	size_t n, done, sent, cap;
 	int listed;
 	uint8_t *rbuf;		/* ZDB_READ_CHUNK bytes, shared by the run */
-	size_t elements_left;	/* of the reply being read */
+	/* what the reply being read may still hold; which bound it passed */
+	size_t elements_left, bytes_left;
+	enum { ZR_WITHIN, ZR_ELEMENTS, ZR_BYTES } over;
 	struct zbulk bulk;	/* a GET's large value being read, or none */
 };
 
@@ -186,10 +190,28 @@ zdb_fail_conn(struct zdb *z, const char *fmt, ...)
 	zdb_drop(z);
 }
 
-/* hiredis' reply functions with a bounded createArray: the reader's
- * privdata is the connection, whose budget each reply starts afresh. */
+/* hiredis' reply functions with a bounded createArray and createString:
+ * the reader's privdata is the connection, whose budget each reply starts
+ * afresh. */
 static redisReplyObjectFunctions zdb_reply_fn;
 static void *(*hiredis_create_array)(const redisReadTask *, int);
+static void *(*hiredis_create_string)(const redisReadTask *, char *, size_t);
+
+static void
+zdb_fail_too_long(struct zdb *z)
+{
+	zdb_fail_conn(z, "protocol error: a reply longer than %zu bytes, more "
+	    "than 0-db sends (is this address really a 0-db?)",
+	    ZDB_REPLY_BYTES_MAX);
+}
+
+static void
+zdb_budget_reset(struct zdb *z)
+{
+	z->elements_left = ZDB_REPLY_ELEMENTS_MAX;
+	z->bytes_left = ZDB_REPLY_BYTES_MAX;
+	z->over = ZR_WITHIN;
+}
 
 static void *
 zdb_create_array(const redisReadTask *t, int elements)
@@ -198,11 +220,25 @@ zdb_create_array(const redisReadTask *t, int elements)
 
 	if (elements < 0 || z == NULL || (size_t)elements > z->elements_left) {
 		if (z != NULL)
-			z->elements_left = SIZE_MAX;	/* marks the refusal */
+			z->over = ZR_ELEMENTS;
 		return NULL;
 	}
 	z->elements_left -= (size_t)elements;
 	return hiredis_create_array(t, elements);
+}
+
+static void *
+zdb_create_string(const redisReadTask *t, char *str, size_t len)
+{
+	struct zdb *z = t->privdata;
+
+	if (z == NULL || len > z->bytes_left) {
+		if (z != NULL)
+			z->over = ZR_BYTES;
+		return NULL;
+	}
+	z->bytes_left -= len;
+	return hiredis_create_string(t, str, len);
 }
 
 static void
@@ -213,11 +249,13 @@ zdb_bound_reader(struct zdb *z)
 	if (hiredis_create_array == NULL) {
 		zdb_reply_fn = *r->fn;
 		hiredis_create_array = r->fn->createArray;
+		hiredis_create_string = r->fn->createString;
 		zdb_reply_fn.createArray = zdb_create_array;
+		zdb_reply_fn.createString = zdb_create_string;
 	}
 	r->fn = &zdb_reply_fn;
 	r->privdata = z;
-	z->elements_left = ZDB_REPLY_ELEMENTS_MAX;
+	zdb_budget_reset(z);
 }
 
 static int
@@ -624,11 +662,13 @@ zdb_drain(struct zdb *z)
 
 	for (;;) {
 		if (redisGetReplyFromReader(z->ctx, &reply) != REDIS_OK) {
-			if (z->elements_left == SIZE_MAX)
+			if (z->over == ZR_ELEMENTS)
 				zdb_fail_conn(z, "protocol error: a reply "
 				    "announces more than %d array elements "
 				    "(is this address really a 0-db?)",
 				    ZDB_REPLY_ELEMENTS_MAX);
+			else if (z->over == ZR_BYTES)
+				zdb_fail_too_long(z);
 			else
 				zdb_fail_conn(z, "protocol error: %s (is this "
 				    "address really a 0-db?)",
@@ -637,7 +677,7 @@ zdb_drain(struct zdb *z)
 		}
 		if (reply == NULL)
 			return 0;
-		z->elements_left = ZDB_REPLY_ELEMENTS_MAX;
+		zdb_budget_reset(z);
 		rc = zdb_on_reply(z, reply);
 		freeReplyObject(reply);
 		if (rc < 0)
@@ -737,10 +777,8 @@ zdb_feed(struct zdb *z, const uint8_t *p, size_t n)
 		if (zdb_drain(z) < 0)
 			return -1;
 		if (z->ctx->reader->len - z->ctx->reader->pos >
-		    ZDB_REPLY_BUFFERED_MAX) {
-			zdb_fail_conn(z, "protocol error: a reply longer than "
-			    "%zu bytes, more than 0-db sends (is this address "
-			    "really a 0-db?)", ZDB_REPLY_BUFFERED_MAX);
+		    ZDB_REPLY_BYTES_MAX) {
+			zdb_fail_too_long(z);
 			return -1;
 		}
 		return 0;

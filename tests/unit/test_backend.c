@@ -1277,9 +1277,9 @@ test_huge_array(void)
 /* How serve_get answers the GET, after opening like 0-db (PING, NSINFO of a
  * user-key namespace): a value of ZBULK_MIN bytes that ends in "XY", not
  * CRLF; a status line "$<ZBULK_MIN>" with such a value after it, the first
- * byte of the line sent alone; or the header of a value of 10^10 bytes, and
- * bytes until the client goes. */
-enum get_answer { GET_BAD_END, GET_STATUS_DOLLAR, GET_HUGE };
+ * byte of the line sent alone; the header of a value of 10^10 bytes, and
+ * bytes until the client goes; or an array of three values of 8 MiB. */
+enum get_answer { GET_BAD_END, GET_STATUS_DOLLAR, GET_HUGE, GET_ARRAY };
 static enum get_answer get_answer;
 
 static void
@@ -1296,6 +1296,21 @@ serve_get(int c)
 	write_str(c, nsinfo_test, sizeof(nsinfo_test) - 1);
 	write_str(c, "\r\n", 2);
 	read_until(c, "GET");
+	if (get_answer == GET_ARRAY) {
+		free(v);
+		if ((v = malloc(ZDB_VALUE_MAX)) == NULL)
+			return;
+		memset(v, 'v', ZDB_VALUE_MAX);
+		write_str(c, "*3\r\n", 4);
+		for (n = 0; n < 3; n++) {
+			snprintf(head, sizeof(head), "$%u\r\n", ZDB_VALUE_MAX);
+			write_str(c, head, strlen(head));
+			write_str(c, v, ZDB_VALUE_MAX);
+			write_str(c, "\r\n", 2);
+		}
+		free(v);
+		return;
+	}
 	if (get_answer == GET_HUGE) {
 		write_str(c, "$9999999999\r\n", 13);
 		if (v != NULL) {
@@ -1661,6 +1676,8 @@ main(void)
 	test_get_answer(GET_STATUS_DOLLAR, "status", "a status line that "
 	    "reads like a value's header", "unexpected");
 	test_get_answer(GET_HUGE, "hugeval", "a value of 10^10 bytes",
+	    "reply longer than");
+	test_get_answer(GET_ARRAY, "array", "an array of three values of 8 MiB",
 	    "reply longer than");
 	if (zdb != NULL && *zdb != '\0')
 		test_zdb_suite("zdb", zdb, 0);
