@@ -39,13 +39,13 @@
  * makes it allocate 13 GB. */
 #define ZDB_REPLY_ELEMENTS_MAX (1 << 20)
 /* Bytes one reply may hold, in its strings and in what hiredis holds of it
- * unfinished: twice the largest value 0-db sends (it stores none over
- * ZDB_VALUE_MAX). hiredis 0.14 waits for a value's whole length before it
- * parses it, so without a bound a server's "$9999999999" makes it buffer
- * whatever follows until the memory runs out (3.5 GiB in the 5 s of a GET's
- * timeout, on loopback), and an array of such values would do it in
- * pieces. */
-#define ZDB_REPLY_BYTES_MAX (2 * (size_t)ZDB_VALUE_MAX)
+ * unfinished. The longest 0-db sends is a SCAN batch (a value is at most
+ * ZDB_VALUE_MAX): within the elements allowed above, 2^18 keys of 255 bytes,
+ * 64 MiB. hiredis 0.14 waits for a value's whole length before it parses it,
+ * so without a bound a server's "$9999999999" makes it buffer whatever
+ * follows until the memory runs out (3.5 GiB in the 5 s of a GET's timeout,
+ * on loopback), and an array of large values would do it in pieces. */
+#define ZDB_REPLY_BYTES_MAX ((size_t)ZDB_REPLY_ELEMENTS_MAX / 4 * 256)
 
 enum zconn_state {
 	ZC_DOWN,	/* no connection: the next use connects */

@@ -1278,7 +1278,8 @@ test_huge_array(void)
  * user-key namespace): a value of ZBULK_MIN bytes that ends in "XY", not
  * CRLF; a status line "$<ZBULK_MIN>" with such a value after it, the first
  * byte of the line sent alone; the header of a value of 10^10 bytes, and
- * bytes until the client goes; or an array of three values of 8 MiB. */
+ * bytes until the client goes; or an array of nine values of 8 MiB, more
+ * than a 0-db reply holds. */
 enum get_answer { GET_BAD_END, GET_STATUS_DOLLAR, GET_HUGE, GET_ARRAY };
 static enum get_answer get_answer;
 
@@ -1301,8 +1302,8 @@ serve_get(int c)
 		if ((v = malloc(ZDB_VALUE_MAX)) == NULL)
 			return;
 		memset(v, 'v', ZDB_VALUE_MAX);
-		write_str(c, "*3\r\n", 4);
-		for (n = 0; n < 3; n++) {
+		write_str(c, "*9\r\n", 4);
+		for (n = 0; n < 9; n++) {
 			snprintf(head, sizeof(head), "$%u\r\n", ZDB_VALUE_MAX);
 			write_str(c, head, strlen(head));
 			write_str(c, v, ZDB_VALUE_MAX);
@@ -1677,7 +1678,7 @@ main(void)
 	    "reads like a value's header", "unexpected");
 	test_get_answer(GET_HUGE, "hugeval", "a value of 10^10 bytes",
 	    "reply longer than");
-	test_get_answer(GET_ARRAY, "array", "an array of three values of 8 MiB",
+	test_get_answer(GET_ARRAY, "array", "an array of nine values of 8 MiB",
 	    "reply longer than");
 	if (zdb != NULL && *zdb != '\0')
 		test_zdb_suite("zdb", zdb, 0);
