@@ -100,7 +100,10 @@ p0=$(pieces)
 # Three slow backends (the double only; every placement of 4 shards over the
 # 6 takes one) hold every stripe 1 s: the kill lands after the second stripe
 # and seconds before the store could end, however loaded the machine is.
-for i in 0 1 2; do zt_zdb_fault "d$i" slow 1000; done
+# Real 0-db cannot be slowed: there the store may end before the kill, and
+# only what holds either way is checked.
+slow=1
+for i in 0 1 2; do zt_zdb_fault "d$i" slow 1000 || slow=0; done
 Z store -f "$D/files/big" >/dev/null 2>&1 &
 cp_pid=$!
 grown() { (($(pieces) > p0 + 4)); }
@@ -114,15 +117,24 @@ settled() { local a; a=$(pieces); sleep 0.5; [[ $a == "$(pieces)" ]]; }
 zt_check "no upload goes on once the master is gone" zt_wait_for 20 settled
 sleep 1.1	# every piece is now older than a grace of 0 s
 start --gc-grace 0
-zt_check_fail "... and the big file was never stored" \
-    eval "Z check -f '$D/files/big' | grep -q ."
+if ((slow)); then
+	zt_check_fail "... and the big file was never stored" \
+	    eval "Z check -f '$D/files/big' | grep -q ."
+else
+	zt_skip "the big file was never stored (needs slow backends)"
+fi
 referenced=$(( $(pieces) ))
 out=$(gc_pass)
 zt_check "with --gc-grace 0 the pass deletes the orphans" \
 	grep -q "gc: done.* [1-9][0-9]* deleted, 0 failed" <<<"$out"
 left=$(pieces)
-zt_check "... the hand-made and the killed store's pieces are gone" \
-	test "$left" -lt $((referenced - 3))
+if ((slow)); then
+	zt_check "... the hand-made and the killed store's pieces are gone" \
+		test "$left" -lt $((referenced - 3))
+else
+	zt_check "... the hand-made pieces are gone" \
+		test "$left" -le $((referenced - 3))
+fi
 zt_check "every object still retrieves bit-exact" all_retrieve
 out=$(gc_pass)
 zt_check "a second pass finds no orphan" grep -q " 0 orphans" <<<"$out"
