@@ -623,8 +623,9 @@ dir_get(struct dirb *d, struct bop *op)
 		op->rc = rc;
 		return;
 	}
+	/* O_NONBLOCK: a FIFO put in a value's place must not hang the open */
 	if ((fd = openat(d->dfd, name,
-	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0) {
 		if (errno == ENOENT)
 			op->rc = 1;
 		else
@@ -636,7 +637,13 @@ dir_get(struct dirb *d, struct bop *op)
 		close(fd);
 		return;
 	}
-	if ((op->out = malloc((size_t)sb.st_size + 1)) == NULL)
+	/* what no store wrote, read whole, could take every byte of memory */
+	if (!S_ISREG(sb.st_mode) || sb.st_size > ZDB_VALUE_MAX)
+		bop_fail(op, "%s is %s, not a value this backend wrote (values "
+		    "are regular files of at most %u bytes): move it away",
+		    name, S_ISREG(sb.st_mode) ? "too large" :
+		    "not a regular file", ZDB_VALUE_MAX);
+	else if ((op->out = malloc((size_t)sb.st_size + 1)) == NULL)
 		bop_fail(op, "out of memory for %lld bytes",
 		    (long long)sb.st_size);
 	else if (dir_read_all(fd, op->out, (size_t)sb.st_size) < 0) {

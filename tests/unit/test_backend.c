@@ -757,6 +757,46 @@ test_dir_batch(const char *addr, const char *base)
 	backend_close(user);
 }
 
+/* What no store wrote, in a value's place: a FIFO (whose open would wait for
+ * a writer) and a file larger than any value (read whole, it could take all
+ * the memory). A GET of either fails at once, saying what the file is. */
+static void
+test_dir_strangers(struct backend *b, const char *base)
+{
+	char path[600];
+	struct bop op;
+	int64_t t0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/default/%s", base, "706c61696e");
+	if (key_op(b, BOP_KEY_SET, "plain", "v", 1, &op) != 0 ||
+	    unlink(path) != 0 || mkfifo(path, 0600) != 0) {
+		T_CHECK(0, "dir: a FIFO in the place of %s: %s", path,
+		    op.err.msg[0] ? op.err.msg : strerror(errno));
+		return;
+	}
+	t0 = now_ms();
+	T_CHECK(key_op(b, BOP_GET, "plain", NULL, 0, &op) == -1 &&
+	    strstr(op.err.msg, "not a regular file") && now_ms() - t0 < 2000,
+	    "dir: GET of a FIFO: %s", op.err.msg);
+	free(op.out);
+	if (unlink(path) != 0 ||
+	    (fd = open(path, O_WRONLY | O_CREAT, 0600)) < 0) {
+		T_CHECK(0, "dir: a large file in the place of %s: %s", path,
+		    strerror(errno));
+		return;
+	}
+	T_CHECK(ftruncate(fd, (off_t)ZDB_VALUE_MAX + 1) == 0, "truncate %s",
+	    path);
+	close(fd);
+	T_CHECK(key_op(b, BOP_GET, "plain", NULL, 0, &op) == -1 &&
+	    strstr(op.err.msg, "too large") && op.out == NULL,
+	    "dir: GET of a file over 8 MiB: %s", op.err.msg);
+	free(op.out);
+	T_CHECK(key_op(b, BOP_DEL, "plain", NULL, 0, &op) == 0,
+	    "dir: DEL of it: %s", op.err.msg);
+}
+
 static void
 test_dir_errors(const char *addr, const char *base)
 {
@@ -789,6 +829,7 @@ test_dir_errors(const char *addr, const char *base)
 	    "dir: SEQ_SET on a user-key namespace: %s", op.err.msg);
 	op_init(&op, b, BOP_PING);
 	T_CHECK(run1(&op, TMO) == 0, "dir PING: %s", op.err.msg);
+	test_dir_strangers(b, base);
 	backend_close(b);
 }
 
