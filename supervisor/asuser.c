@@ -104,7 +104,8 @@ asuser_open(uid_t uid, gid_t gid, const char *path, struct err *e)
 	asuser_plain(uid, gid, &who);
 	if ((same = asuser_enter(&who, &s, e)) == -1)
 		return -1;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put at the path must not hold up the master */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1)
 		err_set(e, "cannot open %s: %s", path, strerror(errno));
 	if (!same)

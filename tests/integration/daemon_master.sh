@@ -167,6 +167,23 @@ zt_check "the recorded store is done after the restart" \
 zt_check_eq "... and stored" "$(b2 "$D/orig/sf")" "$(Z check -f "$D/files/sf")"
 zt_check_eq "... and its record removed" 0 "$(ls "$D/m.pid.failures" | wc -l)"
 
+# ---- a recorded path that is now a FIFO: the master does not wait on it ----
+mv "$D/m3" "$D/m3.off"
+echo "later still" >"$D/files/sf2"
+Z store -s -f "$D/files/sf2" 2>/dev/null
+zt_check_eq "a second store with the metadata store down is recorded" \
+    1 "$(ls "$D/m.pid.failures" | wc -l)"
+kill -TERM "$MP"; wait "$MP"
+rm -f "$D/files/sf2"
+mkfifo "$D/files/sf2"
+mv "$D/m3.off" "$D/m3"
+zt_check "restart with a FIFO where the recorded file was" start_master
+zt_check "... serves" eval "Z check -f '$D/files/sf' | grep -q ."
+zt_check "... says why it cannot resume the store" \
+    wait_for 10 grep -q "sf2: only regular files can be stored" "$D/m.log"
+zt_check_eq "... and its record removed" 0 "$(ls "$D/m.pid.failures" | wc -l)"
+rm -f "$D/files/sf2"
+
 # ---- a store in flight at SIGTERM finishes; then restart after SIGKILL ----
 head -c 100000000 /dev/urandom >"$D/files/big"
 zt_log_mark "$D/m.log"
